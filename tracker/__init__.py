@@ -1,0 +1,5 @@
+"""ML product planning and retrospective tracker."""
+
+from tracker.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,305 @@
+"""Forms for the product pages. They validate input; services do the writing."""
+
+from django import forms
+from django.utils import timezone
+
+from tracker.accounts.models import User
+from tracker.lib.durations import format_duration, parse_human_duration
+from tracker.products.models import (
+    FeatureSource,
+    PlanningSession,
+    Product,
+    ServiceLevel,
+    Stage,
+    SuccessMetric,
+)
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class HumanDurationField(forms.Field):
+    """A duration typed as "15m", "2h", "1d 6h" (or ISO 8601)."""
+
+    default_error_messages = {
+        "invalid": "Enter a duration such as 15m, 2h, 1d or 1w.",
+    }
+
+    def prepare_value(self, value):
+        return format_duration(value) if hasattr(value, "total_seconds") else value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        parsed = parse_human_duration(str(value))
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+def people() -> "forms.models.QuerySet[User]":
+    return User.objects.filter(is_active=True).order_by("username")
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        full = obj.get_full_name()
+        return f"{full} ({obj.username})" if full else obj.username
+
+
+class ProductForm(forms.ModelForm):
+    stage = forms.ChoiceField(choices=Stage.choices, initial=Stage.PROPOSED)
+
+    class Meta:
+        model = Product
+        fields = [
+            "name",
+            "slug",
+            "team",
+            "stage",
+            "summary",
+            "problem_statement",
+            "success_definition",
+            "pm_owner",
+            "ml_owner",
+            "eng_owner",
+            "shared_ownership_accepted",
+            "risk_tier",
+            "business_context",
+            "worst_case_matters",
+            "worst_case_evaluation",
+            "constraints",
+            "simple_baseline",
+            "badge_public",
+        ]
+        field_classes = {
+            "pm_owner": PersonChoiceField,
+            "ml_owner": PersonChoiceField,
+            "eng_owner": PersonChoiceField,
+        }
+        widgets = {
+            "problem_statement": forms.Textarea(attrs={"rows": 3}),
+            "success_definition": forms.Textarea(attrs={"rows": 3}),
+            "business_context": forms.Textarea(attrs={"rows": 3}),
+            "worst_case_evaluation": forms.Textarea(attrs={"rows": 2}),
+            "constraints": forms.Textarea(attrs={"rows": 3}),
+            "simple_baseline": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        for role in ("pm_owner", "ml_owner", "eng_owner"):
+            self.fields[role].queryset = people()
+        if self.instance.pk:
+            # Stage moves go through the stage form, which records a note.
+            del self.fields["stage"]
+        self.fields["slug"].help_text = "Used in URLs and the API, e.g. fraud-score."
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("worst_case_matters") is False
+            and data.get("risk_tier") == "critical"
+        ):
+            self.add_error(
+                "worst_case_matters",
+                "Critical-risk products must be judged on worst-case behaviour.",
+            )
+        return data
+
+
+class StageForm(forms.Form):
+    stage = forms.ChoiceField(choices=Stage.choices)
+    note = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class MetricForm(forms.ModelForm):
+    class Meta:
+        model = SuccessMetric
+        fields = [
+            "name",
+            "kind",
+            "description",
+            "unit",
+            "direction",
+            "baseline",
+            "baseline_at",
+            "target",
+            "target_date",
+            "owner",
+            "cadence_days",
+        ]
+        field_classes = {"owner": PersonChoiceField}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "baseline_at": DateInput(),
+            "target_date": DateInput(),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("baseline") is not None and data.get("baseline_at") is None:
+            self.add_error("baseline_at", "Say when the baseline was measured.")
+        baseline, target = data.get("baseline"), data.get("target")
+        moves = data.get("kind") != "guardrail"  # a guardrail may just hold its level
+        if moves and baseline is not None and target is not None and baseline == target:
+            self.add_error("target", "The target must differ from the baseline.")
+        return data
+
+
+def _now_minute():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+def finite(value: float) -> float:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise forms.ValidationError("Enter a finite number.")
+    return value
+
+
+def not_in_future(moment):
+    if moment > timezone.now() + timezone.timedelta(minutes=5):
+        raise forms.ValidationError("This cannot be in the future.")
+    return moment
+
+
+class MeasurementForm(forms.Form):
+    value = forms.FloatField(validators=[finite])
+    measured_at = forms.DateTimeField(
+        widget=DateTimeLocalInput(), initial=_now_minute, validators=[not_in_future]
+    )
+    note = forms.CharField(required=False, max_length=500)
+
+
+class SLACheckForm(forms.Form):
+    value = forms.FloatField(validators=[finite])
+    checked_at = forms.DateTimeField(
+        widget=DateTimeLocalInput(), initial=_now_minute, validators=[not_in_future]
+    )
+
+
+class SLAForm(forms.ModelForm):
+    class Meta:
+        model = ServiceLevel
+        fields = [
+            "name",
+            "indicator",
+            "description",
+            "comparator",
+            "threshold",
+            "window_days",
+            "objective",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        labels = {"objective": "Objective (%)", "window_days": "Window (days)"}
+
+
+class SurveyFeatureForm(forms.ModelForm):
+    freshness_needed = HumanDurationField(
+        required=False, help_text="How fresh the model needs it, e.g. 5m, 1h, 1d."
+    )
+    freshness_actual = HumanDurationField(
+        required=False, help_text="How fresh production delivers it today."
+    )
+
+    class Meta:
+        model = FeatureSource
+        fields = [
+            "feature",
+            "description",
+            "source_kind",
+            "source_system",
+            "available_in_production",
+            "freshness_needed",
+            "freshness_actual",
+            "computation",
+            "owner",
+            "preprocessing",
+            "skew_risk",
+            "simpler_alternative",
+            "quality_availability",
+            "quality_timeliness",
+            "quality_completeness",
+            "quality_validity",
+            "quality_consistency",
+            "quality_correctness",
+            "quality_trustworthiness",
+            "quality_note",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "preprocessing": forms.Textarea(attrs={"rows": 2}),
+            "simpler_alternative": forms.Textarea(attrs={"rows": 2}),
+            "quality_note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name.startswith("quality_") and name != "quality_note":
+                field.label = name.removeprefix("quality_").capitalize()
+
+
+class SessionForm(forms.ModelForm):
+    attendees = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = PlanningSession
+        fields = [
+            "title",
+            "held_at",
+            "attendees",
+            "decisions",
+            "notes",
+            "open_questions",
+        ]
+        widgets = {
+            "held_at": DateTimeLocalInput(),
+            "decisions": forms.Textarea(attrs={"rows": 4}),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+            "open_questions": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = candidates
+        self.fields["attendees"].label_from_instance = lambda u: (
+            f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
+        )
+        if not self.instance.pk:
+            self.fields["held_at"].initial = _now_minute
+
+
+class SessionNotesForm(forms.ModelForm):
+    """What the workspace edits during the session: decisions and open questions."""
+
+    class Meta:
+        model = PlanningSession
+        fields = ["decisions", "open_questions", "notes"]
+        widgets = {
+            "decisions": forms.Textarea(attrs={"rows": 4}),
+            "open_questions": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }

@@ -1,0 +1,586 @@
+"""The product-planning domain: products, their owners and lifecycle, success metrics,
+SLAs, the production-data survey and planning sessions.
+
+Field names follow the REST API contract (api.py) so the two read alike.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+User = settings.AUTH_USER_MODEL
+
+
+class Stage(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    DISCOVERY = "discovery", "Discovery"
+    BUILDING = "building", "Building"
+    PILOT = "pilot", "Pilot"
+    PRODUCTION = "production", "Production"
+    RETIRED = "retired", "Retired"
+
+
+STAGE_ORDER = [choice.value for choice in Stage]
+
+
+class RiskTier(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class Product(models.Model):
+    """An ML product: a team, three owners, a lifecycle and no end date."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, related_name="products"
+    )
+    summary = models.CharField(max_length=300, blank=True)
+    problem_statement = models.TextField(
+        blank=True, help_text="The business question this product answers."
+    )
+    success_definition = models.TextField(
+        blank=True, help_text="What success looks like, in business terms."
+    )
+    stage = models.CharField(max_length=20, choices=Stage, default=Stage.PROPOSED)
+    stage_entered_at = models.DateTimeField()
+    launched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the product first entered production."
+    )
+    business_context = models.TextField(blank=True)
+    risk_tier = models.CharField(
+        max_length=10, choices=RiskTier, default=RiskTier.MEDIUM
+    )
+    worst_case_matters = models.BooleanField(
+        default=False,
+        help_text="Worst-case (not average) performance is what matters here.",
+    )
+    worst_case_evaluation = models.TextField(
+        blank=True, help_text="How worst-case behaviour is evaluated."
+    )
+    constraints = models.TextField(
+        "operationalization constraints",
+        blank=True,
+        help_text="Latency, cost, privacy, explainability, deployment target…",
+    )
+    simple_baseline = models.TextField(
+        blank=True, help_text="The simplest thing that could work (rules, heuristics)."
+    )
+    pm_owner = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="PM / business owner",
+    )
+    ml_owner = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="ML owner",
+    )
+    eng_owner = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="engineering owner",
+    )
+    shared_ownership_accepted = models.BooleanField(
+        default=False,
+        help_text="One person deliberately holds more than one owner role.",
+    )
+    badge_public = models.BooleanField(
+        default=False, help_text="Show the CI status badge without signing in."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(stage=Stage.PRODUCTION) | Q(launched_at__isnull=False),
+                name="product_in_production_has_launch_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=STAGE_ORDER), name="product_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(risk_tier__in=RiskTier.values),
+                name="product_risk_tier_valid",
+            ),
+        ]
+        indexes = [
+            # Product list filters by team and stage (selectors.product_list).
+            models.Index(fields=["team", "stage"], name="product_team_stage_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:detail", args=[self.slug])
+
+    @property
+    def owner_ids(self) -> list[int | None]:
+        return [self.pm_owner_id, self.ml_owner_id, self.eng_owner_id]
+
+    @property
+    def missing_owner_roles(self) -> list[str]:
+        roles = [
+            ("pm_owner", "PM / business"),
+            ("ml_owner", "ML"),
+            ("eng_owner", "Engineering"),
+        ]
+        return [label for field, label in roles if getattr(self, f"{field}_id") is None]
+
+    @property
+    def owners_aligned(self) -> bool:
+        """All three roles set, by three people or by fewer with sharing accepted."""
+        ids = self.owner_ids
+        if None in ids:
+            return False
+        return len(set(ids)) == 3 or self.shared_ownership_accepted
+
+    @property
+    def is_launched(self) -> bool:
+        return self.launched_at is not None
+
+
+class StageChange(models.Model):
+    """One move of a product between lifecycle stages: the stage timeline."""
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.CharField(max_length=20, choices=Stage, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.from_stage or '∅'} → {self.to_stage}"
+
+
+class MetricKind(models.TextChoices):
+    BUSINESS_KPI = "business_kpi", "Business KPI"
+    MODEL_METRIC = "model_metric", "Model metric"
+    GUARDRAIL = "guardrail", "Guardrail"
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class SuccessMetric(models.Model):
+    """A number that says whether the product works: a business KPI, a model metric
+    or a guardrail, with a baseline measured before launch and a target."""
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="metrics"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(
+        max_length=20, choices=MetricKind, default=MetricKind.BUSINESS_KPI
+    )
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=40, blank=True)
+    direction = models.CharField(
+        max_length=10, choices=Direction, default=Direction.HIGHER
+    )
+    baseline = models.FloatField(null=True, blank=True)
+    baseline_at = models.DateField(null=True, blank=True)
+    target = models.FloatField(null=True, blank=True)
+    target_date = models.DateField(null=True, blank=True)
+    owner = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_metrics",
+        help_text="Who reports this number.",
+    )
+    cadence_days = models.PositiveIntegerField(
+        default=30, help_text="Days between follow-up measurements."
+    )
+    # Maintained by services.metric_schedule_next_due; reminders read it.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "name"], name="metric_name_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(cadence_days__gte=1) & Q(cadence_days__lte=366),
+                name="metric_cadence_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=MetricKind.values), name="metric_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values),
+                name="metric_direction_valid",
+            ),
+        ]
+        indexes = [
+            # Reminder sweeps find metrics whose follow-up is due.
+            models.Index(fields=["next_due_at"], name="metric_next_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:metric_detail", args=[self.product.slug, self.pk])
+
+    def progress(self, latest: float | None) -> float | None:
+        """(latest - baseline) / (target - baseline); None when undefined."""
+        if latest is None or self.baseline is None or self.target is None:
+            return None
+        span = self.target - self.baseline
+        if span == 0:
+            return None
+        return (latest - self.baseline) / span
+
+    def change_vs_baseline(self, value: float | None) -> float | None:
+        """Relative change of `value` against the baseline (0.1 = +10 %)."""
+        if value is None or not self.baseline:
+            return None
+        return (value - self.baseline) / abs(self.baseline)
+
+    def is_improvement(self, value: float, reference: float) -> bool:
+        if self.direction == Direction.HIGHER:
+            return value > reference
+        return value < reference
+
+
+class MeasurementSource(models.TextChoices):
+    UI = "ui", "Browser"
+    API = "api", "API"
+    CI = "ci", "CI"
+
+
+class Measurement(models.Model):
+    """One observed value of a success metric at a point in time."""
+
+    metric = models.ForeignKey(
+        SuccessMetric, on_delete=models.CASCADE, related_name="measurements"
+    )
+    value = models.FloatField()
+    measured_at = models.DateTimeField()
+    source = models.CharField(
+        max_length=10, choices=MeasurementSource, default=MeasurementSource.UI
+    )
+    note = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-measured_at", "-id"]
+        indexes = [
+            # Latest value per metric (selectors.metric_list_with_latest) and charts.
+            models.Index(
+                fields=["metric", "-measured_at"], name="measurement_latest_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric.name} = {self.value} @ {self.measured_at:%Y-%m-%d}"
+
+
+class Indicator(models.TextChoices):
+    LATENCY_P95_MS = "latency_p95_ms", "Latency p95 (ms)"
+    LATENCY_P99_MS = "latency_p99_ms", "Latency p99 (ms)"
+    AVAILABILITY_PCT = "availability_pct", "Availability (%)"
+    ERROR_RATE_PCT = "error_rate_pct", "Error rate (%)"
+    FRESHNESS_MINUTES = "freshness_minutes", "Data freshness (minutes)"
+    THROUGHPUT_RPS = "throughput_rps", "Throughput (requests/s)"
+    CUSTOM = "custom", "Custom"
+
+
+class Comparator(models.TextChoices):
+    LTE = "lte", "at most (≤)"
+    GTE = "gte", "at least (≥)"
+
+
+class ServiceLevel(models.Model):
+    """An SLA/SLO: an indicator that must meet a threshold in `objective` % of checks
+    over a rolling window of `window_days`."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="slas")
+    name = models.CharField(max_length=200)
+    indicator = models.CharField(max_length=30, choices=Indicator)
+    description = models.TextField(blank=True)
+    comparator = models.CharField(
+        max_length=3, choices=Comparator, default=Comparator.LTE
+    )
+    threshold = models.FloatField()
+    window_days = models.PositiveIntegerField(default=28)
+    objective = models.FloatField(
+        default=99.0, help_text="Percent of checks that must meet the threshold."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "SLA"
+        verbose_name_plural = "SLAs"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "name"], name="sla_name_unique"),
+            models.CheckConstraint(
+                condition=Q(window_days__gte=1) & Q(window_days__lte=366),
+                name="sla_window_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(objective__gt=0) & Q(objective__lte=100),
+                name="sla_objective_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(comparator__in=Comparator.values),
+                name="sla_comparator_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:sla_detail", args=[self.product.slug, self.pk])
+
+    def meets(self, value: float) -> bool:
+        if self.comparator == Comparator.LTE:
+            return value <= self.threshold
+        return value >= self.threshold
+
+    @property
+    def threshold_label(self) -> str:
+        symbol = "≤" if self.comparator == Comparator.LTE else "≥"
+        return f"{symbol} {self.threshold:g}"
+
+
+class SLACheck(models.Model):
+    """One measured value of an SLA's indicator.
+
+    `passed` is decided when the check is recorded, against the threshold in force
+    then, so a later threshold change does not rewrite history.
+    """
+
+    sla = models.ForeignKey(
+        ServiceLevel, on_delete=models.CASCADE, related_name="checks"
+    )
+    value = models.FloatField()
+    checked_at = models.DateTimeField()
+    passed = models.BooleanField()
+    source = models.CharField(
+        max_length=10, choices=MeasurementSource, default=MeasurementSource.UI
+    )
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        verbose_name = "SLA check"
+        indexes = [
+            # Compliance over the window (selectors.sla_list_with_compliance).
+            models.Index(fields=["sla", "-checked_at"], name="slacheck_window_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sla.name} = {self.value} @ {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class SourceKind(models.TextChoices):
+    OLTP_DATABASE = "oltp_database", "OLTP database"
+    WAREHOUSE = "warehouse", "Data warehouse"
+    STREAM = "stream", "Event stream"
+    EXTERNAL_API = "external_api", "External API"
+    FILE = "file", "File / batch drop"
+    MANUAL = "manual", "Manual entry"
+
+
+class Availability(models.TextChoices):
+    YES = "yes", "Yes"
+    PARTIAL = "partial", "Partial"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Computation(models.TextChoices):
+    LOOKUP = "lookup", "Lookup"
+    BATCH_AGGREGATE = "batch_aggregate", "Batch aggregate"
+    STREAMING_AGGREGATE = "streaming_aggregate", "Streaming aggregate"
+
+
+class Risk(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class QualityRating(models.TextChoices):
+    GOOD = "good", "Good"
+    FAIR = "fair", "Fair"
+    POOR = "poor", "Poor"
+    UNKNOWN = "unknown", "Unknown"
+
+
+QUALITY_DIMENSIONS = [
+    "availability",
+    "timeliness",
+    "completeness",
+    "validity",
+    "consistency",
+    "correctness",
+    "trustworthiness",
+]
+
+
+def _quality_field(dimension: str) -> models.CharField:
+    return models.CharField(
+        f"{dimension} rating", max_length=10, choices=QualityRating, blank=True
+    )
+
+
+class FeatureSource(models.Model):
+    """One row of a product's production-data survey: a feature or input the model
+    needs, and whether production can really supply it."""
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="survey"
+    )
+    feature = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source_kind = models.CharField(max_length=20, choices=SourceKind)
+    source_system = models.CharField(max_length=200, blank=True)
+    available_in_production = models.CharField(
+        max_length=10, choices=Availability, default=Availability.UNKNOWN
+    )
+    freshness_needed = models.DurationField(null=True, blank=True)
+    freshness_actual = models.DurationField(null=True, blank=True)
+    computation = models.CharField(
+        max_length=20, choices=Computation, default=Computation.LOOKUP
+    )
+    owner = models.CharField(
+        max_length=200, blank=True, help_text="Team or person who owns the data."
+    )
+    preprocessing = models.TextField(blank=True)
+    skew_risk = models.CharField(
+        "training/serving skew risk", max_length=10, choices=Risk, default=Risk.MEDIUM
+    )
+    simpler_alternative = models.TextField(blank=True)
+    quality_availability = _quality_field("availability")
+    quality_timeliness = _quality_field("timeliness")
+    quality_completeness = _quality_field("completeness")
+    quality_validity = _quality_field("validity")
+    quality_consistency = _quality_field("consistency")
+    quality_correctness = _quality_field("correctness")
+    quality_trustworthiness = _quality_field("trustworthiness")
+    quality_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["feature"]
+        verbose_name = "survey feature"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "feature"], name="survey_feature_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(available_in_production__in=Availability.values),
+                name="survey_availability_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(skew_risk__in=Risk.values), name="survey_skew_risk_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.feature}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:survey_edit", args=[self.product.slug, self.pk])
+
+    @property
+    def quality_ratings(self) -> list[tuple[str, str]]:
+        return [(d, getattr(self, f"quality_{d}")) for d in QUALITY_DIMENSIONS]
+
+    @property
+    def is_rated(self) -> bool:
+        """Every dimension rated, nothing unknown, availability known."""
+        ratings = [rating for _, rating in self.quality_ratings]
+        return (
+            self.available_in_production != Availability.UNKNOWN
+            and all(ratings)
+            and QualityRating.UNKNOWN not in ratings
+        )
+
+    @property
+    def freshness_gap(self) -> bool:
+        """Production data is staler than the model needs."""
+        if self.freshness_needed is None or self.freshness_actual is None:
+            return False
+        return self.freshness_actual > self.freshness_needed
+
+    @property
+    def is_risky(self) -> bool:
+        return (
+            self.available_in_production in (Availability.NO, Availability.PARTIAL)
+            or self.skew_risk == Risk.HIGH
+            or self.freshness_gap
+        )
+
+
+class PlanningSession(models.Model):
+    """A planning session: who was there, what was decided, what is still open."""
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="sessions"
+    )
+    title = models.CharField(max_length=200)
+    held_at = models.DateTimeField()
+    attendees = models.ManyToManyField(
+        User, blank=True, related_name="planning_sessions"
+    )
+    decisions = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    open_questions = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-held_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:session_detail", args=[self.product.slug, self.pk])

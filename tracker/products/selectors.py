@@ -1,0 +1,248 @@
+"""Reads for the products domain. Every object a user reaches by slug or id comes
+through a `*_get_for_user` here, which also decides whether the user may edit it."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from tracker.accounts.models import Membership, Team, User
+from tracker.products.models import (
+    Availability,
+    FeatureSource,
+    Measurement,
+    PlanningSession,
+    Product,
+    ServiceLevel,
+    SLACheck,
+    Stage,
+    SuccessMetric,
+)
+
+
+def user_can_edit_product(user: User, product: Product) -> bool:
+    """Team members, the product's three owners and superusers may edit."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser or user.pk in product.owner_ids:
+        return True
+    return Membership.objects.filter(team_id=product.team_id, user=user).exists()
+
+
+def user_team_ids(user: User) -> set[int]:
+    return set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+
+
+def product_get_for_user(*, user: User, slug: str, for_edit: bool = False) -> Product:
+    """The product with `slug`, readable by any signed-in user.
+
+    Raises Http404 when it does not exist and PermissionDenied (403) when
+    `for_edit` is asked by someone who may not edit it.
+    """
+    product = (
+        Product.objects.select_related("team", "pm_owner", "ml_owner", "eng_owner")
+        .filter(slug=slug)
+        .first()
+    )
+    if product is None or not user.is_authenticated:
+        raise Http404("No such product.")
+    if for_edit and not user_can_edit_product(user, product):
+        raise PermissionDenied("Only the product's team and owners can change it.")
+    return product
+
+
+def teams_editable_by(user: User) -> QuerySet[Team]:
+    """Teams a user may create products in."""
+    if user.is_superuser:
+        return Team.objects.all()
+    return Team.objects.filter(members=user)
+
+
+def _count(queryset: QuerySet) -> Subquery:
+    """A correlated COUNT(*) subquery: counts without multiplying joined rows."""
+    return Subquery(
+        queryset.order_by().values("product").annotate(n=Count("pk")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def product_list() -> QuerySet[Product]:
+    """Products for the list page and API, with what the list shows precomputed
+    in the same query (no per-row queries)."""
+    in_product = {"product": OuterRef("pk")}
+    return (
+        Product.objects.select_related("team", "pm_owner", "ml_owner", "eng_owner")
+        .annotate(
+            kpi_count=Coalesce(
+                _count(SuccessMetric.objects.filter(**in_product, kind="business_kpi")),
+                0,
+            ),
+            sla_count=Coalesce(_count(ServiceLevel.objects.filter(**in_product)), 0),
+            feature_count=Coalesce(
+                _count(FeatureSource.objects.filter(**in_product)), 0
+            ),
+            has_unavailable_feature=Exists(
+                FeatureSource.objects.filter(**in_product).exclude(
+                    available_in_production=Availability.YES
+                )
+            ),
+        )
+        .order_by("name")
+    )
+
+
+def metric_list_with_latest(*, product: Product) -> list[SuccessMetric]:
+    """The product's metrics, each with `latest` (a Measurement or None) and
+    `history` (measurements oldest first) for the before/after chart."""
+    metrics = list(
+        product.metrics.select_related("owner").prefetch_related(
+            Prefetch(
+                "measurements",
+                queryset=Measurement.objects.order_by("measured_at", "id"),
+                to_attr="history",
+            )
+        )
+    )
+    for metric in metrics:
+        metric.latest = metric.history[-1] if metric.history else None
+    return metrics
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """Share of checks in the window that met the threshold, and the error budget."""
+
+    total: int
+    passed: int
+    objective: float
+
+    @property
+    def ratio(self) -> float | None:
+        return self.passed / self.total if self.total else None
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.ratio is None else self.ratio * 100
+
+    @property
+    def meets_objective(self) -> bool | None:
+        return None if self.percent is None else self.percent >= self.objective
+
+    @property
+    def budget_remaining(self) -> float | None:
+        """Fraction of the allowed failures still unspent (negative: overspent)."""
+        if not self.total:
+            return None
+        allowed = (1 - self.objective / 100) * self.total
+        failures = self.total - self.passed
+        if allowed == 0:
+            return 1.0 if failures == 0 else -float(failures)
+        return 1 - failures / allowed
+
+
+def sla_compliance(*, sla: ServiceLevel, now=None) -> Compliance:
+    now = now or timezone.now()
+    window = sla.checks.filter(checked_at__gt=now - timedelta(days=sla.window_days))
+    counts = window.aggregate(
+        total=Count("pk"), passed=Count("pk", filter=Q(passed=True))
+    )
+    return Compliance(counts["total"], counts["passed"], sla.objective)
+
+
+def sla_list_with_compliance(*, product: Product, now=None) -> list[ServiceLevel]:
+    """The product's SLAs with `compliance` and `latest_check`, in two queries.
+
+    Windows differ per SLA, so checks inside the widest window are fetched once and
+    counted per SLA here rather than issuing one aggregate per SLA.
+    """
+    now = now or timezone.now()
+    slas = list(product.slas.all())
+    if not slas:
+        return slas
+    widest = max(sla.window_days for sla in slas)
+    checks = SLACheck.objects.filter(
+        sla__in=slas, checked_at__gt=now - timedelta(days=widest)
+    ).values_list("sla_id", "checked_at", "passed", "value")
+    by_sla: dict[int, list[tuple]] = {}
+    for sla_id, checked_at, passed, value in checks:
+        by_sla.setdefault(sla_id, []).append((checked_at, passed, value))
+    for sla in slas:
+        cutoff = now - timedelta(days=sla.window_days)
+        rows = [row for row in by_sla.get(sla.pk, []) if row[0] > cutoff]
+        sla.compliance = Compliance(
+            len(rows), sum(1 for r in rows if r[1]), sla.objective
+        )
+        sla.latest_check = max(rows, key=lambda r: r[0]) if rows else None
+    return slas
+
+
+@dataclass(frozen=True)
+class SurveyStatus:
+    total: int
+    rated: int
+    unavailable: int
+    high_skew: int
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.rated == self.total
+
+    @property
+    def all_available(self) -> bool:
+        return self.total > 0 and self.unavailable == 0
+
+
+def survey_status(features: list[FeatureSource]) -> SurveyStatus:
+    return SurveyStatus(
+        total=len(features),
+        rated=sum(1 for f in features if f.is_rated),
+        unavailable=sum(
+            1 for f in features if f.available_in_production != Availability.YES
+        ),
+        high_skew=sum(1 for f in features if f.skew_risk == "high"),
+    )
+
+
+def session_list(*, product: Product) -> QuerySet[PlanningSession]:
+    return product.sessions.prefetch_related("attendees")
+
+
+def personas_present(session: PlanningSession, product: Product) -> dict[str, bool]:
+    """Which of the three owner personas attended (uses prefetched attendees)."""
+    present = {user.pk for user in session.attendees.all()}
+    return {
+        "pm": product.pm_owner_id in present,
+        "ml": product.ml_owner_id in present,
+        "eng": product.eng_owner_id in present,
+    }
+
+
+def stage_timeline(*, product: Product) -> list[dict]:
+    """Every stage with the date it was (last) entered, or None if never."""
+    entered = {
+        change.to_stage: change
+        for change in product.stage_changes.select_related("changed_by")
+    }
+    current = list(Stage).index(Stage(product.stage))
+    return [
+        {
+            "stage": stage,
+            "entered": entered.get(stage.value),
+            "current": stage.value == product.stage,
+            "passed": index < current and product.stage != Stage.RETIRED,
+        }
+        for index, stage in enumerate(Stage)
+    ]

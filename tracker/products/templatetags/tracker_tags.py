@@ -1,0 +1,50 @@
+"""Display helpers used across templates."""
+
+from datetime import timedelta
+
+from django import template
+
+from tracker.lib.durations import format_duration
+
+register = template.Library()
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    return format_duration(value) or "—"
+
+
+@register.filter
+def pct(value: float | None, digits: int = 0) -> str:
+    """0.42 → "42%"; None → "—"."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.{digits}f}%"
+
+
+@register.filter
+def signed_pct(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:+.1f}%"
+
+
+@register.filter
+def num(value: float | None) -> str:
+    """Compact number: no trailing zeros, thousands kept readable."""
+    if value is None:
+        return "—"
+    return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+
+
+@register.filter
+def bar_width(value: float | None) -> float:
+    """A progress ratio clamped to 0–100 for SVG bar widths."""
+    if value is None:
+        return 0
+    return round(max(0.0, min(1.0, value)) * 100, 1)
+
+
+@register.inclusion_tag("includes/field.html")
+def field(bound_field, wide: bool = False):
+    return {"field": bound_field, "wide": wide}

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="products:list"), name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("tracker.accounts.urls")),
+    path("products/", include("tracker.products.urls")),
+    path("admin/", admin.site.urls),
+]
