@@ -1,0 +1,122 @@
+"""Shared fixtures: the personas and the service requirements.
+
+Personas (as in every test module):
+- alice: a member of the product's team and its PM owner;
+- bob: a member of the same team, not an owner;
+- carol: signed in, in another team: an outsider to alice's products.
+
+Tests that need a real service (PostgreSQL, Redis, Chromium) call `require(...)`:
+on a plain machine they skip with the reason; with CI=true they fail instead, so
+CI can never go green without the services.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+
+from tests.factories import ProductFactory, TeamFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip locally, fail in CI, when a service a test needs is missing."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"CI requires this: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marked tests check their service before running."""
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.fixturenames.insert(0, "_require_postgres")
+        if item.get_closest_marker("browser"):
+            item.fixturenames.insert(0, "_require_chromium")
+        if item.get_closest_marker("redis"):
+            item.fixturenames.insert(0, "_require_redis")
+
+
+@pytest.fixture
+def _require_postgres():
+    require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL")
+
+
+@pytest.fixture
+def _require_chromium():
+    require(
+        shutil.which(CHROMIUM) is not None or os.path.exists(CHROMIUM),
+        f"needs Chromium at {CHROMIUM} (apt-get install chromium)",
+    )
+
+
+@pytest.fixture
+def _require_redis(settings):
+    url = settings.REDIS_URL
+    ok = False
+    if url:
+        import redis
+
+        try:
+            ok = redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        except redis.RedisError:
+            ok = False
+    require(ok, "needs a running Redis: set REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice", first_name="Alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob", first_name="Bob")
+
+
+@pytest.fixture
+def carol(db):
+    return UserFactory(username="carol", first_name="Carol")
+
+
+@pytest.fixture
+def team(alice, bob):
+    return TeamFactory(name="Risk", slug="risk", members=[alice, bob])
+
+
+@pytest.fixture
+def other_team(carol):
+    return TeamFactory(name="Elsewhere", slug="elsewhere", members=[carol])
+
+
+@pytest.fixture
+def product(team, alice):
+    return ProductFactory(name="Fraud score", slug="fraud-score", team=team, pm_owner=alice)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(client, bob):
+    client.force_login(bob)
+    return client
+
+
+@pytest.fixture
+def carol_client(client, carol, other_team):
+    client.force_login(carol)
+    return client

@@ -1,0 +1,114 @@
+"""Deterministic factories: sequences, never random values."""
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from tracker.accounts.models import Membership, Team, User
+from tracker.products.models import (
+    FeatureSource,
+    Measurement,
+    PlanningSession,
+    Product,
+    ServiceLevel,
+    SLACheck,
+    SuccessMetric,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    first_name = factory.LazyAttribute(lambda u: u.username.capitalize())
+    password = factory.django.Password("password")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        for user in extracted or []:
+            Membership.objects.create(team=self, user=user)
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    name = factory.Sequence(lambda n: f"Product {n}")
+    slug = factory.Sequence(lambda n: f"product-{n}")
+    team = factory.SubFactory(TeamFactory)
+    stage_entered_at = factory.LazyFunction(timezone.now)
+
+
+class MetricFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SuccessMetric
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Metric {n}")
+    kind = "business_kpi"
+    baseline = 100.0
+    target = 150.0
+    cadence_days = 30
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Measurement
+
+    metric = factory.SubFactory(MetricFactory)
+    value = 110.0
+    measured_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+
+class SLAFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceLevel
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"SLA {n}")
+    indicator = "latency_p95_ms"
+    comparator = "lte"
+    threshold = 100.0
+    window_days = 7
+    objective = 90.0
+
+
+class SLACheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SLACheck
+
+    sla = factory.SubFactory(SLAFactory)
+    value = 50.0
+    checked_at = factory.LazyFunction(timezone.now)
+    passed = factory.LazyAttribute(lambda c: c.sla.meets(c.value))
+
+
+class FeatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FeatureSource
+
+    product = factory.SubFactory(ProductFactory)
+    feature = factory.Sequence(lambda n: f"feature_{n}")
+    source_kind = "oltp_database"
+    available_in_production = "yes"
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlanningSession
+
+    product = factory.SubFactory(ProductFactory)
+    title = factory.Sequence(lambda n: f"Session {n}")
+    held_at = factory.LazyFunction(timezone.now)
