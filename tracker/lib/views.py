@@ -8,6 +8,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 
+from tracker.lib.forms import error_field
+
 
 def run_service(form: forms.BaseForm, call: Callable[[], Any]) -> Any | None:
     """Call a service for a valid form; model or constraint errors it raises become
@@ -16,12 +18,11 @@ def run_service(form: forms.BaseForm, call: Callable[[], Any]) -> Any | None:
         return call()
     except ValidationError as exc:
         errors = (
-            exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc}
+            exc.error_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: [exc]}
         )
-        for field, messages in errors.items():
-            target = field if field in form.fields else None
-            for message in messages if isinstance(messages, list) else [messages]:
-                form.add_error(target, message)
+        for field, field_errors in errors.items():
+            for error in field_errors:
+                form.add_error(error_field(field, error, form), error)
         return None
 
 

@@ -5,6 +5,7 @@ Field names follow the REST API contract (api.py) so the two read alike.
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -217,7 +218,9 @@ class SuccessMetric(models.Model):
         help_text="Who reports this number.",
     )
     cadence_days = models.PositiveIntegerField(
-        default=30, help_text="Days between follow-up measurements."
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="Days between follow-up measurements (1-366).",
     )
     # Maintained by services.metric_schedule_next_due; reminders read it.
     next_due_at = models.DateTimeField(null=True, blank=True)
@@ -337,9 +340,13 @@ class ServiceLevel(models.Model):
         max_length=3, choices=Comparator, default=Comparator.LTE
     )
     threshold = models.FloatField()
-    window_days = models.PositiveIntegerField(default=28)
+    window_days = models.PositiveIntegerField(
+        default=28, validators=[MinValueValidator(1), MaxValueValidator(366)]
+    )
     objective = models.FloatField(
-        default=99.0, help_text="Percent of checks that must meet the threshold."
+        default=99.0,
+        validators=[MinValueValidator(0.001), MaxValueValidator(100)],
+        help_text="Percent of checks that must meet the threshold (0-100].",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

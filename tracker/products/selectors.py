@@ -64,11 +64,15 @@ def product_get_for_user(*, user: User, slug: str, for_edit: bool = False) -> Pr
     return product
 
 
-def teams_editable_by(user: User) -> QuerySet[Team]:
-    """Teams a user may create products in."""
+def teams_editable_by(user: User, *, keep: Team | None = None) -> QuerySet[Team]:
+    """Teams a user may put products in; `keep` (a product's current team) stays
+    selectable so editing an owner's product does not force a team change."""
     if user.is_superuser:
         return Team.objects.all()
-    return Team.objects.filter(members=user)
+    allowed = Q(pk__in=Membership.objects.filter(user=user).values("team_id"))
+    if keep is not None:
+        allowed |= Q(pk=keep.pk)
+    return Team.objects.filter(allowed)
 
 
 def _count(queryset: QuerySet) -> Subquery:

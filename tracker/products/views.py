@@ -109,7 +109,7 @@ def product_edit(request: HttpRequest, slug: str) -> HttpResponse:
     form = ProductForm(
         request.POST or None,
         instance=product,
-        teams=selectors.teams_editable_by(request.user) | _team_of(product),
+        teams=selectors.teams_editable_by(request.user, keep=product.team),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -130,10 +130,6 @@ def product_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "products/product_form.html", {"form": form, "product": product}
     )
-
-
-def _team_of(product: Product):
-    return type(product.team).objects.filter(pk=product.team_id)
 
 
 @login_required

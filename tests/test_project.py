@@ -1,0 +1,117 @@
+"""Project-level checks: settings from the environment, deploy checks, compose file."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 20
+    + "-production-like-secret-key-with-enough-entropy-0123456789",
+    "ALLOWED_HOSTS": "tracker.example.org",
+    "DATABASE_URL": "postgres://tracker:secret@db.example.org:5432/tracker",
+    "REDIS_URL": "redis://redis.example.org:6379/0",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "false", "SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        (
+            {"DEBUG": "true", "DATABASE_URL": "mysql://x@y/z"},
+            "DATABASE_URL must be a URL",
+        ),
+        ({"DEBUG": "true", "REDIS_URL": "localhost:6379"}, "REDIS_URL must be a URL"),
+        (
+            {"DEBUG": "true", "EMAIL_PORT": "smtp"},
+            "EMAIL_PORT='smtp' is not a whole number",
+        ),
+    ],
+)
+def test_malformed_settings_fail_fast_with_a_clear_message(env, message):
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_settings_default_to_sqlite_and_eager_celery():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    base = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "tracker.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"], (
+        result.stderr
+    )
+
+
+def test_docker_compose_matches_the_compose_schema():
+    result = subprocess.run(
+        [
+            Path(sys.executable).parent / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            "docker-compose.yml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docker_compose_runs_every_service_on_the_same_settings():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://redis:")
+    assert "gunicorn" in services["web"]["command"]
+    assert services["worker"]["command"][:3] == ["celery", "-A", "tracker"]
+    assert "beat" in services["beat"]["command"]
