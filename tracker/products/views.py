@@ -324,7 +324,7 @@ def sla_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "form": form,
             "can_edit": can_edit,
             "compliance": selectors.sla_compliance(sla=sla),
-            "page": paginate(request, sla.checks.select_related("recorded_by"), 50),
+            "page": paginate(request, sla.checks.select_related("recorded_by"), 20),
         },
     )
 
