@@ -11,11 +11,15 @@ import pytest
 
 from tests.conftest import CHROMIUM
 
-# Playwright's sync API runs an event loop in the test thread; Django would
-# otherwise refuse ORM calls made from the test body.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _allow_orm_beside_playwright():
+    """Playwright's sync API runs an event loop in the test thread; without this
+    Django refuses ORM calls made from test bodies and database fixtures (set for
+    the rest of the session: fixtures of later tests tear down inside that loop)."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture(scope="session")
