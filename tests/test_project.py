@@ -115,3 +115,18 @@ def test_docker_compose_runs_every_service_on_the_same_settings():
     assert "gunicorn" in services["web"]["command"]
     assert services["worker"]["command"][:3] == ["celery", "-A", "tracker"]
     assert "beat" in services["beat"]["command"]
+
+
+def test_healthz_answers_without_login(client, db):
+    response = client.get("/healthz")
+    assert (response.status_code, response.content) == (200, b"ok")
+
+
+def test_healthz_reports_an_unreachable_database(client, db, monkeypatch):
+    from django.db import DatabaseError, connection
+
+    def broken():
+        raise DatabaseError("down")
+
+    monkeypatch.setattr(connection, "ensure_connection", broken)
+    assert client.get("/healthz").status_code == 503

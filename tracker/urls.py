@@ -1,10 +1,18 @@
 from django.contrib import admin
+from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 
 def healthz(request):
+    """Liveness for load balancers and compose: the app answers and reaches its database."""
+    try:
+        connection.ensure_connection()
+    except DatabaseError:
+        return HttpResponse(
+            "database unavailable", status=503, content_type="text/plain"
+        )
     return HttpResponse("ok", content_type="text/plain")
 
 
