@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 
 def healthz(request):
-    """Liveness for load balancers and compose: the app answers and reaches its database."""
+    """Liveness for load balancers: the app answers and reaches its database."""
     try:
         connection.ensure_connection()
     except DatabaseError:

@@ -575,3 +575,17 @@ def test_pages_carry_a_content_security_policy(alice_client, product):
 def test_team_factory_members_are_members():
     team = TeamFactory()
     assert team.members.count() == 0
+
+
+def test_out_of_range_ids_are_field_errors_not_crashes(alice_client, product, team):
+    huge = "9" * 30
+    response = alice_client.post(
+        url("session_create", product.slug),
+        {"title": "Kick-off", "held_at": "2026-03-01T10:00", "attendees": [huge]},
+    )
+    assert "attendees" in response.context["form"].errors
+    response = alice_client.post(
+        url("create"), product_form(team, team=huge, pm_owner=huge)
+    )
+    errors = response.context["form"].errors
+    assert "team" in errors and "pm_owner" in errors

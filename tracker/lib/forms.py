@@ -20,3 +20,39 @@ def error_field(field: str, error: ValidationError, form: forms.BaseForm) -> str
         if shown:
             return shown[-1]
     return None
+
+
+_BIGINT = 2**63 - 1
+
+
+def _is_storable_pk(value) -> bool:
+    """Primary keys are 64-bit integers; anything else cannot name a row.
+
+    Checked before querying: SQLite raises OverflowError and PostgreSQL a
+    DataError for out-of-range integers, which Django's choice fields don't catch.
+    """
+    try:
+        return -_BIGINT <= int(str(value).strip()) <= _BIGINT
+    except (TypeError, ValueError):
+        return False
+
+
+class ModelChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values and not _is_storable_pk(value):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for pk in value:
+            if not _is_storable_pk(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)

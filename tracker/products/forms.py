@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from tracker.accounts.models import User
 from tracker.lib.durations import format_duration, parse_human_duration
+from tracker.lib.forms import ModelChoiceField, ModelMultipleChoiceField
 from tracker.products.models import (
     FeatureSource,
     PlanningSession,
@@ -52,7 +53,7 @@ def people() -> "forms.models.QuerySet[User]":
     return User.objects.filter(is_active=True).order_by("username")
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         full = obj.get_full_name()
         return f"{full} ({obj.username})" if full else obj.username
@@ -87,6 +88,7 @@ class ProductForm(forms.ModelForm):
             "pm_owner": PersonChoiceField,
             "ml_owner": PersonChoiceField,
             "eng_owner": PersonChoiceField,
+            "team": ModelChoiceField,
         }
         widgets = {
             "problem_statement": forms.Textarea(attrs={"rows": 3}),
@@ -259,7 +261,7 @@ class SurveyFeatureForm(forms.ModelForm):
 
 
 class SessionForm(forms.ModelForm):
-    attendees = forms.ModelMultipleChoiceField(
+    attendees = ModelMultipleChoiceField(
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
