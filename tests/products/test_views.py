@@ -584,8 +584,7 @@ def test_out_of_range_ids_are_field_errors_not_crashes(alice_client, product, te
         {"title": "Kick-off", "held_at": "2026-03-01T10:00", "attendees": [huge]},
     )
     assert "attendees" in response.context["form"].errors
-    response = alice_client.post(
-        url("create"), product_form(team, team=huge, pm_owner=huge)
-    )
+    data = product_form(team) | {"team": huge, "pm_owner": huge}
+    response = alice_client.post(url("create"), data)
     errors = response.context["form"].errors
     assert "team" in errors and "pm_owner" in errors
