@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "tracker.accounts",
     "tracker.products",
+    "tracker.readiness",
 ]
 
 MIDDLEWARE = [

@@ -21,5 +21,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("tracker.accounts.urls")),
     path("products/", include("tracker.products.urls")),
+    path("products/", include("tracker.readiness.urls")),
     path("admin/", admin.site.urls),
 ]

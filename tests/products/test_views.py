@@ -131,7 +131,7 @@ def test_detail_query_count_does_not_grow_with_rows(
     _populate(product, 1)
     response = alice_client.get(product.get_absolute_url())
     assert response.status_code == 200
-    with django_assert_num_queries(11) as small:
+    with django_assert_num_queries(13) as small:
         alice_client.get(product.get_absolute_url())
     _populate(product, 5)
     with django_assert_num_queries(len(small.captured_queries)):
@@ -268,7 +268,30 @@ def test_member_edits_and_outsider_is_refused(
 
 
 def test_stage_move_is_recorded_with_its_note(alice_client, product, alice):
-    alice_client.post(url("stage", product.slug), {"stage": "production", "note": "Go"})
+    alice_client.post(url("stage", product.slug), {"stage": "building", "note": "Go"})
+    product.refresh_from_db()
+    assert product.stage == "building"
+    change = product.stage_changes.last()
+    assert (change.to_stage, change.note, change.changed_by) == (
+        "building",
+        "Go",
+        alice,
+    )
+
+
+def test_moving_to_production_with_failing_readiness_asks_and_records_override(
+    alice_client, product, alice
+):
+    response = alice_client.post(
+        url("stage", product.slug), {"stage": "production", "note": "Go"}
+    )
+    assert response.status_code == 409
+    assert "is not ready for production" in response.content.decode()
+    product.refresh_from_db()
+    assert product.stage == "proposed"
+
+    data = {"stage": "production", "note": "Go", "override": "1"}
+    alice_client.post(url("stage", product.slug), data)
     product.refresh_from_db()
     assert product.stage == "production" and product.launched_at
     change = product.stage_changes.last()

@@ -127,6 +127,7 @@ class StageForm(forms.Form):
     note = forms.CharField(
         required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    override = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class MetricForm(forms.ModelForm):

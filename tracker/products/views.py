@@ -24,7 +24,9 @@ from tracker.products.forms import (
     StageForm,
     SurveyFeatureForm,
 )
-from tracker.products.models import Measurement, Product
+from tracker.products.models import Measurement, Product, Stage
+from tracker.readiness import selectors as readiness_selectors
+from tracker.readiness import services as readiness_services
 
 
 def _editable(request: HttpRequest, slug: str) -> Product:
@@ -98,6 +100,8 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "survey_status": selectors.survey_status(survey),
             "sessions": sessions,
             "stage_form": StageForm(initial={"stage": product.stage}),
+            "readiness": readiness_selectors.readiness_for_product(product),
+            "ml_score": readiness_selectors.ml_test_score(product),
             "now": timezone.now(),
         },
     )
@@ -135,18 +139,34 @@ def product_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def product_stage(request: HttpRequest, slug: str) -> HttpResponse:
+    """Move the stage; entering pilot or production with failing readiness items
+    asks for an explicit, recorded override."""
     product = _editable(request, slug)
     form = StageForm(request.POST)
-    if form.is_valid() and form.cleaned_data["stage"] != product.stage:
-        services.product_change_stage(
-            product=product,
-            stage=form.cleaned_data["stage"],
-            note=form.cleaned_data["note"],
-            actor=request.user,
-        )
-        messages.success(request, f"Moved to {product.get_stage_display()}.")
-    elif not form.is_valid():
+    if not form.is_valid():
         messages.error(request, "Choose a valid stage.")
+        return redirect(product)
+    stage, note = form.cleaned_data["stage"], form.cleaned_data["note"]
+    if stage == product.stage:
+        return redirect(product)
+    try:
+        readiness_services.product_change_stage_gated(
+            product=product,
+            stage=stage,
+            note=note,
+            actor=request.user,
+            override=form.cleaned_data["override"],
+        )
+    except readiness_services.GateBlocked as blocked:
+        context = {
+            "product": product,
+            "failing": blocked.failing,
+            "stage": stage,
+            "stage_label": Stage(stage).label,
+            "note": note,
+        }
+        return render(request, "readiness/gate_confirm.html", context, status=409)
+    messages.success(request, f"Moved to {product.get_stage_display()}.")
     return redirect(product)
 
 

@@ -1,0 +1,310 @@
+"""Readiness, computed from what the tracker already holds (never typed in).
+
+Both the checklist and the ML Test Score work on a queryset of products with a
+fixed number of queries, so the product page and the portfolio report share them.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from tracker.products.models import (
+    QUALITY_DIMENSIONS,
+    Availability,
+    FeatureSource,
+    MetricKind,
+    Product,
+    QualityRating,
+    RiskTier,
+    ServiceLevel,
+    SLACheck,
+    SuccessMetric,
+)
+from tracker.readiness.models import (
+    LEVEL_POINTS,
+    Level,
+    MLTestResult,
+    MLTestScoreSnapshot,
+)
+from tracker.readiness.rubric import SECTIONS, TESTS, interpretation
+
+SIGNAL_WINDOW = timedelta(days=30)
+GATED_STAGES = {"pilot", "production"}
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    label: str
+    passed: bool | None  # None: does not apply to this product
+    detail: str
+    fix_url: str
+
+
+@dataclass
+class Readiness:
+    items: list[Item]
+
+    @property
+    def applicable(self) -> list[Item]:
+        return [item for item in self.items if item.passed is not None]
+
+    @property
+    def failing(self) -> list[Item]:
+        return [item for item in self.items if item.passed is False]
+
+    @property
+    def passed_count(self) -> int:
+        return sum(1 for item in self.items if item.passed)
+
+    @property
+    def ratio(self) -> float:
+        return self.passed_count / len(self.applicable) if self.applicable else 0.0
+
+
+def _unrated_feature() -> Q:
+    """A survey row that keeps the survey from being complete."""
+    missing = Q(available_in_production=Availability.UNKNOWN)
+    for dimension in QUALITY_DIMENSIONS:
+        missing |= Q(**{f"quality_{dimension}__in": ["", QualityRating.UNKNOWN]})
+    return missing
+
+
+def readiness_annotate(
+    products: QuerySet[Product], *, now: datetime
+) -> QuerySet[Product]:
+    """Add the facts the checklist needs as EXISTS subqueries: one query in all."""
+    mine = {"product": OuterRef("pk")}
+    since = now - SIGNAL_WINDOW
+    return products.annotate(
+        rd_kpi=Exists(
+            SuccessMetric.objects.filter(
+                **mine,
+                kind=MetricKind.BUSINESS_KPI,
+                baseline__isnull=False,
+                target__isnull=False,
+            )
+        ),
+        rd_sla=Exists(ServiceLevel.objects.filter(**mine)),
+        rd_survey_any=Exists(FeatureSource.objects.filter(**mine)),
+        rd_survey_unrated=Exists(
+            FeatureSource.objects.filter(_unrated_feature(), **mine)
+        ),
+        rd_survey_unavailable=Exists(
+            FeatureSource.objects.filter(**mine).exclude(
+                available_in_production=Availability.YES
+            )
+        ),
+        rd_monitoring=Exists(
+            SLACheck.objects.filter(sla__product=OuterRef("pk"), checked_at__gte=since)
+        ),
+    )
+
+
+def _items(product: Product) -> list[Item]:
+    def url(name: str) -> str:
+        return reverse(f"products:{name}", args=[product.slug])
+
+    survey_ok = (
+        product.rd_survey_any
+        and not product.rd_survey_unrated
+        and not product.rd_survey_unavailable
+    )
+    if not product.rd_survey_any:
+        survey_why = "No feature has been surveyed."
+    elif product.rd_survey_unrated:
+        survey_why = "Some features are not rated on every data-quality dimension."
+    elif product.rd_survey_unavailable:
+        survey_why = "Some features are not (fully) available in production."
+    else:
+        survey_why = "Every feature rated and available in production."
+    worst_case_asked = product.worst_case_matters or product.risk_tier in (
+        RiskTier.HIGH,
+        RiskTier.CRITICAL,
+    )
+    missing = product.missing_owner_roles
+    return [
+        Item(
+            "owners",
+            "Three owners set",
+            product.owners_aligned,
+            "PM, ML and engineering owners are set."
+            if product.owners_aligned
+            else (
+                f"Missing: {', '.join(missing)}."
+                if missing
+                else "One person holds several roles without sharing accepted."
+            ),
+            url("edit"),
+        ),
+        Item(
+            "kpi",
+            "A business KPI with a baseline and a target",
+            product.rd_kpi,
+            "Baseline and target recorded."
+            if product.rd_kpi
+            else "No business KPI has both a baseline and a target.",
+            url("metric_create"),
+        ),
+        Item(
+            "sla",
+            "An SLA",
+            product.rd_sla,
+            "At least one SLA defined." if product.rd_sla else "No SLA defined.",
+            url("sla_create"),
+        ),
+        Item(
+            "survey",
+            "Data survey complete, all features in production",
+            survey_ok,
+            survey_why,
+            url("survey"),
+        ),
+        Item(
+            "monitoring",
+            "Monitoring connected",
+            product.rd_monitoring,
+            "Signals received in the last 30 days."
+            if product.rd_monitoring
+            else "No alert delivery or SLA check in the last 30 days.",
+            url("detail") + "#slas-h",
+        ),
+        Item(
+            "baseline",
+            "A simple baseline recorded",
+            bool(product.simple_baseline.strip()),
+            "Recorded."
+            if product.simple_baseline.strip()
+            else "What is the simplest thing that could work?",
+            url("edit"),
+        ),
+        Item(
+            "worst_case",
+            "Worst-case evaluation stated",
+            bool(product.worst_case_evaluation.strip()) if worst_case_asked else None,
+            (
+                "Stated."
+                if product.worst_case_evaluation.strip()
+                else "The risk tier asks for a worst-case evaluation."
+            )
+            if worst_case_asked
+            else "Not required at this risk tier.",
+            url("edit"),
+        ),
+    ]
+
+
+def readiness_for_products(
+    products: QuerySet[Product], *, now: datetime | None = None
+) -> dict[int, Readiness]:
+    now = now or timezone.now()
+    return {
+        product.pk: Readiness(_items(product))
+        for product in readiness_annotate(products, now=now)
+    }
+
+
+def readiness_for_product(
+    product: Product, *, now: datetime | None = None
+) -> Readiness:
+    products = Product.objects.filter(pk=product.pk)
+    return readiness_for_products(products, now=now)[product.pk]
+
+
+# --- ML Test Score -----------------------------------------------------------------
+
+
+@dataclass
+class TestRow:
+    test: object
+    result: MLTestResult | None
+    points: float
+    automated_by_ci: bool = False
+    ci_note: str = ""
+
+
+@dataclass
+class Score:
+    rows: list[TestRow]
+    sections: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return min(self.sections.values()) if self.sections else 0.0
+
+    @property
+    def interpretation(self) -> str:
+        return interpretation(self.score)
+
+    def by_section(self) -> list[tuple[str, str, float, list[TestRow]]]:
+        return [
+            (
+                key,
+                label,
+                self.sections[key],
+                [r for r in self.rows if r.test.section == key],
+            )
+            for key, label in SECTIONS.items()
+        ]
+
+
+def ci_context_states(product_ids: list[int], contexts: set[str]) -> dict:
+    """(product id, context) → (successes, latest state) from CI status rows.
+
+    Hook for the CI app; without CI data nothing is automated by CI.
+    """
+    return {}
+
+
+def _points(
+    result: MLTestResult | None, ci: tuple[int, str] | None
+) -> tuple[float, bool, str]:
+    if result is None:
+        return 0.0, False, ""
+    manual = min(LEVEL_POINTS[Level(result.level)], 0.5)
+    if not result.ci_context:
+        return LEVEL_POINTS[Level(result.level)], False, ""
+    successes, latest = ci or (0, "")
+    if latest == "success" and successes >= 2:
+        return 1.0, True, f"{successes} successful CI runs of {result.ci_context}"
+    if latest in {"failure", "error"}:
+        return manual, False, f"latest {result.ci_context} run failed"
+    return manual, False, f"waiting for repeated successes of {result.ci_context}"
+
+
+def ml_test_scores(product_ids: list[int]) -> dict[int, Score]:
+    """The ML Test Score of each product, in two queries whatever their number."""
+    results = defaultdict(dict)
+    contexts = set()
+    for result in MLTestResult.objects.filter(product_id__in=product_ids):
+        results[result.product_id][result.code] = result
+        if result.ci_context:
+            contexts.add(result.ci_context)
+    ci = ci_context_states(product_ids, contexts) if contexts else {}
+    scores = {}
+    for pid in product_ids:
+        rows = []
+        for test in TESTS:
+            result = results[pid].get(test.code)
+            points, automated, note = _points(
+                result, ci.get((pid, result.ci_context)) if result else None
+            )
+            rows.append(TestRow(test, result, points, automated, note))
+        sections = {
+            key: sum(r.points for r in rows if r.test.section == key)
+            for key in SECTIONS
+        }
+        scores[pid] = Score(rows, sections)
+    return scores
+
+
+def ml_test_score(product: Product) -> Score:
+    return ml_test_scores([product.pk])[product.pk]
+
+
+def ml_test_history(product: Product, limit: int = 100) -> list[MLTestScoreSnapshot]:
+    return list(product.ml_test_snapshots.all()[:limit])[::-1]

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from tracker.readiness import views
+
+app_name = "readiness"
+
+urlpatterns = [
+    path("<slug:slug>/readiness/", views.readiness_detail, name="detail"),
+    path(
+        "<slug:slug>/readiness/tests/<str:code>/",
+        views.ml_test_edit,
+        name="ml_test_edit",
+    ),
+]

@@ -1,0 +1,72 @@
+"""Readiness pages: the checklist and the ML Test Score of a product."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from tracker.lib.charts import before_after_chart
+from tracker.lib.views import run_service
+from tracker.products import selectors as product_selectors
+from tracker.readiness import selectors, services
+from tracker.readiness.forms import MLTestResultForm
+from tracker.readiness.models import MLTestResult
+from tracker.readiness.rubric import SURVEY_HINTS, TESTS_BY_CODE
+
+
+@login_required
+def readiness_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    product = product_selectors.product_get_for_user(user=request.user, slug=slug)
+    history = selectors.ml_test_history(product)
+    return render(
+        request,
+        "readiness/readiness_detail.html",
+        {
+            "product": product,
+            "can_edit": product_selectors.user_can_edit_product(request.user, product),
+            "readiness": selectors.readiness_for_product(product),
+            "score": selectors.ml_test_score(product),
+            "history": history,
+            "history_chart": before_after_chart(
+                [(s.recorded_at, s.score) for s in history],
+                baseline=None,
+                target=None,
+                launched_at=product.launched_at,
+                width=720,
+                height=140,
+                label="ML Test Score over time",
+            ),
+        },
+    )
+
+
+@login_required
+def ml_test_edit(request: HttpRequest, slug: str, code: str) -> HttpResponse:
+    product = product_selectors.product_get_for_user(
+        user=request.user, slug=slug, for_edit=True
+    )
+    test = TESTS_BY_CODE.get(code)
+    if test is None:
+        raise Http404("No such test.")
+    instance = MLTestResult.objects.filter(product=product, code=code).first()
+    form = MLTestResultForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if run_service(
+            form,
+            lambda: services.ml_test_result_set(
+                product=product, code=code, actor=request.user, data=data
+            ),
+        ):
+            messages.success(request, f"Saved {code}.")
+            return redirect("readiness:detail", slug=product.slug)
+    return render(
+        request,
+        "readiness/ml_test_form.html",
+        {
+            "product": product,
+            "test": test,
+            "form": form,
+            "survey_hint": SURVEY_HINTS.get(code, ""),
+        },
+    )
