@@ -2,7 +2,7 @@
 through a `*_get_for_user` here, which also decides whether the user may edit it."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
@@ -157,39 +157,64 @@ class Compliance:
         return 1 - failures / allowed
 
 
-def sla_compliance(*, sla: ServiceLevel, now=None) -> Compliance:
-    now = now or timezone.now()
-    window = sla.checks.filter(checked_at__gt=now - timedelta(days=sla.window_days))
-    counts = window.aggregate(
-        total=Count("pk"), passed=Count("pk", filter=Q(passed=True))
-    )
-    return Compliance(counts["total"], counts["passed"], sla.objective)
+def _in_window(slas: list[ServiceLevel], now: datetime) -> Q:
+    """Checks inside their own SLA's rolling window, as one filter.
 
-
-def sla_list_with_compliance(*, product: Product, now=None) -> list[ServiceLevel]:
-    """The product's SLAs with `compliance` and `latest_check`, in two queries.
-
-    Windows differ per SLA, so checks inside the widest window are fetched once and
-    counted per SLA here rather than issuing one aggregate per SLA.
+    Windows differ per SLA; an OR over the distinct window sizes keeps this one
+    query (portable to SQLite, which cannot multiply a duration by a column).
     """
+    condition = Q(pk__in=[])
+    for days in {sla.window_days for sla in slas}:
+        condition |= Q(sla__window_days=days, checked_at__gt=now - timedelta(days=days))
+    return condition
+
+
+def sla_compliance_many(
+    slas: list[ServiceLevel], *, now: datetime | None = None
+) -> dict[int, Compliance]:
+    """Compliance of each SLA over its window, in one aggregate query."""
     now = now or timezone.now()
-    slas = list(product.slas.all())
     if not slas:
-        return slas
-    widest = max(sla.window_days for sla in slas)
-    checks = SLACheck.objects.filter(
-        sla__in=slas, checked_at__gt=now - timedelta(days=widest)
-    ).values_list("sla_id", "checked_at", "passed", "value")
-    by_sla: dict[int, list[tuple]] = {}
-    for sla_id, checked_at, passed, value in checks:
-        by_sla.setdefault(sla_id, []).append((checked_at, passed, value))
-    for sla in slas:
-        cutoff = now - timedelta(days=sla.window_days)
-        rows = [row for row in by_sla.get(sla.pk, []) if row[0] > cutoff]
-        sla.compliance = Compliance(
-            len(rows), sum(1 for r in rows if r[1]), sla.objective
+        return {}
+    counts = (
+        SLACheck.objects.filter(_in_window(slas, now), sla__in=slas)
+        .values("sla")
+        .annotate(total=Count("pk"), passed=Count("pk", filter=Q(passed=True)))
+        .order_by()
+    )
+    found = {row["sla"]: row for row in counts}
+    return {
+        sla.pk: Compliance(
+            found.get(sla.pk, {}).get("total", 0),
+            found.get(sla.pk, {}).get("passed", 0),
+            sla.objective,
         )
-        sla.latest_check = max(rows, key=lambda r: r[0]) if rows else None
+        for sla in slas
+    }
+
+
+def sla_compliance(*, sla: ServiceLevel, now: datetime | None = None) -> Compliance:
+    return sla_compliance_many([sla], now=now)[sla.pk]
+
+
+def sla_list_with_compliance(
+    *, product: Product, now: datetime | None = None
+) -> list[ServiceLevel]:
+    """The product's SLAs with `compliance` and `latest_check`, in three queries."""
+    slas = list(product.slas.all())
+    compliance = sla_compliance_many(slas, now=now)
+    latest = {}
+    if slas:
+        newest = SLACheck.objects.filter(sla=OuterRef("sla")).order_by(
+            "-checked_at", "-id"
+        )
+        for check in SLACheck.objects.filter(
+            sla__in=slas, pk=Subquery(newest.values("pk")[:1])
+        ):
+            latest[check.sla_id] = check
+    for sla in slas:
+        sla.compliance = compliance[sla.pk]
+        sla.latest_check = latest.get(sla.pk)
     return slas
 
 
