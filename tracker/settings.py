@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tracker.accounts",
     "tracker.products",
     "tracker.readiness",
+    "tracker.reports",
 ]
 
 MIDDLEWARE = [

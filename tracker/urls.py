@@ -22,5 +22,6 @@ urlpatterns = [
     path("accounts/", include("tracker.accounts.urls")),
     path("products/", include("tracker.products.urls")),
     path("products/", include("tracker.readiness.urls")),
+    path("reports/", include("tracker.reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -78,3 +78,140 @@ def before_after_chart(
     parts.append("</svg>")
     # Safe: built from numbers and escaped text only.
     return mark_safe("".join(parts))
+
+
+# Colours as presentation attributes, so charts look the same on screen, in print
+# and in WeasyPrint's PDFs without depending on a stylesheet.
+PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#ae3ec9", "#1098ad", "#c92a2a", "#868e96"]
+_TEXT = 'font-family="DejaVu Sans, sans-serif" fill="#5b6475"'
+
+
+def _svg_open(width: int, height: int, label: str) -> str:
+    return (
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="{escape(label)}">'
+        f"<title>{escape(label)}</title>"
+    )
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e5 else f"{value:,.0f}"
+
+
+def stacked_bar_chart(
+    categories: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    label: str,
+    width: int = 560,
+    height: int = 200,
+) -> SafeString:
+    """Vertical bars per category, stacked by series, with a legend underneath.
+    One series gives a plain bar chart."""
+    if not categories:
+        return mark_safe("")
+    legend_h = 18 if len(series) > 1 else 0
+    top, bottom, left = 14, 22 + legend_h, 30
+    plot_h = height - top - bottom
+    totals = [
+        sum(values[i] for values in series.values()) for i in range(len(categories))
+    ]
+    peak = max(totals) or 1
+    slot = (width - left) / len(categories)
+    bar_w = max(4.0, slot * 0.7)
+    parts = [_svg_open(width, height, label)]
+    parts.append(
+        f'<line x1="{left}" x2="{width}" y1="{top + plot_h}" y2="{top + plot_h}" '
+        f'stroke="#cfd5e3"/>'
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="9" {_TEXT}>'
+        f"{_fmt(peak)}</text>"
+    )
+    for i, category in enumerate(categories):
+        x = left + i * slot + (slot - bar_w) / 2
+        y = top + plot_h
+        for s, (name, values) in enumerate(series.items()):
+            value = values[i]
+            if not value:
+                continue
+            h = value / peak * plot_h
+            y -= h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                f'fill="{PALETTE[s % len(PALETTE)]}"><title>{escape(category)} · '
+                f"{escape(name)}: {_fmt(value)}</title></rect>"
+            )
+        if totals[i]:
+            parts.append(
+                f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
+                f'font-size="9" {_TEXT}>{_fmt(totals[i])}</text>'
+            )
+        centre = x + bar_w / 2
+        parts.append(
+            f'<text x="{centre:.1f}" y="{top + plot_h + 13}" text-anchor="middle" '
+            f'font-size="9" {_TEXT}>{escape(category)}</text>'
+        )
+    if legend_h:
+        x = left
+        for s, name in enumerate(series):
+            parts.append(
+                f'<rect x="{x}" y="{height - 11}" width="9" height="9" '
+                f'fill="{PALETTE[s % len(PALETTE)]}"/>'
+                f'<text x="{x + 12}" y="{height - 3}" font-size="9" {_TEXT}>'
+                f"{escape(name)}</text>"
+            )
+            x += 18 + 6 * len(name)
+    parts.append("</svg>")
+    return mark_safe("".join(parts))
+
+
+def line_chart(
+    points: Sequence[tuple[str, float | None]],
+    *,
+    label: str,
+    unit: str = "",
+    width: int = 560,
+    height: int = 180,
+) -> SafeString:
+    """A line over labelled x positions (months, quarters); gaps where None."""
+    known = [v for _, v in points if v is not None]
+    if not known:
+        return mark_safe("")
+    top, bottom, left = 14, 22, 34
+    plot_h, plot_w = height - top - bottom, width - left - 10
+    peak = max(known) or 1
+    step = plot_w / max(len(points) - 1, 1)
+    parts = [_svg_open(width, height, label)]
+    parts.append(
+        f'<line x1="{left}" x2="{width - 10}" y1="{top + plot_h}" y2="{top + plot_h}" '
+        f'stroke="#cfd5e3"/><text x="{left - 4}" y="{top + 4}" text-anchor="end" '
+        f'font-size="9" {_TEXT}>{_fmt(peak)}{escape(unit)}</text>'
+    )
+    segment: list[str] = []
+    for i, (name, value) in enumerate(points):
+        x = left + i * step
+        parts.append(
+            f'<text x="{x:.1f}" y="{top + plot_h + 13}" text-anchor="middle" '
+            f'font-size="9" {_TEXT}>{escape(name)}</text>'
+        )
+        if value is None:
+            if len(segment) > 1:
+                parts.append(_polyline(segment))
+            segment = []
+            continue
+        y = top + plot_h - value / peak * plot_h
+        segment.append(f"{x:.1f},{y:.1f}")
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{PALETTE[0]}">'
+            f"<title>{escape(name)}: {_fmt(value)}{escape(unit)}</title></circle>"
+        )
+    if len(segment) > 1:
+        parts.append(_polyline(segment))
+    parts.append("</svg>")
+    return mark_safe("".join(parts))
+
+
+def _polyline(points: list[str]) -> str:
+    return (
+        f'<polyline fill="none" stroke="{PALETTE[0]}" stroke-width="2" '
+        f'points="{" ".join(points)}"/>'
+    )

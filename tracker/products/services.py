@@ -166,7 +166,7 @@ def product_change_stage(
         fields.append("launched_at")
     product.full_clean()
     product.save(update_fields=fields)
-    if "launched_at" in fields:
+    if "launched_at" in fields or Stage.RETIRED in (stage, change.from_stage):
         metrics_reschedule(product=product)
     return change
 
@@ -178,7 +178,10 @@ def metric_next_due(
     metric: SuccessMetric, last_measured_at: datetime | None
 ) -> datetime | None:
     """Follow-ups are counted from the last measurement, or from launch when there
-    is none yet; before launch and without measurements nothing is due."""
+    is none yet; before launch and without measurements, or once the product is
+    retired, nothing is due."""
+    if metric.product.stage == Stage.RETIRED:
+        return None
     start = last_measured_at or metric.product.launched_at
     if start is None:
         return None

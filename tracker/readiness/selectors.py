@@ -198,14 +198,21 @@ def _items(product: Product) -> list[Item]:
     ]
 
 
+def readiness_with_products(
+    products: QuerySet[Product], *, now: datetime | None = None
+) -> list[tuple[Product, Readiness]]:
+    """Each product (in the queryset's order) with its readiness: one query."""
+    now = now or timezone.now()
+    return [
+        (product, Readiness(_items(product)))
+        for product in readiness_annotate(products, now=now)
+    ]
+
+
 def readiness_for_products(
     products: QuerySet[Product], *, now: datetime | None = None
 ) -> dict[int, Readiness]:
-    now = now or timezone.now()
-    return {
-        product.pk: Readiness(_items(product))
-        for product in readiness_annotate(products, now=now)
-    }
+    return {p.pk: r for p, r in readiness_with_products(products, now=now)}
 
 
 def readiness_for_product(

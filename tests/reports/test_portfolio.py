@@ -1,0 +1,196 @@
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from pypdf import PdfReader
+
+from tests.factories import (
+    MeasurementFactory,
+    MetricFactory,
+    ProductFactory,
+    SLACheckFactory,
+    SLAFactory,
+)
+from tracker.reports.exports import CSV_COLUMNS
+from tracker.reports.periods import period_choices, period_get
+from tracker.reports.selectors import kpi_status, portfolio_report
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
+
+
+def report(**filters):
+    return portfolio_report(filters=filters, period=period_get(None), now=NOW)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_kpi_figures_on_a_hand_made_product(product):
+    product.launched_at = NOW - timedelta(days=60)
+    product.stage = "production"
+    product.save()
+    metric = MetricFactory(
+        product=product,
+        name="Losses",
+        direction="lower",
+        baseline=400,
+        target=300,
+        baseline_at=date(2026, 1, 1),
+        target_date=date(2026, 12, 31),
+    )
+    MeasurementFactory(metric=metric, value=410, measured_at=NOW - timedelta(days=90))
+    MeasurementFactory(metric=metric, value=360, measured_at=NOW - timedelta(days=30))
+    MeasurementFactory(metric=metric, value=340, measured_at=NOW - timedelta(days=1))
+    [row] = report().rows
+    [kpi] = row.kpis
+    assert kpi.latest == 340
+    assert kpi.progress == pytest.approx(0.6)  # 400 → 340 of the way to 300
+    assert kpi.status == "on_track"  # half the year elapsed, 60% of the way
+    # After launch: mean of 360 and 340 = 350, 12.5% below the 400 baseline.
+    assert kpi.after_launch_change == pytest.approx(-0.125)
+
+
+@pytest.mark.parametrize(
+    ("progress", "expected"),
+    [
+        (None, "no_data"),
+        (1.2, "on_track"),
+        (0.5, "on_track"),
+        (0.3, "at_risk"),
+        (0.2, "off_track"),
+        (-0.1, "off_track"),
+    ],
+)
+def test_kpi_status_against_elapsed_time(product, progress, expected):
+    metric = MetricFactory(
+        product=product, baseline_at=date(2026, 1, 1), target_date=date(2026, 12, 31)
+    )
+    # 1 July: half of the year has elapsed, so 50% progress keeps pace.
+    assert kpi_status(metric, progress, date(2026, 7, 2)) == expected
+
+
+def test_kpi_status_without_dates(product):
+    metric = MetricFactory(product=product, baseline_at=None, target_date=None)
+    assert kpi_status(metric, 1.0, date(2026, 7, 1)) == "on_track"
+    assert kpi_status(metric, 0.4, date(2026, 7, 1)) == "at_risk"
+    assert kpi_status(metric, 0.0, date(2026, 7, 1)) == "off_track"
+
+
+def test_sla_compliance_and_budget_in_the_row(product):
+    sla = SLAFactory(product=product, threshold=100, window_days=7, objective=50)
+    for value in (10, 20, 30, 200):
+        SLACheckFactory(sla=sla, value=value, checked_at=NOW - timedelta(days=1))
+    [row] = report().rows
+    [(_, compliance)] = row.slas
+    assert (compliance.total, compliance.passed) == (4, 3)
+    assert compliance.budget_remaining == pytest.approx(0.5)  # 1 of 2 allowed failures
+
+
+def test_attention_lists_what_is_missing(product):
+    [row] = report().rows
+    assert row.attention == ["no business KPI", "no SLA", "data survey incomplete"]
+
+
+def test_overdue_follow_ups_are_counted(product):
+    MetricFactory(product=product, next_due_at=NOW - timedelta(days=1))
+    MetricFactory(product=product, next_due_at=NOW + timedelta(days=1))
+    assert report().rows[0].overdue_followups == 1
+
+
+def test_filters_by_team_stage_and_risk(team, other_team):
+    ProductFactory(name="A", team=team, stage="pilot", risk_tier="high")
+    ProductFactory(name="B", team=other_team, stage="pilot", risk_tier="low")
+    ProductFactory(name="C", team=team, stage="building", risk_tier="low")
+    names = lambda r: [row.product.name for row in r.rows]  # noqa: E731
+    assert names(report(team=team)) == ["A", "C"]
+    assert names(report(stage="pilot")) == ["B", "A"]  # by team, then name
+    assert names(report(risk_tier="low", team=team)) == ["C"]
+
+
+def test_period_presets_are_quarters_and_a_rolling_year():
+    choices = period_choices(date(2026, 11, 24))
+    assert [p.key for p in choices] == [
+        "12m",
+        "2026-Q4",
+        "2026-Q3",
+        "2026-Q2",
+        "2026-Q1",
+        "2025-Q4",
+    ]
+    q3 = period_get("2026-Q3", date(2026, 11, 24))
+    assert (q3.start.date(), q3.end.date()) == (date(2026, 7, 1), date(2026, 10, 1))
+    assert period_get("bogus", date(2026, 11, 24)).key == "12m"
+
+
+def _populate(team, n):
+    for _ in range(n):
+        product = ProductFactory(team=team)
+        metric = MetricFactory(product=product)
+        MeasurementFactory(metric=metric)
+        SLACheckFactory(sla=SLAFactory(product=product))
+
+
+def test_query_count_does_not_grow_with_products(team, django_assert_num_queries):
+    _populate(team, 2)
+    with django_assert_num_queries(6) as small:
+        assert len(report().rows) == 2
+    _populate(team, 10)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert len(report().rows) == 12
+
+
+def test_page_filters_and_reports_bad_values(alice_client, product):
+    url = reverse("reports:portfolio")
+    assert "Fraud score" in alice_client.get(url).content.decode()
+    assert "Fraud score" not in alice_client.get(url + "?stage=pilot").content.decode()
+    response = alice_client.get(url + "?stage=shipped&team=nope")
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_anonymous_is_sent_to_login(client):
+    for name in ("portfolio", "portfolio_csv", "portfolio_pdf"):
+        assert client.get(reverse(f"reports:{name}")).status_code == 302
+
+
+def test_csv_has_stable_columns_and_one_row_per_product(carol_client, product, team):
+    ProductFactory(team=team, name="Churn")
+    MetricFactory(product=product, name="Losses", baseline=10, target=20)
+    response = carol_client.get(reverse("reports:portfolio_csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert list(rows[0]) == CSV_COLUMNS
+    assert {row["product"] for row in rows} == {"Fraud score", "Churn"}
+    fraud = next(row for row in rows if row["slug"] == "fraud-score")
+    assert fraud["business_kpis"] == "1" and fraud["owners_complete"] == "no"
+    assert fraud["kpi_summary"].startswith("Losses: 10.0 -> None / 20.0")
+
+
+def _pdf_text(content: bytes) -> str:
+    assert content.startswith(b"%PDF-")
+    return "\n".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(content)).pages
+    )
+
+
+def test_pdf_is_a_valid_pdf_with_the_report(alice_client, product):
+    MetricFactory(product=product, name="Chargeback losses", baseline=10, target=20)
+    response = alice_client.get(reverse("reports:portfolio_pdf") + "?stage=proposed")
+    assert response["Content-Type"] == "application/pdf"
+    text = _pdf_text(response.content)
+    assert "Portfolio report" in text
+    assert "Fraud score" in text and "Chargeback losses" in text
+    assert "stage Proposed" in text  # the filters are printed
+    assert "page 1 of" in text
+
+
+def test_product_summary_pdf(alice_client, product):
+    response = alice_client.get(reverse("reports:product_pdf", args=[product.slug]))
+    text = _pdf_text(response.content)
+    assert "Fraud score" in text and "Owners and readiness" in text
+    assert (
+        alice_client.get(reverse("reports:product_pdf", args=["nope"])).status_code
+        == 404
+    )

@@ -1,0 +1,42 @@
+from django import forms
+
+from tracker.accounts.models import Team
+from tracker.lib.forms import ModelChoiceField
+from tracker.products.models import RiskTier, Stage
+from tracker.reports.periods import period_choices
+
+
+class PortfolioFilterForm(forms.Form):
+    """Filters of the portfolio report; invalid values are reported, not fatal."""
+
+    team = ModelChoiceField(
+        queryset=Team.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label="All teams",
+    )
+    stage = forms.ChoiceField(
+        choices=[("", "All stages"), *Stage.choices], required=False
+    )
+    risk_tier = forms.ChoiceField(
+        choices=[("", "Any risk tier"), *RiskTier.choices], required=False
+    )
+    period = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period"].choices = [(p.key, p.label) for p in period_choices()]
+
+    def describe(self) -> str:
+        """The filters in words, printed on exports."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        parts = [
+            f"team {data['team'].name}" if data.get("team") else "all teams",
+            f"stage {Stage(data['stage']).label}"
+            if data.get("stage")
+            else "all stages",
+            f"{RiskTier(data['risk_tier']).label.lower()} risk"
+            if data.get("risk_tier")
+            else "any risk tier",
+        ]
+        return ", ".join(parts)

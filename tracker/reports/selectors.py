@@ -1,0 +1,238 @@
+"""The portfolio report: one row per product and portfolio totals, computed with a
+fixed number of queries however many products there are (a test guards it)."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Avg, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from tracker.products.models import (
+    Measurement,
+    MetricKind,
+    Product,
+    Stage,
+    SuccessMetric,
+)
+from tracker.products.selectors import Compliance, sla_compliance_many
+from tracker.readiness.selectors import (
+    Readiness,
+    Score,
+    ml_test_scores,
+    readiness_with_products,
+)
+from tracker.reports.periods import Period
+
+ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA = "on_track", "at_risk", "off_track", "no_data"
+STATUS_LABELS = {
+    ON_TRACK: "on track",
+    AT_RISK: "at risk",
+    OFF_TRACK: "off track",
+    NO_DATA: "no data",
+}
+PROGRESS_BUCKETS = ["< 0%", "0–25%", "25–50%", "50–75%", "75–100%", "≥ 100%"]
+
+
+@dataclass
+class KpiRow:
+    metric: SuccessMetric
+    latest: float | None
+    progress: float | None
+    status: str
+    after_launch_change: float | None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class ProductRow:
+    product: Product
+    readiness: Readiness
+    ml_score: Score
+    kpis: list[KpiRow] = field(default_factory=list)
+    slas: list[tuple[str, Compliance]] = field(default_factory=list)
+    overdue_followups: int = 0
+
+    @property
+    def owners_complete(self) -> bool:
+        return self.product.owners_aligned
+
+    @property
+    def worst_sla(self) -> Compliance | None:
+        measured = [c for _, c in self.slas if c.total]
+        return min(measured, key=lambda c: c.ratio) if measured else None
+
+    @property
+    def attention(self) -> list[str]:
+        """Why this product needs leadership's attention (empty: it does not)."""
+        items = {i.key: i for i in self.readiness.items}
+        reasons = []
+        if not self.kpis:
+            reasons.append("no business KPI")
+        if not self.slas:
+            reasons.append("no SLA")
+        if items["survey"].passed is False:
+            reasons.append("data survey incomplete")
+        if self.overdue_followups:
+            reasons.append(f"{self.overdue_followups} overdue KPI follow-up(s)")
+        return reasons
+
+
+@dataclass
+class Portfolio:
+    period: Period
+    generated_at: datetime
+    rows: list[ProductRow]
+
+    @property
+    def attention(self) -> list[ProductRow]:
+        return [row for row in self.rows if row.attention]
+
+    def products_by_stage(self) -> dict[str, int]:
+        counts = Counter(row.product.stage for row in self.rows)
+        return {stage.label: counts.get(stage.value, 0) for stage in Stage}
+
+    def kpi_progress_distribution(self) -> dict[str, int]:
+        counts = dict.fromkeys(PROGRESS_BUCKETS, 0)
+        for row in self.rows:
+            for kpi in row.kpis:
+                if kpi.progress is not None:
+                    counts[_bucket(kpi.progress)] += 1
+        return counts
+
+    def kpi_status_counts(self) -> dict[str, int]:
+        counts = Counter(kpi.status for row in self.rows for kpi in row.kpis)
+        return {label: counts.get(key, 0) for key, label in STATUS_LABELS.items()}
+
+
+def _bucket(progress: float) -> str:
+    if progress < 0:
+        return PROGRESS_BUCKETS[0]
+    if progress >= 1:
+        return PROGRESS_BUCKETS[-1]
+    return PROGRESS_BUCKETS[1 + int(progress * 4)]
+
+
+def kpi_status(metric: SuccessMetric, progress: float | None, today) -> str:
+    """On track when progress keeps pace with the time elapsed towards the target
+    date (or the target is met); at risk when it has at least half that pace;
+    off track otherwise. Without dates: met → on track, some progress → at risk."""
+    if progress is None:
+        return NO_DATA
+    if progress >= 1:
+        return ON_TRACK
+    expected = None
+    if (
+        metric.baseline_at
+        and metric.target_date
+        and metric.target_date > metric.baseline_at
+    ):
+        span = (metric.target_date - metric.baseline_at).days
+        expected = min(max((today - metric.baseline_at).days / span, 0.0), 1.0)
+    if expected is None:
+        return AT_RISK if progress > 0 else OFF_TRACK
+    if progress >= expected:
+        return ON_TRACK
+    return AT_RISK if progress > 0 and progress >= expected / 2 else OFF_TRACK
+
+
+def _kpis(product_ids: list[int], today) -> dict[int, list[KpiRow]]:
+    newest = Measurement.objects.filter(metric=OuterRef("pk")).order_by(
+        "-measured_at", "-id"
+    )
+    after_launch = (
+        Measurement.objects.filter(
+            metric=OuterRef("pk"), measured_at__gte=OuterRef("product__launched_at")
+        )
+        .order_by()
+        .values("metric")
+        .annotate(mean=Avg("value"))
+        .values("mean")
+    )
+    metrics = (
+        SuccessMetric.objects.filter(
+            product_id__in=product_ids, kind=MetricKind.BUSINESS_KPI
+        )
+        .annotate(
+            latest_value=Subquery(newest.values("value")[:1]),
+            after_launch_mean=Subquery(after_launch),
+        )
+        .order_by("product_id", "name")
+    )
+    found = defaultdict(list)
+    for metric in metrics:
+        progress = metric.progress(metric.latest_value)
+        found[metric.product_id].append(
+            KpiRow(
+                metric=metric,
+                latest=metric.latest_value,
+                progress=progress,
+                status=kpi_status(metric, progress, today),
+                after_launch_change=metric.change_vs_baseline(metric.after_launch_mean),
+            )
+        )
+    return found
+
+
+def _slas(products: list[Product], now) -> dict[int, list[tuple[str, Compliance]]]:
+    from tracker.products.models import ServiceLevel
+
+    slas = list(ServiceLevel.objects.filter(product__in=products).order_by("name"))
+    compliance = sla_compliance_many(slas, now=now)
+    found = defaultdict(list)
+    for sla in slas:
+        found[sla.product_id].append((sla.name, compliance[sla.pk]))
+    return found
+
+
+def _overdue(product_ids: list[int], now) -> Counter:
+    return Counter(
+        SuccessMetric.objects.filter(
+            product_id__in=product_ids, next_due_at__lt=now
+        ).values_list("product_id", flat=True)
+    )
+
+
+def portfolio_products(*, filters: dict) -> QuerySet[Product]:
+    products = Product.objects.select_related(
+        "team", "pm_owner", "ml_owner", "eng_owner"
+    )
+    if filters.get("team"):
+        products = products.filter(team=filters["team"])
+    if filters.get("stage"):
+        products = products.filter(stage=filters["stage"])
+    if filters.get("risk_tier"):
+        products = products.filter(risk_tier=filters["risk_tier"])
+    return products.order_by("team__name", "name")
+
+
+def portfolio_report(
+    *, filters: dict, period: Period, now: datetime | None = None
+) -> Portfolio:
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    with_readiness = readiness_with_products(
+        portfolio_products(filters=filters), now=now
+    )
+    rows_products = [product for product, _ in with_readiness]
+    readiness = {product.pk: r for product, r in with_readiness}
+    ids = [p.pk for p in rows_products]
+    scores = ml_test_scores(ids)
+    kpis = _kpis(ids, today)
+    slas = _slas(rows_products, now)
+    overdue = _overdue(ids, now)
+    rows = [
+        ProductRow(
+            product=product,
+            readiness=readiness[product.pk],
+            ml_score=scores[product.pk],
+            kpis=kpis.get(product.pk, []),
+            slas=slas.get(product.pk, []),
+            overdue_followups=overdue.get(product.pk, 0),
+        )
+        for product in rows_products
+    ]
+    return Portfolio(period=period, generated_at=now, rows=rows)

@@ -1,0 +1,117 @@
+"""Leadership report pages and exports. Thin: filters in, selector, render."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from tracker.lib.charts import before_after_chart, stacked_bar_chart
+from tracker.products import selectors as product_selectors
+from tracker.reports import exports
+from tracker.reports.forms import PortfolioFilterForm
+from tracker.reports.periods import period_get
+from tracker.reports.selectors import Portfolio, portfolio_report
+
+
+def _portfolio(request: HttpRequest) -> tuple[PortfolioFilterForm, Portfolio]:
+    form = PortfolioFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    period = period_get(filters.get("period"))
+    return form, portfolio_report(filters=filters, period=period)
+
+
+def portfolio_charts(portfolio: Portfolio) -> dict:
+    stages = portfolio.products_by_stage()
+    progress = portfolio.kpi_progress_distribution()
+    return {
+        "stages": stacked_bar_chart(
+            list(stages),
+            {"products": list(stages.values())},
+            label="Products by stage",
+            width=460,
+            height=180,
+        ),
+        "progress": stacked_bar_chart(
+            list(progress),
+            {"KPIs": list(progress.values())},
+            label="Business KPI progress towards target",
+            width=460,
+            height=180,
+        ),
+    }
+
+
+def _context(request, form, portfolio) -> dict:
+    return {
+        "form": form,
+        "portfolio": portfolio,
+        "charts": portfolio_charts(portfolio),
+        "filters_text": form.describe()
+        if form.is_bound
+        else "all teams, all stages, any risk tier",
+        "query": request.GET.urlencode(),
+    }
+
+
+@login_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    form, report = _portfolio(request)
+    return render(request, "reports/portfolio.html", _context(request, form, report))
+
+
+@login_required
+def portfolio_csv(request: HttpRequest) -> HttpResponse:
+    _, report = _portfolio(request)
+    response = HttpResponse(
+        exports.portfolio_csv(report), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="portfolio-{stamp}.csv"'
+    return response
+
+
+@login_required
+def portfolio_pdf(request: HttpRequest) -> HttpResponse:
+    form, report = _portfolio(request)
+    pdf = exports.render_pdf(
+        "reports/portfolio_pdf.html",
+        _context(request, form, report),
+        base_url=request.build_absolute_uri("/"),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'inline; filename="portfolio-{stamp}.pdf"'
+    return response
+
+
+@login_required
+def product_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    """A one-page summary of one product, for leadership."""
+    product = product_selectors.product_get_for_user(user=request.user, slug=slug)
+    report = portfolio_report(filters={"product": product}, period=period_get(None))
+    metrics = product_selectors.metric_list_with_latest(product=product)
+    charts = {
+        metric.pk: before_after_chart(
+            [(m.measured_at, m.value) for m in metric.history],
+            baseline=metric.baseline,
+            target=metric.target,
+            launched_at=product.launched_at,
+            width=300,
+            height=80,
+            label=metric.name,
+        )
+        for metric in metrics
+    }
+    pdf = exports.render_pdf(
+        "reports/product_pdf.html",
+        {
+            "row": report.rows[0],
+            "portfolio": report,
+            "metrics": metrics,
+            "charts": charts,
+        },
+        base_url=request.build_absolute_uri("/"),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{product.slug}-summary.pdf"'
+    return response
