@@ -6,6 +6,7 @@ import factory
 from django.utils import timezone
 
 from tracker.accounts.models import Membership, Team, User
+from tracker.incidents.models import Incident
 from tracker.products.models import (
     FeatureSource,
     Measurement,
@@ -112,3 +113,19 @@ class SessionFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     title = factory.Sequence(lambda n: f"Session {n}")
     held_at = factory.LazyFunction(timezone.now)
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """An open incident straight in the table (tests of behaviour use services)."""
+
+    class Meta:
+        model = Incident
+
+    product = factory.SubFactory(ProductFactory)
+    title = factory.Sequence(lambda n: f"Incident {n}")
+    kind = "drift"
+    severity = "sev3"
+    status = "open"
+    source = "ui"
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2))
+    detected_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))

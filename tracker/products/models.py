@@ -341,6 +341,11 @@ class ServiceLevel(models.Model):
     objective = models.FloatField(
         default=99.0, help_text="Percent of checks that must meet the threshold."
     )
+    auto_resolve = models.BooleanField(
+        "resolve incidents automatically",
+        default=True,
+        help_text="A passing check resolves the incident a breach opened.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

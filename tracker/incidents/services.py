@@ -1,0 +1,629 @@
+"""Writes for incidents, their timeline and alert integrations. Views, API views,
+the alert receiver and the SLA check service call these; nothing else changes
+these models.
+
+Every change to an incident (status, severity, kind, product, title) is written
+together with a timeline row holding the old and new value and who made it.
+"""
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tracker.accounts.models import User
+from tracker.incidents import signing
+from tracker.incidents.alerts import AlertEvent, parse_payload
+from tracker.incidents.models import (
+    ACTIVE_STATUSES,
+    AlertDelivery,
+    AlertIntegration,
+    EntryKind,
+    Incident,
+    Kind,
+    Severity,
+    Source,
+    Status,
+    TimelineEntry,
+)
+from tracker.lib.services import model_create
+from tracker.products.models import Product, RiskTier, ServiceLevel, SLACheck
+
+INCIDENT_FIELDS = [
+    "product",
+    "title",
+    "description",
+    "kind",
+    "severity",
+    "fingerprint",
+    "labels",
+    "annotations",
+    "integration",
+    "sla",
+    "generator_url",
+    "dashboard_url",
+    "runbook_url",
+]
+# Fields whose changes are timeline entries, in the order they are recorded.
+TRACKED_FIELDS = {
+    "title": EntryKind.TITLE,
+    "severity": EntryKind.SEVERITY,
+    "kind": EntryKind.KIND,
+    "product": EntryKind.PRODUCT,
+}
+# Moves an incident may make; there is no way back from resolved (open a new one).
+TRANSITIONS = {
+    Status.OPEN: {Status.ACKNOWLEDGED, Status.RESOLVED},
+    Status.ACKNOWLEDGED: {Status.RESOLVED},
+    Status.RESOLVED: set(),
+}
+
+OPENED, UPDATED, RESOLVED, UNCHANGED = "opened", "updated", "resolved", "unchanged"
+ALERT_OUTCOMES = (OPENED, UPDATED, RESOLVED, UNCHANGED)
+# last_delivery_at is display information; refreshing it on every delivery would
+# serialise concurrent deliveries on the integration's row lock.
+TOUCH_INTERVAL = timedelta(minutes=1)
+ALERT_RAW = ("labels", "annotations", "generator_url", "dashboard_url")
+# The database enforces these; validating them in Python costs a query each.
+FOREIGN_KEYS = ["product", "integration", "sla", "created_by"]
+
+
+# --- Incidents ----------------------------------------------------------------------
+
+
+def _save(incident: Incident, fields: list[str]) -> None:
+    # Field checks here; the database enforces the constraints, so a concurrent
+    # duplicate surfaces as IntegrityError (alert_apply relies on that) instead of
+    # costing one SELECT per constraint on the ingest path.
+    incident.full_clean(
+        exclude=FOREIGN_KEYS, validate_unique=False, validate_constraints=False
+    )
+    incident.save(update_fields=[*fields, "updated_at"] if fields else None)
+
+
+def _record(
+    incident: Incident,
+    *,
+    kind: str,
+    actor: User | None,
+    source: str,
+    at: datetime,
+    old: str = "",
+    new: str = "",
+    note: str = "",
+) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        incident=incident,
+        kind=kind,
+        actor=actor,
+        source=source,
+        at=at,
+        old_value=old[:200],
+        new_value=new[:200],
+        note=note,
+    )
+
+
+def _shown(incident: Incident, field: str) -> str:
+    """How a tracked field's value is kept in the timeline: choice values as
+    stored, the product by name (what people read in the history)."""
+    if field == "product":
+        return incident.product.name if incident.product else ""
+    return getattr(incident, field)
+
+
+@transaction.atomic
+def incident_open(
+    *,
+    actor: User | None,
+    data: dict[str, Any],
+    source: str = Source.UI,
+    now: datetime | None = None,
+) -> Incident:
+    """Open an incident and record that as the first entry of its timeline.
+
+    A `started_at` later than now (a sender's clock running ahead) is taken as
+    now, so time to detect is never negative.
+    """
+    now = now or timezone.now()
+    started_at = min(data.get("started_at") or now, now)
+    incident = Incident(
+        **{field: data[field] for field in INCIDENT_FIELDS if field in data},
+        status=Status.OPEN,
+        source=source,
+        started_at=started_at,
+        detected_at=now,
+        created_by=actor,
+    )
+    _save(incident, [])
+    _record(
+        incident,
+        kind=EntryKind.OPENED,
+        actor=actor,
+        source=source,
+        at=now,
+        new=Status.OPEN,
+        note=data.get("note", ""),
+    )
+    return incident
+
+
+def _lock(incident: Incident) -> None:
+    """Reload the row under a lock so two people acting at once are serialised
+    and the second sees the first's change (and records nothing twice)."""
+    incident.refresh_from_db(
+        from_queryset=Incident.objects.select_for_update().select_related("product")
+    )
+
+
+def _set_status(
+    incident: Incident,
+    status: str,
+    *,
+    actor: User | None,
+    source: str,
+    at: datetime,
+    note: str = "",
+    recorded_at: datetime | None = None,
+) -> None:
+    """Move to `status` as of `at`; the timeline row is dated `recorded_at` (when
+    the tracker learnt of it) so the timeline reads in the order things arrived."""
+    if status not in TRANSITIONS[Status(incident.status)]:
+        raise ValidationError(
+            {"status": f"An incident that is {incident.status} cannot become {status}."}
+        )
+    old = incident.status
+    incident.status = status
+    fields = ["status"]
+    if status == Status.ACKNOWLEDGED:
+        incident.acknowledged_at = at
+        fields.append("acknowledged_at")
+    if status == Status.RESOLVED:
+        incident.resolved_at = max(at, incident.started_at)
+        fields.append("resolved_at")
+    _save(incident, fields)
+    _record(
+        incident,
+        kind=EntryKind.STATUS,
+        actor=actor,
+        source=source,
+        at=recorded_at or at,
+        old=old,
+        new=status,
+        note=note,
+    )
+
+
+@transaction.atomic
+def incident_acknowledge(
+    *,
+    incident: Incident,
+    actor: User | None,
+    source: str = Source.UI,
+    at: datetime | None = None,
+) -> bool:
+    """Someone is on it. False (and nothing recorded) if it already was."""
+    _lock(incident)
+    if incident.status == Status.ACKNOWLEDGED:
+        return False
+    _set_status(
+        incident,
+        Status.ACKNOWLEDGED,
+        actor=actor,
+        source=source,
+        at=at or timezone.now(),
+    )
+    return True
+
+
+@transaction.atomic
+def incident_resolve(
+    *,
+    incident: Incident,
+    actor: User | None,
+    source: str = Source.UI,
+    at: datetime | None = None,
+    note: str = "",
+) -> bool:
+    """Close the incident. False (and nothing recorded) if it already was."""
+    _lock(incident)
+    if incident.status == Status.RESOLVED:
+        return False
+    _set_status(
+        incident,
+        Status.RESOLVED,
+        actor=actor,
+        source=source,
+        at=at or timezone.now(),
+        note=note,
+    )
+    return True
+
+
+def _apply_changes(
+    incident: Incident,
+    data: dict[str, Any],
+    *,
+    actor: User | None,
+    source: str,
+    at: datetime,
+) -> list[str]:
+    """Set the tracked fields present in `data`; one timeline row per change."""
+    if "product" in data and data["product"] is None and incident.product_id:
+        raise ValidationError({"product": "A triaged incident keeps a product."})
+    changes = []
+    for field, kind in TRACKED_FIELDS.items():
+        if field in data and getattr(incident, field) != data[field]:
+            old = _shown(incident, field)
+            setattr(incident, field, data[field])
+            changes.append((field, kind, old, _shown(incident, field)))
+    if not changes:
+        return []
+    _save(incident, [field for field, *_ in changes])
+    for _field, kind, old, new in changes:
+        _record(
+            incident, kind=kind, actor=actor, source=source, at=at, old=old, new=new
+        )
+    return [field for field, *_ in changes]
+
+
+@transaction.atomic
+def incident_update(
+    *,
+    incident: Incident,
+    actor: User | None,
+    data: dict[str, Any],
+    source: str = Source.UI,
+    note: str = "",
+) -> list[str]:
+    """Change title, severity, kind, product and/or status; returns what changed.
+
+    Status moves go through the same transition rules as acknowledge/resolve.
+    Whether `actor` may set the new product is the caller's check
+    (selectors.user_can_assign).
+    """
+    _lock(incident)
+    now = timezone.now()
+    changed = _apply_changes(incident, data, actor=actor, source=source, at=now)
+    status = data.get("status")
+    if status and status != incident.status:
+        _set_status(incident, status, actor=actor, source=source, at=now, note=note)
+        changed.append("status")
+    return changed
+
+
+def incident_note_add(
+    *, incident: Incident, actor: User | None, text: str, source: str = Source.UI
+) -> TimelineEntry:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Write something first."})
+    return _record(
+        incident,
+        kind=EntryKind.NOTE,
+        actor=actor,
+        source=source,
+        at=timezone.now(),
+        note=text,
+    )
+
+
+# --- Alert integrations -------------------------------------------------------------
+
+
+def integration_create(
+    *, actor: User | None, data: dict[str, Any]
+) -> tuple[AlertIntegration, str]:
+    """Create an integration; returns it with its bearer secret, which is not
+    stored and cannot be shown again."""
+    secret = signing.secret_generate()
+    integration = model_create(
+        AlertIntegration,
+        name=data["name"],
+        kind=data["kind"],
+        product=data.get("product"),
+        hmac_secret=data.get("hmac_secret") or "",
+        secret_hash=signing.secret_hash(secret),
+        secret_hint=secret[-4:],
+        created_by=actor,
+    )
+    return integration, secret
+
+
+def integration_revoke(*, integration: AlertIntegration, actor: User | None) -> bool:
+    """Stop accepting its deliveries. Its incidents and deliveries stay."""
+    updated = AlertIntegration.objects.filter(
+        pk=integration.pk, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now(), revoked_by=actor)
+    integration.refresh_from_db()
+    return bool(updated)
+
+
+# --- Alert ingestion ------------------------------------------------------------------
+
+
+def alerts_ingest(
+    *, integration: AlertIntegration, body: bytes, now: datetime | None = None
+) -> AlertDelivery:
+    """Apply a delivery's alerts and keep it raw with what it did.
+
+    Raises alerts.AlertPayloadError before writing anything when the body is not
+    a delivery we understand. Each alert is applied in its own transaction, so
+    two deliveries holding the same alerts in another order cannot deadlock; a
+    delivery retried after a failure half-way is safe because applying an alert
+    twice changes nothing.
+    """
+    batch = parse_payload(body, kind=integration.kind)
+    now = now or timezone.now()
+    products: dict[str, Product | None] = {}
+    outcomes = Counter(
+        alert_apply(integration=integration, event=event, now=now, products=products)
+        for event in batch.alerts
+    )
+    delivery = AlertDelivery.objects.create(
+        integration=integration,
+        received_at=now,
+        body=body.decode("utf-8", errors="replace"),
+        status=batch.status,
+        alerts=len(batch.alerts),
+        truncated_alerts=batch.truncated_alerts,
+        **{outcome: outcomes[outcome] for outcome in ALERT_OUTCOMES},
+    )
+    _touch_integration(integration, now)
+    return delivery
+
+
+def _touch_integration(integration: AlertIntegration, now: datetime) -> None:
+    last = integration.last_delivery_at
+    if last is not None and now - last < TOUCH_INTERVAL:
+        return
+    AlertIntegration.objects.filter(pk=integration.pk).filter(
+        Q(last_delivery_at__isnull=True) | Q(last_delivery_at__lt=now - TOUCH_INTERVAL)
+    ).update(last_delivery_at=now)
+    integration.last_delivery_at = now
+
+
+def alert_apply(
+    *,
+    integration: AlertIntegration,
+    event: AlertEvent,
+    now: datetime,
+    products: dict[str, Product | None] | None = None,
+) -> str:
+    """Open, update or resolve the incident of one alert; returns the outcome.
+
+    Idempotent: the same alert delivered again (or concurrently) changes nothing.
+    """
+    if event.firing:
+        return _alert_fire(
+            integration, event, now, {} if products is None else products
+        )
+    return _alert_resolve(integration, event, now)
+
+
+def _active_alert_incident(
+    integration: AlertIntegration, fingerprint: str
+) -> Incident | None:
+    return (
+        Incident.objects.select_for_update()
+        .filter(
+            integration=integration,
+            fingerprint=fingerprint,
+            status__in=ACTIVE_STATUSES,
+        )
+        .first()
+    )
+
+
+def _route(
+    integration: AlertIntegration,
+    event: AlertEvent,
+    products: dict[str, Product | None],
+) -> Product | None:
+    """The `product` label's product, else the integration's default, else None
+    (the untriaged inbox). Looked up once per slug per delivery."""
+    slug = event.product_slug
+    if slug and slug not in products:
+        products[slug] = Product.objects.filter(slug=slug).first()
+    return (products.get(slug) if slug else None) or integration.product
+
+
+def _alert_data(event: AlertEvent) -> dict[str, Any]:
+    return {
+        "title": event.title,
+        "description": event.description,
+        "kind": event.kind,
+        "severity": event.severity,
+        "fingerprint": event.fingerprint,
+        "labels": event.labels,
+        "annotations": event.annotations,
+        "generator_url": event.generator_url,
+        "dashboard_url": event.dashboard_url,
+        "runbook_url": event.runbook_url,
+    }
+
+
+@transaction.atomic
+def _alert_fire(
+    integration: AlertIntegration,
+    event: AlertEvent,
+    now: datetime,
+    products: dict[str, Product | None],
+) -> str:
+    incident = _active_alert_incident(integration, event.fingerprint)
+    if incident is None:
+        if _occurrence_resolved(integration, event, now):
+            return UNCHANGED
+        try:
+            with transaction.atomic():
+                incident_open(
+                    actor=None,
+                    source=integration.source,
+                    now=now,
+                    data={
+                        **_alert_data(event),
+                        "product": _route(integration, event, products),
+                        "integration": integration,
+                        "started_at": event.starts_at,
+                    },
+                )
+            return OPENED
+        except IntegrityError:
+            # A concurrent delivery of this alert inserted first. Our insert
+            # waited for its commit, so the row is visible to this statement.
+            incident = _active_alert_incident(integration, event.fingerprint)
+            if incident is None:
+                raise
+    return _alert_refresh(incident, event, now, integration, products)
+
+
+def _occurrence_resolved(
+    integration: AlertIntegration, event: AlertEvent, now: datetime
+) -> bool:
+    """This firing (same alert, same start) was already resolved, by the alert
+    or by a person: a late or repeated delivery must not reopen it."""
+    if event.starts_at is None or event.starts_at > now:
+        return False
+    return Incident.objects.filter(
+        integration=integration,
+        fingerprint=event.fingerprint,
+        status=Status.RESOLVED,
+        started_at=event.starts_at,
+    ).exists()
+
+
+def _alert_refresh(
+    incident: Incident,
+    event: AlertEvent,
+    now: datetime,
+    integration: AlertIntegration,
+    products: dict[str, Product | None],
+) -> str:
+    """Follow changes of a still-firing alert.
+
+    Severity, title and kind change only when the alert's own value changed, so
+    a person's override survives repeated deliveries; a product is set only on
+    an incident still in the inbox.
+    """
+    # Everything else an alert says is derived from these four.
+    if all(getattr(incident, field) == getattr(event, field) for field in ALERT_RAW):
+        return UNCHANGED
+    data = _alert_data(event)
+    before = AlertEvent(
+        status="firing",
+        fingerprint=incident.fingerprint,
+        labels=incident.labels,
+        annotations=incident.annotations,
+        starts_at=None,
+        ends_at=None,
+    )
+    changes = {
+        field: getattr(event, field)
+        for field in ("title", "severity", "kind")
+        if getattr(event, field) != getattr(before, field)
+    }
+    if incident.product_id is None:
+        changes["product"] = _route(integration, event, products)
+    _apply_changes(incident, changes, actor=None, source=integration.source, at=now)
+    context = ["description", "labels", "annotations"]
+    context += ["generator_url", "dashboard_url", "runbook_url"]
+    for field in context:
+        setattr(incident, field, data[field])
+    _save(incident, context)
+    return UPDATED
+
+
+@transaction.atomic
+def _alert_resolve(
+    integration: AlertIntegration, event: AlertEvent, now: datetime
+) -> str:
+    incident = _active_alert_incident(integration, event.fingerprint)
+    if incident is None:
+        return UNCHANGED
+    ended = min(event.ends_at or now, now)
+    _set_status(
+        incident,
+        Status.RESOLVED,
+        actor=None,
+        source=integration.source,
+        at=ended,
+        recorded_at=now,
+        note=_ended_note(ended, now),
+    )
+    return RESOLVED
+
+
+def _ended_note(ended: datetime, now: datetime) -> str:
+    """Say when the alert really ended if the news came late (a retried or
+    delayed delivery), since the timeline row is dated on arrival."""
+    if now - ended < TOUCH_INTERVAL:
+        return ""
+    return f"The alert ended at {ended:%Y-%m-%d %H:%M} UTC."
+
+
+# --- SLA breaches ------------------------------------------------------------------
+
+
+def _breach_severity(sla: ServiceLevel) -> str:
+    risky = sla.product.risk_tier in (RiskTier.HIGH, RiskTier.CRITICAL)
+    return Severity.SEV2 if risky else Severity.SEV3
+
+
+@transaction.atomic
+def sla_breach_sync(*, check: SLACheck) -> Incident | None:
+    """Keep the SLA's breach incident in step with its newest check.
+
+    A failed check opens the SLA's incident (one unresolved per SLA, a DB
+    constraint); a passing one resolves it when the SLA auto-resolves. A check
+    older than one already recorded (a backfill) changes nothing: incidents
+    follow the SLA's current state.
+    """
+    sla = check.sla
+    if SLACheck.objects.filter(sla=sla, checked_at__gt=check.checked_at).exists():
+        return None
+    if not check.passed:
+        return _sla_breach_open(sla, check)
+    if not sla.auto_resolve:
+        return None
+    incident = (
+        Incident.objects.select_for_update()
+        .filter(sla=sla, status__in=ACTIVE_STATUSES)
+        .first()
+    )
+    if incident is not None:
+        _set_status(
+            incident,
+            Status.RESOLVED,
+            actor=check.recorded_by,
+            source=Source.SLA,
+            at=min(check.checked_at, timezone.now()),
+            recorded_at=timezone.now(),
+            note=f"Check passed: {check.value:g} ({sla.threshold_label}).",
+        )
+    return incident
+
+
+def _sla_breach_open(sla: ServiceLevel, check: SLACheck) -> Incident:
+    existing = Incident.objects.filter(sla=sla, status__in=ACTIVE_STATUSES).first()
+    if existing is not None:
+        return existing
+    data = {
+        "product": sla.product,
+        "sla": sla,
+        "title": f"{sla.name} breached: {check.value:g} (SLA {sla.threshold_label})",
+        "kind": Kind.SLA_BREACH,
+        "severity": _breach_severity(sla),
+        "fingerprint": f"sla-{sla.pk}",
+        "labels": {"sla": sla.name, "indicator": sla.indicator},
+        "started_at": check.checked_at,
+    }
+    try:
+        with transaction.atomic():
+            return incident_open(actor=check.recorded_by, data=data, source=Source.SLA)
+    except IntegrityError:
+        # Another check of this SLA opened it at the same moment.
+        return Incident.objects.get(sla=sla, status__in=ACTIVE_STATUSES)
