@@ -130,7 +130,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return data
 
 
-# --- Alertmanager and Grafana --------------------------------------------------------
+# --- Alertmanager and Grafana -----------------------------------------------------
 
 
 def _parse_alertmanager(data: dict[str, Any], *, grafana: bool) -> AlertBatch:
@@ -175,7 +175,7 @@ def _alertmanager_alert(raw: Any, index: int) -> AlertEvent:
     )
 
 
-# --- Generic JSON ---------------------------------------------------------------------
+# --- Generic JSON -----------------------------------------------------------------
 
 
 def _parse_generic(data: dict[str, Any]) -> AlertBatch:
@@ -220,7 +220,7 @@ def _generic_alert(raw: Any, where: str) -> AlertEvent:
     )
 
 
-# --- Field readers -------------------------------------------------------------
+# --- Field readers ----------------------------------------------------------------
 
 
 def _choice(value: Any, where: str) -> str:

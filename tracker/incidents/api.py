@@ -278,7 +278,7 @@ class IncidentNotesApi(GenericAPIView):
         return Response(TimelineEntryOutput(entry).data, status=status.HTTP_201_CREATED)
 
 
-# --- Integrations ----------------------------------------------------------------
+# --- Integrations -----------------------------------------------------------------
 
 
 class IntegrationListCreateApi(GenericAPIView):

@@ -115,7 +115,7 @@ def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEntry]:
     return incident.timeline.select_related("actor").order_by("at", "id")
 
 
-# --- Integrations ------------------------------------------------------------------
+# --- Integrations -----------------------------------------------------------------
 
 
 def user_can_manage_integration(user: User, integration: AlertIntegration) -> bool:

@@ -67,12 +67,14 @@ ALERT_OUTCOMES = (OPENED, UPDATED, RESOLVED, UNCHANGED)
 # last_delivery_at is display information; refreshing it on every delivery would
 # serialise concurrent deliveries on the integration's row lock.
 TOUCH_INTERVAL = timedelta(minutes=1)
+# Lost insert races before giving up; one is the norm (see _alert_fire).
+UPSERT_ATTEMPTS = 3
 ALERT_RAW = ("labels", "annotations", "generator_url", "dashboard_url")
 # The database enforces these; validating them in Python costs a query each.
 FOREIGN_KEYS = ["product", "integration", "sla", "created_by"]
 
 
-# --- Incidents ----------------------------------------------------------------------
+# --- Incidents --------------------------------------------------------------------
 
 
 def _save(incident: Incident, fields: list[str]) -> None:
@@ -156,7 +158,10 @@ def _lock(incident: Incident) -> None:
     """Reload the row under a lock so two people acting at once are serialised
     and the second sees the first's change (and records nothing twice)."""
     incident.refresh_from_db(
-        from_queryset=Incident.objects.select_for_update().select_related("product")
+        # of=self: the product is an outer join, which PostgreSQL cannot lock.
+        from_queryset=Incident.objects.select_for_update(of=("self",)).select_related(
+            "product"
+        )
     )
 
 
@@ -312,7 +317,7 @@ def incident_note_add(
     )
 
 
-# --- Alert integrations -------------------------------------------------------------
+# --- Alert integrations -----------------------------------------------------------
 
 
 def integration_create(
@@ -343,7 +348,7 @@ def integration_revoke(*, integration: AlertIntegration, actor: User | None) -> 
     return bool(updated)
 
 
-# --- Alert ingestion ------------------------------------------------------------------
+# --- Alert ingestion --------------------------------------------------------------
 
 
 def alerts_ingest(
@@ -447,6 +452,10 @@ def _alert_data(event: AlertEvent) -> dict[str, Any]:
     }
 
 
+class _AlreadyResolved(Exception):
+    """Raised inside the insert's savepoint to undo it (see _alert_fire)."""
+
+
 @transaction.atomic
 def _alert_fire(
     integration: AlertIntegration,
@@ -454,13 +463,15 @@ def _alert_fire(
     now: datetime,
     products: dict[str, Product | None],
 ) -> str:
-    incident = _active_alert_incident(integration, event.fingerprint)
-    if incident is None:
-        if _occurrence_resolved(integration, event, now):
-            return UNCHANGED
+    """Update the alert's unresolved incident, or open one: race-free because
+    the partial unique index lets only one concurrent insert through."""
+    for attempt in range(UPSERT_ATTEMPTS):
+        incident = _active_alert_incident(integration, event.fingerprint)
+        if incident is not None:
+            return _alert_refresh(incident, event, now, integration, products)
         try:
             with transaction.atomic():
-                incident_open(
+                incident = incident_open(
                     actor=None,
                     source=integration.source,
                     now=now,
@@ -471,29 +482,39 @@ def _alert_fire(
                         "started_at": event.starts_at,
                     },
                 )
+                # Checked after the insert, not before: an incident for this
+                # occurrence opened and resolved by concurrent deliveries in
+                # between is committed by now, so this statement sees it.
+                if _occurrence_resolved(integration, event, incident):
+                    raise _AlreadyResolved
             return OPENED
+        except _AlreadyResolved:
+            return UNCHANGED
         except IntegrityError:
             # A concurrent delivery of this alert inserted first. Our insert
-            # waited for its commit, so the row is visible to this statement.
-            incident = _active_alert_incident(integration, event.fingerprint)
-            if incident is None:
+            # waited for its commit, so the next look finds its incident.
+            if attempt == UPSERT_ATTEMPTS - 1:
                 raise
-    return _alert_refresh(incident, event, now, integration, products)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _occurrence_resolved(
-    integration: AlertIntegration, event: AlertEvent, now: datetime
+    integration: AlertIntegration, event: AlertEvent, new: Incident
 ) -> bool:
     """This firing (same alert, same start) was already resolved, by the alert
     or by a person: a late or repeated delivery must not reopen it."""
-    if event.starts_at is None or event.starts_at > now:
+    if event.starts_at is None:
         return False
-    return Incident.objects.filter(
-        integration=integration,
-        fingerprint=event.fingerprint,
-        status=Status.RESOLVED,
-        started_at=event.starts_at,
-    ).exists()
+    return (
+        Incident.objects.filter(
+            integration=integration,
+            fingerprint=event.fingerprint,
+            status=Status.RESOLVED,
+            started_at=new.started_at,
+        )
+        .exclude(pk=new.pk)
+        .exists()
+    )
 
 
 def _alert_refresh(
@@ -565,7 +586,7 @@ def _ended_note(ended: datetime, now: datetime) -> str:
     return f"The alert ended at {ended:%Y-%m-%d %H:%M} UTC."
 
 
-# --- SLA breaches ------------------------------------------------------------------
+# --- SLA breaches -----------------------------------------------------------------
 
 
 def _breach_severity(sla: ServiceLevel) -> str:
