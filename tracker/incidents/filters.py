@@ -26,21 +26,19 @@ class IncidentFilter(django_filters.FilterSet):
     product = django_filters.ModelChoiceFilter(
         queryset=Product.objects.order_by("name"),
         to_field_name="slug",
-        empty_label="All products",
+        empty_label="All",
     )
     team = django_filters.ModelChoiceFilter(
         field_name="product__team",
         queryset=Team.objects.all(),
         to_field_name="slug",
-        empty_label="All teams",
+        empty_label="All",
     )
     status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", empty_label="Any status"
+        choices=STATUS_CHOICES, method="filter_status", empty_label="Any"
     )
-    severity = django_filters.ChoiceFilter(
-        choices=Severity.choices, empty_label="Any severity"
-    )
-    kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label="Any kind")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any")
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label="Any")
     period = django_filters.ChoiceFilter(
         choices=[(key, label) for key, (label, _) in PERIODS.items()],
         method="filter_period",

@@ -67,6 +67,8 @@ ALERT_OUTCOMES = (OPENED, UPDATED, RESOLVED, UNCHANGED)
 # last_delivery_at is display information; refreshing it on every delivery would
 # serialise concurrent deliveries on the integration's row lock.
 TOUCH_INTERVAL = timedelta(minutes=1)
+# A resolution arriving later than this says in its note when the alert ended.
+LATE_NEWS = timedelta(minutes=5)
 # Lost insert races before giving up; one is the norm (see _alert_fire).
 UPSERT_ATTEMPTS = 3
 ALERT_RAW = ("labels", "annotations", "generator_url", "dashboard_url")
@@ -131,6 +133,14 @@ def incident_open(
     A `started_at` later than now (a sender's clock running ahead) is taken as
     now, so time to detect is never negative.
     """
+    return _incident_insert(actor=actor, data=data, source=source, now=now)
+
+
+def _incident_insert(
+    *, actor: User | None, data: dict[str, Any], source: str, now: datetime | None
+) -> Incident:
+    # No transaction of its own: callers wrap it (the alert path in the
+    # savepoint it needs anyway, one round trip fewer per new alert).
     now = now or timezone.now()
     started_at = min(data.get("started_at") or now, now)
     incident = Incident(
@@ -302,7 +312,12 @@ def incident_update(
 
 
 def incident_note_add(
-    *, incident: Incident, actor: User | None, text: str, source: str = Source.UI
+    *,
+    incident: Incident,
+    actor: User | None,
+    text: str,
+    source: str = Source.UI,
+    at: datetime | None = None,
 ) -> TimelineEntry:
     text = text.strip()
     if not text:
@@ -312,7 +327,7 @@ def incident_note_add(
         kind=EntryKind.NOTE,
         actor=actor,
         source=source,
-        at=timezone.now(),
+        at=at or timezone.now(),
         note=text,
     )
 
@@ -357,27 +372,31 @@ def alerts_ingest(
     """Apply a delivery's alerts and keep it raw with what it did.
 
     Raises alerts.AlertPayloadError before writing anything when the body is not
-    a delivery we understand. Each alert is applied in its own transaction, so
-    two deliveries holding the same alerts in another order cannot deadlock; a
-    delivery retried after a failure half-way is safe because applying an alert
-    twice changes nothing.
+    a delivery we understand. A delivery is applied in one transaction; sending
+    it again (a retry) is safe because applying an alert twice changes nothing.
     """
     batch = parse_payload(body, kind=integration.kind)
     now = now or timezone.now()
     products: dict[str, Product | None] = {}
-    outcomes = Counter(
-        alert_apply(integration=integration, event=event, now=now, products=products)
-        for event in batch.alerts
-    )
-    delivery = AlertDelivery.objects.create(
-        integration=integration,
-        received_at=now,
-        body=body.decode("utf-8", errors="replace"),
-        status=batch.status,
-        alerts=len(batch.alerts),
-        truncated_alerts=batch.truncated_alerts,
-        **{outcome: outcomes[outcome] for outcome in ALERT_OUTCOMES},
-    )
+    # Alerts are locked in fingerprint order, so two deliveries holding the
+    # same alerts in another order wait for each other instead of deadlocking.
+    events = sorted(batch.alerts, key=lambda event: event.fingerprint)
+    with transaction.atomic():  # the whole delivery, or none of it: one commit
+        outcomes = Counter(
+            alert_apply(
+                integration=integration, event=event, now=now, products=products
+            )
+            for event in events
+        )
+        delivery = AlertDelivery.objects.create(
+            integration=integration,
+            received_at=now,
+            body=body.decode("utf-8", errors="replace"),
+            status=batch.status,
+            alerts=len(batch.alerts),
+            truncated_alerts=batch.truncated_alerts,
+            **{outcome: outcomes[outcome] for outcome in ALERT_OUTCOMES},
+        )
     _touch_integration(integration, now)
     return delivery
 
@@ -392,6 +411,7 @@ def _touch_integration(integration: AlertIntegration, now: datetime) -> None:
     integration.last_delivery_at = now
 
 
+@transaction.atomic(savepoint=False)
 def alert_apply(
     *,
     integration: AlertIntegration,
@@ -411,17 +431,17 @@ def alert_apply(
 
 
 def _active_alert_incident(
-    integration: AlertIntegration, fingerprint: str
+    integration: AlertIntegration, fingerprint: str, *, lock: bool = True
 ) -> Incident | None:
-    return (
-        Incident.objects.select_for_update()
-        .filter(
-            integration=integration,
-            fingerprint=fingerprint,
-            status__in=ACTIVE_STATUSES,
-        )
-        .first()
+    incidents = Incident.objects.filter(
+        integration=integration, fingerprint=fingerprint, status__in=ACTIVE_STATUSES
     )
+    return (incidents.select_for_update() if lock else incidents).first()
+
+
+def _alert_unchanged(incident: Incident, event: AlertEvent) -> bool:
+    # Everything else an alert says is derived from these four.
+    return all(getattr(incident, field) == getattr(event, field) for field in ALERT_RAW)
 
 
 def _route(
@@ -456,7 +476,6 @@ class _AlreadyResolved(Exception):
     """Raised inside the insert's savepoint to undo it (see _alert_fire)."""
 
 
-@transaction.atomic
 def _alert_fire(
     integration: AlertIntegration,
     event: AlertEvent,
@@ -465,13 +484,19 @@ def _alert_fire(
 ) -> str:
     """Update the alert's unresolved incident, or open one: race-free because
     the partial unique index lets only one concurrent insert through."""
+    # The common case, a repeat of a known alert, reads without locking: no row
+    # lock to write, nothing to wait for. Acting on a row read a moment before a
+    # concurrent change is the same as having arrived just before it.
+    seen = _active_alert_incident(integration, event.fingerprint, lock=False)
+    if seen is not None and _alert_unchanged(seen, event):
+        return UNCHANGED
     for attempt in range(UPSERT_ATTEMPTS):
         incident = _active_alert_incident(integration, event.fingerprint)
         if incident is not None:
             return _alert_refresh(incident, event, now, integration, products)
         try:
             with transaction.atomic():
-                incident = incident_open(
+                incident = _incident_insert(
                     actor=None,
                     source=integration.source,
                     now=now,
@@ -530,8 +555,7 @@ def _alert_refresh(
     a person's override survives repeated deliveries; a product is set only on
     an incident still in the inbox.
     """
-    # Everything else an alert says is derived from these four.
-    if all(getattr(incident, field) == getattr(event, field) for field in ALERT_RAW):
+    if _alert_unchanged(incident, event):
         return UNCHANGED
     data = _alert_data(event)
     before = AlertEvent(
@@ -558,10 +582,12 @@ def _alert_refresh(
     return UPDATED
 
 
-@transaction.atomic
 def _alert_resolve(
     integration: AlertIntegration, event: AlertEvent, now: datetime
 ) -> str:
+    # Repeated resolved notifications are the norm: look before locking.
+    if _active_alert_incident(integration, event.fingerprint, lock=False) is None:
+        return UNCHANGED
     incident = _active_alert_incident(integration, event.fingerprint)
     if incident is None:
         return UNCHANGED
@@ -581,7 +607,7 @@ def _alert_resolve(
 def _ended_note(ended: datetime, now: datetime) -> str:
     """Say when the alert really ended if the news came late (a retried or
     delayed delivery), since the timeline row is dated on arrival."""
-    if now - ended < TOUCH_INTERVAL:
+    if now - ended < LATE_NEWS:
         return ""
     return f"The alert ended at {ended:%Y-%m-%d %H:%M} UTC."
 
