@@ -11,8 +11,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -157,9 +158,23 @@ class IntegrationOutput(serializers.Serializer):
         return bool(integration.hmac_secret)
 
 
+class IntegrationCreatedOutput(IntegrationOutput):
+    secret = serializers.CharField(help_text="Shown once; only its hash is kept.")
+
+
+# A pattern, not an enum: the schema's enums are named after fields, and this
+# one would collide with the incidents' `kind`.
+@extend_schema_field(
+    {"type": "string", "pattern": f"^({'|'.join(IntegrationKind.values)})$"}
+)
+class IntegrationKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(IntegrationKind.choices, **kwargs)
+
+
 class IntegrationCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    kind = serializers.ChoiceField(IntegrationKind.choices)
+    kind = IntegrationKindField()
     product = _product_field(allow_null=True)
     hmac_secret = serializers.CharField(
         max_length=200, required=False, allow_blank=True, write_only=True
@@ -195,7 +210,7 @@ def _incident_response(request: Request, incident: Incident, code=200) -> Respon
 # --- Incidents --------------------------------------------------------------------
 
 
-class IncidentListCreateApi(GenericAPIView):
+class IncidentListCreateApi(ListAPIView):
     """GET: incidents, open first; filters product, team, status, severity, kind,
     period, q. POST: open an incident (source `api`)."""
 
@@ -206,11 +221,7 @@ class IncidentListCreateApi(GenericAPIView):
     def get_queryset(self):
         return selectors.incident_list()
 
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        data = IncidentOutput(page, many=True, context={"request": request}).data
-        return self.get_paginated_response(data)
-
+    @extend_schema(request=IncidentCreateInput, responses={201: IncidentDetailOutput})
     def post(self, request: Request) -> Response:
         payload = IncidentCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -234,6 +245,7 @@ class IncidentDetailApi(GenericAPIView):
         incident = selectors.incident_get_for_user(user=request.user, pk=pk)
         return _incident_response(request, incident)
 
+    @extend_schema(request=IncidentUpdateInput, responses=IncidentDetailOutput)
     def patch(self, request: Request, pk: int) -> Response:
         incident = selectors.incident_get_for_user(
             user=request.user, pk=pk, for_edit=True
@@ -261,6 +273,7 @@ class IncidentNotesApi(GenericAPIView):
 
     serializer_class = NoteInput
 
+    @extend_schema(request=NoteInput, responses={201: TimelineEntryOutput})
     def post(self, request: Request, pk: int) -> Response:
         incident = selectors.incident_get_for_user(
             user=request.user, pk=pk, for_edit=True
@@ -281,7 +294,7 @@ class IncidentNotesApi(GenericAPIView):
 # --- Integrations -----------------------------------------------------------------
 
 
-class IntegrationListCreateApi(GenericAPIView):
+class IntegrationListCreateApi(ListAPIView):
     """GET: active integrations. POST: create one; the response carries its
     `secret`, which is shown this once."""
 
@@ -290,11 +303,9 @@ class IntegrationListCreateApi(GenericAPIView):
     def get_queryset(self):
         return selectors.integration_list()
 
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        data = IntegrationOutput(page, many=True, context={"request": request}).data
-        return self.get_paginated_response(data)
-
+    @extend_schema(
+        request=IntegrationCreateInput, responses={201: IntegrationCreatedOutput}
+    )
     def post(self, request: Request) -> Response:
         payload = IntegrationCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -317,6 +328,7 @@ class IntegrationDetailApi(GenericAPIView):
         context = {"request": request}
         return Response(IntegrationOutput(integration, context=context).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         integration = selectors.integration_get_for_user(
             user=request.user, pk=pk, for_edit=True

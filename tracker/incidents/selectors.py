@@ -60,7 +60,9 @@ def incident_get_for_user(*, user: User, pk: int, for_edit: bool = False) -> Inc
     change it.
     """
     incident = (
-        Incident.objects.select_related("product__team", "integration", "sla")
+        Incident.objects.select_related(
+            "product__team", "integration", "sla__product", "created_by"
+        )
         .filter(pk=pk)
         .first()
     )
