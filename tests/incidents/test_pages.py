@@ -402,3 +402,24 @@ def test_integration_list_query_count_does_not_grow(alice_client, alice, team):
     for _ in range(5):
         make_integration(alice, product=ProductFactory(team=team))
     assert _queries(alice_client, "/incidents/integrations/") == small
+
+
+def test_admin_shows_incidents_read_only(client, alice, am, product):
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    client.force_login(alice)
+    deliver(am, load_payload("alertmanager-v4-firing.json"))
+    incident = Incident.objects.get()
+    for url in (
+        "/admin/incidents/incident/",
+        f"/admin/incidents/incident/{incident.pk}/change/",
+        f"/admin/incidents/alertintegration/{am.pk}/change/",
+        "/admin/incidents/alertdelivery/",
+    ):
+        assert client.get(url).status_code == 200
+    # An admin edit would leave no timeline row, so there is none.
+    response = client.post(
+        f"/admin/incidents/incident/{incident.pk}/change/", {"severity": "sev1"}
+    )
+    assert response.status_code == 403
+    assert Incident.objects.get().severity == "sev3"

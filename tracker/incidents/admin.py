@@ -29,6 +29,9 @@ class TimelineEntryInline(admin.TabularInline):
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
+    """Read-only: changes go through the pages and API, which record them on
+    the timeline; an admin edit would leave no row."""
+
     list_display = ["id", "title", "product", "severity", "status", "kind", "source"]
     list_filter = ["status", "severity", "kind", "source"]
     search_fields = ["title", "fingerprint", "product__name"]
@@ -44,6 +47,12 @@ class IncidentAdmin(admin.ModelAdmin):
     ]
     inlines = [TimelineEntryInline]
 
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(AlertIntegration)
 class AlertIntegrationAdmin(admin.ModelAdmin):
@@ -52,6 +61,10 @@ class AlertIntegrationAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     readonly_fields = ["secret_hint", "last_delivery_at", "revoked_at", "revoked_by"]
     exclude = ["hmac_secret"]
+
+    def has_add_permission(self, request) -> bool:
+        # Created on the integrations page or the API, which hand out the secret.
+        return False
 
 
 @admin.register(AlertDelivery)
@@ -69,3 +82,6 @@ class AlertDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     date_hierarchy = "received_at"
     readonly_fields = [f.name for f in AlertDelivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
