@@ -6,6 +6,7 @@ import factory
 from django.utils import timezone
 
 from tracker.accounts.models import Membership, Team, User
+from tracker.incidents.models import Incident
 from tracker.products.models import (
     FeatureSource,
     Measurement,
@@ -31,6 +32,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class TeamFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Team
+        # Members are Membership rows; the team itself needs no second save.
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Team {n}")
@@ -113,3 +115,19 @@ class SessionFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     title = factory.Sequence(lambda n: f"Session {n}")
     held_at = factory.LazyFunction(timezone.now)
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """An open incident straight in the table (tests of behaviour use services)."""
+
+    class Meta:
+        model = Incident
+
+    product = factory.SubFactory(ProductFactory)
+    title = factory.Sequence(lambda n: f"Incident {n}")
+    kind = "drift"
+    severity = "sev3"
+    status = "open"
+    source = "ui"
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2))
+    detected_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))

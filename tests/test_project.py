@@ -19,12 +19,10 @@ PRODUCTION_ENV = {
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"}
-    }
+    # A clean environment: nothing other tests set in this process (such as the
+    # browser tests' DJANGO_ALLOW_ASYNC_UNSAFE) leaks into the checks.
+    keep = ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV")
+    base = {k: os.environ[k] for k in keep if k in os.environ}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "tracker.accounts",
     "tracker.products",
+    "tracker.incidents",
     "tracker.readiness",
     "tracker.reports",
 ]
@@ -183,6 +184,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+
+# --- Alert webhooks (tracker/incidents/receiver.py): bodies above this are refused
+# with 413 before they are read; signed deliveries older than the age are replays.
+ALERT_WEBHOOK_MAX_BYTES = env_int("ALERT_WEBHOOK_MAX_BYTES", 1024 * 1024, minimum=1024)
+ALERT_SIGNATURE_MAX_AGE_SECONDS = env_int(
+    "ALERT_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=1
+)
 
 LOGGING = {
     "version": 1,

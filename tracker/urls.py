@@ -4,6 +4,8 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from tracker.incidents.receiver import alerts_receive
+
 
 def healthz(request):
     """Liveness for load balancers: the app answers and reaches its database."""
@@ -23,5 +25,10 @@ urlpatterns = [
     path("products/", include("tracker.products.urls")),
     path("products/", include("tracker.readiness.urls")),
     path("reports/", include("tracker.reports.urls")),
+    path("incidents/", include("tracker.incidents.urls")),
+    # Monitoring tools post here; authenticated per integration, not by session.
+    path("hooks/alerts/<int:integration_id>/", alerts_receive, name="alerts_receive"),
+    # Until the API foundation lands its /api/v1/ URLconf, which includes this.
+    path("api/v1/", include("tracker.incidents.api_urls")),
     path("admin/", admin.site.urls),
 ]

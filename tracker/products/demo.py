@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import Membership, Team, User
+from tracker.incidents.demo import seed_incidents
 from tracker.products import services
 from tracker.products.models import Product, Stage
 
@@ -348,6 +349,7 @@ def seed_demo(*, now=None) -> bool:
     for spec in PRODUCTS:
         _seed_product(spec, now, rng)
     _seed_ml_tests(now)
+    seed_incidents(now=now)
     return True
 
 

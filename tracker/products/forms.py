@@ -210,6 +210,7 @@ class SLAForm(forms.ModelForm):
             "threshold",
             "window_days",
             "objective",
+            "auto_resolve",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {"objective": "Objective (%)", "window_days": "Window (days)"}

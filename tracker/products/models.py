@@ -348,6 +348,11 @@ class ServiceLevel(models.Model):
         validators=[MinValueValidator(0.001), MaxValueValidator(100)],
         help_text="Percent of checks that must meet the threshold (0-100].",
     )
+    auto_resolve = models.BooleanField(
+        "resolve incidents automatically",
+        default=True,
+        help_text="A passing check resolves the incident a breach opened.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import User
+from tracker.incidents.services import sla_breach_sync
 from tracker.lib.services import model_create, model_update
 from tracker.products.models import (
     FeatureSource,
@@ -63,6 +64,7 @@ SLA_FIELDS = [
     "threshold",
     "window_days",
     "objective",
+    "auto_resolve",
 ]
 SURVEY_FIELDS = [
     "feature",
@@ -264,6 +266,7 @@ def sla_update(*, sla: ServiceLevel, data: dict[str, Any]) -> list[str]:
     return model_update(instance=sla, fields=SLA_FIELDS, data=data)
 
 
+@transaction.atomic
 def sla_check_record(
     *,
     sla: ServiceLevel,
@@ -272,8 +275,9 @@ def sla_check_record(
     actor: User | None,
     source: str = MeasurementSource.UI,
 ) -> SLACheck:
-    """Record a check of the SLA's indicator, judged against today's threshold."""
-    return model_create(
+    """Record a check of the SLA's indicator, judged against today's threshold.
+    A breach opens the SLA's incident; a pass may resolve it (sla_breach_sync)."""
+    check = model_create(
         SLACheck,
         sla=sla,
         value=value,
@@ -282,6 +286,8 @@ def sla_check_record(
         source=source,
         recorded_by=actor,
     )
+    sla_breach_sync(check=check)
+    return check
 
 
 # --- Production-data survey -----------------------------------------------------------

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from tracker.incidents.selectors import product_open_incidents
 from tracker.lib.charts import before_after_chart
 from tracker.lib.views import paginate, run_service
 from tracker.products import selectors, services
@@ -96,6 +97,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "timeline": selectors.stage_timeline(product=product),
             "metrics": metrics,
             "slas": selectors.sla_list_with_compliance(product=product),
+            "incidents": product_open_incidents(product=product),
             "survey": survey,
             "survey_status": selectors.survey_status(survey),
             "sessions": sessions,

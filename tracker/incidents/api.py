@@ -1,0 +1,337 @@
+"""REST API for incidents and alert integrations (mounted under /api/v1/).
+
+Thin views: input serializers validate, services write, output serializers shape.
+Status changes go through the same services as the pages, so they leave the same
+timeline rows.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.incidents import selectors, services
+from tracker.incidents.filters import IncidentFilter
+from tracker.incidents.models import (
+    AlertIntegration,
+    Incident,
+    IntegrationKind,
+    Kind,
+    Severity,
+    Source,
+    Status,
+    validate_http_url,
+)
+from tracker.products.models import Product
+
+# --- Serializers ------------------------------------------------------------------
+
+
+def _seconds(value) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+class TimelineEntryOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    old_value = serializers.CharField()
+    new_value = serializers.CharField()
+    note = serializers.CharField()
+    actor = serializers.CharField(source="actor.username", default=None)
+    source = serializers.CharField()
+
+
+class IncidentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    product = serializers.CharField(source="product.slug", default=None)
+    team = serializers.CharField(source="product.team.slug", default=None)
+    kind = serializers.CharField()
+    severity = serializers.CharField()
+    status = serializers.CharField()
+    source = serializers.CharField()
+    integration = serializers.IntegerField(source="integration_id")
+    fingerprint = serializers.CharField()
+    labels = serializers.DictField()
+    started_at = serializers.DateTimeField()
+    detected_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField()
+    time_to_detect_seconds = serializers.SerializerMethodField()
+    time_to_acknowledge_seconds = serializers.SerializerMethodField()
+    time_to_resolve_seconds = serializers.SerializerMethodField()
+    generator_url = serializers.CharField()
+    dashboard_url = serializers.CharField()
+    runbook_url = serializers.CharField()
+    html_url = serializers.SerializerMethodField()
+
+    def get_time_to_detect_seconds(self, incident: Incident) -> float | None:
+        return _seconds(incident.time_to_detect)
+
+    def get_time_to_acknowledge_seconds(self, incident: Incident) -> float | None:
+        return _seconds(incident.time_to_acknowledge)
+
+    def get_time_to_resolve_seconds(self, incident: Incident) -> float | None:
+        return _seconds(incident.time_to_resolve)
+
+    def get_html_url(self, incident: Incident) -> str:
+        return self.context["request"].build_absolute_uri(incident.get_absolute_url())
+
+
+class IncidentDetailOutput(IncidentOutput):
+    timeline = TimelineEntryOutput(many=True, source="timeline_entries")
+
+
+class LinkField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_length=2000,
+            required=False,
+            allow_blank=True,
+            validators=[validate_http_url],
+            **kwargs,
+        )
+
+
+def _product_field(**kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Product.objects.select_related("team"),
+        required=False,
+        **kwargs,
+    )
+
+
+class IncidentCreateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    product = _product_field(allow_null=True)
+    kind = serializers.ChoiceField(Kind.choices, default=Kind.OTHER)
+    severity = serializers.ChoiceField(Severity.choices, default=Severity.SEV3)
+    description = serializers.CharField(required=False, allow_blank=True)
+    fingerprint = serializers.CharField(
+        max_length=200, required=False, allow_blank=True
+    )
+    labels = serializers.DictField(child=serializers.CharField(), required=False)
+    started_at = serializers.DateTimeField(required=False)
+    generator_url = LinkField()
+    dashboard_url = LinkField()
+    runbook_url = LinkField()
+
+
+class IncidentUpdateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    product = _product_field()
+    kind = serializers.ChoiceField(Kind.choices, required=False)
+    severity = serializers.ChoiceField(Severity.choices, required=False)
+    status = serializers.ChoiceField(Status.choices, required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class NoteInput(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class IntegrationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    product = serializers.CharField(source="product.slug", default=None)
+    url = serializers.SerializerMethodField()
+    has_hmac_secret = serializers.SerializerMethodField()
+    secret_hint = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_at = serializers.DateTimeField()
+    last_delivery_at = serializers.DateTimeField()
+
+    def get_url(self, integration: AlertIntegration) -> str:
+        return self.context["request"].build_absolute_uri(integration.receiver_path)
+
+    def get_has_hmac_secret(self, integration: AlertIntegration) -> bool:
+        return bool(integration.hmac_secret)
+
+
+class IntegrationCreatedOutput(IntegrationOutput):
+    secret = serializers.CharField(help_text="Shown once; only its hash is kept.")
+
+
+# A pattern, not an enum: the schema's enums are named after fields, and this
+# one would collide with the incidents' `kind`.
+@extend_schema_field(
+    {"type": "string", "pattern": f"^({'|'.join(IntegrationKind.values)})$"}
+)
+class IntegrationKindField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(IntegrationKind.choices, **kwargs)
+
+
+class IntegrationCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    kind = IntegrationKindField()
+    product = _product_field(allow_null=True)
+    hmac_secret = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, write_only=True
+    )
+
+
+# --- Helpers ----------------------------------------------------------------------
+
+
+def _call(service: Callable[[], Any]) -> Any:
+    """Model validation errors from services are 400s, shaped like DRF's."""
+    try:
+        return service()
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        raise serializers.ValidationError(detail) from None
+
+
+def _require_assign(request: Request, product: Product | None) -> None:
+    if product is None:
+        if not selectors.user_can_triage(request.user):
+            raise PermissionDenied("Join a team to report incidents.")
+    elif not selectors.user_can_assign(request.user, product):
+        raise PermissionDenied("Only the product's team and owners can do this.")
+
+
+def _incident_response(request: Request, incident: Incident, code=200) -> Response:
+    incident.timeline_entries = selectors.incident_timeline(incident=incident)
+    body = IncidentDetailOutput(incident, context={"request": request}).data
+    return Response(body, status=code)
+
+
+# --- Incidents --------------------------------------------------------------------
+
+
+class IncidentListCreateApi(ListAPIView):
+    """GET: incidents, open first; filters product, team, status, severity, kind,
+    period, q. POST: open an incident (source `api`)."""
+
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IncidentFilter
+    serializer_class = IncidentOutput
+
+    def get_queryset(self):
+        return selectors.incident_list()
+
+    @extend_schema(request=IncidentCreateInput, responses={201: IncidentDetailOutput})
+    def post(self, request: Request) -> Response:
+        payload = IncidentCreateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        _require_assign(request, data.get("product"))
+        incident = _call(
+            lambda: services.incident_open(
+                actor=request.user, data=data, source=Source.API
+            )
+        )
+        return _incident_response(request, incident, status.HTTP_201_CREATED)
+
+
+class IncidentDetailApi(GenericAPIView):
+    """GET: one incident with its timeline. PATCH: change title, product, kind,
+    severity or status (open → acknowledged → resolved)."""
+
+    serializer_class = IncidentDetailOutput
+
+    def get(self, request: Request, pk: int) -> Response:
+        incident = selectors.incident_get_for_user(user=request.user, pk=pk)
+        return _incident_response(request, incident)
+
+    @extend_schema(request=IncidentUpdateInput, responses=IncidentDetailOutput)
+    def patch(self, request: Request, pk: int) -> Response:
+        incident = selectors.incident_get_for_user(
+            user=request.user, pk=pk, for_edit=True
+        )
+        payload = IncidentUpdateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        if "product" in data:
+            _require_assign(request, data["product"])
+        note = data.pop("note", "")
+        _call(
+            lambda: services.incident_update(
+                incident=incident,
+                actor=request.user,
+                data=data,
+                source=Source.API,
+                note=note,
+            )
+        )
+        return _incident_response(request, incident)
+
+
+class IncidentNotesApi(GenericAPIView):
+    """POST: add a note to the incident's timeline."""
+
+    serializer_class = NoteInput
+
+    @extend_schema(request=NoteInput, responses={201: TimelineEntryOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        incident = selectors.incident_get_for_user(
+            user=request.user, pk=pk, for_edit=True
+        )
+        payload = NoteInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        entry = _call(
+            lambda: services.incident_note_add(
+                incident=incident,
+                actor=request.user,
+                text=payload.validated_data["text"],
+                source=Source.API,
+            )
+        )
+        return Response(TimelineEntryOutput(entry).data, status=status.HTTP_201_CREATED)
+
+
+# --- Integrations -----------------------------------------------------------------
+
+
+class IntegrationListCreateApi(ListAPIView):
+    """GET: active integrations. POST: create one; the response carries its
+    `secret`, which is shown this once."""
+
+    serializer_class = IntegrationOutput
+
+    def get_queryset(self):
+        return selectors.integration_list()
+
+    @extend_schema(
+        request=IntegrationCreateInput, responses={201: IntegrationCreatedOutput}
+    )
+    def post(self, request: Request) -> Response:
+        payload = IntegrationCreateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        _require_assign(request, data.get("product"))
+        integration, secret = _call(
+            lambda: services.integration_create(actor=request.user, data=data)
+        )
+        body = IntegrationOutput(integration, context={"request": request}).data
+        return Response({**body, "secret": secret}, status=status.HTTP_201_CREATED)
+
+
+class IntegrationDetailApi(GenericAPIView):
+    """GET: one integration. DELETE: revoke it (its secret stops working)."""
+
+    serializer_class = IntegrationOutput
+
+    def get(self, request: Request, pk: int) -> Response:
+        integration = selectors.integration_get_for_user(user=request.user, pk=pk)
+        context = {"request": request}
+        return Response(IntegrationOutput(integration, context=context).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        integration = selectors.integration_get_for_user(
+            user=request.user, pk=pk, for_edit=True
+        )
+        services.integration_revoke(integration=integration, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

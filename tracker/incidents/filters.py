@@ -1,0 +1,70 @@
+"""The incident FilterSet, shared by the HTML list and the API list."""
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tracker.accounts.models import Team
+from tracker.incidents.models import ACTIVE_STATUSES, Incident, Kind, Severity, Status
+from tracker.products.models import Product
+
+ACTIVE = "active"
+STATUS_CHOICES = [(ACTIVE, "Open or acknowledged"), *Status.choices]
+PERIODS = {
+    "24h": ("Last 24 hours", timedelta(hours=24)),
+    "7d": ("Last 7 days", timedelta(days=7)),
+    "30d": ("Last 30 days", timedelta(days=30)),
+    "90d": ("Last 90 days", timedelta(days=90)),
+    "365d": ("Last 12 months", timedelta(days=365)),
+}
+
+
+class IncidentFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Search")
+    product = django_filters.ModelChoiceFilter(
+        queryset=Product.objects.order_by("name"),
+        to_field_name="slug",
+        empty_label="All",
+    )
+    team = django_filters.ModelChoiceFilter(
+        field_name="product__team",
+        queryset=Team.objects.all(),
+        to_field_name="slug",
+        empty_label="All",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_status", empty_label="Any"
+    )
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any")
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label="Any")
+    period = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _) in PERIODS.items()],
+        method="filter_period",
+        label="Started",
+        empty_label="Any time",
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["q", "product", "team", "status", "severity", "kind", "period"]
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(title__icontains=value)
+            | Q(description__icontains=value)
+            | Q(fingerprint=value)
+        )
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == ACTIVE:
+            return queryset.filter(status__in=ACTIVE_STATUSES)
+        return queryset.filter(status=value)
+
+    def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        _, span = PERIODS[value]
+        return queryset.filter(started_at__gte=timezone.now() - span)

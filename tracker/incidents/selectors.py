@@ -1,0 +1,165 @@
+"""Reads for incidents and alert integrations, and who may change them.
+
+Any signed-in user may read. Changing an incident needs the right to edit its
+product (tracker.products.selectors.user_can_edit_product); an untriaged incident
+belongs to no product yet, so any team member may work on it, and assigning it a
+product needs the right to edit that product.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
+
+from tracker.accounts.models import Membership, User
+from tracker.incidents.models import (
+    ACTIVE_STATUSES,
+    AlertDelivery,
+    AlertIntegration,
+    Incident,
+    Status,
+    TimelineEntry,
+)
+from tracker.products.models import Product
+from tracker.products.selectors import user_can_edit_product
+
+
+def user_can_triage(user: User) -> bool:
+    """Members of any team (and superusers) work the untriaged inbox."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or Membership.objects.filter(user=user).exists()
+
+
+def user_can_edit_incident(user: User, incident: Incident) -> bool:
+    if incident.product_id is None:
+        return user_can_triage(user)
+    return user_can_edit_product(user, incident.product)
+
+
+def user_can_assign(user: User, product: Product) -> bool:
+    """May `user` put an incident on `product` (triage or reassign)?"""
+    return user_can_edit_product(user, product)
+
+
+def products_assignable(user: User) -> QuerySet[Product]:
+    """Products `user` may assign incidents to: the same rule as
+    user_can_edit_product, as one query for form choices."""
+    products = Product.objects.select_related("team").order_by("name")
+    if user.is_superuser:
+        return products
+    return products.filter(
+        Q(team__members=user) | Q(pm_owner=user) | Q(ml_owner=user) | Q(eng_owner=user)
+    ).distinct()
+
+
+def incident_get_for_user(*, user: User, pk: int, for_edit: bool = False) -> Incident:
+    """The incident `pk`, readable by any signed-in user.
+
+    Raises Http404 when it does not exist (or for anonymous users) and
+    PermissionDenied (403) when `for_edit` is asked by someone who may not
+    change it.
+    """
+    incident = (
+        Incident.objects.select_related(
+            "product__team", "integration", "sla__product", "created_by"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if incident is None or not user.is_authenticated:
+        raise Http404("No such incident.")
+    if for_edit and not user_can_edit_incident(user, incident):
+        raise PermissionDenied(
+            "Only the product's team and owners can change this incident."
+        )
+    return incident
+
+
+# Open first, then acknowledged, then resolved: what needs someone comes first.
+_STATUS_RANK = Case(
+    When(status=Status.OPEN, then=Value(0)),
+    When(status=Status.ACKNOWLEDGED, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def incident_list() -> QuerySet[Incident]:
+    """Incidents for the list page and API, with what they show in one query."""
+    return (
+        Incident.objects.select_related("product__team", "integration")
+        .annotate(status_rank=_STATUS_RANK)
+        .order_by("status_rank", "severity", "-started_at", "-id")
+    )
+
+
+def incident_inbox() -> QuerySet[Incident]:
+    """Incidents no product has claimed yet, unresolved first."""
+    return incident_list().filter(product__isnull=True)
+
+
+def incident_inbox_count() -> int:
+    return Incident.objects.filter(
+        product__isnull=True, status__in=ACTIVE_STATUSES
+    ).count()
+
+
+def product_open_incidents(*, product: Product) -> list[Incident]:
+    """The product's unresolved incidents, for its page."""
+    return list(
+        product.incidents.filter(status__in=ACTIVE_STATUSES)
+        .annotate(status_rank=_STATUS_RANK)
+        .order_by("status_rank", "severity", "-started_at")
+    )
+
+
+def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEntry]:
+    return incident.timeline.select_related("actor").order_by("at", "id")
+
+
+# --- Integrations -----------------------------------------------------------------
+
+
+def user_can_manage_integration(user: User, integration: AlertIntegration) -> bool:
+    """Its creator, whoever may edit its default product, and superusers."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser or integration.created_by_id == user.pk:
+        return True
+    return integration.product_id is not None and user_can_edit_product(
+        user, integration.product
+    )
+
+
+def integration_list() -> QuerySet[AlertIntegration]:
+    return AlertIntegration.objects.filter(revoked_at__isnull=True).select_related(
+        "product", "created_by"
+    )
+
+
+def integration_get_for_user(
+    *, user: User, pk: int, for_edit: bool = False
+) -> AlertIntegration:
+    """An active integration; 404 if unknown or revoked, 403 for edits by
+    someone who may not manage it."""
+    integration = integration_list().filter(pk=pk).first()
+    if integration is None or not user.is_authenticated:
+        raise Http404("No such integration.")
+    if for_edit and not user_can_manage_integration(user, integration):
+        raise PermissionDenied(
+            "Only its creator and the product's team can change this integration."
+        )
+    return integration
+
+
+def integration_for_delivery(*, pk: int) -> AlertIntegration | None:
+    """The receiver's lookup: the active integration with its default product."""
+    return (
+        AlertIntegration.objects.select_related("product")
+        .filter(pk=pk, revoked_at__isnull=True)
+        .first()
+    )
+
+
+def delivery_list(*, integration: AlertIntegration) -> QuerySet[AlertDelivery]:
+    return integration.deliveries.order_by("-received_at", "-id")

@@ -1,0 +1,280 @@
+"""HTML views for incidents and alert integrations. Thin: parse input, call a
+selector or service, render. The alert webhook itself is in receiver.py."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from tracker.incidents import selectors, services
+from tracker.incidents.filters import IncidentFilter
+from tracker.incidents.forms import (
+    IncidentChangeForm,
+    IncidentForm,
+    IntegrationForm,
+    NoteForm,
+    ResolveForm,
+)
+from tracker.incidents.models import Incident, Severity, Source
+from tracker.lib.views import paginate, run_service
+from tracker.products.models import Product
+
+
+def _list_page(request: HttpRequest, queryset, template: str, **context):
+    incident_filter = IncidentFilter(request.GET, queryset=queryset)
+    page = paginate(request, incident_filter.qs)
+    if request.htmx:
+        template = "incidents/_incident_rows.html"
+    return render(
+        request, template, {"filter": incident_filter, "page": page, **context}
+    )
+
+
+@login_required
+def incident_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(
+        request,
+        selectors.incident_list(),
+        "incidents/incident_list.html",
+        inbox_count=selectors.incident_inbox_count(),
+        can_report=selectors.products_assignable(request.user).exists(),
+    )
+
+
+@login_required
+def incident_inbox(request: HttpRequest) -> HttpResponse:
+    return _list_page(
+        request,
+        selectors.incident_inbox(),
+        "incidents/incident_inbox.html",
+        inbox=True,
+        inbox_count=selectors.incident_inbox_count(),
+        # The inline triage form offers the products this person may assign to.
+        products=list(selectors.products_assignable(request.user)),
+        severities=Severity.choices,
+    )
+
+
+@login_required
+def incident_create(request: HttpRequest) -> HttpResponse:
+    products = selectors.products_assignable(request.user)
+    if not products.exists():
+        raise PermissionDenied("Join a product's team to report its incidents.")
+    initial = {"product": products.filter(slug=request.GET.get("product")).first()}
+    form = IncidentForm(request.POST or None, products=products, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        incident = run_service(
+            form,
+            lambda: services.incident_open(
+                actor=request.user, data=data, source=Source.UI
+            ),
+        )
+        if incident:
+            messages.success(request, f"Opened incident #{incident.pk}.")
+            return redirect(incident)
+    return render(request, "incidents/incident_form.html", {"form": form})
+
+
+@login_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = selectors.incident_get_for_user(user=request.user, pk=pk)
+    return _detail_page(request, incident)
+
+
+def _detail_page(request, incident: Incident, *, status: int = 200, **forms):
+    can_edit = selectors.user_can_edit_incident(request.user, incident)
+    if can_edit:
+        forms.setdefault("note_form", NoteForm())
+        forms.setdefault("resolve_form", ResolveForm())
+        forms.setdefault(
+            "change_form",
+            IncidentChangeForm(
+                initial={
+                    "product": incident.product,
+                    "severity": incident.severity,
+                    "kind": incident.kind,
+                    "title": incident.title,
+                },
+                products=selectors.products_assignable(request.user),
+                incident=incident,
+            ),
+        )
+    return render(
+        request,
+        "incidents/incident_detail.html",
+        {
+            "incident": incident,
+            "timeline": selectors.incident_timeline(incident=incident),
+            "can_edit": can_edit,
+            **(forms if can_edit else {}),
+        },
+        status=status,
+    )
+
+
+def _editable(request: HttpRequest, pk: int) -> Incident:
+    return selectors.incident_get_for_user(user=request.user, pk=pk, for_edit=True)
+
+
+def _act(request: HttpRequest, call: Callable[[], bool], done: str) -> None:
+    """Run a status service; a refused move becomes a message, not an error page."""
+    try:
+        if call():
+            messages.success(request, done)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+
+
+@login_required
+@require_POST
+def incident_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _editable(request, pk)
+    _act(
+        request,
+        lambda: services.incident_acknowledge(incident=incident, actor=request.user),
+        "Acknowledged: you are on it.",
+    )
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _editable(request, pk)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, incident, resolve_form=form, status=400)
+    note = form.cleaned_data["note"]
+    _act(
+        request,
+        lambda: services.incident_resolve(
+            incident=incident, actor=request.user, note=note
+        ),
+        "Resolved.",
+    )
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reassign (product, severity, kind, title), also the inbox's triage form."""
+    incident = _editable(request, pk)
+    form = IncidentChangeForm(
+        request.POST, products=Product.objects.select_related("team"), incident=incident
+    )
+    if form.is_valid():
+        changes = form.changes()
+        target = changes.get("product")
+        if target and not selectors.user_can_assign(request.user, target):
+            raise PermissionDenied("Only its team can take incidents onto a product.")
+        if run_service(
+            form,
+            lambda: services.incident_update(
+                incident=incident, actor=request.user, data=changes
+            ),
+        ):
+            messages.success(request, f"Updated incident #{incident.pk}.")
+        return redirect(_next_url(request) or incident.get_absolute_url())
+    return _detail_page(request, incident, change_form=form, status=400)
+
+
+def _next_url(request: HttpRequest) -> str | None:
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else None
+
+
+@login_required
+@require_POST
+def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _editable(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid() and run_service(
+        form,
+        lambda: services.incident_note_add(
+            incident=incident, actor=request.user, text=form.cleaned_data["text"]
+        ),
+    ):
+        return redirect(f"{incident.get_absolute_url()}#timeline")
+    return _detail_page(request, incident, note_form=form, status=400)
+
+
+# --- Alert integrations -------------------------------------------------------------
+
+
+@login_required
+def integration_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "incidents/integration_list.html",
+        {
+            "integrations": selectors.integration_list(),
+            "can_create": selectors.user_can_triage(request.user),
+            "inbox_count": selectors.incident_inbox_count(),
+        },
+    )
+
+
+@login_required
+@never_cache
+def integration_create(request: HttpRequest) -> HttpResponse:
+    if not selectors.user_can_triage(request.user):
+        raise PermissionDenied("Join a team to connect monitoring tools.")
+    products = selectors.products_assignable(request.user)
+    initial = {"product": products.filter(slug=request.GET.get("product")).first()}
+    form = IntegrationForm(request.POST or None, products=products, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        created = run_service(
+            form,
+            lambda: services.integration_create(actor=request.user, data=data),
+        )
+        if created:
+            # Rendered, not redirected: the secret exists only in this response.
+            return _integration_page(request, created[0], secret=created[1])
+    return render(request, "incidents/integration_form.html", {"form": form})
+
+
+@login_required
+def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    integration = selectors.integration_get_for_user(user=request.user, pk=pk)
+    return _integration_page(request, integration)
+
+
+def _integration_page(request, integration, *, secret: str = "") -> HttpResponse:
+    return render(
+        request,
+        "incidents/integration_detail.html",
+        {
+            "integration": integration,
+            "secret": secret,
+            "receiver_url": request.build_absolute_uri(integration.receiver_path),
+            "can_manage": selectors.user_can_manage_integration(
+                request.user, integration
+            ),
+            "deliveries": selectors.delivery_list(integration=integration)[:20],
+        },
+    )
+
+
+@login_required
+@require_POST
+def integration_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    integration = selectors.integration_get_for_user(
+        user=request.user, pk=pk, for_edit=True
+    )
+    services.integration_revoke(integration=integration, actor=request.user)
+    messages.success(
+        request, f"Revoked {integration.name}: its secret no longer works."
+    )
+    return redirect("incidents:integration_list")
