@@ -290,3 +290,30 @@ def test_outsider_reads_but_cannot_edit_tests(carol_client, product):
 def test_unknown_test_page_is_404(alice_client, product):
     path = reverse("readiness:ml_test_edit", args=[product.slug, "nope-1"])
     assert alice_client.get(path).status_code == 404
+
+
+def test_monitoring_counts_alert_deliveries_and_alert_incidents(product, team, alice):
+    from tracker.incidents.models import AlertIntegration, Incident
+
+    assert items(product)["monitoring"].passed is False
+    AlertIntegration.objects.create(
+        name="am",
+        kind="alertmanager",
+        product=product,
+        secret_hash="x" * 64,
+        last_delivery_at=timezone.now() - timedelta(days=40),
+    )
+    assert items(product)["monitoring"].passed is False
+    other = ProductFactory(team=team)
+    Incident.objects.create(
+        product=other,
+        title="Drift",
+        source="alertmanager",
+        started_at=timezone.now(),
+        detected_at=timezone.now(),
+    )
+    assert items(other)["monitoring"].passed is True
+    AlertIntegration.objects.filter(product=product).update(
+        last_delivery_at=timezone.now()
+    )
+    assert items(product)["monitoring"].passed is True

@@ -134,7 +134,7 @@ def _populate(team, n):
 
 def test_query_count_does_not_grow_with_products(team, django_assert_num_queries):
     _populate(team, 2)
-    with django_assert_num_queries(6) as small:
+    with django_assert_num_queries(7) as small:
         assert len(report().rows) == 2
     _populate(team, 10)
     with django_assert_num_queries(len(small.captured_queries)):
@@ -194,3 +194,42 @@ def test_product_summary_pdf(alice_client, product):
         alice_client.get(reverse("reports:product_pdf", args=["nope"])).status_code
         == 404
     )
+
+
+def _incident(
+    product, *, started, detect_min, resolve_min=None, severity="sev2", kind="drift"
+):
+    from tracker.incidents.models import Incident
+
+    return Incident.objects.create(
+        product=product,
+        title="x",
+        severity=severity,
+        kind=kind,
+        started_at=started,
+        detected_at=started + timedelta(minutes=detect_min),
+        status="resolved" if resolve_min else "open",
+        resolved_at=started + timedelta(minutes=resolve_min) if resolve_min else None,
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_incident_figures_in_the_period(product):
+    june = datetime(2026, 6, 10, tzinfo=UTC)
+    _incident(product, started=june, detect_min=10, resolve_min=60)
+    _incident(product, started=june, detect_min=20, resolve_min=180, severity="sev1")
+    _incident(product, started=june, detect_min=60, kind="data_quality")  # unresolved
+    _incident(
+        product, started=datetime(2025, 1, 1, tzinfo=UTC), detect_min=1
+    )  # outside
+    portfolio = report()
+    [row] = portfolio.rows
+    assert row.incidents == {"sev1": 1, "sev2": 2}
+    assert row.median_ttd == timedelta(minutes=20)
+    assert row.median_ttr == timedelta(minutes=120)  # median of 60 and 180
+    assert portfolio.incidents_by_month["2026-06"] == {"drift": 2, "data_quality": 1}
+    assert portfolio.ttr_by_month["2026-06"] == timedelta(minutes=120)
+    q1 = portfolio_report(
+        filters={}, period=period_get("2026-Q1", date(2026, 7, 1)), now=NOW
+    )
+    assert q1.rows[0].incidents == {}

@@ -177,7 +177,7 @@ def line_chart(
     if not known:
         return mark_safe("")
     top, bottom, left = 14, 22, 34
-    plot_h, plot_w = height - top - bottom, width - left - 10
+    plot_h, plot_w = height - top - bottom, width - left - 24
     peak = max(known) or 1
     step = plot_w / max(len(points) - 1, 1)
     parts = [_svg_open(width, height, label)]

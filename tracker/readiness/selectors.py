@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from tracker.incidents.models import AlertIntegration, Incident, Source
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
     Availability,
@@ -33,6 +34,9 @@ from tracker.readiness.models import (
 from tracker.readiness.rubric import SECTIONS, TESTS, interpretation
 
 SIGNAL_WINDOW = timedelta(days=30)
+# Incidents that arrived from a monitoring tool prove it is wired to this product
+# even when the delivery came through another product's integration.
+ALERT_SOURCES = [Source.ALERTMANAGER, Source.GRAFANA, Source.GENERIC]
 GATED_STAGES = {"pilot", "production"}
 
 
@@ -101,6 +105,12 @@ def readiness_annotate(
         ),
         rd_monitoring=Exists(
             SLACheck.objects.filter(sla__product=OuterRef("pk"), checked_at__gte=since)
+        )
+        | Exists(AlertIntegration.objects.filter(**mine, last_delivery_at__gte=since))
+        | Exists(
+            Incident.objects.filter(
+                **mine, source__in=ALERT_SOURCES, detected_at__gte=since
+            )
         ),
     )
 

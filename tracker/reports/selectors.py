@@ -3,11 +3,13 @@ fixed number of queries however many products there are (a test guards it)."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from statistics import median
 
 from django.db.models import Avg, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from tracker.incidents.models import Incident
 from tracker.products.models import (
     Measurement,
     MetricKind,
@@ -55,6 +57,13 @@ class ProductRow:
     kpis: list[KpiRow] = field(default_factory=list)
     slas: list[tuple[str, Compliance]] = field(default_factory=list)
     overdue_followups: int = 0
+    incidents: dict[str, int] = field(default_factory=dict)  # by severity
+    median_ttd: timedelta | None = None
+    median_ttr: timedelta | None = None
+
+    @property
+    def incident_count(self) -> int:
+        return sum(self.incidents.values())
 
     @property
     def owners_complete(self) -> bool:
@@ -86,6 +95,10 @@ class Portfolio:
     period: Period
     generated_at: datetime
     rows: list[ProductRow]
+    incidents_by_month: dict[str, Counter] = field(
+        default_factory=dict
+    )  # month → kinds
+    ttr_by_month: dict[str, timedelta | None] = field(default_factory=dict)
 
     @property
     def attention(self) -> list[ProductRow]:
@@ -196,6 +209,46 @@ def _overdue(product_ids: list[int], now) -> Counter:
     )
 
 
+@dataclass
+class IncidentFigures:
+    by_product: dict[int, Counter]
+    ttd: dict[int, list[timedelta]]
+    ttr: dict[int, list[timedelta]]
+    by_month: dict[str, Counter]
+    ttr_by_month: dict[str, list[timedelta]]
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    return median(values) if values else None
+
+
+def _incidents(product_ids: list[int], period: Period) -> IncidentFigures:
+    """Incidents that started in the period, in one query of narrow rows."""
+    figures = IncidentFigures(
+        defaultdict(Counter),
+        defaultdict(list),
+        defaultdict(list),
+        {month.strftime("%Y-%m"): Counter() for month in period.months()},
+        {month.strftime("%Y-%m"): [] for month in period.months()},
+    )
+    rows = Incident.objects.filter(
+        product_id__in=product_ids,
+        started_at__gte=period.start,
+        started_at__lt=period.end,
+    ).values_list(
+        "product_id", "severity", "kind", "started_at", "detected_at", "resolved_at"
+    )
+    for product_id, severity, kind, started, detected, resolved in rows:
+        month = timezone.localtime(started).strftime("%Y-%m")
+        figures.by_product[product_id][severity] += 1
+        figures.ttd[product_id].append(detected - started)
+        figures.by_month.setdefault(month, Counter())[kind] += 1
+        if resolved:
+            figures.ttr[product_id].append(resolved - started)
+            figures.ttr_by_month.setdefault(month, []).append(resolved - started)
+    return figures
+
+
 def portfolio_products(*, filters: dict) -> QuerySet[Product]:
     products = Product.objects.select_related(
         "team", "pm_owner", "ml_owner", "eng_owner"
@@ -224,6 +277,7 @@ def portfolio_report(
     kpis = _kpis(ids, today)
     slas = _slas(rows_products, now)
     overdue = _overdue(ids, now)
+    incidents = _incidents(ids, period)
     rows = [
         ProductRow(
             product=product,
@@ -232,7 +286,16 @@ def portfolio_report(
             kpis=kpis.get(product.pk, []),
             slas=slas.get(product.pk, []),
             overdue_followups=overdue.get(product.pk, 0),
+            incidents=dict(sorted(incidents.by_product.get(product.pk, {}).items())),
+            median_ttd=_median(incidents.ttd.get(product.pk, [])),
+            median_ttr=_median(incidents.ttr.get(product.pk, [])),
         )
         for product in rows_products
     ]
-    return Portfolio(period=period, generated_at=now, rows=rows)
+    return Portfolio(
+        period=period,
+        generated_at=now,
+        rows=rows,
+        incidents_by_month=incidents.by_month,
+        ttr_by_month={m: _median(v) for m, v in incidents.ttr_by_month.items()},
+    )

@@ -5,7 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from tracker.lib.charts import before_after_chart, stacked_bar_chart
+from tracker.incidents.models import Kind
+from tracker.lib.charts import before_after_chart, line_chart, stacked_bar_chart
 from tracker.products import selectors as product_selectors
 from tracker.reports import exports
 from tracker.reports.forms import PortfolioFilterForm
@@ -23,7 +24,34 @@ def _portfolio(request: HttpRequest) -> tuple[PortfolioFilterForm, Portfolio]:
 def portfolio_charts(portfolio: Portfolio) -> dict:
     stages = portfolio.products_by_stage()
     progress = portfolio.kpi_progress_distribution()
+    months = list(portfolio.incidents_by_month)
+    kinds = sorted(
+        {kind for counts in portfolio.incidents_by_month.values() for kind in counts}
+    )
+    labels = [month[2:] for month in months]  # "26-07": short enough under a bar
     return {
+        "incidents": stacked_bar_chart(
+            labels,
+            {
+                Kind(kind).label: [
+                    portfolio.incidents_by_month[m][kind] for m in months
+                ]
+                for kind in kinds
+            },
+            label="Incidents per month by kind",
+            width=560,
+            height=200,
+        ),
+        "ttr": line_chart(
+            [
+                (label, _hours(portfolio.ttr_by_month[m]))
+                for label, m in zip(labels, months, strict=True)
+            ],
+            label="Median time to resolve per month (hours)",
+            unit=" h",
+            width=560,
+            height=200,
+        ),
         "stages": stacked_bar_chart(
             list(stages),
             {"products": list(stages.values())},
@@ -39,6 +67,10 @@ def portfolio_charts(portfolio: Portfolio) -> dict:
             height=180,
         ),
     }
+
+
+def _hours(value) -> float | None:
+    return None if value is None else round(value.total_seconds() / 3600, 1)
 
 
 def _context(request, form, portfolio) -> dict:
