@@ -4,12 +4,13 @@ fixed number of queries however many products there are (a test guards it)."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from statistics import median
 
-from django.db.models import Avg, OuterRef, QuerySet, Subquery
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from tracker.incidents.models import Incident
+from tracker.incidents.models import Incident, Severity
+from tracker.lib.aggregates import Median, Seconds
 from tracker.products.models import (
     Measurement,
     MetricKind,
@@ -211,41 +212,48 @@ def _overdue(product_ids: list[int], now) -> Counter:
 
 @dataclass
 class IncidentFigures:
-    by_product: dict[int, Counter]
-    ttd: dict[int, list[timedelta]]
-    ttr: dict[int, list[timedelta]]
+    by_product: dict[int, dict[str, int]]
+    ttd: dict[int, timedelta | None]
+    ttr: dict[int, timedelta | None]
     by_month: dict[str, Counter]
-    ttr_by_month: dict[str, list[timedelta]]
+    ttr_by_month: dict[str, timedelta | None]
 
 
-def _median(values: list[timedelta]) -> timedelta | None:
-    return median(values) if values else None
+def _seconds(value: float | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=round(value))
 
 
 def _incidents(product_ids: list[int], period: Period) -> IncidentFigures:
-    """Incidents that started in the period, in one query of narrow rows."""
-    figures = IncidentFigures(
-        defaultdict(Counter),
-        defaultdict(list),
-        defaultdict(list),
-        {month.strftime("%Y-%m"): Counter() for month in period.months()},
-        {month.strftime("%Y-%m"): [] for month in period.months()},
-    )
-    rows = Incident.objects.filter(
+    """Incidents that started in the period, aggregated in the database (three
+    queries returning a row per product or per month, not per incident)."""
+    in_period = Incident.objects.filter(
         product_id__in=product_ids,
         started_at__gte=period.start,
         started_at__lt=period.end,
-    ).values_list(
-        "product_id", "severity", "kind", "started_at", "detected_at", "resolved_at"
+    ).order_by()
+    resolved = Q(resolved_at__isnull=False)
+    per_product = in_period.values("product_id").annotate(
+        ttd=Median(Seconds("detected_at", "started_at")),
+        ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
+        **{sev: Count("pk", filter=Q(severity=sev)) for sev in Severity.values},
     )
-    for product_id, severity, kind, started, detected, resolved in rows:
-        month = timezone.localtime(started).strftime("%Y-%m")
-        figures.by_product[product_id][severity] += 1
-        figures.ttd[product_id].append(detected - started)
-        figures.by_month.setdefault(month, Counter())[kind] += 1
-        if resolved:
-            figures.ttr[product_id].append(resolved - started)
-            figures.ttr_by_month.setdefault(month, []).append(resolved - started)
+    months = [m.strftime("%Y-%m") for m in period.months()]
+    figures = IncidentFigures(
+        {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months)
+    )
+    for row in per_product:
+        pid = row["product_id"]
+        figures.by_product[pid] = {sev: row[sev] for sev in Severity.values if row[sev]}
+        figures.ttd[pid], figures.ttr[pid] = _seconds(row["ttd"]), _seconds(row["ttr"])
+    by_month = in_period.annotate(month=TruncMonth("started_at")).values("month")
+    for row in by_month.annotate(n=Count("pk")).values("month", "kind", "n"):
+        figures.by_month.setdefault(row["month"].strftime("%Y-%m"), Counter())[
+            row["kind"]
+        ] += row["n"]
+    for row in by_month.annotate(
+        ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved)
+    ):
+        figures.ttr_by_month[row["month"].strftime("%Y-%m")] = _seconds(row["ttr"])
     return figures
 
 
@@ -286,9 +294,9 @@ def portfolio_report(
             kpis=kpis.get(product.pk, []),
             slas=slas.get(product.pk, []),
             overdue_followups=overdue.get(product.pk, 0),
-            incidents=dict(sorted(incidents.by_product.get(product.pk, {}).items())),
-            median_ttd=_median(incidents.ttd.get(product.pk, [])),
-            median_ttr=_median(incidents.ttr.get(product.pk, [])),
+            incidents=incidents.by_product.get(product.pk, {}),
+            median_ttd=incidents.ttd.get(product.pk),
+            median_ttr=incidents.ttr.get(product.pk),
         )
         for product in rows_products
     ]
@@ -297,5 +305,5 @@ def portfolio_report(
         generated_at=now,
         rows=rows,
         incidents_by_month=incidents.by_month,
-        ttr_by_month={m: _median(v) for m, v in incidents.ttr_by_month.items()},
+        ttr_by_month=incidents.ttr_by_month,
     )

@@ -1,12 +1,39 @@
+import time
+
 from django.core.management.base import BaseCommand
 
 from tracker.products.demo import DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):
-    help = "Load realistic demo data (teams, people, products at every stage)."
+    help = (
+        "Load realistic demo data (teams, people, products at every stage); with "
+        "--scale N, add N generated products with their metrics, measurements, "
+        "SLAs, surveys and incidents for benchmarks."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            metavar="N",
+            help="also generate N products (1000 gives 100,000 measurements)",
+        )
+
+    def handle(self, *args, scale: int, **options):
+        if scale < 0:
+            self.stderr.write("--scale must be zero or more.")
+            raise SystemExit(2)
+        if scale:
+            from tracker.reports.scale import seed_scale
+
+            began = time.perf_counter()
+            counts = seed_scale(scale)
+            took = time.perf_counter() - began
+            made = ", ".join(f"{n:,} {kind}" for kind, n in counts.items())
+            self.stdout.write(self.style.SUCCESS(f"Generated {made} in {took:.1f} s."))
+            return
         created = seed_demo()
         if created:
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))

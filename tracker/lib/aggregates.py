@@ -1,0 +1,59 @@
+"""SQL helpers for figures computed in the database: elapsed seconds between two
+datetimes and the median, on PostgreSQL and on SQLite alike."""
+
+from statistics import median
+
+from django.db.models import Aggregate, F, FloatField, Func
+
+
+class Seconds(Func):
+    """Seconds from `start` to `end` (two datetime columns), as a float."""
+
+    output_field = FloatField()
+    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+    arg_joiner = " - "
+
+    def __init__(self, end: str, start: str, **extra):
+        super().__init__(F(end), F(start), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+class Median(Aggregate):
+    """The median of a numeric expression (NULLs ignored)."""
+
+    output_field = FloatField()
+    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_filter = True
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Aggregate.as_sql wraps `self.template` in a FILTER clause itself, so the
+        # SQLite spelling goes on a copy rather than through a template argument.
+        clone = self.copy()
+        clone.template = "tracker_median(%(expressions)s)"
+        return super(Median, clone).as_sql(compiler, connection, **extra)
+
+
+class _SqliteMedian:
+    def __init__(self):
+        self.values = []
+
+    def step(self, value):
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self):
+        return median(self.values) if self.values else None
+
+
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    """connection_created hook: SQLite has no median; give it one."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate("tracker_median", 1, _SqliteMedian)

@@ -1,0 +1,257 @@
+"""A large, realistic dataset for benchmarks and load: `seed_demo --scale N`.
+
+N products (in teams of about 20), and per product 5 metrics with 20 measurements
+each, 2 SLAs with checks, 4 surveyed features and 10 incidents over the last year:
+1,000 products give 5,000 metrics, 100,000 measurements and 10,000 incidents.
+Rows are bulk-inserted (services would take minutes at this size) but hold the same
+invariants the services keep; a fixed random seed makes every run identical.
+"""
+
+import random
+from datetime import datetime, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from tracker.accounts.models import Membership, Team, User
+from tracker.incidents.models import Incident, Kind, Severity, Status
+from tracker.products.models import (
+    QUALITY_DIMENSIONS,
+    FeatureSource,
+    Measurement,
+    Product,
+    ServiceLevel,
+    SLACheck,
+    Stage,
+    StageChange,
+    SuccessMetric,
+)
+
+BATCH = 2000
+STAGES = [
+    Stage.PROPOSED,
+    Stage.DISCOVERY,
+    Stage.BUILDING,
+    Stage.PILOT,
+    Stage.PRODUCTION,
+    Stage.PRODUCTION,
+    Stage.PRODUCTION,
+    Stage.RETIRED,
+]
+METRICS = [
+    ("Revenue uplift", "business_kpi", "higher"),
+    ("Cost per case", "business_kpi", "lower"),
+    ("AUC", "model_metric", "higher"),
+    ("Calibration error", "model_metric", "lower"),
+    ("Complaint rate", "guardrail", "lower"),
+]
+
+
+def _bulk(model, rows: list) -> list:
+    return model.objects.bulk_create(rows, batch_size=BATCH)
+
+
+@transaction.atomic
+def seed_scale(
+    products: int, *, now: datetime | None = None, seed: int = 7
+) -> dict[str, int]:
+    """Insert the dataset; returns the number of rows made per kind."""
+    now = now or timezone.now()
+    rng = random.Random(seed)
+    start = Product.objects.filter(slug__startswith="scale-").count()
+    password = make_password("tracker-demo")
+    people = _bulk(
+        User,
+        [
+            User(
+                username=f"scale-user-{start + i}",
+                password=password,
+                first_name=f"User{i}",
+            )
+            for i in range(max(3, products // 4))
+        ],
+    )
+    teams = _bulk(
+        Team,
+        [
+            Team(name=f"Scale team {start + i}", slug=f"scale-team-{start + i}")
+            for i in range(max(1, products // 20))
+        ],
+    )
+    _bulk(
+        Membership,
+        [
+            Membership(team=team, user=people[(t * 5 + k) % len(people)])
+            for t, team in enumerate(teams)
+            for k in range(5)
+        ],
+    )
+    made = _bulk(
+        Product, [_product(start + i, rng, teams, people, now) for i in range(products)]
+    )
+    _bulk(
+        StageChange,
+        [
+            StageChange(
+                product=p,
+                from_stage="",
+                to_stage=p.stage,
+                changed_at=p.stage_entered_at,
+            )
+            for p in made
+        ],
+    )
+    counts = {"products": len(made)}
+    counts |= _metrics(made, rng, people, now)
+    counts |= _slas(made, rng, now)
+    counts["features"] = len(
+        _bulk(FeatureSource, [_feature(p, n, rng) for p in made for n in range(4)])
+    )
+    counts["incidents"] = len(
+        _bulk(Incident, [_incident(p, n, rng, now) for p in made for n in range(10)])
+    )
+    return counts
+
+
+def _product(i: int, rng: random.Random, teams, people, now) -> Product:
+    stage = STAGES[i % len(STAGES)]
+    entered = now - timedelta(days=rng.randint(5, 400))
+    launched = (
+        entered - timedelta(days=rng.randint(0, 200))
+        if stage in (Stage.PRODUCTION, Stage.RETIRED)
+        else None
+    )
+    owners = (
+        rng.sample(people, 3)
+        if rng.random() < 0.8
+        else [rng.choice(people), None, None]
+    )
+    return Product(
+        name=f"Scale product {i}",
+        slug=f"scale-{i}",
+        team=teams[i % len(teams)],
+        summary="Generated for benchmarks.",
+        stage=stage,
+        stage_entered_at=entered,
+        launched_at=launched,
+        risk_tier=rng.choice(["low", "medium", "high", "critical"]),
+        pm_owner=owners[0],
+        ml_owner=owners[1],
+        eng_owner=owners[2],
+        simple_baseline="Rules" if rng.random() < 0.6 else "",
+    )
+
+
+def _metrics(products, rng, people, now) -> dict[str, int]:
+    metrics = []
+    for product in products:
+        for name, kind, direction in METRICS:
+            baseline = round(rng.uniform(10, 100), 2)
+            sign = 1 if direction == "higher" else -1
+            metrics.append(
+                SuccessMetric(
+                    product=product,
+                    name=name,
+                    kind=kind,
+                    direction=direction,
+                    baseline=baseline,
+                    baseline_at=(now - timedelta(days=300)).date(),
+                    target=round(baseline * (1 + sign * 0.2), 2),
+                    target_date=(now + timedelta(days=90)).date(),
+                    owner=product.pm_owner,
+                    cadence_days=rng.choice([7, 14, 30]),
+                )
+            )
+    metrics = _bulk(SuccessMetric, metrics)
+    measurements = []
+    for metric in metrics:
+        value = metric.baseline
+        last = None
+        for n in range(20):
+            value = round(value * rng.uniform(0.97, 1.04), 3)
+            last = now - timedelta(days=300 - n * 15)
+            measurements.append(
+                Measurement(metric=metric, value=value, measured_at=last, source="api")
+            )
+        if metric.product.stage != Stage.RETIRED:
+            metric.next_due_at = last + timedelta(days=metric.cadence_days)
+    _bulk(Measurement, measurements)
+    SuccessMetric.objects.bulk_update(metrics, ["next_due_at"], batch_size=BATCH)
+    return {"metrics": len(metrics), "measurements": len(measurements)}
+
+
+def _slas(products, rng, now) -> dict[str, int]:
+    slas = _bulk(
+        ServiceLevel,
+        [
+            ServiceLevel(
+                product=p,
+                name=name,
+                indicator=indicator,
+                comparator=comparator,
+                threshold=threshold,
+                window_days=28,
+                objective=99.0,
+            )
+            for p in products
+            for name, indicator, comparator, threshold in (
+                ("Latency", "latency_p99_ms", "lte", 100),
+                ("Availability", "availability_pct", "gte", 99.5),
+            )
+        ],
+    )
+    checks = []
+    for sla in slas:
+        for n in range(10):
+            ok = rng.random() < 0.97
+            value = (
+                (80 if ok else 150)
+                if sla.comparator == "lte"
+                else (99.9 if ok else 97.0)
+            )
+            checks.append(
+                SLACheck(
+                    sla=sla,
+                    value=value,
+                    passed=ok,
+                    source="api",
+                    checked_at=now - timedelta(days=n * 2, hours=rng.randint(0, 23)),
+                )
+            )
+    _bulk(SLACheck, checks)
+    return {"slas": len(slas), "sla_checks": len(checks)}
+
+
+def _feature(product, n, rng) -> FeatureSource:
+    rating = rng.choice(["good", "good", "fair", "poor", ""])
+    return FeatureSource(
+        product=product,
+        feature=f"feature_{n}",
+        source_kind=rng.choice(
+            ["oltp_database", "warehouse", "stream", "external_api"]
+        ),
+        available_in_production=rng.choice(
+            ["yes", "yes", "yes", "partial", "no", "unknown"]
+        ),
+        skew_risk=rng.choice(["low", "medium", "high"]),
+        **{f"quality_{d}": rating for d in QUALITY_DIMENSIONS},
+    )
+
+
+def _incident(product, n, rng, now) -> Incident:
+    started = now - timedelta(days=rng.randint(0, 360), minutes=rng.randint(0, 1440))
+    detected = started + timedelta(minutes=rng.randint(1, 240))
+    resolved = detected + timedelta(minutes=rng.randint(10, 3000))
+    done = resolved < now and rng.random() < 0.9
+    return Incident(
+        product=product,
+        title=f"Generated incident {n}",
+        kind=rng.choice(Kind.values),
+        severity=rng.choice(Severity.values),
+        status=Status.RESOLVED if done else Status.OPEN,
+        source="api",
+        started_at=started,
+        detected_at=detected,
+        resolved_at=resolved if done else None,
+    )
