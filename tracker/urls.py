@@ -21,5 +21,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("tracker.accounts.urls")),
     path("products/", include("tracker.products.urls")),
+    path("", include("tracker.reminders.urls")),
+    # Until tracker/api_urls.py gathers all of /api/v1 on one screen.
+    path("api/v1/", include("tracker.reminders.api_urls")),
     path("admin/", admin.site.urls),
 ]
