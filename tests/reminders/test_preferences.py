@@ -28,7 +28,7 @@ def prefer(user, **data):
     return services.preferences_update(user=user, data=data)
 
 
-# --- Channels ------------------------------------------------------------------------
+# --- Channels -------------------------------------------------------------------------
 
 
 def test_email_off_means_in_app_only(metrics, bob, time_machine, mailoutbox):
@@ -56,7 +56,7 @@ def test_turning_email_off_cancels_mail_still_waiting(
     assert Reminder.objects.filter(cancelled_at__isnull=False).count() == 2
 
 
-# --- Quiet hours -------------------------------------------------------------------------
+# --- Quiet hours ----------------------------------------------------------------------
 
 
 def test_mail_is_held_until_quiet_hours_end(metrics, bob, time_machine, mailoutbox):
@@ -140,9 +140,7 @@ def test_digest_waits_for_quiet_hours_to_end(metrics, bob, time_machine, mailout
     assert len(mailoutbox) == 1
 
 
-def test_digest_leaves_out_what_was_dealt_with(
-    metrics, bob, time_machine, mailoutbox
-):
+def test_digest_leaves_out_what_was_dealt_with(metrics, bob, time_machine, mailoutbox):
     prefer(bob, digest_enabled=True, digest_hour=12)
     run(time_machine, DUE + HOUR)
     product_services.measurement_record(
