@@ -195,7 +195,7 @@ def test_beat_runs_the_reminder_tasks():
     assert scheduled <= set(app.tasks)
 
 
-# --- Query counts --------------------------------------------------------------------
+# --- Query counts -------------------------------------------------------------------
 
 
 def _due_everywhere(team, n: int) -> None:
@@ -247,7 +247,7 @@ def test_sweep_pages_through_batches(team, time_machine, settings):
     assert services.reminders_record_due(now=LAUNCH + 100 * DAY)["survey_review"] == 0
 
 
-# --- Concurrency, on PostgreSQL ------------------------------------------------------
+# --- Concurrency, on PostgreSQL -----------------------------------------------------
 
 
 def _in_parallel(work, n: int = 2) -> list:

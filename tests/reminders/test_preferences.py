@@ -28,7 +28,7 @@ def prefer(user, **data):
     return services.preferences_update(user=user, data=data)
 
 
-# --- Channels -------------------------------------------------------------------------
+# --- Channels -----------------------------------------------------------------------
 
 
 def test_email_off_means_in_app_only(metrics, bob, time_machine, mailoutbox):
@@ -56,7 +56,7 @@ def test_turning_email_off_cancels_mail_still_waiting(
     assert Reminder.objects.filter(cancelled_at__isnull=False).count() == 2
 
 
-# --- Quiet hours ----------------------------------------------------------------------
+# --- Quiet hours --------------------------------------------------------------------
 
 
 def test_mail_is_held_until_quiet_hours_end(metrics, bob, time_machine, mailoutbox):
@@ -104,7 +104,7 @@ def test_quiet_hours_need_both_ends_and_a_real_time_zone(bob):
         prefer(bob, timezone="Mars/Olympus_Mons")
 
 
-# --- Daily digest ---------------------------------------------------------------------
+# --- Daily digest -------------------------------------------------------------------
 
 
 def test_digest_sends_one_mail_per_day_instead_of_one_per_reminder(

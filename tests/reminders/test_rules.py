@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 WEEK = timedelta(weeks=1)
 
 
-# --- KPI follow-up measurements -------------------------------------------------------
+# --- KPI follow-up measurements -----------------------------------------------------
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_recording_the_measurement_ends_the_occurrence(
     ]
 
 
-# --- Post-launch KPI reviews ----------------------------------------------------------
+# --- Post-launch KPI reviews --------------------------------------------------------
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ def test_changing_the_launch_date_moves_open_reviews(entering_production, alice)
     assert _reviews(entering_production)[0] == (2, LAUNCH + 3 * WEEK, None)
 
 
-# --- Data surveys and SLAs due for review ---------------------------------------------
+# --- Data surveys and SLAs due for review -------------------------------------------
 
 
 @pytest.fixture
@@ -290,7 +290,7 @@ def test_editing_or_confirming_an_sla_ends_its_review_reminder(
     assert not Reminder.objects.filter(resolved_at__isnull=True).exists()
 
 
-# --- The registry is open for new kinds -----------------------------------------------
+# --- The registry is open for new kinds ---------------------------------------------
 
 
 @pytest.fixture

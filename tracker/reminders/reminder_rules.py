@@ -54,7 +54,7 @@ def _recipients(*pairs: tuple[int | None, bool, bool]) -> tuple[tuple[int, bool]
     return tuple(seen.items())
 
 
-# --- KPI follow-up measurements ---------------------------------------------------
+# --- KPI follow-up measurements -----------------------------------------------------
 
 
 def metric_followup_current() -> Exists:
@@ -131,7 +131,7 @@ def metric_followups_due(*, now: datetime, after: int, limit: int) -> list[Due]:
     return found
 
 
-# --- Post-launch KPI reviews -------------------------------------------------------
+# --- Post-launch KPI reviews --------------------------------------------------------
 
 
 def kpi_review_current() -> Exists:
@@ -193,7 +193,7 @@ def kpi_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due]:
     ]
 
 
-# --- Data surveys and SLAs not reviewed for a while --------------------------------
+# --- Data surveys and SLAs not reviewed for a while ---------------------------------
 # "Reviewed" is the later of the last edit and the last explicit confirmation;
 # the occurrence is that moment plus the review period. A reminder belongs to
 # the current cycle when its occurrence is after the last review.

@@ -18,7 +18,7 @@ from tracker.reminders.models import (
     Reminder,
 )
 
-# --- Notifications (the in-app reminders) -------------------------------------------
+# --- Notifications (the in-app reminders) --------------------------------------------
 
 
 def notification_list(*, user: User) -> QuerySet[Reminder]:
@@ -43,7 +43,7 @@ def notification_unread_count(*, user: User) -> int:
     ).count()
 
 
-# --- Preferences ----------------------------------------------------------------------
+# --- Preferences --------------------------------------------------------------------
 
 
 def preferences_for_user(*, user: User) -> NotificationPreferences:
@@ -62,7 +62,7 @@ def preferences_by_user(user_ids: Iterable[int]) -> dict[int, NotificationPrefer
     return {uid: found.get(uid) or NotificationPreferences(user_id=uid) for uid in ids}
 
 
-# --- Post-launch KPI reviews ---------------------------------------------------------
+# --- Post-launch KPI reviews --------------------------------------------------------
 
 
 def kpi_review_plan_weeks(*, product: Product) -> list[int]:

@@ -67,7 +67,7 @@ def _outbox(cutoff: datetime) -> QuerySet[Reminder]:
     )
 
 
-# --- The sweep: record what is due ----------------------------------------------------
+# --- The sweep: record what is due --------------------------------------------------
 
 
 def reminders_record_due(*, now: datetime | None = None) -> dict[str, int]:
@@ -156,7 +156,7 @@ def reminders_resolve_stale(*, rule: Rule, now: datetime) -> int:
     return count + stale.update(resolved_at=now)
 
 
-# --- Delivery: one mail per reminder --------------------------------------------------
+# --- Delivery: one mail per reminder ------------------------------------------------
 
 
 def reminders_dispatch(*, now: datetime | None = None) -> list[int]:
@@ -245,7 +245,7 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-# --- Delivery: the daily digest -------------------------------------------------------
+# --- Delivery: the daily digest -----------------------------------------------------
 
 
 def digests_prepare(*, now: datetime | None = None) -> list[int]:
@@ -323,7 +323,7 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     return bool(items)
 
 
-# --- Notifications and preferences ----------------------------------------------------
+# --- Notifications and preferences --------------------------------------------------
 
 
 def notification_mark_read(*, notification: Reminder) -> bool:
@@ -366,7 +366,7 @@ def preferences_update(*, user: User, data: dict[str, Any]) -> NotificationPrefe
     return prefs
 
 
-# --- Post-launch KPI reviews ----------------------------------------------------------
+# --- Post-launch KPI reviews --------------------------------------------------------
 
 
 def kpi_reviews_schedule(

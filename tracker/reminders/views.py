@@ -27,7 +27,7 @@ def _back(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-# --- Notifications --------------------------------------------------------------------
+# --- Notifications ------------------------------------------------------------------
 
 
 @login_required
@@ -87,7 +87,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "reminders/preferences.html", {"form": form})
 
 
-# --- Post-launch KPI reviews ----------------------------------------------------------
+# --- Post-launch KPI reviews --------------------------------------------------------
 
 
 @login_required
@@ -152,7 +152,7 @@ def kpi_review_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
 
 
-# --- "Still accurate" confirmations --------------------------------------------------
+# --- "Still accurate" confirmations -------------------------------------------------
 
 
 def _confirmed(request: HttpRequest, what: str) -> None:
