@@ -120,17 +120,26 @@ def get_rule(name: str) -> Rule | None:
     return _RULES.get(name)
 
 
-def not_reminded(subject_type: str, recipient: str, **occurrence: OuterRef) -> Exists:
+def not_reminded(
+    subject_type: str, recipient: str, *, after: int, **occurrence: OuterRef
+) -> Exists:
     """True when the recipient (a field of the outer query) has no reminder yet
     for this subject and occurrence. `occurrence` is one lookup, e.g.
-    `occurrence=OuterRef("next_due_at")` or `occurrence__gt=OuterRef("reviewed")`.
-    Served by the `reminder_once` unique index."""
+    `occurrence=OuterRef("next_due_at")` or `occurrence__gt=OuterRef("reviewed")`;
+    `after` is the page's lower bound on subject ids (served by the
+    `reminder_once` unique index).
+
+    The bound is implied by the outer query, but it keeps the lookup small when
+    PostgreSQL hashes the subquery with statistics that have not caught up with
+    a sweep inserting many rows: then it reads only this page's candidates
+    instead of every reminder of the kind."""
     from tracker.reminders.models import Reminder
 
     return ~Exists(
         Reminder.objects.filter(
             subject_type=subject_type,
             subject_id=OuterRef("pk"),
+            subject_id__gt=after,
             recipient_id=OuterRef(recipient),
             **occurrence,
         )

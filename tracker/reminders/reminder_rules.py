@@ -89,8 +89,10 @@ def metric_followups_due(*, now: datetime, after: int, limit: int) -> list[Due]:
                 F("next_due_at") + CADENCE * ONE_DAY,
                 output_field=DateTimeField(),
             ),
-            owner_pending=not_reminded("metric", "reminded", occurrence=due),
-            pm_pending=not_reminded("metric", "pm", occurrence=due),
+            owner_pending=not_reminded(
+                "metric", "reminded", after=after, occurrence=due
+            ),
+            pm_pending=not_reminded("metric", "pm", after=after, occurrence=due),
         )
         .filter(
             Q(reminded__isnull=False, owner_pending=True)
@@ -162,8 +164,8 @@ def kpi_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due]:
         .annotate(
             pm=F("product__pm_owner_id"),
             ml=F("product__ml_owner_id"),
-            pm_pending=not_reminded("kpi_review", "pm", occurrence=due),
-            ml_pending=not_reminded("kpi_review", "ml", occurrence=due),
+            pm_pending=not_reminded("kpi_review", "pm", after=after, occurrence=due),
+            ml_pending=not_reminded("kpi_review", "ml", after=after, occurrence=due),
         )
         .filter(
             Q(pm__isnull=False, pm_pending=True) | Q(ml__isnull=False, ml_pending=True)
@@ -254,7 +256,11 @@ def survey_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due]:
             reminded=Coalesce("ml_owner_id", "pm_owner_id"),
         )
         .filter(reviewed__lte=now - period, reminded__isnull=False)
-        .filter(not_reminded("survey", "reminded", occurrence__gt=OuterRef("reviewed")))
+        .filter(
+            not_reminded(
+                "survey", "reminded", after=after, occurrence__gt=OuterRef("reviewed")
+            )
+        )
         .order_by("pk")
         .values_list("pk", "reviewed", "name", "slug", "reminded")[:limit]
     )
@@ -301,7 +307,11 @@ def sla_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due]:
             reminded=Coalesce("product__eng_owner_id", "product__pm_owner_id"),
         )
         .filter(reviewed__lte=now - period, reminded__isnull=False)
-        .filter(not_reminded("sla", "reminded", occurrence__gt=OuterRef("reviewed")))
+        .filter(
+            not_reminded(
+                "sla", "reminded", after=after, occurrence__gt=OuterRef("reviewed")
+            )
+        )
         .order_by("pk")
         .values_list(
             "pk", "reviewed", "name", "product__name", "product__slug", "reminded"

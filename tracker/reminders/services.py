@@ -57,14 +57,15 @@ def _unclaimed(cutoff: datetime) -> Q:
     return Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff)
 
 
-def _outbox(cutoff: datetime) -> QuerySet[Reminder]:
+def _in_outbox(cutoff: datetime) -> Q:
     """E-mail reminders still to send and free to claim (reminder_outbox_idx)."""
-    return Reminder.objects.filter(
-        _unclaimed(cutoff),
-        channel=Channel.EMAIL,
-        sent_at__isnull=True,
-        cancelled_at__isnull=True,
+    return _unclaimed(cutoff) & Q(
+        channel=Channel.EMAIL, sent_at__isnull=True, cancelled_at__isnull=True
     )
+
+
+def _outbox(cutoff: datetime) -> QuerySet[Reminder]:
+    return Reminder.objects.filter(_in_outbox(cutoff))
 
 
 # --- The sweep: record what is due --------------------------------------------------
@@ -140,7 +141,8 @@ def _record(rule: Rule, page: list[Due], now: datetime) -> int:
         for user_id, escalation in due.recipients
         for channel in channels.get(user_id, ())
     ]
-    Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+    # 2,000 rows × 19 columns stay under PostgreSQL's 65,535 parameters.
+    Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
     return len(rows)
 
 
@@ -151,8 +153,9 @@ def reminders_resolve_stale(*, rule: Rule, now: datetime) -> int:
     stale = Reminder.objects.filter(rule=rule.name, resolved_at__isnull=True).exclude(
         rule.current()
     )
-    cancelled = _outbox(now - _lease()).filter(pk__in=stale.values("pk"))
-    count = cancelled.update(cancelled_at=now, resolved_at=now)
+    count = stale.filter(_in_outbox(now - _lease())).update(
+        cancelled_at=now, resolved_at=now
+    )
     return count + stale.update(resolved_at=now)
 
 
