@@ -103,9 +103,11 @@ class MetricComparison:
 
     @property
     def improved(self) -> bool | None:
-        if self.after is None or self.metric.baseline is None:
+        """Better than the baseline (True), worse (False), level or unknown."""
+        baseline = self.metric.baseline
+        if self.after is None or baseline is None or self.after == baseline:
             return None
-        return self.metric.is_improvement(self.after, self.metric.baseline)
+        return self.metric.is_improvement(self.after, baseline)
 
 
 def kpi_review_comparison(*, review: KPIReview) -> list[MetricComparison]:
