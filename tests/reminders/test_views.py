@@ -339,3 +339,15 @@ def test_outsider_cannot_mark_reviewed(carol_client, launched):
     )
     assert (survey.status_code, sla_post.status_code) == (403, 403)
     assert not ReviewConfirmation.objects.exists()
+
+
+def test_reviews_page_query_count_does_not_grow(
+    alice_client, launched, alice, django_assert_num_queries
+):
+    url = reverse("reminders:kpi_reviews", args=[launched.slug])
+    services.kpi_review_plan_update(product=launched, weeks=[2], actor=alice)
+    with django_assert_num_queries(6) as small:
+        alice_client.get(url)
+    services.kpi_review_plan_update(product=launched, weeks=[2, 4, 8, 16], actor=alice)
+    with django_assert_num_queries(len(small.captured_queries)):
+        alice_client.get(url)

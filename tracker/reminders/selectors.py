@@ -71,7 +71,9 @@ def kpi_review_plan_weeks(*, product: Product) -> list[int]:
 
 
 def kpi_review_list(*, product: Product) -> QuerySet[KPIReview]:
-    return product.kpi_reviews.select_related("completed_by").order_by("weeks")
+    return product.kpi_reviews.select_related("product", "completed_by").order_by(
+        "weeks"
+    )
 
 
 def kpi_review_get(*, product: Product, pk: int) -> KPIReview:
