@@ -24,6 +24,8 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
         for k, v in os.environ.items()
         if k
         not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"}
+        # Set by the browser tests for the rest of the session; never in deployment.
+        and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
