@@ -351,3 +351,8 @@ def test_reviews_page_query_count_does_not_grow(
     services.kpi_review_plan_update(product=launched, weeks=[2, 4, 8, 16], actor=alice)
     with django_assert_num_queries(len(small.captured_queries)):
         alice_client.get(url)
+
+
+def test_launched_product_page_links_to_its_kpi_reviews(alice_client, launched):
+    page = alice_client.get(launched.get_absolute_url()).content.decode()
+    assert reverse("reminders:kpi_reviews", args=[launched.slug]) in page
