@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
@@ -11,4 +12,25 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # The periodic schedule lives here, in code, beside the app that runs it.
-app.conf.beat_schedule = {}
+# `expires` drops a run a busy worker did not start in time: the next one does
+# the same work.
+app.conf.beat_schedule = {
+    # Record due reminders (KPI follow-ups, reviews) and queue the mail.
+    "reminders-sweep": {
+        "task": "tracker.reminders.tasks.reminders_sweep",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
+    # Mail held for quiet hours, retried after a lease, or queued by hand.
+    "reminders-dispatch": {
+        "task": "tracker.reminders.tasks.reminders_dispatch",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
+    # Daily digests, each person at their own local digest hour.
+    "reminders-digests": {
+        "task": "tracker.reminders.tasks.digests_send_due",
+        "schedule": crontab(minute=2),
+        "options": {"expires": 50 * 60},
+    },
+}

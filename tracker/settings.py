@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "tracker.incidents",
     "tracker.readiness",
     "tracker.reports",
+    "tracker.reminders",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tracker.reminders.context_processors.notifications",
             ],
         },
     },
@@ -116,6 +118,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+
+# --- Reminders (docs/reminders.md): pages of work per sweep query, how long a
+# worker's claim on a mail lasts before another may take it over, send attempts,
+# and how often data surveys and SLAs must be looked at again.
+REMINDERS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 1000, minimum=1)
+REMINDERS_CLAIM_LEASE_SECONDS = env_int(
+    "REMINDERS_CLAIM_LEASE_SECONDS", 15 * 60, minimum=30
+)
+REMINDERS_MAX_ATTEMPTS = env_int("REMINDERS_MAX_ATTEMPTS", 5, minimum=1)
+REMINDERS_REVIEW_PERIOD_DAYS = env_int("REMINDERS_REVIEW_PERIOD_DAYS", 90, minimum=1)
 
 # --- E-mail: console in development, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -30,5 +30,8 @@ urlpatterns = [
     path("hooks/alerts/<int:integration_id>/", alerts_receive, name="alerts_receive"),
     # Until the API foundation lands its /api/v1/ URLconf, which includes this.
     path("api/v1/", include("tracker.incidents.api_urls")),
+    path("", include("tracker.reminders.urls")),
+    # Until tracker/api_urls.py gathers all of /api/v1 on one screen.
+    path("api/v1/", include("tracker.reminders.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,67 @@
+"""REST API for a person's own notifications. Thin: selectors read, services
+write; authentication and pagination are the project's DRF defaults."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tracker.reminders import registry, selectors, services
+from tracker.reminders.filters import NotificationFilter
+from tracker.reminders.models import Reminder
+
+
+class SubjectSerializer(serializers.Serializer):
+    type = serializers.CharField(source="subject_type")
+    id = serializers.IntegerField(source="subject_id")
+    url = serializers.CharField(source="absolute_url", help_text="Where to act on it.")
+
+
+class NotificationOutputSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(source="rule")
+    headline = serializers.SerializerMethodField()
+    subject = SubjectSerializer(source="*")
+    due_at = serializers.DateTimeField(source="occurrence")
+    unread = serializers.BooleanField(source="is_unread")
+
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "kind",
+            "headline",
+            "title",
+            "escalation",
+            "subject",
+            "due_at",
+            "created_at",
+            "read_at",
+            "resolved_at",
+            "unread",
+        ]
+
+    def get_headline(self, obj: Reminder) -> str:
+        rule = registry.get_rule(obj.rule)
+        return rule.headline(obj.escalation) if rule else ""
+
+
+class NotificationListAPI(generics.ListAPIView):
+    """The caller's own notifications, newest first; `?unread=true` for unread."""
+
+    serializer_class = NotificationOutputSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = NotificationFilter
+
+    def get_queryset(self):
+        return selectors.notification_list(user=self.request.user)
+
+
+class NotificationReadAPI(APIView):
+    """Mark one of the caller's notifications read (404 for anyone else's)."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        notification = selectors.notification_get_for_user(user=request.user, pk=pk)
+        services.notification_mark_read(notification=notification)
+        notification.refresh_from_db()
+        return Response(NotificationOutputSerializer(notification).data)
