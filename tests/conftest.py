@@ -101,7 +101,9 @@ def other_team(carol):
 
 @pytest.fixture
 def product(team, alice):
-    return ProductFactory(name="Fraud score", slug="fraud-score", team=team, pm_owner=alice)
+    return ProductFactory(
+        name="Fraud score", slug="fraud-score", team=team, pm_owner=alice
+    )
 
 
 @pytest.fixture

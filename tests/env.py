@@ -5,4 +5,6 @@ DATABASE_URL and REDIS_URL are used as given."""
 import os
 
 os.environ.setdefault("DEBUG", "true")
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault(
+    "SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789"
+)

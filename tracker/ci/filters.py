@@ -1,0 +1,21 @@
+"""FilterSets for CI status lists."""
+
+import django_filters
+
+from tracker.ci.models import CIStatusEvent, State
+
+
+class CIStatusEventFilter(django_filters.FilterSet):
+    sha = django_filters.CharFilter(field_name="status__sha")
+    context = django_filters.CharFilter(field_name="status__context")
+    state = django_filters.ChoiceFilter(choices=State.choices)
+    recorded_after = django_filters.IsoDateTimeFilter(
+        field_name="recorded_at", lookup_expr="gte"
+    )
+    recorded_before = django_filters.IsoDateTimeFilter(
+        field_name="recorded_at", lookup_expr="lt"
+    )
+
+    class Meta:
+        model = CIStatusEvent
+        fields = ["sha", "context", "state", "recorded_after", "recorded_before"]
