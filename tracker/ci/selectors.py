@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet, Subquery
+from django.db.models import Min, QuerySet, Subquery
 from django.http import Http404
 
 from tracker.accounts.models import User
@@ -53,12 +53,16 @@ class CombinedStatus:
 
 def ci_status_combined(*, product: Product, sha: str | None = None) -> CombinedStatus:
     """The latest state of every stage for `sha`, or for the product's latest
-    commit (the one whose first report arrived last). One query."""
-    statuses = CIStatus.objects.filter(product=product)
+    commit: the one whose first report arrived last (its pipeline started last).
+    One query."""
+    statuses = CIStatus.objects.filter(product=product).select_related("reported_by")
     if sha is None:
+        # Late reports for an old commit must not make it "latest" again.
         latest = (
             CIStatus.objects.filter(product=product)
-            .order_by("-created_at", "-id")
+            .values("sha")
+            .annotate(first_report=Min("created_at"))
+            .order_by("-first_report")
             .values("sha")[:1]
         )
         statuses = statuses.filter(sha=Subquery(latest))

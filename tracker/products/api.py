@@ -528,7 +528,7 @@ class PersonasOut(serializers.Serializer):
 
 class SessionOut(serializers.ModelSerializer):
     product = serializers.SlugRelatedField(**_slug_of)
-    attendees = username_field(many=True, read_only=True)
+    attendees = serializers.SerializerMethodField()
     personas_present = serializers.SerializerMethodField()
     created_by = username_field(read_only=True)
     html_url = HtmlUrlField()
@@ -550,6 +550,10 @@ class SessionOut(serializers.ModelSerializer):
             "updated_at",
             "html_url",
         ]
+
+    def get_attendees(self, session: PlanningSession) -> list[str]:
+        """Usernames, sorted (uses the prefetched attendees)."""
+        return sorted(user.username for user in session.attendees.all())
 
     @extend_schema_field(PersonasOut)
     def get_personas_present(self, session: PlanningSession) -> dict[str, bool]:

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from tracker.accounts.models import Team
+from tracker.lib.filters import DateTimeFilter
 from tracker.products.models import (
     Availability,
     Computation,
@@ -24,7 +25,7 @@ from tracker.products.models import (
 )
 
 
-def _range(field: str, kind=django_filters.IsoDateTimeFilter) -> tuple:
+def _range(field: str, kind=DateTimeFilter) -> tuple:
     """An on-or-after / before pair for a date or datetime field."""
     return (
         kind(field_name=field, lookup_expr="gte", label=f"{field} on or after"),
