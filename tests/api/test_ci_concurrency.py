@@ -37,8 +37,8 @@ def _in_threads(count: int, work) -> list:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_first_posts_make_one_row(ci_raw, product, monkeypatch):
-    """Both requests look for the row, find none, then both INSERT: one wins, the
-    other hits the unique constraint, retries and becomes an update."""
+    """Both requests pass validation together, then both write: one inserts, the
+    other waits on the unique index and becomes an update (ON CONFLICT)."""
     both_looked = threading.Barrier(2, timeout=10)
     local = threading.local()
     full_clean = CIStatus.full_clean
@@ -65,13 +65,46 @@ def test_two_concurrent_first_posts_make_one_row(ci_raw, product, monkeypatch):
     assert events.last().state == status.state  # history ends where the row is
 
 
+def _locked(product, state: str, run_id: str = ""):
+    report = CIStatus(
+        product=product, sha=SHA, context="evaluate", state=state, run_id=run_id
+    )
+    return services.ci_status_report_locked(report, ["state", "run_id"])
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_many_concurrent_updates_keep_every_report(product):
+def test_locked_path_retries_after_losing_the_insert_race(product, monkeypatch):
+    """The portable path, forced into the race: both find no row, both INSERT;
+    the loser's INSERT fails on the unique constraint and the retry updates."""
+    both_looked = threading.Barrier(2, timeout=10)
+    local = threading.local()
+    full_clean = CIStatus.full_clean
+
+    def clean_after_both_looked(self, *args, **kwargs):
+        if not getattr(local, "waited", False):
+            local.waited = True
+            both_looked.wait()
+        return full_clean(self, *args, **kwargs)
+
+    monkeypatch.setattr(CIStatus, "full_clean", clean_after_both_looked)
+    results = _in_threads(2, lambda i: _locked(product, ["pending", "running"][i]))
+    assert sorted(created for _, created in results) == [False, True]
+    assert CIStatus.objects.count() == 1
+    assert CIStatusEvent.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["upsert", "locked"])
+def test_many_concurrent_updates_keep_every_report(product, path):
     posts_per_thread = 5
 
     def post(index: int) -> None:
         for n in range(posts_per_thread):
+            if path == "locked":
+                _locked(product, "running", f"{index}-{n}")
+                continue
             services.ci_status_report(
                 product=product,
                 sha=SHA,
@@ -82,5 +115,7 @@ def test_many_concurrent_updates_keep_every_report(product):
             )
 
     _in_threads(4, post)
-    assert CIStatus.objects.count() == 1
-    assert CIStatusEvent.objects.count() == 4 * posts_per_thread
+    status = CIStatus.objects.get()
+    history = list(status.events.order_by("recorded_at", "id"))
+    assert len(history) == 4 * posts_per_thread
+    assert history[-1].run_id == status.run_id  # history ends where the row is

@@ -217,3 +217,12 @@ def test_product_page_shows_the_ci_card(alice_client, alice_api, product):
 def test_product_page_without_reports_explains_how(alice_client, product):
     page = alice_client.get(product.get_absolute_url()).content.decode()
     assert "No CI reports yet" in page
+
+
+def test_completing_before_an_earlier_start_is_400(alice_api, product):
+    report(alice_api, started_at="2025-05-01T10:00:00Z")
+    response = report(alice_api, state="success", completed_at="2025-05-01T09:00:00Z")
+    assert response.status_code == 400
+    assert "completed_at" in response.json()["error"]["fields"]
+    assert CIStatus.objects.get().state == "pending"
+    assert CIStatusEvent.objects.count() == 1

@@ -1,8 +1,11 @@
 """ci_status_report and the CI selectors, at the service level."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.utils import timezone
 
 from tracker.ci import services
 from tracker.ci.models import CIStatus, CIStatusEvent
@@ -37,33 +40,53 @@ def test_explicit_empty_value_clears_a_field(product):
     assert status.description == ""
 
 
+def _locked(product, **data):
+    """The portable path (SQLite; PostgreSQL takes the one-statement upsert)."""
+    report = CIStatus(product=product, sha=SHA, context="train", **data)
+    return services.ci_status_report_locked(report, list(data))
+
+
 def test_lost_insert_race_retries_as_an_update(product, monkeypatch):
-    """What PostgreSQL does when a concurrent first report commits before ours:
-    our INSERT fails on the unique constraint; the retry finds the row."""
+    """What a concurrent first report that commits before ours does: our INSERT
+    fails on the unique constraint; the retry finds the row."""
     _report(product)  # the row the "other request" created
-    real_filter = CIStatus.objects.select_for_update
+    real_select = CIStatus.objects.select_for_update
     calls = {"n": 0}
 
     def racing_select():
         calls["n"] += 1
-        queryset = real_filter()
-        # First attempt: pretend the row is not there yet (not committed).
+        queryset = real_select()
+        # First attempt: the row is not visible yet (not committed).
         return queryset.none() if calls["n"] == 1 else queryset
 
     monkeypatch.setattr(CIStatus.objects, "select_for_update", racing_select)
-    _, created = _report(product, state="success")
+    _, created = _locked(product, state="success")
     assert created is False and calls["n"] == 2
     assert CIStatus.objects.get().state == "success"
     assert CIStatusEvent.objects.count() == 2
 
 
-def test_gives_up_after_repeated_integrity_errors(product, monkeypatch):
+def test_locked_path_gives_up_after_repeated_integrity_errors(product, monkeypatch):
     def always_conflict(*args, **kwargs):
         raise IntegrityError("conflict")
 
-    monkeypatch.setattr(services, "_report", always_conflict)
+    monkeypatch.setattr(services, "_report_locked", always_conflict)
     with pytest.raises(IntegrityError):
-        _report(product)
+        _locked(product, state="pending")
+
+
+def test_locked_path_keeps_fields_left_out(product):
+    _locked(product, state="pending", description="queued")
+    status, created = _locked(product, state="success")
+    assert created is False and status.description == "queued"
+
+
+def test_completing_before_an_earlier_start_is_refused(product):
+    _report(product, started_at=timezone.now())
+    with pytest.raises(ValidationError) as refused:
+        _report(product, completed_at=timezone.now() - timedelta(hours=1))
+    assert "completed_at" in refused.value.message_dict
+    assert CIStatusEvent.objects.count() == 1
 
 
 def test_invalid_report_writes_nothing(product):

@@ -10,13 +10,19 @@ from tracker.accounts import selectors, services
 from tracker.accounts.authentication import BearerTokenAuthentication
 from tracker.accounts.filters import TeamFilter
 from tracker.accounts.models import ApiToken, Team
-from tracker.lib.api import ApiView, HtmlUrlField, StrictInputMixin, username_field
+from tracker.lib.api import (
+    ApiView,
+    HtmlUrlField,
+    ModelSerializer,
+    StrictInputMixin,
+    username_field,
+)
 from tracker.products.selectors import product_get_for_user
 
 # --- Serializers ----------------------------------------------------------------
 
 
-class TokenOut(serializers.ModelSerializer):
+class TokenOut(ModelSerializer):
     """A token without its secret (which is shown once, at creation)."""
 
     prefix = serializers.SerializerMethodField(help_text="Identifies the token.")
@@ -75,7 +81,7 @@ class SignInIn(StrictInputMixin, serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class TeamOut(serializers.ModelSerializer):
+class TeamOut(ModelSerializer):
     members = username_field(many=True, read_only=True)
     html_url = HtmlUrlField()
 

@@ -28,9 +28,9 @@ def token_get_by_secret(*, raw: str) -> ApiToken | None:
     lookup = token_lookup(raw)
     if lookup is None:
         return None
-    token = (
-        ApiToken.objects.select_related("user", "product").filter(lookup=lookup).first()
-    )
+    # No ORDER BY (lookup is unique): this runs on every API request.
+    tokens = ApiToken.objects.select_related("user", "product").order_by()
+    token = next(iter(tokens.filter(lookup=lookup)[:1]), None)
     if token is None or not token_matches(raw, token.digest):
         return None
     return token

@@ -14,6 +14,7 @@ from tracker.ci.models import CIStatus, CIStatusEvent, CombinedState
 from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
+    ModelSerializer,
     StrictInputMixin,
     request_actor,
     username_field,
@@ -26,7 +27,7 @@ _sha_input = RegexValidator(
 )
 
 
-class CIStatusIn(StrictInputMixin, serializers.ModelSerializer):
+class CIStatusIn(StrictInputMixin, ModelSerializer):
     sha = serializers.CharField(max_length=64, validators=[_sha_input])
 
     class Meta:
@@ -50,7 +51,7 @@ _REPORT_OUT = [
 ]
 
 
-class CIStatusOut(serializers.ModelSerializer):
+class CIStatusOut(ModelSerializer):
     reported_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 
@@ -59,7 +60,7 @@ class CIStatusOut(serializers.ModelSerializer):
         fields = ["id", *_REPORT_OUT, "created_at", "updated_at", "html_url"]
 
 
-class CIStatusEventOut(serializers.ModelSerializer):
+class CIStatusEventOut(ModelSerializer):
     sha = serializers.CharField(source="status.sha")
     context = serializers.CharField(source="status.context")
     reported_by = username_field(read_only=True)

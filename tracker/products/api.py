@@ -20,6 +20,7 @@ from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
     HumanDurationField,
+    ModelSerializer,
     request_actor,
     request_source,
     username_field,
@@ -50,7 +51,7 @@ _slug_of = {"slug_field": "slug", "read_only": True}
 # --- Products --------------------------------------------------------------------
 
 
-class ProductOut(serializers.ModelSerializer):
+class ProductOut(ModelSerializer):
     team = serializers.SlugRelatedField(**_slug_of)
     pm_owner = username_field(read_only=True)
     ml_owner = username_field(read_only=True)
@@ -87,7 +88,7 @@ class ProductOut(serializers.ModelSerializer):
         ]
 
 
-class ProductIn(serializers.ModelSerializer):
+class ProductIn(ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     pm_owner = username_field(required=False, allow_null=True)
     ml_owner = username_field(required=False, allow_null=True)
@@ -151,7 +152,7 @@ class ProductDetailView(ApiView):
         return self.output(ProductOut, product)
 
 
-class StageChangeOut(serializers.ModelSerializer):
+class StageChangeOut(ModelSerializer):
     changed_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 
@@ -182,7 +183,7 @@ class ProductStageChangeListView(ApiView):
 # --- Success metrics and measurements -------------------------------------------------
 
 
-class MetricOut(serializers.ModelSerializer):
+class MetricOut(ModelSerializer):
     product = serializers.SlugRelatedField(**_slug_of)
     owner = username_field(read_only=True)
     html_url = HtmlUrlField()
@@ -200,7 +201,7 @@ class MetricOut(serializers.ModelSerializer):
         ]
 
 
-class MetricIn(serializers.ModelSerializer):
+class MetricIn(ModelSerializer):
     owner = username_field(required=False, allow_null=True)
 
     class Meta:
@@ -241,7 +242,7 @@ class MetricDetailView(ApiView):
         return self.output(MetricOut, metric)
 
 
-class MeasurementOut(serializers.ModelSerializer):
+class MeasurementOut(ModelSerializer):
     recorded_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 
@@ -260,7 +261,7 @@ class MeasurementOut(serializers.ModelSerializer):
         ]
 
 
-class MeasurementIn(serializers.ModelSerializer):
+class MeasurementIn(ModelSerializer):
     measured_at = serializers.DateTimeField(
         default=timezone.now, help_text="Defaults to now."
     )
@@ -328,7 +329,7 @@ class ComplianceOut(serializers.Serializer):
     )
 
 
-class SLAOut(serializers.ModelSerializer):
+class SLAOut(ModelSerializer):
     product = serializers.SlugRelatedField(**_slug_of)
     compliance = ComplianceOut(read_only=True)
     html_url = HtmlUrlField()
@@ -346,7 +347,7 @@ class SLAOut(serializers.ModelSerializer):
         ]
 
 
-class SLAIn(serializers.ModelSerializer):
+class SLAIn(ModelSerializer):
     class Meta:
         model = ServiceLevel
         fields = services.SLA_FIELDS
@@ -385,7 +386,7 @@ class SLADetailView(ApiView):
         return self.output(SLAOut, selectors.slas_with_compliance([sla])[0])
 
 
-class SLACheckOut(serializers.ModelSerializer):
+class SLACheckOut(ModelSerializer):
     recorded_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 
@@ -404,7 +405,7 @@ class SLACheckOut(serializers.ModelSerializer):
         ]
 
 
-class SLACheckIn(serializers.ModelSerializer):
+class SLACheckIn(ModelSerializer):
     checked_at = serializers.DateTimeField(
         default=timezone.now, help_text="Defaults to now."
     )
@@ -442,7 +443,7 @@ class SLACheckListView(ApiView):
 # --- Production-data survey ----------------------------------------------------------
 
 
-class FeatureOut(serializers.ModelSerializer):
+class FeatureOut(ModelSerializer):
     product = serializers.SlugRelatedField(**_slug_of)
     freshness_needed = HumanDurationField(read_only=True)
     freshness_actual = HumanDurationField(read_only=True)
@@ -462,7 +463,7 @@ class FeatureOut(serializers.ModelSerializer):
         ]
 
 
-class FeatureIn(serializers.ModelSerializer):
+class FeatureIn(ModelSerializer):
     freshness_needed = HumanDurationField(help_text='e.g. "15m", "2h", "1d", "PT15M".')
     freshness_actual = HumanDurationField(help_text="How fresh production is today.")
 
@@ -526,7 +527,7 @@ class PersonasOut(serializers.Serializer):
     eng = serializers.BooleanField()
 
 
-class SessionOut(serializers.ModelSerializer):
+class SessionOut(ModelSerializer):
     product = serializers.SlugRelatedField(**_slug_of)
     attendees = serializers.SerializerMethodField()
     personas_present = serializers.SerializerMethodField()
@@ -561,7 +562,7 @@ class SessionOut(serializers.ModelSerializer):
         return selectors.personas_present(session, session.product)
 
 
-class SessionIn(serializers.ModelSerializer):
+class SessionIn(ModelSerializer):
     attendees = username_field(
         many=True,
         required=False,
