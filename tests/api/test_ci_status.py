@@ -226,3 +226,11 @@ def test_completing_before_an_earlier_start_is_400(alice_api, product):
     assert "completed_at" in response.json()["error"]["fields"]
     assert CIStatus.objects.get().state == "pending"
     assert CIStatusEvent.objects.count() == 1
+
+
+def test_unknown_fields_are_reported_with_the_other_errors(alice_api, product):
+    response = alice_api.post(URL, {"sha": "nope", "colour": "green"}, format="json")
+    assert response.status_code == 400
+    assert {"sha", "context", "state", "colour"} <= set(
+        response.json()["error"]["fields"]
+    )

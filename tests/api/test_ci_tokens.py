@@ -165,3 +165,14 @@ def test_ci_token_cannot_sign_in_or_get_a_badge_session(ci_raw, product):
     """The badge is an HTML view: a CI token is not a browser session."""
     client = bearer(ci_raw)
     assert client.get("/products/fraud-score/badge.svg").status_code == 404
+
+
+@pytest.mark.parametrize("count", [2, 8])
+def test_ci_token_list_queries_do_not_grow(
+    count, alice_api, product, alice, django_assert_max_num_queries
+):
+    for n in range(count):
+        token_create(user=alice, name=f"runner {n}", product=product)
+    with django_assert_max_num_queries(6):
+        response = alice_api.get(TOKENS)
+    assert response.json()["count"] == count

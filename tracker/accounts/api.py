@@ -15,6 +15,7 @@ from tracker.lib.api import (
     HtmlUrlField,
     ModelSerializer,
     StrictInputMixin,
+    slug_of,
     username_field,
 )
 from tracker.products.selectors import product_get_for_user
@@ -26,7 +27,7 @@ class TokenOut(ModelSerializer):
     """A token without its secret (which is shown once, at creation)."""
 
     prefix = serializers.SerializerMethodField(help_text="Identifies the token.")
-    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    product = slug_of()
     created_by = username_field(source="user", read_only=True)
     html_url = serializers.SerializerMethodField()
 

@@ -1,5 +1,6 @@
-"""What every /api/v1 view shares: the error shape, the base view, permissions,
-throttling, pagination and the OpenAPI additions.
+"""What every /api/v1 view shares: the error shape, the base view, serializer
+helpers and the OpenAPI additions. (The request policies REST_FRAMEWORK names,
+permission, throttle and pagination, are in tracker.lib.api_policies.)
 
 Every error response has one shape (documented in docs/api.md):
 
@@ -235,6 +236,11 @@ class HumanDurationField(serializers.Field):
         return format_duration(value)
 
 
+def slug_of() -> serializers.SlugRelatedField:
+    """A related product or team, shown by its slug."""
+    return serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+
 def username_field(**kwargs: Any) -> serializers.SlugRelatedField:
     """A person, written and shown as their username."""
     if not kwargs.get("read_only"):
@@ -246,15 +252,24 @@ def username_field(**kwargs: Any) -> serializers.SlugRelatedField:
 
 
 class StrictInputMixin:
-    """Reject fields the endpoint does not know (typos must not pass silently)."""
+    """Reject fields the endpoint does not know (typos must not pass silently),
+    reported together with any other field errors."""
 
-    def validate(self, attrs: dict) -> dict:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
+    def to_internal_value(self, data: Any) -> dict:
+        unknown = {}
+        if isinstance(data, Mapping):
+            unknown = {
+                name: ["Unknown field."] for name in data if name not in self.fields
+            }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            raise
         if unknown:
-            raise serializers.ValidationError(
-                {name: ["Unknown field."] for name in unknown}
-            )
-        return super().validate(attrs)
+            raise serializers.ValidationError(unknown)
+        return value
 
 
 # --- OpenAPI ------------------------------------------------------------------------
