@@ -10,7 +10,13 @@ from rest_framework.response import Response
 from tracker.accounts.models import ApiToken
 from tracker.ci import selectors, services
 from tracker.ci.filters import CIStatusEventFilter
-from tracker.ci.models import CIStatus, CIStatusEvent, CombinedState
+from tracker.ci.models import (
+    MAX_METRICS,
+    CIStatus,
+    CIStatusEvent,
+    CombinedState,
+    validate_metrics,
+)
 from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
@@ -27,15 +33,27 @@ _sha_input = RegexValidator(
 )
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "number"},
+        "maxProperties": MAX_METRICS,
+        "example": {"auc": 0.91, "recall_at_1pct": 0.62},
+    }
+)
+class MetricsField(serializers.JSONField):
+    """Evaluation scores and the like: an object of name → number."""
+
+
 class CIStatusIn(StrictInputMixin, ModelSerializer):
     sha = serializers.CharField(max_length=64, validators=[_sha_input])
+    metrics = MetricsField(required=False, validators=[validate_metrics])
 
     class Meta:
         model = CIStatus
         fields = ["sha", "context", *services.REPORT_FIELDS]
         extra_kwargs = {
             "context": {"help_text": "The pipeline stage, e.g. train or deploy."},
-            "metrics": {"help_text": 'Name → number, e.g. {"auc": 0.91}.'},
             "description": {"help_text": "At most 1024 bytes (UTF-8)."},
         }
 
@@ -52,6 +70,7 @@ _REPORT_OUT = [
 
 
 class CIStatusOut(ModelSerializer):
+    metrics = MetricsField(read_only=True)
     reported_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 
@@ -61,6 +80,7 @@ class CIStatusOut(ModelSerializer):
 
 
 class CIStatusEventOut(ModelSerializer):
+    metrics = MetricsField(read_only=True)
     sha = serializers.CharField(source="status.sha")
     context = serializers.CharField(source="status.context")
     reported_by = username_field(read_only=True)

@@ -84,9 +84,7 @@ def metric_get_for_user(
 ) -> SuccessMetric:
     """A metric by id, with its product; the same rules as product_get_for_user."""
     metric = (
-        SuccessMetric.objects.select_related("product", "product__team", "owner")
-        .filter(pk=pk)
-        .first()
+        SuccessMetric.objects.select_related("product", "owner").filter(pk=pk).first()
     )
     return _checked(user, metric, metric and metric.product, for_edit, "metric")
 
@@ -95,8 +93,7 @@ def sla_get_for_user(
     *, user: User | CIPrincipal, pk: int, for_edit: bool = False
 ) -> ServiceLevel:
     """An SLA by id, with its product; the same rules as product_get_for_user."""
-    sla = ServiceLevel.objects.select_related("product", "product__team")
-    sla = sla.filter(pk=pk).first()
+    sla = ServiceLevel.objects.select_related("product").filter(pk=pk).first()
     return _checked(user, sla, sla and sla.product, for_edit, "SLA")
 
 
