@@ -236,6 +236,16 @@ class HumanDurationField(serializers.Field):
         return format_duration(value)
 
 
+class SlugRelatedField(serializers.SlugRelatedField):
+    """DRF's, refusing NUL: PostgreSQL text cannot hold it, so looking such a
+    value up would be a database error rather than "does not exist"."""
+
+    def to_internal_value(self, data: Any) -> Model:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def slug_of() -> serializers.SlugRelatedField:
     """A related product or team, shown by its slug."""
     return serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -248,7 +258,7 @@ def username_field(**kwargs: Any) -> serializers.SlugRelatedField:
         kwargs.setdefault(
             "error_messages", {"does_not_exist": "No active user {value}."}
         )
-    return serializers.SlugRelatedField(slug_field="username", **kwargs)
+    return SlugRelatedField(slug_field="username", **kwargs)
 
 
 class StrictInputMixin:

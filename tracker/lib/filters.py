@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import django_filters
 from django import forms
-from django_filters.fields import IsoDateTimeField
+from django_filters.fields import IsoDateTimeField, ModelChoiceField
 
 
 class UTCDateTimeField(IsoDateTimeField):
@@ -28,3 +28,20 @@ class UTCDateTimeField(IsoDateTimeField):
 
 class DateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCDateTimeField
+
+
+class _NulSafeModelChoiceField(ModelChoiceField):
+    """PostgreSQL text cannot hold NUL: looking one up is a database error, so a
+    value with NUL is refused as an invalid choice (forms.CharField does the
+    same for plain text)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = _NulSafeModelChoiceField

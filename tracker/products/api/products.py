@@ -11,6 +11,7 @@ from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
     ModelSerializer,
+    SlugRelatedField,
     slug_of,
     username_field,
 )
@@ -57,7 +58,7 @@ class ProductOut(ModelSerializer):
 
 
 class ProductIn(ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    team = SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
     pm_owner = username_field(required=False, allow_null=True)
     ml_owner = username_field(required=False, allow_null=True)
     eng_owner = username_field(required=False, allow_null=True)
