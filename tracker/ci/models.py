@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils.deconstruct import deconstructible
 
 DESCRIPTION_MAX_BYTES = 1024
+COMPLETED_BEFORE_STARTED = "A stage cannot complete before it started."
 MAX_METRICS = 50
 _METRIC_NAME = re.compile(r"[A-Za-z0-9_.:/-]{1,100}")
 
@@ -153,9 +154,7 @@ class CIReport(models.Model):
             and self.completed_at
             and self.completed_at < self.started_at
         ):
-            raise ValidationError(
-                {"completed_at": "A stage cannot complete before it started."}
-            )
+            raise ValidationError({"completed_at": COMPLETED_BEFORE_STARTED})
 
 
 def _report_constraints(prefix: str) -> list[models.BaseConstraint]:

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tracker.accounts.models import ApiToken, User
-from tracker.ci.models import CIStatus, CIStatusEvent
+from tracker.ci.models import COMPLETED_BEFORE_STARTED, CIStatus, CIStatusEvent
 from tracker.products.models import Product
 
 REPORT_FIELDS = [
@@ -133,9 +133,7 @@ def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool]:
         # A report can be valid alone yet not with the fields it keeps from
         # earlier reports (completing before an earlier `started_at`).
         if _constraint_of(exc) == "cistatus_completed_after_started":
-            raise ValidationError(
-                {"completed_at": "A stage cannot complete before it started."}
-            ) from exc
+            raise ValidationError({"completed_at": COMPLETED_BEFORE_STARTED}) from exc
         raise
     fields = _columns(CIStatus)
     values = [
