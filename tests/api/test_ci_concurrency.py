@@ -34,22 +34,28 @@ def _in_threads(count: int, work) -> list:
     return results
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_concurrent_first_posts_make_one_row(ci_raw, product, monkeypatch):
-    """Both requests pass validation together, then both write: one inserts, the
-    other waits on the unique index and becomes an update (ON CONFLICT)."""
-    both_looked = threading.Barrier(2, timeout=10)
+@pytest.fixture
+def in_step(monkeypatch):
+    """Two threads' reports wait for each other after validation, so both write
+    at once: the race a unique constraint and its handling must survive."""
+    both_validating = threading.Barrier(2, timeout=10)
     local = threading.local()
     full_clean = CIStatus.full_clean
 
-    def clean_after_both_looked(self, *args, **kwargs):
-        if not getattr(local, "waited", False):
+    def clean_in_step(self, *args, **kwargs):
+        if not getattr(local, "waited", False):  # a retry does not wait again
             local.waited = True
-            both_looked.wait()
+            both_validating.wait()
         return full_clean(self, *args, **kwargs)
 
-    monkeypatch.setattr(CIStatus, "full_clean", clean_after_both_looked)
+    monkeypatch.setattr(CIStatus, "full_clean", clean_in_step)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_first_posts_make_one_row(ci_raw, product, in_step):
+    """Both requests pass validation together, then both write: one inserts, the
+    other waits on the unique index and becomes an update (ON CONFLICT)."""
     states = ["pending", "running"]
 
     def post(index: int) -> int:
@@ -74,20 +80,9 @@ def _locked(product, state: str, run_id: str = ""):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_locked_path_retries_after_losing_the_insert_race(product, monkeypatch):
+def test_locked_path_retries_after_losing_the_insert_race(product, in_step):
     """The portable path, forced into the race: both find no row, both INSERT;
     the loser's INSERT fails on the unique constraint and the retry updates."""
-    both_looked = threading.Barrier(2, timeout=10)
-    local = threading.local()
-    full_clean = CIStatus.full_clean
-
-    def clean_after_both_looked(self, *args, **kwargs):
-        if not getattr(local, "waited", False):
-            local.waited = True
-            both_looked.wait()
-        return full_clean(self, *args, **kwargs)
-
-    monkeypatch.setattr(CIStatus, "full_clean", clean_after_both_looked)
     results = _in_threads(2, lambda i: _locked(product, ["pending", "running"][i]))
     assert sorted(created for _, created in results) == [False, True]
     assert CIStatus.objects.count() == 1
