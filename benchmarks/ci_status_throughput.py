@@ -54,7 +54,7 @@ ENV = {
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="per target")
+    parser.add_argument("--requests", type=int, default=2400, help="per target")
     parser.add_argument("--clients", type=int, default=4, help="client processes")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--warmup", type=int, default=200, help="per target")
