@@ -1,5 +1,6 @@
 """Deterministic factories: sequences, never random values."""
 
+import datetime
 from datetime import timedelta
 
 import factory
@@ -62,6 +63,7 @@ class MetricFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Metric {n}")
     kind = "business_kpi"
     baseline = 100.0
+    baseline_at = datetime.date(2026, 1, 1)
     target = 150.0
     cadence_days = 30
 

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "tracker.accounts",
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "tracker.readiness",
     "tracker.reports",
     "tracker.reminders",
+    "tracker.ci",
 ]
 
 MIDDLEWARE = [
@@ -188,13 +191,55 @@ STORAGES = {
     },
 }
 
+# --- REST API (/api/v1, see docs/api.md). Bearer tokens first so an API client
+# without credentials gets 401 + `WWW-Authenticate: Bearer`, not 403.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tracker.accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["tracker.lib.api_policies.IsPersonOrScopedToken"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "tracker.lib.api_policies.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.lib.api_policies.ScopedThrottle"],
+    # Per person or token (per client address for signing in); generous, because a
+    # CI pipeline posts a burst of statuses and a dashboard polls.
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env_str("API_RATE", "1200/min"),
+        "ci": env_str("API_RATE_CI", "3000/min"),
+        "auth": env_str("API_RATE_AUTH", "30/min"),
+    },
+    "EXCEPTION_HANDLER": "tracker.lib.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "tracker.lib.api.AutoSchema",
     "PAGE_SIZE": 50,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ML product tracker API",
+    "DESCRIPTION": "Products, success metrics, SLAs, data surveys, planning sessions, "
+    "CI status, incidents, alert integrations and notifications. Errors, tokens and "
+    "examples: docs/api.md.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "tracker.products.models.Stage",
+        "MetricKindEnum": "tracker.products.models.MetricKind",
+        "TokenKindEnum": "tracker.accounts.models.TokenKind",
+        "QualityRatingEnum": "tracker.products.models.QualityRating",
+        "RiskEnum": "tracker.products.models.Risk",
+        "CIStateEnum": "tracker.ci.models.State",
+        "IncidentKindEnum": "tracker.incidents.models.Kind",
+        "IncidentStatusEnum": "tracker.incidents.models.Status",
+        "IntegrationKindEnum": "tracker.incidents.models.IntegrationKind",
+        "TimelineEntryKindEnum": "tracker.incidents.models.EntryKind",
+    },
 }
 
 # --- Alert webhooks (tracker/incidents/receiver.py): bodies above this are refused

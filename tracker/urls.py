@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from tracker.ci.views import product_badge
 from tracker.incidents.receiver import alerts_receive
 
 
@@ -28,10 +29,8 @@ urlpatterns = [
     path("incidents/", include("tracker.incidents.urls")),
     # Monitoring tools post here; authenticated per integration, not by session.
     path("hooks/alerts/<int:integration_id>/", alerts_receive, name="alerts_receive"),
-    # Until the API foundation lands its /api/v1/ URLconf, which includes this.
-    path("api/v1/", include("tracker.incidents.api_urls")),
     path("", include("tracker.reminders.urls")),
-    # Until tracker/api_urls.py gathers all of /api/v1 on one screen.
-    path("api/v1/", include("tracker.reminders.api_urls")),
+    path("products/<slug:slug>/badge.svg", product_badge, name="ci-badge"),
+    path("api/v1/", include("tracker.api_urls")),
     path("admin/", admin.site.urls),
 ]

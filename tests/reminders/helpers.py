@@ -15,7 +15,13 @@ def make_metric(product, *, owner=None, cadence=7, name="Chargeback losses"):
     """A metric scheduled the way the app schedules it (next_due_at set)."""
     return product_services.metric_create(
         product=product,
-        data={"name": name, "owner": owner, "cadence_days": cadence, "baseline": 10},
+        data={
+            "name": name,
+            "owner": owner,
+            "cadence_days": cadence,
+            "baseline": 10,
+            "baseline_at": (LAUNCH - 30 * DAY).date(),
+        },
     )
 
 

@@ -99,6 +99,7 @@ def test_recording_the_measurement_ends_the_occurrence(
     metric, bob, time_machine, mailoutbox
 ):
     run(time_machine, LAUNCH + 7 * DAY + HOUR)
+    time_machine.move_to(LAUNCH + 7 * DAY + 2 * HOUR, tick=False)
     product_services.measurement_record(
         metric=metric, value=12, measured_at=LAUNCH + 7 * DAY + 2 * HOUR, actor=bob
     )

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from tracker.accounts.models import Membership, Team, User
+from tracker.accounts.models import ApiToken, Membership, Team, User
+from tracker.accounts.services import token_revoke
 
 
 @admin.register(User)
@@ -21,3 +22,31 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created through the API (the secret is shown once, there);
+    here they can be inspected and revoked."""
+
+    list_display = ["name", "kind", "user", "product", "created_at", "last_used_at"]
+    list_filter = ["kind", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "lookup", "user__username", "product__slug"]
+    readonly_fields = [
+        "kind",
+        "lookup",
+        "user",
+        "product",
+        "created_at",
+        "last_used_at",
+    ]
+    exclude = ["digest"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset) -> None:
+        for token in queryset:
+            token_revoke(token=token)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
+from django.utils.functional import cached_property
 
 
 class User(AbstractUser):
@@ -57,3 +58,87 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team}"
+
+
+class TokenKind(models.TextChoices):
+    PERSON = "person", "Person"
+    CI = "ci", "Product CI"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API, for a person or for one product's CI.
+
+    The secret is shown once and stored only as a keyed hash (accounts.tokens); the
+    `lookup` part is not secret and finds the row, the hash is then compared in
+    constant time. A CI token may only report to its product (tracker.lib.api).
+    """
+
+    kind = models.CharField(max_length=10, choices=TokenKind)
+    name = models.CharField(max_length=100)
+    lookup = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    # The person a person token acts as; for a CI token, who created it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    product = models.ForeignKey(
+        "products.Product",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="ci_tokens",
+    )
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=TokenKind.PERSON, product__isnull=True)
+                    | models.Q(kind=TokenKind.CI, product__isnull=False)
+                ),
+                name="apitoken_ci_tokens_have_a_product",
+            ),
+        ]
+        # `lookup` is unique, hence indexed: every API request finds its token by it
+        # (accounts.authentication). Listing a product's CI tokens uses the FK index.
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()}, trk_{self.lookup}…)"
+
+    @property
+    def is_ci(self) -> bool:
+        return self.kind == TokenKind.CI
+
+
+class CIPrincipal:
+    """Who a product CI token acts as (request.user in the API): not a person and
+    no team's member. It may act on its product only: the products selectors and
+    the API's default permission (tracker.lib.api) check that."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+    id = None
+
+    def __init__(self, token: ApiToken) -> None:
+        self.token = token
+
+    @property
+    def product_id(self) -> int:
+        return self.token.product_id
+
+    @cached_property
+    def username(self) -> str:
+        return f"ci:{self.token.product.slug}"
+
+    def __str__(self) -> str:
+        return f"CI token {self.token.name!r} of {self.token.product.slug}"

@@ -11,7 +11,8 @@ from tracker.incidents.models import (
     Kind,
     Severity,
 )
-from tracker.products.forms import DateTimeLocalInput, not_in_future
+from tracker.lib.validators import not_in_future
+from tracker.products.forms import DateTimeLocalInput
 from tracker.products.models import Product
 
 

@@ -23,6 +23,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Swagger UI (/api/v1/docs/, vendored by drf-spectacular-sidecar) runs from files on
+# our origin but sets inline styles, and shows images from data: URLs.
+SWAGGER_UI_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
+
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

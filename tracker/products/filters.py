@@ -4,12 +4,38 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from tracker.accounts.models import Team
-from tracker.products.models import Product, RiskTier, Stage
+from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter
+from tracker.products.models import (
+    Availability,
+    Computation,
+    FeatureSource,
+    Indicator,
+    Measurement,
+    MeasurementSource,
+    MetricKind,
+    PlanningSession,
+    Product,
+    Risk,
+    RiskTier,
+    ServiceLevel,
+    SLACheck,
+    SourceKind,
+    Stage,
+    SuccessMetric,
+)
+
+
+def _range(field: str, kind=DateTimeFilter) -> tuple:
+    """An on-or-after / before pair for a date or datetime field."""
+    return (
+        kind(field_name=field, lookup_expr="gte", label=f"{field} on or after"),
+        kind(field_name=field, lookup_expr="lt", label=f"{field} before"),
+    )
 
 
 class ProductFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search")
-    team = django_filters.ModelChoiceFilter(
+    team = ModelChoiceFilter(
         queryset=Team.objects.all(), to_field_name="slug", empty_label="All teams"
     )
     stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="All stages")
@@ -17,6 +43,15 @@ class ProductFilter(django_filters.FilterSet):
         choices=RiskTier.choices, empty_label="Any risk tier"
     )
     owner = django_filters.CharFilter(method="filter_owner", label="Owner (username)")
+    launched_after = django_filters.DateFilter(
+        field_name="launched_at", lookup_expr="date__gte", label="Launched on or after"
+    )
+    launched_before = django_filters.DateFilter(
+        field_name="launched_at", lookup_expr="date__lte", label="Launched on or before"
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=["name", "slug", "stage", "launched_at", "created_at", "updated_at"]
+    )
 
     class Meta:
         model = Product
@@ -42,3 +77,70 @@ class ProductFilter(django_filters.FilterSet):
             | Q(ml_owner__username=value)
             | Q(eng_owner__username=value)
         )
+
+
+class MetricFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=MetricKind.choices)
+    owner = django_filters.CharFilter(field_name="owner__username", label="Owner")
+    due_after, due_before = _range("next_due_at")
+    target_after, target_before = _range("target_date", django_filters.DateFilter)
+    ordering = django_filters.OrderingFilter(
+        fields=["name", "kind", "next_due_at", "target_date", "created_at"]
+    )
+
+    class Meta:
+        model = SuccessMetric
+        fields = ["kind", "owner"]
+
+
+class MeasurementFilter(django_filters.FilterSet):
+    source = django_filters.ChoiceFilter(choices=MeasurementSource.choices)
+    measured_after, measured_before = _range("measured_at")
+    ordering = django_filters.OrderingFilter(fields=["measured_at", "value"])
+
+    class Meta:
+        model = Measurement
+        fields = ["source"]
+
+
+class SLAFilter(django_filters.FilterSet):
+    indicator = django_filters.ChoiceFilter(choices=Indicator.choices)
+    ordering = django_filters.OrderingFilter(fields=["name", "created_at"])
+
+    class Meta:
+        model = ServiceLevel
+        fields = ["indicator"]
+
+
+class SLACheckFilter(django_filters.FilterSet):
+    passed = django_filters.BooleanFilter()
+    checked_after, checked_before = _range("checked_at")
+    ordering = django_filters.OrderingFilter(fields=["checked_at", "value"])
+
+    class Meta:
+        model = SLACheck
+        fields = ["passed"]
+
+
+class FeatureFilter(django_filters.FilterSet):
+    source_kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
+    available_in_production = django_filters.ChoiceFilter(choices=Availability.choices)
+    computation = django_filters.ChoiceFilter(choices=Computation.choices)
+    skew_risk = django_filters.ChoiceFilter(choices=Risk.choices)
+    ordering = django_filters.OrderingFilter(fields=["feature", "created_at"])
+
+    class Meta:
+        model = FeatureSource
+        fields = ["source_kind", "available_in_production", "computation", "skew_risk"]
+
+
+class SessionFilter(django_filters.FilterSet):
+    attendee = django_filters.CharFilter(
+        field_name="attendees__username", distinct=True, label="Attendee"
+    )
+    held_after, held_before = _range("held_at")
+    ordering = django_filters.OrderingFilter(fields=["held_at", "title"])
+
+    class Meta:
+        model = PlanningSession
+        fields = ["attendee"]

@@ -109,18 +109,6 @@ class ProductForm(forms.ModelForm):
             del self.fields["stage"]
         self.fields["slug"].help_text = "Used in URLs and the API, e.g. fraud-score."
 
-    def clean(self):
-        data = super().clean()
-        if (
-            data.get("worst_case_matters") is False
-            and data.get("risk_tier") == "critical"
-        ):
-            self.add_error(
-                "worst_case_matters",
-                "Critical-risk products must be judged on worst-case behaviour.",
-            )
-        return data
-
 
 class StageForm(forms.Form):
     stage = forms.ChoiceField(choices=Stage.choices)
@@ -157,16 +145,6 @@ class MetricForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people()
 
-    def clean(self):
-        data = super().clean()
-        if data.get("baseline") is not None and data.get("baseline_at") is None:
-            self.add_error("baseline_at", "Say when the baseline was measured.")
-        baseline, target = data.get("baseline"), data.get("target")
-        moves = data.get("kind") != "guardrail"  # a guardrail may just hold its level
-        if moves and baseline is not None and target is not None and baseline == target:
-            self.add_error("target", "The target must differ from the baseline.")
-        return data
-
 
 def _now_minute():
     return timezone.localtime().replace(second=0, microsecond=0)
@@ -178,25 +156,15 @@ def finite(value: float) -> float:
     return value
 
 
-def not_in_future(moment):
-    if moment > timezone.now() + timezone.timedelta(minutes=5):
-        raise forms.ValidationError("This cannot be in the future.")
-    return moment
-
-
 class MeasurementForm(forms.Form):
     value = forms.FloatField(validators=[finite])
-    measured_at = forms.DateTimeField(
-        widget=DateTimeLocalInput(), initial=_now_minute, validators=[not_in_future]
-    )
+    measured_at = forms.DateTimeField(widget=DateTimeLocalInput(), initial=_now_minute)
     note = forms.CharField(required=False, max_length=500)
 
 
 class SLACheckForm(forms.Form):
     value = forms.FloatField(validators=[finite])
-    checked_at = forms.DateTimeField(
-        widget=DateTimeLocalInput(), initial=_now_minute, validators=[not_in_future]
-    )
+    checked_at = forms.DateTimeField(widget=DateTimeLocalInput(), initial=_now_minute)
 
 
 class SLAForm(forms.ModelForm):

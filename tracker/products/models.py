@@ -4,13 +4,25 @@ SLAs, the production-data survey and planning sessions.
 Field names follow the REST API contract (api.py) so the two read alike.
 """
 
+from datetime import datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from tracker.lib.validators import not_in_future
+
 User = settings.AUTH_USER_MODEL
+
+
+def _not_in_future(field: str, moment: datetime | None) -> None:
+    try:
+        not_in_future(moment)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from None
 
 
 class Stage(models.TextChoices):
@@ -131,6 +143,16 @@ class Product(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("products:detail", args=[self.slug])
 
+    def clean(self) -> None:
+        # Forms and the API both reach this through services (full_clean).
+        if self.risk_tier == RiskTier.CRITICAL and not self.worst_case_matters:
+            raise ValidationError(
+                {
+                    "worst_case_matters": "Critical-risk products must be judged "
+                    "on worst-case behaviour."
+                }
+            )
+
     @property
     def owner_ids(self) -> list[int | None]:
         return [self.pm_owner_id, self.ml_owner_id, self.eng_owner_id]
@@ -176,6 +198,9 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product}: {self.from_stage or '∅'} → {self.to_stage}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.product.get_absolute_url()}#stage-h"
 
 
 class MetricKind(models.TextChoices):
@@ -256,6 +281,17 @@ class SuccessMetric(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("products:metric_detail", args=[self.product.slug, self.pk])
 
+    def clean(self) -> None:
+        errors = {}
+        if self.baseline is not None and self.baseline_at is None:
+            errors["baseline_at"] = "Say when the baseline was measured."
+        # A guardrail may just hold its level; anything else must move.
+        moves = self.kind != MetricKind.GUARDRAIL
+        if moves and self.baseline is not None and self.baseline == self.target:
+            errors["target"] = "The target must differ from the baseline."
+        if errors:
+            raise ValidationError(errors)
+
     def progress(self, latest: float | None) -> float | None:
         """(latest - baseline) / (target - baseline); None when undefined."""
         if latest is None or self.baseline is None or self.target is None:
@@ -311,6 +347,12 @@ class Measurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric.name} = {self.value} @ {self.measured_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return self.metric.get_absolute_url()
+
+    def clean(self) -> None:
+        _not_in_future("measured_at", self.measured_at)
 
 
 class Indicator(models.TextChoices):
@@ -424,6 +466,12 @@ class SLACheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sla.name} = {self.value} @ {self.checked_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return self.sla.get_absolute_url()
+
+    def clean(self) -> None:
+        _not_in_future("checked_at", self.checked_at)
 
 
 class SourceKind(models.TextChoices):

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from tracker.accounts.models import Membership, Team, User
+from tracker.accounts.models import CIPrincipal, Membership, Team, User
 from tracker.products.models import (
     Availability,
     FeatureSource,
@@ -33,9 +33,12 @@ from tracker.products.models import (
 )
 
 
-def user_can_edit_product(user: User, product: Product) -> bool:
-    """Team members, the product's three owners and superusers may edit."""
-    if not user.is_authenticated or not user.is_active:
+def user_can_edit_product(user: User | CIPrincipal, product: Product) -> bool:
+    """Team members, the product's three owners and superusers may edit; a CI
+    token may report to its own product only."""
+    if isinstance(user, CIPrincipal):
+        return user.product_id == product.pk
+    if not user.is_authenticated or not user.is_active or user.pk is None:
         return False
     if user.is_superuser or user.pk in product.owner_ids:
         return True
@@ -46,12 +49,17 @@ def user_team_ids(user: User) -> set[int]:
     return set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
 
 
-def product_get_for_user(*, user: User, slug: str, for_edit: bool = False) -> Product:
+def product_get_for_user(
+    *, user: User | CIPrincipal, slug: str, for_edit: bool = False
+) -> Product:
     """The product with `slug`, readable by any signed-in user.
 
     Raises Http404 when it does not exist and PermissionDenied (403) when
-    `for_edit` is asked by someone who may not edit it.
+    `for_edit` is asked by someone who may not edit it. A CI token reaches its
+    own product only (403 for any other).
     """
+    if isinstance(user, CIPrincipal):
+        return _product_for_ci(user, slug)
     product = (
         Product.objects.select_related("team", "pm_owner", "ml_owner", "eng_owner")
         .filter(slug=slug)
@@ -62,6 +70,42 @@ def product_get_for_user(*, user: User, slug: str, for_edit: bool = False) -> Pr
     if for_edit and not user_can_edit_product(user, product):
         raise PermissionDenied("Only the product's team and owners can change it.")
     return product
+
+
+def _product_for_ci(principal: CIPrincipal, slug: str) -> Product:
+    # The token's product was loaded with the token: no query on the CI hot path.
+    if principal.token.product.slug != slug:
+        raise PermissionDenied("A CI token can only report to its own product.")
+    return principal.token.product
+
+
+def metric_get_for_user(
+    *, user: User | CIPrincipal, pk: int, for_edit: bool = False
+) -> SuccessMetric:
+    """A metric by id, with its product; the same rules as product_get_for_user."""
+    metric = (
+        SuccessMetric.objects.select_related("product", "owner").filter(pk=pk).first()
+    )
+    return _checked(user, metric, metric and metric.product, for_edit, "metric")
+
+
+def sla_get_for_user(
+    *, user: User | CIPrincipal, pk: int, for_edit: bool = False
+) -> ServiceLevel:
+    """An SLA by id, with its product; the same rules as product_get_for_user."""
+    sla = ServiceLevel.objects.select_related("product").filter(pk=pk).first()
+    return _checked(user, sla, sla and sla.product, for_edit, "SLA")
+
+
+def _checked(user, obj, product: Product | None, for_edit: bool, noun: str):
+    if obj is None or not user.is_authenticated:
+        raise Http404(f"No such {noun}.")
+    ci_elsewhere = isinstance(user, CIPrincipal) and user.product_id != product.pk
+    if ci_elsewhere or (for_edit and not user_can_edit_product(user, product)):
+        raise PermissionDenied(
+            f"Only the product's team and owners can change this {noun}."
+        )
+    return obj
 
 
 def teams_editable_by(user: User, *, keep: Team | None = None) -> QuerySet[Team]:
@@ -197,11 +241,10 @@ def sla_compliance(*, sla: ServiceLevel, now: datetime | None = None) -> Complia
     return sla_compliance_many([sla], now=now)[sla.pk]
 
 
-def sla_list_with_compliance(
-    *, product: Product, now: datetime | None = None
+def slas_with_compliance(
+    slas: list[ServiceLevel], *, now: datetime | None = None
 ) -> list[ServiceLevel]:
-    """The product's SLAs with `compliance` and `latest_check`, in three queries."""
-    slas = list(product.slas.all())
+    """Sets `compliance` and `latest_check` on each SLA, in two queries."""
     compliance = sla_compliance_many(slas, now=now)
     latest = {}
     if slas:
@@ -216,6 +259,13 @@ def sla_list_with_compliance(
         sla.compliance = compliance[sla.pk]
         sla.latest_check = latest.get(sla.pk)
     return slas
+
+
+def sla_list_with_compliance(
+    *, product: Product, now: datetime | None = None
+) -> list[ServiceLevel]:
+    """The product's SLAs with `compliance` and `latest_check`, in three queries."""
+    return slas_with_compliance(list(product.slas.all()), now=now)
 
 
 @dataclass(frozen=True)
@@ -247,6 +297,17 @@ def survey_status(features: list[FeatureSource]) -> SurveyStatus:
 
 def session_list(*, product: Product) -> QuerySet[PlanningSession]:
     return product.sessions.prefetch_related("attendees")
+
+
+def session_candidates(*, product: Product) -> QuerySet[User]:
+    """Who can be recorded as attending: the team's active members and the owners."""
+    owners = [i for i in product.owner_ids if i]
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(teams=product.team_id) | Q(pk__in=owners))
+        .distinct()
+        .order_by("username")
+    )
 
 
 def personas_present(session: PlanningSession, product: Product) -> dict[str, bool]:

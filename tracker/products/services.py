@@ -124,7 +124,8 @@ def product_create(
 def product_update(
     *, product: Product, actor: User | None, data: dict[str, Any]
 ) -> list[str]:
-    """Update a product's fields; a new `stage` goes through product_change_stage."""
+    """Update a product's fields; a new `stage` goes through product_change_stage
+    (with `stage_note`, if given, as the reason)."""
     changed = model_update(instance=product, fields=PRODUCT_FIELDS, data=data)
     if (
         "launched_at" in data
@@ -135,7 +136,8 @@ def product_update(
         metrics_reschedule(product=product)
     stage = data.get("stage")
     if stage and stage != product.stage:
-        product_change_stage(product=product, stage=stage, actor=actor)
+        note = data.get("stage_note", "")
+        product_change_stage(product=product, stage=stage, actor=actor, note=note)
         changed.append("stage")
     return changed
 
@@ -299,6 +301,10 @@ def survey_feature_create(*, product: Product, data: dict[str, Any]) -> FeatureS
 
 def survey_feature_update(*, feature: FeatureSource, data: dict[str, Any]) -> list[str]:
     return model_update(instance=feature, fields=SURVEY_FIELDS, data=data)
+
+
+def survey_feature_delete(*, feature: FeatureSource) -> None:
+    feature.delete()
 
 
 # --- Planning sessions ---------------------------------------------------------

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from tracker.ci import selectors as ci_selectors
 from tracker.incidents.selectors import product_open_incidents
 from tracker.lib.charts import before_after_chart
 from tracker.lib.views import paginate, run_service
@@ -101,6 +102,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "survey": survey,
             "survey_status": selectors.survey_status(survey),
             "sessions": sessions,
+            "ci": ci_selectors.ci_status_combined(product=product),
             "stage_form": StageForm(initial={"stage": product.stage}),
             "readiness": readiness_selectors.readiness_for_product(product),
             "ml_score": readiness_selectors.ml_test_score(product),
@@ -409,21 +411,12 @@ def _session(product: Product, pk: int):
     )
 
 
-def _session_candidates(product: Product):
-    from tracker.accounts.models import User
-
-    ids = [i for i in product.owner_ids if i]
-    return (
-        User.objects.filter(is_active=True)
-        .filter(pk__in=list(product.team.members.values_list("pk", flat=True)) + ids)
-        .order_by("username")
-    )
-
-
 @login_required
 def session_create(request: HttpRequest, slug: str) -> HttpResponse:
     product = _editable(request, slug)
-    form = SessionForm(request.POST or None, candidates=_session_candidates(product))
+    form = SessionForm(
+        request.POST or None, candidates=selectors.session_candidates(product=product)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         session = run_service(
@@ -445,7 +438,9 @@ def session_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     product = _editable(request, slug)
     session = _session(product, pk)
     form = SessionForm(
-        request.POST or None, instance=session, candidates=_session_candidates(product)
+        request.POST or None,
+        instance=session,
+        candidates=selectors.session_candidates(product=product),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

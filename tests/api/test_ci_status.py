@@ -1,0 +1,236 @@
+"""CI status: reporting stages, the combined state, history."""
+
+import pytest
+
+from tests.factories import ProductFactory
+from tracker.ci.models import CIStatus, CIStatusEvent
+from tracker.ci.selectors import ci_combined_state
+
+URL = "/api/v1/products/fraud-score/ci-status/"
+SHA = "9fceb02d0ae598e95dc970b74767f19372d61af8"
+
+
+def report(client, **fields):
+    body = {"sha": SHA, "context": "train", "state": "pending", **fields}
+    return client.post(URL, body, format="json")
+
+
+def test_first_report_creates_201(alice_api, product, alice):
+    response = report(
+        alice_api,
+        state="running",
+        ref="main",
+        target_url="https://ci.example.org/runs/42",
+        description="Training on 2025-05 data",
+        run_id="42",
+        model_version="fraud-2025.05",
+        started_at="2025-05-01T10:00:00Z",
+        metrics={"auc": 0.91, "rows": 120000},
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["state"] == "running" and body["metrics"] == {
+        "auc": 0.91,
+        "rows": 120000,
+    }
+    assert body["reported_by"] == "alice"
+    assert body["html_url"] == "http://testserver/products/fraud-score/#ci-h"
+
+
+def test_repeat_post_updates_not_duplicates(alice_api, product):
+    report(alice_api, state="pending", target_url="https://ci.example.org/1")
+    response = report(alice_api, state="success", completed_at="2025-05-01T11:00:00Z")
+    assert response.status_code == 200
+    status = CIStatus.objects.get()
+    assert status.state == "success"
+    # Fields left out keep their value from the earlier report.
+    assert status.target_url == "https://ci.example.org/1"
+    events = list(CIStatusEvent.objects.order_by("recorded_at", "id"))
+    assert [e.state for e in events] == ["pending", "success"]
+    assert events[1].target_url == "https://ci.example.org/1"
+
+
+def test_sha_is_case_insensitive(alice_api, product):
+    report(alice_api, sha=SHA.upper())
+    assert report(alice_api, sha=SHA).status_code == 200
+    assert CIStatus.objects.get().sha == SHA
+
+
+def test_each_context_is_its_own_row(alice_api, product):
+    for context in ("data-validation", "train", "evaluate", "deploy"):
+        assert report(alice_api, context=context).status_code == 201
+    assert CIStatus.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    ("fields", "bad"),
+    [
+        ({"sha": "xyz"}, "sha"),
+        ({"sha": "abc"}, "sha"),
+        ({"state": "done"}, "state"),
+        ({"context": ""}, "context"),
+        ({"context": "x" * 101}, "context"),
+        ({"context": "train\nnow"}, "context"),
+        ({"target_url": "javascript:alert(1)"}, "target_url"),
+        ({"target_url": "ftp://ci.example.org/x"}, "target_url"),
+        ({"description": "é" * 513}, "description"),  # 1026 bytes, 513 characters
+        ({"metrics": {"auc": "high"}}, "metrics"),
+        ({"metrics": {"auc": True}}, "metrics"),
+        ({"metrics": {"bad name!": 1}}, "metrics"),
+        ({"metrics": {"big": 10**400}}, "metrics"),
+        ({"metrics": [1]}, "metrics"),
+        ({"started_at": "yesterday"}, "started_at"),
+        (
+            {"started_at": "2025-05-01T10:00:00Z", "completed_at": "2025-05-01T09:00Z"},
+            "completed_at",
+        ),
+        ({"colour": "green"}, "colour"),
+    ],
+)
+def test_invalid_reports_are_400_and_write_nothing(alice_api, product, fields, bad):
+    response = report(alice_api, **fields)
+    assert response.status_code == 400
+    assert bad in response.json()["error"]["fields"]
+    assert not CIStatus.objects.exists() and not CIStatusEvent.objects.exists()
+
+
+def test_required_fields(alice_api, product):
+    response = alice_api.post(URL, {}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"sha", "context", "state"}
+
+
+def test_description_of_exactly_1024_bytes_is_fine(alice_api, product):
+    assert report(alice_api, description="é" * 512).status_code == 201
+
+
+def test_outsider_cannot_report(carol_api, product):
+    assert report(carol_api).status_code == 403
+    assert not CIStatus.objects.exists()
+
+
+def test_unknown_product_is_404(alice_api, db):
+    response = alice_api.post(
+        "/api/v1/products/nope/ci-status/",
+        {"sha": SHA, "context": "train", "state": "pending"},
+        format="json",
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("states", "combined"),
+    [
+        ([], None),
+        (["success"], "success"),
+        (["success", "skipped"], "success"),
+        (["success", "pending"], "pending"),
+        (["success", "running"], "pending"),
+        (["running", "failure"], "failure"),
+        (["error", "pending"], "error"),
+        (["cancelled", "success"], "error"),
+        (["error", "failure"], "failure"),
+    ],
+)
+def test_combined_state_rule(states, combined):
+    assert ci_combined_state(states) == combined
+
+
+def test_combined_state_for_a_sha(carol_api, alice_api, product):
+    report(alice_api, context="data-validation", state="success")
+    report(alice_api, context="train", state="failure", target_url="https://ci/1")
+    body = carol_api.get(URL + f"?sha={SHA}").json()
+    assert body["state"] == "failure" and body["sha"] == SHA
+    assert body["total_count"] == 2
+    assert {s["context"]: s["state"] for s in body["statuses"]} == {
+        "data-validation": "success",
+        "train": "failure",
+    }
+
+
+def test_without_sha_the_latest_commit_is_shown(carol_api, alice_api, product):
+    report(alice_api, sha="a" * 40, state="failure")
+    report(alice_api, sha="b" * 40, state="success")
+    report(alice_api, sha="a" * 40, state="failure", context="deploy")  # late news
+    body = carol_api.get(URL).json()
+    assert body["sha"] == "b" * 40 and body["state"] == "success"
+
+
+def test_no_reports_yet(carol_api, product):
+    body = carol_api.get(URL).json()
+    assert body == {
+        "sha": None,
+        "state": None,
+        "total_count": 0,
+        "statuses": [],
+        "html_url": "http://testserver/products/fraud-score/#ci-h",
+    }
+
+
+def test_bad_sha_query_is_400(carol_api, product):
+    assert carol_api.get(URL + "?sha=zzz").status_code == 400
+
+
+def test_history_lists_every_report(carol_api, alice_api, product):
+    report(alice_api, state="pending")
+    report(alice_api, state="running")
+    report(alice_api, state="success", context="evaluate")
+    history = carol_api.get(URL + "history/").json()["results"]
+    assert [(h["context"], h["state"]) for h in history] == [
+        ("evaluate", "success"),
+        ("train", "running"),
+        ("train", "pending"),
+    ]
+    train = carol_api.get(URL + "history/?context=train&state=pending").json()
+    assert len(train["results"]) == 1
+
+
+@pytest.mark.parametrize("count", [2, 8])
+def test_ci_lists_queries_do_not_grow(
+    count, alice_api, product, django_assert_max_num_queries
+):
+    for n in range(count):
+        report(alice_api, context=f"stage-{n}")
+        report(alice_api, context=f"stage-{n}", state="success")
+    with django_assert_max_num_queries(4):
+        assert alice_api.get(URL).json()["total_count"] == count
+    with django_assert_max_num_queries(4):
+        assert alice_api.get(URL + "history/").json()["count"] == 2 * count
+
+
+def test_report_does_not_leak_to_other_products(alice_api, product, team):
+    other = ProductFactory(slug="other", team=team)
+    report(alice_api)
+    body = alice_api.get(f"/api/v1/products/{other.slug}/ci-status/").json()
+    assert body["total_count"] == 0
+
+
+def test_product_page_shows_the_ci_card(alice_client, alice_api, product):
+    report(alice_api, context="train", state="failure", target_url="https://ci/run/7")
+    report(alice_api, context="evaluate", state="success")
+    page = alice_client.get(product.get_absolute_url()).content.decode()
+    assert "CI status" in page
+    assert 'href="https://ci/run/7"' in page
+    assert "failure" in page and "evaluate" in page
+
+
+def test_product_page_without_reports_explains_how(alice_client, product):
+    page = alice_client.get(product.get_absolute_url()).content.decode()
+    assert "No CI reports yet" in page
+
+
+def test_completing_before_an_earlier_start_is_400(alice_api, product):
+    report(alice_api, started_at="2025-05-01T10:00:00Z")
+    response = report(alice_api, state="success", completed_at="2025-05-01T09:00:00Z")
+    assert response.status_code == 400
+    assert "completed_at" in response.json()["error"]["fields"]
+    assert CIStatus.objects.get().state == "pending"
+    assert CIStatusEvent.objects.count() == 1
+
+
+def test_unknown_fields_are_reported_with_the_other_errors(alice_api, product):
+    response = alice_api.post(URL, {"sha": "nope", "colour": "green"}, format="json")
+    assert response.status_code == 400
+    assert {"sha", "context", "state", "colour"} <= set(
+        response.json()["error"]["fields"]
+    )

@@ -1,0 +1,49 @@
+"""The OpenAPI schema and the interactive docs."""
+
+import re
+
+import yaml
+from django.core.management import call_command
+
+from tracker.lib.middleware import CONTENT_SECURITY_POLICY
+
+
+def test_schema_validates_without_warnings(tmp_path):
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/products/{slug}/ci-status/" in schema["paths"]
+
+
+def test_schema_is_served_and_documents_errors_and_bearer_auth(anon, db):
+    response = anon.get("/api/v1/schema/?format=json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    post = schema["paths"]["/api/v1/products/{slug}/ci-status/"]["post"]
+    assert {"200", "201", "400", "401", "403", "404", "415", "429"} <= set(
+        post["responses"]
+    )
+    error = post["responses"]["400"]["content"]["application/json"]["schema"]
+    assert error["$ref"].endswith("/Error")
+
+
+def test_docs_page_uses_vendored_assets_and_its_own_csp(anon, db):
+    response = anon.get("/api/v1/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    policy = response["Content-Security-Policy"]
+    assert policy != CONTENT_SECURITY_POLICY
+    assert "style-src 'self' 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy  # scripts stay strict
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    assert not re.search(r"cdn|jsdelivr|unpkg", html)
+    init = anon.get("/api/v1/docs/?script")
+    assert init.status_code == 200 and "SwaggerUIBundle" in init.content.decode()
+
+
+def test_other_pages_keep_the_strict_policy(alice_client, product):
+    response = alice_client.get(product.get_absolute_url())
+    assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY

@@ -1,0 +1,195 @@
+"""API views for accounts: signing in for a token, person and CI tokens, teams."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.accounts import selectors, services
+from tracker.accounts.authentication import BearerTokenAuthentication
+from tracker.accounts.filters import TeamFilter
+from tracker.accounts.models import ApiToken, Team
+from tracker.lib.api import (
+    ApiView,
+    HtmlUrlField,
+    ModelSerializer,
+    StrictInputMixin,
+    slug_of,
+    username_field,
+)
+from tracker.products.selectors import product_get_for_user
+
+# --- Serializers ----------------------------------------------------------------
+
+
+class TokenOut(ModelSerializer):
+    """A token without its secret (which is shown once, at creation)."""
+
+    prefix = serializers.SerializerMethodField(help_text="Identifies the token.")
+    product = slug_of()
+    created_by = username_field(source="user", read_only=True)
+    html_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "prefix",
+            "product",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "html_url",
+        ]
+
+    def get_prefix(self, token: ApiToken) -> str:
+        return f"trk_{token.lookup}"
+
+    def get_html_url(self, token: ApiToken) -> str | None:
+        """The product's page for a CI token; person tokens have no page."""
+        if token.product is None:
+            return None
+        return self.context["request"].build_absolute_uri(
+            token.product.get_absolute_url()
+        )
+
+
+class TokenCreatedOut(TokenOut):
+    token = serializers.SerializerMethodField(
+        help_text="The secret: store it now, it is not shown again."
+    )
+
+    class Meta(TokenOut.Meta):
+        fields = ["token", *TokenOut.Meta.fields]
+
+    def get_token(self, token: ApiToken) -> str:
+        return self.context["raw"]
+
+
+class TokenIn(StrictInputMixin, serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class SignInIn(StrictInputMixin, serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    name = serializers.CharField(max_length=100, default="API token")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class TeamOut(ModelSerializer):
+    members = username_field(many=True, read_only=True)
+    html_url = HtmlUrlField()
+
+    class Meta:
+        model = Team
+        fields = ["name", "slug", "description", "members", "created_at", "html_url"]
+
+
+def _created(view: ApiView, token: ApiToken, raw: str) -> Response:
+    context = {**view.get_serializer_context(), "raw": raw}
+    return Response(TokenCreatedOut(token, context=context).data, status=201)
+
+
+# --- Tokens ---------------------------------------------------------------------
+
+
+class TokenObtainView(ApiView):
+    """Exchange a username and password for a new person token."""
+
+    # Bearer only (no session, so no CSRF): a failed sign-in is 401, as elsewhere.
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [permissions.AllowAny]
+    throttle_scope = "auth"
+
+    @extend_schema(request=SignInIn, responses={201: TokenCreatedOut}, auth=[])
+    def post(self, request: Request) -> Response:
+        data = self.validated(SignInIn)
+        user = authenticate(
+            request._request, username=data["username"], password=data["password"]
+        )
+        if user is None:
+            raise exceptions.AuthenticationFailed("Wrong username or password.")
+        token, raw = services.token_create(
+            user=user, name=data["name"], expires_at=data.get("expires_at")
+        )
+        return _created(self, token, raw)
+
+
+class PersonTokenListView(ApiView):
+    """The signed-in person's active tokens (never their secrets)."""
+
+    queryset = ApiToken.objects.none()
+
+    @extend_schema(responses=TokenOut(many=True))
+    def get(self, request: Request) -> Response:
+        return self.paginated(
+            TokenOut, selectors.token_list_for_user(user=request.user)
+        )
+
+
+class PersonTokenDetailView(ApiView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        tokens = selectors.token_list_for_user(user=request.user)
+        services.token_revoke(token=selectors.token_get(tokens=tokens, pk=pk))
+        return Response(status=204)
+
+
+class CITokenListView(ApiView):
+    """A product's CI tokens: for its owners and team members only."""
+
+    queryset = ApiToken.objects.none()
+
+    @extend_schema(responses=TokenOut(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        product = product_get_for_user(user=request.user, slug=slug, for_edit=True)
+        return self.paginated(
+            TokenOut, selectors.token_list_for_product(product=product)
+        )
+
+    @extend_schema(request=TokenIn, responses={201: TokenCreatedOut})
+    def post(self, request: Request, slug: str) -> Response:
+        product = product_get_for_user(user=request.user, slug=slug, for_edit=True)
+        data = self.validated(TokenIn)
+        token, raw = services.token_create(
+            user=request.user,
+            name=data["name"],
+            product=product,
+            expires_at=data.get("expires_at"),
+        )
+        return _created(self, token, raw)
+
+
+class CITokenDetailView(ApiView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, slug: str, pk: int) -> Response:
+        product = product_get_for_user(user=request.user, slug=slug, for_edit=True)
+        tokens = selectors.token_list_for_product(product=product)
+        services.token_revoke(token=selectors.token_get(tokens=tokens, pk=pk))
+        return Response(status=204)
+
+
+# --- Teams ------------------------------------------------------------------------
+
+
+class TeamListView(ApiView):
+    filterset_class = TeamFilter
+
+    def get_queryset(self):
+        return selectors.team_list()
+
+    @extend_schema(responses=TeamOut(many=True))
+    def get(self, request: Request) -> Response:
+        return self.paginated(TeamOut, self.filter_queryset(self.get_queryset()))
+
+
+class TeamDetailView(ApiView):
+    @extend_schema(responses=TeamOut)
+    def get(self, request: Request, slug: str) -> Response:
+        return self.output(TeamOut, selectors.team_get(slug=slug))

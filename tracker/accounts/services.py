@@ -1,0 +1,65 @@
+"""Writes for accounts: API tokens."""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+
+from tracker.accounts.models import ApiToken, TokenKind, User
+from tracker.accounts.tokens import token_digest, token_generate
+from tracker.lib.services import model_create
+from tracker.products.models import Product
+
+# last_used_at is bookkeeping: refreshing it at most this often keeps a busy CI
+# token from turning every request into an extra UPDATE.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def token_create(
+    *,
+    user: User,
+    name: str,
+    product: Product | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a person token (no product) or a CI token for `product`.
+
+    Returns the row and the token itself, which is not stored and cannot be
+    shown again.
+    """
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    lookup, raw = token_generate()
+    token = model_create(
+        ApiToken,
+        kind=TokenKind.CI if product else TokenKind.PERSON,
+        name=name,
+        lookup=lookup,
+        digest=token_digest(raw),
+        user=user,
+        product=product,
+        created_at=timezone.now(),
+        expires_at=expires_at,
+    )
+    return token, raw
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    """Revoke for good; the row stays so "who had access when" can be answered."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def token_touch(*, token: ApiToken) -> None:
+    """Record use, at most once per TOKEN_TOUCH_INTERVAL (a conditional UPDATE,
+    so concurrent requests do not all write)."""
+    now = timezone.now()
+    if token.last_used_at and now - token.last_used_at < TOKEN_TOUCH_INTERVAL:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(
+        last_used_at__lt=now - TOKEN_TOUCH_INTERVAL
+    )
+    ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now

@@ -1,0 +1,84 @@
+"""All of /api/v1 on one screen. Conventions: docs/api.md."""
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from tracker.accounts import api as accounts
+from tracker.ci import api as ci
+from tracker.incidents import api as incidents
+from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
+from tracker.products import api as products
+from tracker.reminders import api as reminders
+
+app_name = "api"
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from vendored files; its inline styles need a looser policy on
+    this page only (the middleware keeps a header that is already set)."""
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Content-Security-Policy"] = SWAGGER_UI_CONTENT_SECURITY_POLICY
+        return response
+
+
+P = "products/<slug:slug>"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
+    # People and tokens
+    path("auth/token/", accounts.TokenObtainView.as_view(), name="token"),
+    path("auth/tokens/", accounts.PersonTokenListView.as_view(), name="tokens"),
+    path("auth/tokens/<int:pk>/", accounts.PersonTokenDetailView.as_view()),
+    path("teams/", accounts.TeamListView.as_view(), name="teams"),
+    path("teams/<slug:slug>/", accounts.TeamDetailView.as_view(), name="team"),
+    # Products and what belongs to them
+    path("products/", products.ProductListView.as_view(), name="products"),
+    path(f"{P}/", products.ProductDetailView.as_view(), name="product"),
+    path(f"{P}/stage-changes/", products.ProductStageChangeListView.as_view()),
+    path(f"{P}/metrics/", products.ProductMetricListView.as_view(), name="metrics"),
+    path(f"{P}/slas/", products.ProductSLAListView.as_view(), name="slas"),
+    path(f"{P}/survey/", products.ProductSurveyListView.as_view(), name="survey"),
+    path(f"{P}/survey/<int:pk>/", products.SurveyFeatureDetailView.as_view()),
+    path(f"{P}/sessions/", products.ProductSessionListView.as_view(), name="sessions"),
+    path(f"{P}/sessions/<int:pk>/", products.SessionDetailView.as_view()),
+    # CI: per-product tokens, stage statuses and their history
+    path(f"{P}/ci-tokens/", accounts.CITokenListView.as_view(), name="ci_tokens"),
+    path(f"{P}/ci-tokens/<int:pk>/", accounts.CITokenDetailView.as_view()),
+    path(f"{P}/ci-status/", ci.CIStatusView.as_view(), name="ci_status"),
+    path(f"{P}/ci-status/history/", ci.CIStatusHistoryView.as_view()),
+    # Metrics and SLAs by id
+    path("metrics/<int:pk>/", products.MetricDetailView.as_view(), name="metric"),
+    path(
+        "metrics/<int:pk>/measurements/",
+        products.MetricMeasurementListView.as_view(),
+        name="measurements",
+    ),
+    path(
+        "metrics/<int:pk>/measurements/<int:measurement_id>/",
+        products.MeasurementDetailView.as_view(),
+    ),
+    path("slas/<int:pk>/", products.SLADetailView.as_view(), name="sla"),
+    path("slas/<int:pk>/checks/", products.SLACheckListView.as_view(), name="checks"),
+    # Incidents and the alert integrations that open them
+    path("incidents/", incidents.IncidentListCreateApi.as_view(), name="incidents"),
+    path("incidents/<int:pk>/", incidents.IncidentDetailApi.as_view(), name="incident"),
+    path("incidents/<int:pk>/notes/", incidents.IncidentNotesApi.as_view()),
+    path(
+        "integrations/",
+        incidents.IntegrationListCreateApi.as_view(),
+        name="integrations",
+    ),
+    path("integrations/<int:pk>/", incidents.IntegrationDetailApi.as_view()),
+    # The caller's own notifications
+    path(
+        "notifications/",
+        reminders.NotificationListAPI.as_view(),
+        name="notifications",
+    ),
+    path("notifications/<int:pk>/read/", reminders.NotificationReadAPI.as_view()),
+]

@@ -1,0 +1,234 @@
+"""CI status: each pipeline stage (a `context`: data-validation, train, evaluate,
+deploy…) reports its state for a commit, like GitHub's commit-status API.
+
+`CIStatus` is the current state of one (product, sha, context); every accepted
+report is also kept as a `CIStatusEvent`, so the history is rows, not overwrites.
+"""
+
+import math
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.deconstruct import deconstructible
+
+DESCRIPTION_MAX_BYTES = 1024
+COMPLETED_BEFORE_STARTED = "A stage cannot complete before it started."
+MAX_METRICS = 50
+_METRIC_NAME = re.compile(r"[A-Za-z0-9_.:/-]{1,100}")
+
+
+class State(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+    ERROR = "error", "Error"
+    CANCELLED = "cancelled", "Cancelled"
+    SKIPPED = "skipped", "Skipped"
+
+
+class CombinedState(models.TextChoices):
+    """The state of a commit across its contexts (selectors.ci_combined_state)."""
+
+    SUCCESS = "success", "Success"
+    PENDING = "pending", "Pending"
+    FAILURE = "failure", "Failure"
+    ERROR = "error", "Error"
+
+
+@deconstructible
+class MaxBytesValidator:
+    """Limits the UTF-8 size, not the character count (what CI systems enforce)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, value: str) -> None:
+        if len(value.encode("utf-8", "surrogatepass")) > self.limit:
+            raise ValidationError(
+                f"At most {self.limit} bytes (UTF-8).", code="max_bytes"
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MaxBytesValidator) and other.limit == self.limit
+
+
+def validate_metrics(value: Any) -> None:
+    """An object of up to MAX_METRICS names → finite numbers (e.g. {"auc": 0.91})."""
+    if not isinstance(value, dict):
+        raise ValidationError("Give an object of metric name → number.")
+    if len(value) > MAX_METRICS:
+        raise ValidationError(f"At most {MAX_METRICS} metrics.")
+    for name, number in value.items():
+        if not _METRIC_NAME.fullmatch(name):
+            raise ValidationError(
+                f"{name[:100]!r} is not a metric name (letters, digits, . _ - / :, "
+                "up to 100 characters)."
+            )
+        if not _is_finite_number(number):
+            raise ValidationError(f"The value of {name!r} must be a finite number.")
+
+
+def _is_finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond a double's range
+        return False
+
+
+validate_sha = RegexValidator(
+    r"^[0-9a-f]{7,64}$", "Give the commit SHA as 7–64 hexadecimal characters."
+)
+validate_context = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9 ._:/()+-]{0,99}$",
+    "A context is a pipeline stage name such as data-validation, train, evaluate or "
+    "deploy: letters, digits, spaces and . _ : / ( ) + -, at most 100 characters.",
+)
+
+
+def validate_http_url(value: str) -> None:
+    """An http(s) URL with a host. Looser than URLValidator on purpose: CI servers
+    often live on internal names such as http://jenkins:8080/. The scheme check
+    keeps javascript: and data: links off the product page."""
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        ok = False
+    if not ok or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValidationError("Enter an http:// or https:// URL.", code="invalid")
+
+
+class CIReport(models.Model):
+    """What one report says about a stage; shared by the current row and history."""
+
+    state = models.CharField(max_length=10, choices=State)
+    ref = models.CharField(max_length=255, blank=True, help_text="Branch or tag.")
+    target_url = models.CharField(
+        max_length=2000,
+        blank=True,
+        validators=[validate_http_url],
+        help_text="The CI run's page (http or https).",
+    )
+    description = models.CharField(
+        max_length=DESCRIPTION_MAX_BYTES,
+        blank=True,
+        validators=[MaxBytesValidator(DESCRIPTION_MAX_BYTES)],
+    )
+    run_id = models.CharField(max_length=200, blank=True)
+    model_version = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True, validators=[validate_metrics])
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The person who reported it; empty for a CI token.",
+    )
+    token = models.ForeignKey(
+        "accounts.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The API token the report came with.",
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        if (
+            self.started_at
+            and self.completed_at
+            and self.completed_at < self.started_at
+        ):
+            raise ValidationError({"completed_at": COMPLETED_BEFORE_STARTED})
+
+
+def _report_constraints(prefix: str) -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=Q(state__in=State.values), name=f"{prefix}_state_valid"
+        ),
+        models.CheckConstraint(
+            condition=Q(started_at__isnull=True)
+            | Q(completed_at__isnull=True)
+            | Q(completed_at__gte=F("started_at")),
+            name=f"{prefix}_completed_after_started",
+        ),
+    ]
+
+
+class CIStatus(CIReport):
+    """The current state of one pipeline stage (`context`) for one commit."""
+
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.CASCADE, related_name="ci_statuses"
+    )
+    sha = models.CharField(max_length=64, validators=[validate_sha])
+    context = models.CharField(max_length=100, validators=[validate_context])
+    created_at = models.DateTimeField(help_text="When the first report arrived.")
+    updated_at = models.DateTimeField(help_text="When the latest report arrived.")
+
+    class Meta:
+        ordering = ["context"]
+        verbose_name = "CI status"
+        verbose_name_plural = "CI statuses"
+        constraints = [
+            # One current row per stage and commit: services.ci_status_report
+            # relies on it to turn a repeated post into an update, also under races.
+            models.UniqueConstraint(
+                fields=["product", "sha", "context"], name="cistatus_one_per_context"
+            ),
+            *_report_constraints("cistatus"),
+        ]
+        indexes = [
+            # The latest commit of a product (selectors.ci_status_combined, badge).
+            models.Index(
+                fields=["product", "-created_at"], name="cistatus_latest_sha_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.context} @ {self.sha[:8]} = {self.state}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.product.get_absolute_url()}#ci-h"
+
+
+class CIStatusEvent(CIReport):
+    """One accepted report: the status as it stood after that report."""
+
+    status = models.ForeignKey(
+        CIStatus, on_delete=models.CASCADE, related_name="events"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = "CI status report"
+        constraints = _report_constraints("cistatusevent")
+        indexes = [
+            # A stage's history, newest first (selectors.ci_status_history).
+            models.Index(
+                fields=["status", "-recorded_at"], name="cistatusevent_history_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status_id}: {self.state} @ {self.recorded_at:%Y-%m-%d %H:%M:%S}"
+
+    def get_absolute_url(self) -> str:
+        return self.status.get_absolute_url()

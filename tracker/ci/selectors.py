@@ -1,0 +1,94 @@
+"""Reads for CI status: the combined state of a commit, the history, the badge."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Min, QuerySet, Subquery
+from django.http import Http404
+
+from tracker.accounts.models import User
+from tracker.ci.models import CIStatus, CIStatusEvent, CombinedState, State
+from tracker.products.models import Product
+
+_ERRORED = {State.ERROR, State.CANCELLED}
+_UNFINISHED = {State.PENDING, State.RUNNING}
+
+
+def ci_combined_state(states: Iterable[str]) -> str | None:
+    """GitHub's rule: failure or error if any stage failed, pending while any is
+    pending or running, success when all succeeded (or were skipped).
+
+    A cancelled stage counts as an error: the commit was not verified. None when
+    nothing was reported.
+    """
+    states = set(states)
+    if not states:
+        return None
+    if State.FAILURE in states:
+        return CombinedState.FAILURE
+    if states & _ERRORED:
+        return CombinedState.ERROR
+    if states & _UNFINISHED:
+        return CombinedState.PENDING
+    return CombinedState.SUCCESS
+
+
+@dataclass(frozen=True)
+class CombinedStatus:
+    product: Product
+    sha: str | None
+    statuses: list[CIStatus] = field(default_factory=list)
+
+    def get_absolute_url(self) -> str:
+        return f"{self.product.get_absolute_url()}#ci-h"
+
+    @property
+    def state(self) -> str | None:
+        return ci_combined_state(s.state for s in self.statuses)
+
+    @property
+    def total_count(self) -> int:
+        return len(self.statuses)
+
+
+def ci_status_combined(*, product: Product, sha: str | None = None) -> CombinedStatus:
+    """The latest state of every stage for `sha`, or for the product's latest
+    commit: the one whose first report arrived last (its pipeline started last).
+    One query."""
+    statuses = CIStatus.objects.filter(product=product).select_related("reported_by")
+    if sha is None:
+        # Late reports for an old commit must not make it "latest" again.
+        latest = (
+            CIStatus.objects.filter(product=product)
+            .values("sha")
+            .annotate(first_report=Min("created_at"))
+            .order_by("-first_report")
+            .values("sha")[:1]
+        )
+        statuses = statuses.filter(sha=Subquery(latest))
+    else:
+        statuses = statuses.filter(sha=sha)
+    rows = list(statuses.order_by("context"))
+    for row in rows:
+        row.product = product  # html_url without a query per row
+    return CombinedStatus(
+        product=product, sha=rows[0].sha if rows else sha, statuses=rows
+    )
+
+
+def ci_status_history(*, product: Product) -> QuerySet[CIStatusEvent]:
+    """Every accepted report for the product, newest first."""
+    return (
+        CIStatusEvent.objects.filter(status__product=product)
+        .select_related("status", "status__product", "reported_by")
+        .order_by("-recorded_at", "-id")
+    )
+
+
+def product_get_for_badge(*, user: User, slug: str) -> Product:
+    """Signed-in people see every badge; others only badges made public (404
+    otherwise, so private product names do not leak)."""
+    product = Product.objects.filter(slug=slug).first()
+    if product is None or not (product.badge_public or user.is_authenticated):
+        raise Http404("No such badge.")
+    return product

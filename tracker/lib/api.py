@@ -1,0 +1,319 @@
+"""What every /api/v1 view shares: the error shape, the base view, serializer
+helpers and the OpenAPI additions. (The request policies REST_FRAMEWORK names,
+permission, throttle and pagination, are in tracker.lib.api_policies.)
+
+Every error response has one shape (documented in docs/api.md):
+
+    {"error": {"code": "validation_error",
+               "message": "Invalid input: see fields.",
+               "fields": {"sha": ["This field is required."]}}}
+
+`fields` maps field names (dotted for nested input, e.g. "metrics.auc") to lists
+of messages; it is empty for errors that are not about one field.
+"""
+
+import copy
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import Model, QuerySet
+from django.http import Http404
+from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tracker.accounts.models import ApiToken, CIPrincipal, User
+from tracker.accounts.services import token_touch
+from tracker.lib.durations import format_duration, parse_human_duration
+
+# --- Errors ---------------------------------------------------------------------
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The request conflicts with a concurrent change; retry it."
+    default_code = "conflict"
+
+
+_CODES = {"invalid": "validation_error"}
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as {"field" or "field.sub": [messages]}."""
+    if isinstance(detail, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(_flatten(value, name))
+        return flat
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        flat = {}
+        for index, item in enumerate(detail):
+            if item:
+                flat.update(
+                    _flatten(item, f"{prefix}.{index}" if prefix else str(index))
+                )
+        return flat
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def _error_body(exc: exceptions.APIException) -> dict[str, Any]:
+    code = exc.default_code
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        general = fields.get("non_field_errors") or fields.get("__all__")
+        message = general[0] if general else "Invalid input: see fields."
+    else:
+        fields = {}
+        message = str(exc.detail)
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else code
+    return {"code": _CODES.get(code, code), "message": message, "fields": fields}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, plus: model/service validation errors are 400 and races on
+    a unique constraint are 409 (never 500); every body has the shape above."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, IntegrityError):
+        exc = Conflict()
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        response.data = {"error": _error_body(exc)}
+    return response
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField())
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every 4xx response."""
+
+    error = ErrorDetailSerializer()
+
+
+# --- Who is asking ---------------------------------------------------------------
+
+
+def request_actor(request: Request) -> User | None:
+    """The person behind a request; None for a CI token (not a person)."""
+    return request.user if isinstance(request.user, User) else None
+
+
+def request_source(request: Request) -> str:
+    """How a measurement or check arrived: "ci" for CI tokens, else "api"."""
+    return "ci" if isinstance(request.user, CIPrincipal) else "api"
+
+
+# --- Views and serializers -------------------------------------------------------
+
+
+class ApiView(generics.GenericAPIView):
+    """Base of the /api/v1 views: thin methods call a selector or service.
+
+    Serializers here are never saved: input serializers validate, services write,
+    output serializers shape the response.
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Only requests that were accepted count as use (a refused request writes
+        # nothing, bookkeeping included).
+        if isinstance(request.auth, ApiToken) and response.status_code < 400:
+            token_touch(token=request.auth)
+        return response
+
+    def validated(
+        self,
+        serializer_class: type[serializers.Serializer],
+        *,
+        instance: Model | None = None,
+        partial: bool = False,
+        **context: Any,
+    ) -> dict[str, Any]:
+        """The input's validated data, or a 400 with field messages. `instance`
+        only lets unique checks exclude the object being changed."""
+        serializer = serializer_class(
+            instance,
+            data=self.request.data,
+            partial=partial,
+            context={**self.get_serializer_context(), **context},
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def output(
+        self, serializer_class: type[serializers.Serializer], instance: Any, status=200
+    ) -> Response:
+        context = self.get_serializer_context()
+        return Response(serializer_class(instance, context=context).data, status=status)
+
+    def paginated(
+        self,
+        serializer_class: type[serializers.Serializer],
+        queryset: QuerySet | list,
+        prepare=None,
+    ) -> Response:
+        """One page of `queryset`; `prepare(rows)` may annotate the page's rows
+        in bulk (a fixed number of queries whatever the page size)."""
+        page = self.paginate_queryset(queryset)
+        if prepare is not None:
+            page = prepare(page)
+        context = self.get_serializer_context()
+        data = serializer_class(page, many=True, context=context).data
+        return self.get_paginated_response(data)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF rebuilds a ModelSerializer's fields from the model on every use (about
+    half a millisecond for a wide model, on every request); build them once per
+    class and give each use a copy, as a plain Serializer does."""
+
+    _templates: dict[type, dict] = {}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        template = self._templates.get(type(self))
+        if template is None:
+            template = self._templates[type(self)] = super().get_fields()
+        return copy.deepcopy(template)
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class HtmlUrlField(serializers.Field):
+    """The object's page in the browser, as an absolute URL."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value: Model) -> str:
+        url = value.get_absolute_url()
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+@extend_schema_field({"type": "string", "nullable": True, "example": "15m"})
+class HumanDurationField(serializers.Field):
+    """A duration as "15m", "2h", "1d 6h" or ISO 8601 ("PT15M"); shown as "15m"."""
+
+    default_error_messages = {"invalid": "Enter a duration such as 15m, 2h, 1d or 1w."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> timedelta | None:
+        if data in ("", None):
+            return None
+        value = parse_human_duration(data) if isinstance(data, str) else None
+        if value is None:
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value: timedelta) -> str:
+        return format_duration(value)
+
+
+class SlugRelatedField(serializers.SlugRelatedField):
+    """DRF's, refusing NUL: PostgreSQL text cannot hold it, so looking such a
+    value up would be a database error rather than "does not exist"."""
+
+    def to_internal_value(self, data: Any) -> Model:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def slug_of() -> serializers.SlugRelatedField:
+    """A related product or team, shown by its slug."""
+    return serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+
+def username_field(**kwargs: Any) -> serializers.SlugRelatedField:
+    """A person, written and shown as their username."""
+    if not kwargs.get("read_only"):
+        kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        kwargs.setdefault(
+            "error_messages", {"does_not_exist": "No active user {value}."}
+        )
+    return SlugRelatedField(slug_field="username", **kwargs)
+
+
+class StrictInputMixin:
+    """Reject fields the endpoint does not know (typos must not pass silently),
+    reported together with any other field errors."""
+
+    def to_internal_value(self, data: Any) -> dict:
+        unknown = {}
+        if isinstance(data, Mapping):
+            unknown = {
+                name: ["Unknown field."] for name in data if name not in self.fields
+            }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from exc
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+# --- OpenAPI ------------------------------------------------------------------------
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "tracker.accounts.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A person token (POST /api/v1/auth/token/) or a "
+            "product CI token, as `Authorization: Bearer trk_…`.",
+        }
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Documents the error responses every operation can give, in ErrorSerializer's
+    shape, beside the success response."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        codes = ["401", "403", "429"]
+        if "{" in self.path:
+            codes.append("404")
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes += ["400", "415"]
+        elif self.method == "GET" and self._is_list_view():
+            codes.append("400")
+        for code in codes:
+            responses.setdefault(
+                code,
+                self._get_response_for_code(ErrorSerializer, code, direction=direction),
+            )
+        return responses

@@ -1,0 +1,44 @@
+"""API views for products and what hangs off them: metrics and measurements, SLAs
+and checks, the data survey, planning sessions and the stage timeline.
+
+Thin: each method fetches-and-authorizes through a selector, validates with an
+input serializer, calls one service and shapes the response with an output
+serializer. Class-level `queryset`s are `.none()`: they name the model for the
+filter backend and the schema; rows always come from the selectors.
+"""
+
+from tracker.products.api.metrics import (
+    MeasurementDetailView,
+    MetricDetailView,
+    MetricMeasurementListView,
+    ProductMetricListView,
+)
+from tracker.products.api.products import (
+    ProductDetailView,
+    ProductListView,
+    ProductStageChangeListView,
+)
+from tracker.products.api.sessions import ProductSessionListView, SessionDetailView
+from tracker.products.api.slas import (
+    ProductSLAListView,
+    SLACheckListView,
+    SLADetailView,
+)
+from tracker.products.api.survey import ProductSurveyListView, SurveyFeatureDetailView
+
+__all__ = [
+    "MeasurementDetailView",
+    "MetricDetailView",
+    "MetricMeasurementListView",
+    "ProductDetailView",
+    "ProductListView",
+    "ProductMetricListView",
+    "ProductSLAListView",
+    "ProductSessionListView",
+    "ProductStageChangeListView",
+    "ProductSurveyListView",
+    "SLACheckListView",
+    "SLADetailView",
+    "SessionDetailView",
+    "SurveyFeatureDetailView",
+]
