@@ -43,7 +43,21 @@ def ready_product(team, alice, bob, carol):
     sla = SLAFactory(product=product)
     SLACheckFactory(sla=sla, checked_at=timezone.now() - timedelta(days=2))
     rated(FeatureFactory(product=product))
+    ci_report(product, "train", "success")
     return product
+
+
+def ci_report(product, context, state, sha="a" * 40):
+    from tracker.ci.services import ci_status_report
+
+    return ci_status_report(
+        product=product,
+        sha=sha,
+        context=context,
+        data={"state": state},
+        actor=None,
+        token=None,
+    )
 
 
 def test_a_product_with_everything_passes_every_item(team, alice, bob, carol):
@@ -54,7 +68,7 @@ def test_a_product_with_everything_passes_every_item(team, alice, bob, carol):
 
 def test_an_empty_product_fails_each_item_with_a_reason_and_a_fix_link(product):
     found = items(product)
-    for key in ("owners", "kpi", "sla", "survey", "monitoring", "baseline"):
+    for key in ("owners", "kpi", "sla", "survey", "monitoring", "ci", "baseline"):
         assert found[key].passed is False, key
         assert found[key].detail and found[key].fix_url.startswith(
             "/products/fraud-score/"
@@ -317,3 +331,42 @@ def test_monitoring_counts_alert_deliveries_and_alert_incidents(product, team, a
         last_delivery_at=timezone.now()
     )
     assert items(product)["monitoring"].passed is True
+
+
+def test_ci_item_needs_a_recent_ci_status(product):
+    from tracker.ci.models import CIStatus
+
+    assert items(product)["ci"].passed is False
+    ci_report(product, "train", "failure")
+    assert items(product)["ci"].passed is True  # reporting, whatever the outcome
+    CIStatus.objects.update(updated_at=timezone.now() - timedelta(days=31))
+    assert items(product)["ci"].passed is False
+
+
+def test_repeated_ci_successes_automate_a_mapped_test_and_a_failure_drops_it(
+    product, alice
+):
+    set_level(product, "infra-3", "manual", alice, ci_context="integration")
+    assert selectors.ml_test_score(product).sections["infra"] == 0.5
+    ci_report(product, "integration", "success", sha="1" * 40)
+    assert selectors.ml_test_score(product).sections["infra"] == 0.5  # once is luck
+    ci_report(product, "integration", "success", sha="2" * 40)
+    row = next(
+        r for r in selectors.ml_test_score(product).rows if r.test.code == "infra-3"
+    )
+    assert (row.points, row.automated_by_ci) == (1.0, True)
+    ci_report(product, "integration", "failure", sha="3" * 40)
+    row = next(
+        r for r in selectors.ml_test_score(product).rows if r.test.code == "infra-3"
+    )
+    assert (row.points, row.automated_by_ci) == (0.5, False)
+    assert "failed" in row.ci_note
+    # Each change was kept in the score history, written by the CI reports.
+    assert [s.infra for s in selectors.ml_test_history(product)] == [0.5, 1.0, 0.5]
+
+
+def test_other_contexts_do_not_automate(product, alice):
+    set_level(product, "infra-3", "manual", alice, ci_context="integration")
+    for sha in ("1" * 40, "2" * 40):
+        ci_report(product, "train", "success", sha=sha)
+    assert selectors.ml_test_score(product).sections["infra"] == 0.5

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Min, QuerySet, Subquery
+from django.db.models import Min, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from tracker.accounts.models import User
@@ -92,3 +92,44 @@ def product_get_for_badge(*, user: User, slug: str) -> Product:
     if product is None or not (product.badge_public or user.is_authenticated):
         raise Http404("No such badge.")
     return product
+
+
+def ci_latest_states(product_ids: list[int]) -> dict[int, CombinedStatus]:
+    """The combined status of each product's latest commit, in one query
+    (the portfolio report's "latest CI state" column)."""
+    latest = (
+        CIStatus.objects.filter(product=OuterRef("product"))
+        .values("sha")
+        .annotate(first_report=Min("created_at"))
+        .order_by("-first_report")
+        .values("sha")[:1]
+    )
+    rows = CIStatus.objects.filter(
+        product_id__in=product_ids, sha=Subquery(latest)
+    ).order_by("product_id", "context")
+    grouped: dict[int, list[CIStatus]] = {}
+    for row in rows:
+        grouped.setdefault(row.product_id, []).append(row)
+    return {
+        pid: CombinedStatus(
+            product=statuses[0].product, sha=statuses[0].sha, statuses=statuses
+        )
+        for pid, statuses in grouped.items()
+    }
+
+
+def ci_context_results(
+    product_ids: list[int], contexts: set[str]
+) -> dict[tuple[int, str], tuple[int, str]]:
+    """(product, context) → (commits whose stage succeeded, the latest state):
+    what the ML Test Score needs to call a test automated. One query."""
+    rows = (
+        CIStatus.objects.filter(product_id__in=product_ids, context__in=contexts)
+        .order_by("updated_at", "id")
+        .values_list("product_id", "context", "state")
+    )
+    found: dict[tuple[int, str], tuple[int, str]] = {}
+    for product_id, context, state in rows:
+        successes, _ = found.get((product_id, context), (0, ""))
+        found[(product_id, context)] = (successes + (state == State.SUCCESS), state)
+    return found

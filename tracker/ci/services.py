@@ -10,8 +10,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tracker.accounts.models import ApiToken, User
-from tracker.ci.models import COMPLETED_BEFORE_STARTED, CIStatus, CIStatusEvent
+from tracker.ci.models import COMPLETED_BEFORE_STARTED, CIStatus, CIStatusEvent, State
 from tracker.products.models import Product
+from tracker.readiness.services import ml_tests_ci_changed
 
 REPORT_FIELDS = [
     "state",
@@ -24,6 +25,7 @@ REPORT_FIELDS = [
     "completed_at",
     "metrics",
 ]
+FINISHED = {State.SUCCESS, State.FAILURE, State.ERROR}
 # The foreign keys are objects the caller already holds: checking that they
 # exist would cost a query each on the API's busiest write path.
 _TRUSTED = ["product", "reported_by", "token"]
@@ -64,8 +66,13 @@ def ci_status_report(
     )
     given = [field for field in REPORT_FIELDS if field in data]
     if connection.vendor == "postgresql":
-        return _report_upsert(report, given)
-    return ci_status_report_locked(report, given)
+        status, created = _report_upsert(report, given)
+    else:
+        status, created = ci_status_report_locked(report, given)
+    if status.state in FINISHED:
+        # A finished stage may (un)automate ML Test Score tests mapped to it.
+        ml_tests_ci_changed(product=product)
+    return status, created
 
 
 def _validate(status: CIStatus) -> None:

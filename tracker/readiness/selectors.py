@@ -12,6 +12,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from tracker.ci.models import CIStatus
+from tracker.ci.selectors import ci_context_results
 from tracker.incidents.models import AlertIntegration, Incident, Source
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
@@ -112,6 +114,7 @@ def readiness_annotate(
                 **mine, source__in=ALERT_SOURCES, detected_at__gte=since
             )
         ),
+        rd_ci=Exists(CIStatus.objects.filter(**mine, updated_at__gte=since)),
     )
 
 
@@ -192,6 +195,15 @@ def _items(product: Product, urls: dict[str, str]) -> list[Item]:
             if product.rd_monitoring
             else "No alert delivery or SLA check in the last 30 days.",
             url("detail") + "#slas-h",
+        ),
+        Item(
+            "ci",
+            "CI reporting",
+            product.rd_ci,
+            "A CI status arrived in the last 30 days."
+            if product.rd_ci
+            else "No CI status in the last 30 days: post pipeline stages to the API.",
+            url("detail") + "#ci-h",
         ),
         Item(
             "baseline",
@@ -280,14 +292,6 @@ class Score:
         ]
 
 
-def ci_context_states(product_ids: list[int], contexts: set[str]) -> dict:
-    """(product id, context) → (successes, latest state) from CI status rows.
-
-    Hook for the CI app; without CI data nothing is automated by CI.
-    """
-    return {}
-
-
 def _points(
     result: MLTestResult | None, ci: tuple[int, str] | None
 ) -> tuple[float, bool, str]:
@@ -312,7 +316,7 @@ def ml_test_scores(product_ids: list[int]) -> dict[int, Score]:
         results[result.product_id][result.code] = result
         if result.ci_context:
             contexts.add(result.ci_context)
-    ci = ci_context_states(product_ids, contexts) if contexts else {}
+    ci = ci_context_results(product_ids, contexts) if contexts else {}
     scores = {}
     for pid in product_ids:
         rows = []

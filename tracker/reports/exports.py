@@ -29,8 +29,24 @@ CSV_COLUMNS = [
     "sla_min_compliance_pct",
     "sla_min_error_budget_pct",
     "overdue_kpi_followups",
+    "incidents",
+    "incidents_sev1",
+    "incidents_sev2",
+    "incidents_sev3",
+    "incidents_sev4",
+    "median_time_to_detect_minutes",
+    "median_time_to_resolve_minutes",
+    "latest_ci_state",
+    "latest_ci_sha",
     "attention",
 ]
+
+
+SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
+
+
+def _minutes(value) -> str:
+    return "" if value is None else f"{value.total_seconds() / 60:.0f}"
 
 
 def _pct(value: float | None) -> str:
@@ -76,6 +92,12 @@ def csv_row(row: ProductRow) -> dict[str, object]:
             min(c.budget_remaining for c in measured) if measured else None
         ),
         "overdue_kpi_followups": row.overdue_followups,
+        "incidents": row.incident_count,
+        **{f"incidents_{sev}": row.incidents.get(sev, 0) for sev in SEVERITIES},
+        "median_time_to_detect_minutes": _minutes(row.median_ttd),
+        "median_time_to_resolve_minutes": _minutes(row.median_ttr),
+        "latest_ci_state": row.ci.state if row.ci else "",
+        "latest_ci_sha": row.ci.sha if row.ci else "",
         "attention": "; ".join(row.attention),
     }
 

@@ -9,6 +9,7 @@ from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from tracker.ci.selectors import CombinedStatus, ci_latest_states
 from tracker.incidents.models import Incident, Severity
 from tracker.lib.aggregates import Median, Seconds
 from tracker.products.models import (
@@ -61,6 +62,7 @@ class ProductRow:
     incidents: dict[str, int] = field(default_factory=dict)  # by severity
     median_ttd: timedelta | None = None
     median_ttr: timedelta | None = None
+    ci: CombinedStatus | None = None
 
     @property
     def incident_count(self) -> int:
@@ -286,6 +288,7 @@ def portfolio_report(
     slas = _slas(rows_products, now)
     overdue = _overdue(ids, now)
     incidents = _incidents(ids, period)
+    ci = ci_latest_states(ids)
     rows = [
         ProductRow(
             product=product,
@@ -297,6 +300,7 @@ def portfolio_report(
             incidents=incidents.by_product.get(product.pk, {}),
             median_ttd=incidents.ttd.get(product.pk),
             median_ttr=incidents.ttr.get(product.pk),
+            ci=ci.get(product.pk),
         )
         for product in rows_products
     ]
