@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tracker.accounts",
     "tracker.products",
     "tracker.incidents",
+    "tracker.postmortems",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # Safe Markdown for every app: {% load markdown %} … {{ text|markdown }}
+            "libraries": {"markdown": "tracker.lib.markdown"},
         },
     },
 ]

@@ -16,9 +16,12 @@ urlpatterns = [
     path("accounts/", include("tracker.accounts.urls")),
     path("products/", include("tracker.products.urls")),
     path("incidents/", include("tracker.incidents.urls")),
+    # /postmortems/…, /action-items/…, /me/ and /people/<username>/
+    path("", include("tracker.postmortems.urls")),
     # Monitoring tools post here; authenticated per integration, not by session.
     path("hooks/alerts/<int:integration_id>/", alerts_receive, name="alerts_receive"),
     # Until the API foundation lands its /api/v1/ URLconf, which includes this.
     path("api/v1/", include("tracker.incidents.api_urls")),
+    path("api/v1/", include("tracker.postmortems.api_urls")),
     path("admin/", admin.site.urls),
 ]

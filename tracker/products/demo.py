@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import Membership, Team, User
+from tracker.postmortems.demo import seed_postmortems
 from tracker.products import services
 from tracker.products.models import Product, Stage
 
@@ -347,6 +348,7 @@ def seed_demo(*, now=None) -> bool:
             Membership.objects.create(team=team, user=_user(username))
     for spec in PRODUCTS:
         _seed_product(spec, now, rng)
+    seed_postmortems(now=now)
     return True
 
 
