@@ -278,7 +278,9 @@ class People:
         mention = start > 0 and text[start - 1] == "@"
         if lower in _CALENDAR and not mention:
             return False
-        if token in self.usernames and (mention or lower not in _ORDINARY):
+        if token in self.usernames and (
+            mention or (lower not in _ORDINARY and len(lower) > 2)
+        ):
             return True
         if lower not in self.names:
             return False

@@ -12,7 +12,7 @@ Other apps use the set-based selectors at the end (reminders, reports):
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
@@ -502,6 +502,9 @@ def _resolved_cutoff(now: datetime, days: int) -> datetime:
         local -= timedelta(days=1)
         if local.weekday() < 5:
             days -= 1
+    if local.weekday() == 0 and local.time() == time(0):
+        # The weekend before shares Monday 00:00's deadline, which is not late.
+        local -= timedelta(days=2)
     return local
 
 

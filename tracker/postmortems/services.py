@@ -627,6 +627,8 @@ def action_item_set_status(
         return False
     if status not in ActionStatus.values:
         raise ValidationError({"status": f"“{status}” is not a status."})
+    if status == ActionStatus.WONT_DO and not note.strip():
+        raise ValidationError({"status_note": "Say why it won't be done."})
     changes = _closing(status, note)
     model_update(instance=item, fields=list(changes), data=changes)
     return True
