@@ -684,3 +684,18 @@ def test_list_pages_do_not_grow_with_rows(alice_client, product, alice, bob, url
     few = count()
     _many(product, alice, bob, 4)
     assert count() == few
+
+
+def test_admin_pages_open(client, published, alice):
+    alice.is_staff = alice.is_superuser = True
+    alice.save()
+    client.force_login(alice)
+    item = published.action_items.get()
+    for url in (
+        "/admin/postmortems/postmortem/",
+        f"/admin/postmortems/postmortem/{published.pk}/change/",
+        "/admin/postmortems/actionitem/",
+        f"/admin/postmortems/actionitem/{item.pk}/change/",
+        "/admin/postmortems/timelineevent/",
+    ):
+        assert client.get(url).status_code == 200, url

@@ -484,21 +484,21 @@ class Rule(models.TextChoices):
     PERSON = "person", "A person named as the cause"
 
 
+# What to write instead, shown after the rule's label ("Hindsight. Describe…").
 SUGGESTIONS = {
-    Rule.HUMAN_ERROR: "“Human error” ends the inquiry where it should start. "
-    "Describe the condition that let a reasonable action cause harm: a missing "
-    "guard, a confusing interface, an unchecked assumption.",
-    Rule.HINDSIGHT: "Hindsight. Describe what was known at the time, and what "
-    "the system lacked that would have made the right action the easy one.",
-    Rule.JUDGEMENT: "A judgement of a person. Describe the conditions instead: "
-    "time pressure, missing checks, unclear ownership, alert fatigue.",
-    Rule.BLAME: "Blame. Describe the mechanism that failed and the check that "
-    "would have caught it.",
+    Rule.HUMAN_ERROR: "It ends the inquiry where it should start. Describe the "
+    "condition that let a reasonable action cause harm: a missing guard, a "
+    "confusing interface, an unchecked assumption.",
+    Rule.HINDSIGHT: "Describe what was known at the time, and what the system "
+    "lacked that would have made the right action the easy one.",
+    Rule.JUDGEMENT: "Describe the conditions instead: time pressure, missing "
+    "checks, unclear ownership, alert fatigue.",
+    Rule.BLAME: "Describe the mechanism that failed and the check that would "
+    "have caught it.",
     Rule.FAILED_TO: "Describe what the process or tooling did not do (“no step "
     "required checking the schema”), not what a person failed to do.",
-    Rule.PERSON: "A person named as the cause. Name the system step or the role "
-    "(the deploy job, the on-call engineer) and what made the action reasonable "
-    "at the time.",
+    Rule.PERSON: "Name the system step or the role (the deploy job, the on-call "
+    "engineer) and what made the action reasonable at the time.",
 }
 
 

@@ -581,6 +581,8 @@ class PostmortemPage:
     def steps(self) -> list[tuple[str, str]]:
         """The workflow as a stepper: (label, "done" | "current" | "")."""
         current = STATUS_ORDER.index(self.postmortem.status)
+        if self.postmortem.is_published:  # the last step is done, not pending
+            return [(label, "done") for _, label in Status.choices]
         return [
             (label, "current" if i == current else "done" if i < current else "")
             for i, (_, label) in enumerate(Status.choices)
