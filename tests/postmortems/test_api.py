@@ -479,3 +479,54 @@ def test_api_lists_do_not_grow_with_rows(alice, bob, product, url):
 def test_published_status_is_in_the_detail(alice, published):
     body = api_as(alice).get(f"/api/v1/postmortems/{published.pk}/").json()
     assert body["status"] == Status.PUBLISHED
+
+
+JUNK = [
+    None,
+    [],
+    "text",
+    {"title": ["a"], "product": {"x": 1}, "incidents": {"a": 1}},
+    {"title": "x", "product": 5, "incidents": [None, True]},
+    {"summary": ["list"], "authors": "alice", "reviewers": [1, 2]},
+    {"review_meeting_at": "yesterday", "review_deadline": "2026-13-45"},
+    {"users_affected": 10**30, "error_budget_consumed": "nan"},
+    {"error_budget_consumed": "1e309", "no_action_items": "maybe"},
+    {"status": None, "reason": ["x"]},
+    {"description": "x", "kind": "detect", "postmortem": -1},
+    {"description": "x", "kind": "detect", "session": 10**30},
+    {"description": "x", "kind": "detect", "postmortem": "1; DROP TABLE"},
+    {"owner": 12, "due_date": 20261231, "ticket_url": "ftp://x"},
+    {"title": "\x00", "product": "\x00", "incidents": ["\x00"]},
+]
+
+
+@pytest.mark.parametrize("payload", JUNK)
+def test_junk_never_causes_a_server_error(alice, published, payload):
+    client = api_as(alice)
+    item = published.action_items.get()
+    for method, url in (
+        ("post", "/api/v1/postmortems/"),
+        ("patch", f"/api/v1/postmortems/{published.pk}/"),
+        ("post", f"/api/v1/postmortems/{published.pk}/transition/"),
+        ("post", "/api/v1/action-items/"),
+        ("patch", f"/api/v1/action-items/{item.pk}/"),
+    ):
+        response = getattr(client, method)(url, payload, format="json")
+        assert response.status_code < 500, (method, url, response.content)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "product=%00",
+        "q=%00",
+        "owner=%00",
+        "status=%00",
+        "postmortem=%00",
+        "overdue=%00",
+    ],
+)
+def test_nul_in_filters_is_not_a_server_error(alice, published, query):
+    client = api_as(alice)
+    for url in ("/api/v1/postmortems/", "/api/v1/action-items/"):
+        assert client.get(f"{url}?{query}").status_code in (200, 400)

@@ -233,7 +233,7 @@ def test_live_check_shows_accepted_phrases_as_accepted(
         {"summary": "We still avoided the word blame."},
         headers=HTMX,
     ).content.decode()
-    assert "accepted by Bob" in html
+    assert "Accepted by Bob." in html
 
 
 def test_live_check_of_an_unknown_section_is_404(alice_client, postmortem):
@@ -699,3 +699,35 @@ def test_admin_pages_open(client, published, alice):
         "/admin/postmortems/timelineevent/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/postmortems/?product=%00",
+        "/postmortems/?q=%00&status=%00&category=%00&period=%00",
+        "/postmortems/library/?q=a%00b&product=%00",
+        "/people/%00/",
+        "/postmortems/new/?product=%00",
+        "/postmortems/?page=%00",
+    ],
+)
+def test_nul_characters_are_not_server_errors(alice_client, published, url):
+    assert alice_client.get(url).status_code in (200, 400, 404)
+
+
+def test_nul_characters_in_forms_are_field_errors(alice_client, postmortem, incident):
+    base = f"/postmortems/{postmortem.pk}"
+    nul = "a\x00b"
+    for url, data in (
+        (f"{base}/edit/", {"summary": nul}),
+        (f"{base}/details/", {"title": nul, "incidents": [incident.pk]}),
+        (f"{base}/timeline/", {"moment-at": nul, "moment-description": nul}),
+        (f"{base}/factors/", {"factor-category": nul, "factor-description": nul}),
+        (f"{base}/actions/", {"action-description": nul, "action-owner": nul}),
+        (f"{base}/transition/", {"status": nul, "reason": nul}),
+        (f"{base}/check/summary/", {"summary": nul}),
+    ):
+        assert alice_client.post(url, data).status_code in (200, 400), url
+    postmortem.refresh_from_db()
+    assert "\x00" not in postmortem.summary + postmortem.title

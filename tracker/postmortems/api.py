@@ -51,8 +51,18 @@ def _call(service: Callable[[], Any]) -> Any:
         raise serializers.ValidationError(detail) from None
 
 
+class SlugField(serializers.SlugRelatedField):
+    """A slug or username lookup that refuses NUL characters (which PostgreSQL
+    would refuse with an error) as invalid input."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _username_field(**kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
+    return SlugField(
         slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs
     )
 
@@ -164,7 +174,7 @@ def _section_field() -> serializers.CharField:
 
 class PostmortemInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    product = serializers.SlugRelatedField(
+    product = SlugField(
         slug_field="slug", queryset=Product.objects.select_related("team")
     )
     incidents = serializers.ListField(child=_id_field(), allow_empty=False)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -19,6 +20,21 @@ from tracker.postmortems.models import (
 from tracker.postmortems.selectors import library_search
 from tracker.products.models import Product
 
+
+class _ModelChoiceField(django_filters.fields.ModelChoiceField):
+    def to_python(self, value):
+        # PostgreSQL refuses NUL in text: a lookup with one would be a 500.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = _ModelChoiceField
+
+
 PERIODS = {
     "30d": ("Last 30 days", timedelta(days=30)),
     "90d": ("Last 90 days", timedelta(days=90)),
@@ -26,8 +42,8 @@ PERIODS = {
 }
 
 
-def _product_filter() -> django_filters.ModelChoiceFilter:
-    return django_filters.ModelChoiceFilter(
+def _product_filter() -> ModelChoiceFilter:
+    return ModelChoiceFilter(
         queryset=Product.objects.order_by("name"),
         to_field_name="slug",
         empty_label="All products",
@@ -99,9 +115,7 @@ class ActionItemFilter(django_filters.FilterSet):
 
     status = django_filters.ChoiceFilter(choices=ActionStatus.choices)
     kind = django_filters.ChoiceFilter(choices=ActionKind.choices)
-    owner = django_filters.ModelChoiceFilter(
-        queryset=User.objects.all(), to_field_name="username"
-    )
+    owner = ModelChoiceFilter(queryset=User.objects.all(), to_field_name="username")
     product = django_filters.CharFilter(method="filter_product", label="Product slug")
     postmortem = django_filters.NumberFilter(
         field_name="postmortem_id", min_value=1, max_value=2**63 - 1

@@ -724,6 +724,8 @@ def person_reviews(*, person: User) -> QuerySet[Postmortem]:
 
 
 def person_get(*, username: str) -> User:
+    if "\x00" in username:  # PostgreSQL refuses NUL in text
+        raise Http404("No such person.")
     person = User.objects.filter(username=username, is_active=True).first()
     if person is None:
         raise Http404("No such person.")

@@ -104,11 +104,14 @@ def postmortem_create(request: HttpRequest) -> HttpResponse:
     products = selectors.products_for_postmortems(request.user)
     if not products.exists():
         raise PermissionDenied("Join a product's team to write its postmortems.")
+    # NUL cannot name a product (and PostgreSQL would refuse the lookup).
+    slug = request.GET.get("product", "").replace("\x00", "")
+    chosen = products.filter(slug=slug).first() if slug else None
     form = PostmortemCreateForm(
         request.POST or None,
         products=products,
-        product=products.filter(slug=request.GET.get("product")).first(),
-        initial={"product": products.filter(slug=request.GET.get("product")).first()},
+        product=chosen,
+        initial={"product": chosen},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
