@@ -731,3 +731,33 @@ def test_nul_characters_in_forms_are_field_errors(alice_client, postmortem, inci
         assert alice_client.post(url, data).status_code in (200, 400), url
     postmortem.refresh_from_db()
     assert "\x00" not in postmortem.summary + postmortem.title
+
+
+def test_detail_page_does_not_grow_with_its_parts(alice_client, postmortem, alice, bob):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert alice_client.get(postmortem.get_absolute_url()).status_code == 200
+        return len(queries)
+
+    def add(n: int) -> None:
+        for i in range(n):
+            services.factor_add(
+                postmortem=postmortem,
+                actor=alice,
+                data={"category": "data", "description": f"Careless {i}"},
+            )
+            services.moment_add(
+                postmortem=postmortem,
+                actor=alice,
+                data={"at": timezone.now(), "kind": "note", "description": f"{i}"},
+            )
+            services.action_item_create(
+                actor=alice,
+                postmortem=postmortem,
+                data={"description": f"{i}", "kind": "detect", "owner": bob},
+            )
+
+    add(1)
+    few = count()
+    add(3)
+    assert count() == few
