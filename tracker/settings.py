@@ -193,6 +193,12 @@ ALERT_SIGNATURE_MAX_AGE_SECONDS = env_int(
     "ALERT_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=1
 )
 
+# --- Postmortems: a SEV1–2 draft should be in review this many business days after
+# its last incident was resolved (postmortems.selectors.postmortems_stuck_in_draft).
+POSTMORTEM_REVIEW_BUSINESS_DAYS = env_int(
+    "POSTMORTEM_REVIEW_BUSINESS_DAYS", 5, minimum=1
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,6 +15,7 @@ from tests.postmortems.conftest import make_ready, move, resolved_incident
 from tracker.incidents import services as incidents
 from tracker.postmortems import selectors, services
 from tracker.postmortems.models import Postmortem, Status
+from tracker.postmortems.selectors.deadlines import _resolved_cutoff
 
 UTC = ZoneInfo("UTC")
 
@@ -105,7 +106,7 @@ def test_the_cutoff_is_the_inverse_of_the_deadline(days):
     moments = [base + timedelta(hours=h, minutes=13 * (h % 3)) for h in range(0, 504)]
     for now in moments[::7]:
         now = now + timedelta(minutes=29)
-        cutoff = selectors._resolved_cutoff(now, days)
+        cutoff = _resolved_cutoff(now, days)
         for resolved in moments[::5]:
             late = selectors.add_business_days(resolved, days) < now
             assert (resolved < cutoff) == late, (resolved, now)

@@ -36,6 +36,7 @@ from tracker.postmortems.models import (
     Rule,
     Status,
 )
+from tracker.products.selectors import user_can_edit_product
 
 
 def editable(request: HttpRequest, pk: int) -> Postmortem:
@@ -132,7 +133,7 @@ def postmortem_create(request: HttpRequest) -> HttpResponse:
 def postmortem_from_incident(request: HttpRequest, incident_pk: int) -> HttpResponse:
     """The incident page's "Write postmortem" button."""
     incident = incident_get_for_user(user=request.user, pk=incident_pk)
-    if incident.product is None or not selectors.user_can_edit_product(
+    if incident.product is None or not user_can_edit_product(
         request.user, incident.product
     ):
         raise PermissionDenied("Only the product's team can write its postmortems.")
