@@ -8,6 +8,7 @@ from tracker.accounts import api as accounts
 from tracker.ci import api as ci
 from tracker.incidents import api as incidents
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
+from tracker.postmortems import api as postmortems
 from tracker.products import api as products
 from tracker.reminders import api as reminders
 
@@ -81,4 +82,25 @@ urlpatterns = [
         name="notifications",
     ),
     path("notifications/<int:pk>/read/", reminders.NotificationReadAPI.as_view()),
+    # Postmortems and their action items
+    path(
+        "postmortems/",
+        postmortems.PostmortemListCreateApi.as_view(),
+        name="postmortems",
+    ),
+    path(
+        "postmortems/<int:pk>/",
+        postmortems.PostmortemDetailApi.as_view(),
+        name="postmortem",
+    ),
+    path(
+        "postmortems/<int:pk>/transition/",
+        postmortems.PostmortemTransitionApi.as_view(),
+    ),
+    path(
+        "action-items/",
+        postmortems.ActionItemListCreateApi.as_view(),
+        name="action_items",
+    ),
+    path("action-items/<int:pk>/", postmortems.ActionItemDetailApi.as_view()),
 ]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tracker.reports",
     "tracker.reminders",
     "tracker.ci",
+    "tracker.postmortems",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tracker.reminders.context_processors.notifications",
             ],
+            # Safe Markdown for every app: {% load markdown %} … {{ text|markdown }}
+            "libraries": {"markdown": "tracker.lib.markdown"},
         },
     },
 ]
@@ -247,6 +250,12 @@ SPECTACULAR_SETTINGS = {
 ALERT_WEBHOOK_MAX_BYTES = env_int("ALERT_WEBHOOK_MAX_BYTES", 1024 * 1024, minimum=1024)
 ALERT_SIGNATURE_MAX_AGE_SECONDS = env_int(
     "ALERT_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=1
+)
+
+# --- Postmortems: a SEV1–2 draft should be in review this many business days after
+# its last incident was resolved (postmortems.selectors.postmortems_stuck_in_draft).
+POSTMORTEM_REVIEW_BUSINESS_DAYS = env_int(
+    "POSTMORTEM_REVIEW_BUSINESS_DAYS", 5, minimum=1
 )
 
 LOGGING = {

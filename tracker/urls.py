@@ -27,6 +27,8 @@ urlpatterns = [
     path("products/", include("tracker.readiness.urls")),
     path("reports/", include("tracker.reports.urls")),
     path("incidents/", include("tracker.incidents.urls")),
+    # /postmortems/…, /action-items/…, /me/ and /people/<username>/
+    path("", include("tracker.postmortems.urls")),
     # Monitoring tools post here; authenticated per integration, not by session.
     path("hooks/alerts/<int:integration_id>/", alerts_receive, name="alerts_receive"),
     path("", include("tracker.reminders.urls")),

@@ -7,3 +7,10 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Print buttons (the postmortem's print view): no inline handlers under the CSP.
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
+});

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tracker.accounts.models import Membership, Team, User
 from tracker.incidents.demo import seed_incidents
+from tracker.postmortems.demo import seed_postmortems
 from tracker.products import services
 from tracker.products.models import Product, Stage
 
@@ -350,6 +351,7 @@ def seed_demo(*, now=None) -> bool:
         _seed_product(spec, now, rng)
     _seed_ml_tests(now)
     seed_incidents(now=now)
+    seed_postmortems(now=now)
     return True
 
 

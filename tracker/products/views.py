@@ -13,6 +13,8 @@ from tracker.ci import selectors as ci_selectors
 from tracker.incidents.selectors import product_open_incidents
 from tracker.lib.charts import before_after_chart
 from tracker.lib.views import paginate, run_service
+from tracker.postmortems.forms import ActionItemForm
+from tracker.postmortems.selectors import product_action_items, session_action_items
 from tracker.products import selectors, services
 from tracker.products.filters import ProductFilter
 from tracker.products.forms import (
@@ -103,6 +105,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "survey_status": selectors.survey_status(survey),
             "sessions": sessions,
             "ci": ci_selectors.ci_status_combined(product=product),
+            "action_items": product_action_items(product=product, now=timezone.now()),
             "stage_form": StageForm(initial={"stage": product.stage}),
             "readiness": readiness_selectors.readiness_for_product(product),
             "ml_score": readiness_selectors.ml_test_score(product),
@@ -479,6 +482,10 @@ def _session_page(
             "survey_form": survey_form if can_edit else None,
             "survey": features,
             "survey_status": selectors.survey_status(features),
+            # Decisions become owned, dated action items (tracker.postmortems).
+            "action_items": session_action_items(session=session),
+            "action_form": ActionItemForm() if can_edit else None,
+            "today": timezone.localdate(),
         },
         status=status,
     )

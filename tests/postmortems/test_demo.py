@@ -1,0 +1,23 @@
+"""The demo data (`manage.py seed_demo`) includes postmortems written through
+the services: one published, one draft stuck past its deadline."""
+
+from django.utils import timezone
+
+from tracker.postmortems import selectors
+from tracker.postmortems.models import ActionItem, Postmortem, Status
+from tracker.products.demo import seed_demo
+
+
+def test_demo_has_a_published_and_a_stuck_draft_postmortem(db):
+    assert seed_demo()
+    published = Postmortem.objects.get(status=Status.PUBLISHED)
+    draft = Postmortem.objects.get(status=Status.DRAFT)
+    now = timezone.now()
+    assert published.factors.count() == 3
+    assert all(w.is_accepted for w in published.warnings.all())
+    assert not selectors.publish_blockers(published)
+    assert list(selectors.postmortems_stuck_in_draft(now=now)) == [draft]
+    assert draft.warnings.filter(accepted_at__isnull=True).count() == 2
+    assert selectors.action_items_overdue(now=now).count() == 3
+    assert ActionItem.objects.filter(session__isnull=False).count() == 1
+    assert not seed_demo()  # a second run changes nothing

@@ -1,0 +1,450 @@
+"""REST API for postmortems and action items under /api/v1/ (routes in
+api_urls.py). Thin: validate with an input serializer, call a selector or a
+service, answer with an output serializer.
+
+Any signed-in user may read; writing needs the same rights as the pages
+(outsiders get 403). Invalid input is a 400 with messages per field; a status
+change goes through POST …/transition/, never through PATCH.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.accounts.models import User
+from tracker.incidents.models import Incident, validate_http_url
+from tracker.postmortems import selectors, services
+from tracker.postmortems.filters import ActionItemFilter, PostmortemFilter
+from tracker.postmortems.models import (
+    SECTION_KEYS,
+    SECTIONS,
+    ActionItem,
+    ActionKind,
+    ActionStatus,
+    Postmortem,
+    Priority,
+    Status,
+)
+from tracker.products.models import PlanningSession, Product
+from tracker.products.selectors import user_can_edit_product
+
+BIGINT = 2**63 - 1
+# PositiveIntegerField is a 32-bit integer on PostgreSQL.
+MAX_USERS = 2**31 - 1
+MAX_TEXT = 100_000
+
+
+def _call(service: Callable[[], Any]) -> Any:
+    """Model validation errors from services are 400s, shaped like DRF's."""
+    try:
+        return service()
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        raise serializers.ValidationError(detail) from None
+
+
+class SlugField(serializers.SlugRelatedField):
+    """A slug or username lookup that refuses NUL characters (which PostgreSQL
+    would refuse with an error) as invalid input."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _username_field(**kwargs) -> serializers.SlugRelatedField:
+    return SlugField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs
+    )
+
+
+def _id_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=BIGINT, **kwargs)
+
+
+# --- Output -----------------------------------------------------------------------
+
+
+class WarningOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    section = serializers.CharField()
+    phrase = serializers.CharField()
+    rule = serializers.CharField()
+    offset = serializers.IntegerField()
+    suggestion = serializers.CharField()
+    accepted = serializers.BooleanField(source="is_accepted")
+    accepted_by = serializers.CharField(source="accepted_by.username", default=None)
+    accepted_at = serializers.DateTimeField()
+
+
+def _usernames(people) -> list[str]:
+    return [person.username for person in people.all()]
+
+
+class PostmortemOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    product = serializers.CharField(source="product.slug")
+    incidents = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    summary = serializers.CharField()
+    impact = serializers.CharField()
+    trigger = serializers.CharField()
+    detection = serializers.CharField()
+    resolution = serializers.CharField()
+    went_well = serializers.CharField()
+    went_wrong = serializers.CharField()
+    lucky = serializers.CharField()
+    lessons = serializers.CharField()
+    links = serializers.CharField()
+    not_applicable = serializers.ListField(child=serializers.CharField())
+    users_affected = serializers.IntegerField()
+    error_budget_consumed = serializers.FloatField()
+    no_action_items = serializers.BooleanField()
+    authors = serializers.SerializerMethodField()
+    reviewers = serializers.SerializerMethodField()
+    review_owner = serializers.CharField(source="review_owner.username", default=None)
+    review_meeting_at = serializers.DateTimeField()
+    review_deadline = serializers.DateField()
+    published_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    warnings = WarningOutput(many=True, source="warnings.all")
+    html_url = serializers.SerializerMethodField()
+
+    def get_incidents(self, postmortem: Postmortem) -> list[int]:
+        return [incident.pk for incident in postmortem.incidents.all()]
+
+    def get_authors(self, postmortem: Postmortem) -> list[str]:
+        return _usernames(postmortem.authors)
+
+    def get_reviewers(self, postmortem: Postmortem) -> list[str]:
+        return _usernames(postmortem.reviewers)
+
+    def get_html_url(self, postmortem: Postmortem) -> str:
+        return self.context["request"].build_absolute_uri(postmortem.get_absolute_url())
+
+
+class ActionItemOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    description = serializers.CharField()
+    kind = serializers.CharField()
+    owner = serializers.CharField(source="owner.username", default=None)
+    due_date = serializers.DateField()
+    priority = serializers.CharField()
+    status = serializers.CharField()
+    status_note = serializers.CharField()
+    overdue = serializers.SerializerMethodField()
+    ticket_url = serializers.CharField()
+    postmortem = serializers.IntegerField(source="postmortem_id")
+    session = serializers.IntegerField(source="session_id")
+    product = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField()
+    html_url = serializers.SerializerMethodField()
+
+    def get_overdue(self, item: ActionItem) -> bool:
+        return item.is_overdue(timezone.localdate())
+
+    def get_product(self, item: ActionItem) -> str:
+        source = item.postmortem if item.postmortem_id else item.session
+        return source.product.slug
+
+    def get_html_url(self, item: ActionItem) -> str:
+        return self.context["request"].build_absolute_uri(item.get_absolute_url())
+
+
+# --- Input ------------------------------------------------------------------------
+
+
+def _section_field() -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False
+    )
+
+
+class PostmortemInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    product = SlugField(
+        slug_field="slug", queryset=Product.objects.select_related("team")
+    )
+    incidents = serializers.ListField(child=_id_field(), allow_empty=False)
+    summary = _section_field()
+    impact = _section_field()
+    trigger = _section_field()
+    detection = _section_field()
+    resolution = _section_field()
+    went_well = _section_field()
+    went_wrong = _section_field()
+    lucky = _section_field()
+    lessons = _section_field()
+    links = _section_field()
+    not_applicable = serializers.ListField(
+        child=serializers.ChoiceField(choices=SECTION_KEYS), required=False
+    )
+    users_affected = serializers.IntegerField(
+        min_value=0, max_value=MAX_USERS, required=False, allow_null=True
+    )
+    error_budget_consumed = serializers.FloatField(
+        min_value=0, max_value=1_000_000, required=False, allow_null=True
+    )
+    no_action_items = serializers.BooleanField(required=False)
+    authors = serializers.ListField(child=_username_field(), required=False)
+    reviewers = serializers.ListField(child=_username_field(), required=False)
+    review_owner = _username_field(required=False, allow_null=True)
+    review_meeting_at = serializers.DateTimeField(required=False, allow_null=True)
+    review_deadline = serializers.DateField(required=False, allow_null=True)
+
+    def validate_incidents(self, ids: list[int]) -> list[Incident]:
+        found = Incident.objects.in_bulk(set(ids))
+        unknown = sorted(set(ids) - set(found))
+        if unknown:
+            raise serializers.ValidationError(
+                f"No incident with id {', '.join(map(str, unknown))}."
+            )
+        return [found[pk] for pk in dict.fromkeys(ids)]
+
+    def to_service_data(self) -> dict[str, Any]:
+        """Validated data as the services take it: `not_applicable` becomes
+        the sections' flags."""
+        data = dict(self.validated_data)
+        data.pop("product", None)
+        if "not_applicable" in data:
+            chosen = set(data.pop("not_applicable"))
+            for section in SECTIONS:
+                data[section.na_field] = section.key in chosen
+        return data
+
+
+class TransitionInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ActionItemInput(serializers.Serializer):
+    description = serializers.CharField(max_length=5000)
+    kind = serializers.ChoiceField(choices=ActionKind.choices)
+    owner = _username_field(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    status = serializers.ChoiceField(choices=ActionStatus.choices, required=False)
+    status_note = serializers.CharField(
+        required=False, allow_blank=True, max_length=500
+    )
+    ticket_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        validators=[validate_http_url],
+    )
+    postmortem = _id_field(required=False, allow_null=True)
+    session = _id_field(required=False, allow_null=True)
+
+    def validate_postmortem(self, pk: int | None) -> Postmortem | None:
+        if pk is None:
+            return None
+        postmortem = Postmortem.objects.select_related("product").filter(pk=pk).first()
+        if postmortem is None:
+            raise serializers.ValidationError(f"No postmortem with id {pk}.")
+        return postmortem
+
+    def validate_session(self, pk: int | None) -> PlanningSession | None:
+        if pk is None:
+            return None
+        session = (
+            PlanningSession.objects.select_related("product").filter(pk=pk).first()
+        )
+        if session is None:
+            raise serializers.ValidationError(f"No planning session with id {pk}.")
+        return session
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self.partial:
+            for source in ("postmortem", "session"):
+                if source in data:
+                    raise serializers.ValidationError(
+                        {source: "An action item keeps where it came from."}
+                    )
+            return data
+        if bool(data.get("postmortem")) == bool(data.get("session")):
+            raise serializers.ValidationError(
+                {
+                    "postmortem": "Give exactly one of postmortem and session: where "
+                    "the action item came from."
+                }
+            )
+        return data
+
+
+# --- Postmortems ------------------------------------------------------------------
+
+
+def _postmortem_response(request: Request, pk: int, code: int = 200) -> Response:
+    postmortem = selectors.postmortem_api_list().get(pk=pk)
+    body = PostmortemOutput(postmortem, context={"request": request}).data
+    return Response(body, status=code)
+
+
+class PostmortemListCreateApi(ListAPIView):
+    """GET: postmortems, latest first; filters product, status, category,
+    period and q (full-text on PostgreSQL). POST: start a draft."""
+
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PostmortemFilter
+    serializer_class = PostmortemOutput
+
+    def get_queryset(self):
+        return selectors.postmortem_api_list()
+
+    @extend_schema(request=PostmortemInput, responses={201: PostmortemOutput})
+    def post(self, request: Request) -> Response:
+        payload = PostmortemInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        product = payload.validated_data["product"]
+        if not user_can_edit_product(request.user, product):
+            raise PermissionDenied("Only the product's team and owners can do this.")
+        postmortem = _call(
+            lambda: services.postmortem_create(
+                product=product, actor=request.user, data=payload.to_service_data()
+            )
+        )
+        return _postmortem_response(request, postmortem.pk, status.HTTP_201_CREATED)
+
+
+class PostmortemDetailApi(GenericAPIView):
+    """GET: one postmortem with its blameless warnings. PATCH: change its
+    title, sections, incidents, people or dates (not its status: see
+    transition/)."""
+
+    serializer_class = PostmortemOutput
+
+    def get(self, request: Request, pk: int) -> Response:
+        selectors.postmortem_get_for_user(user=request.user, pk=pk)
+        return _postmortem_response(request, pk)
+
+    def patch(self, request: Request, pk: int) -> Response:
+        postmortem = selectors.postmortem_get_for_user(
+            user=request.user, pk=pk, for_edit=True
+        )
+        if "status" in request.data:
+            raise serializers.ValidationError(
+                {"status": "Change the status with POST …/transition/."}
+            )
+        if "product" in request.data:
+            raise serializers.ValidationError(
+                {"product": "A postmortem stays with its product."}
+            )
+        payload = PostmortemInput(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        _call(
+            lambda: services.postmortem_update(
+                postmortem=postmortem,
+                actor=request.user,
+                data=payload.to_service_data(),
+            )
+        )
+        return _postmortem_response(request, pk)
+
+
+class PostmortemTransitionApi(GenericAPIView):
+    """POST {"status": …, "reason": …}: move the postmortem (draft → in_review →
+    reviewed → published; back to draft with a reason). 400 says what is
+    missing; 403 when only a reviewer may make the move."""
+
+    serializer_class = TransitionInput
+
+    def post(self, request: Request, pk: int) -> Response:
+        postmortem = selectors.postmortem_get_for_user(
+            user=request.user, pk=pk, for_edit=True
+        )
+        payload = TransitionInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        _call(
+            lambda: services.postmortem_transition(
+                postmortem=postmortem,
+                actor=request.user,
+                status=payload.validated_data["status"],
+                reason=payload.validated_data.get("reason", ""),
+            )
+        )
+        return _postmortem_response(request, pk)
+
+
+# --- Action items -----------------------------------------------------------------
+
+
+def _item_response(request: Request, item: ActionItem, code: int = 200) -> Response:
+    item = selectors.action_item_list().get(pk=item.pk)
+    return Response(
+        ActionItemOutput(item, context={"request": request}).data, status=code
+    )
+
+
+class ActionItemListCreateApi(ListAPIView):
+    """GET: action items; filters status, kind, owner (username), product
+    (slug), postmortem, session and overdue. POST: add one to a postmortem or a
+    planning session (exactly one)."""
+
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ActionItemFilter
+    serializer_class = ActionItemOutput
+
+    def get_queryset(self):
+        return selectors.action_item_list()
+
+    @extend_schema(request=ActionItemInput, responses={201: ActionItemOutput})
+    def post(self, request: Request) -> Response:
+        payload = ActionItemInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        postmortem, session = data.pop("postmortem", None), data.pop("session", None)
+        allowed = (
+            selectors.user_can_edit_postmortem(request.user, postmortem)
+            if postmortem
+            else user_can_edit_product(request.user, session.product)
+        )
+        if not allowed:
+            raise PermissionDenied(
+                "Only the people who may edit its postmortem or planning session "
+                "can add action items to it."
+            )
+        item = _call(
+            lambda: services.action_item_create(
+                actor=request.user, data=data, postmortem=postmortem, session=session
+            )
+        )
+        return _item_response(request, item, status.HTTP_201_CREATED)
+
+
+class ActionItemDetailApi(GenericAPIView):
+    """GET: one action item. PATCH: change it, or close it with `status` (done,
+    or wont_do with a `status_note` saying why) or reopen it."""
+
+    serializer_class = ActionItemOutput
+
+    def get(self, request: Request, pk: int) -> Response:
+        item = selectors.action_item_get_for_user(user=request.user, pk=pk)
+        return _item_response(request, item)
+
+    def patch(self, request: Request, pk: int) -> Response:
+        item = selectors.action_item_get_for_user(
+            user=request.user, pk=pk, for_edit=True
+        )
+        payload = ActionItemInput(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        _call(
+            lambda: services.action_item_update(
+                item=item, actor=request.user, data=dict(payload.validated_data)
+            )
+        )
+        return _item_response(request, item)

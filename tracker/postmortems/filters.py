@@ -1,0 +1,139 @@
+"""FilterSets shared by the HTML lists and the API lists."""
+
+from datetime import timedelta
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from tracker.accounts.models import User
+from tracker.postmortems.models import (
+    ActionItem,
+    ActionKind,
+    ActionStatus,
+    ContributingFactor,
+    FactorCategory,
+    Postmortem,
+    Status,
+)
+from tracker.postmortems.selectors import library_search
+from tracker.products.models import Product
+
+
+class _ModelChoiceField(django_filters.fields.ModelChoiceField):
+    def to_python(self, value):
+        # PostgreSQL refuses NUL in text: a lookup with one would be a 500.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = _ModelChoiceField
+
+
+PERIODS = {
+    "30d": ("Last 30 days", timedelta(days=30)),
+    "90d": ("Last 90 days", timedelta(days=90)),
+    "365d": ("Last 12 months", timedelta(days=365)),
+}
+
+
+def _product_filter() -> ModelChoiceFilter:
+    return ModelChoiceFilter(
+        queryset=Product.objects.order_by("name"),
+        to_field_name="slug",
+        empty_label="All products",
+    )
+
+
+class PostmortemFilter(django_filters.FilterSet):
+    """The postmortem list, the library and the API list.
+
+    `q` is full-text search on PostgreSQL (ranked, best first) and a substring
+    search elsewhere (selectors.library_search). `period` filters on when it was
+    published in the library and on when it was created elsewhere.
+    """
+
+    q = django_filters.CharFilter(method="filter_text", label="Search")
+    product = _product_filter()
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices, empty_label="Any status"
+    )
+    category = django_filters.ChoiceFilter(
+        choices=FactorCategory.choices,
+        method="filter_category",
+        label="Contributing factor",
+        empty_label="Any factor",
+    )
+    period = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _) in PERIODS.items()],
+        method="filter_period",
+        label="Period",
+        empty_label="Any time",
+    )
+
+    class Meta:
+        model = Postmortem
+        fields = ["q", "product", "status", "category", "period"]
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return library_search(queryset, value)
+
+    def filter_category(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        factors = ContributingFactor.objects.filter(
+            postmortem=OuterRef("pk"), category=value
+        )
+        return queryset.filter(Exists(factors))
+
+    def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        _, span = PERIODS[value]
+        return queryset.filter(created_at__gte=timezone.now() - span)
+
+
+class LibraryFilter(PostmortemFilter):
+    """The library lists published postmortems only: no status filter."""
+
+    class Meta:
+        model = Postmortem
+        fields = ["q", "product", "category", "period"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.filters.pop("status", None)
+
+    def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        _, span = PERIODS[value]
+        return queryset.filter(published_at__gte=timezone.now() - span)
+
+
+class ActionItemFilter(django_filters.FilterSet):
+    """The API list of action items."""
+
+    status = django_filters.ChoiceFilter(choices=ActionStatus.choices)
+    kind = django_filters.ChoiceFilter(choices=ActionKind.choices)
+    owner = ModelChoiceFilter(queryset=User.objects.all(), to_field_name="username")
+    product = django_filters.CharFilter(method="filter_product", label="Product slug")
+    postmortem = django_filters.NumberFilter(
+        field_name="postmortem_id", min_value=1, max_value=2**63 - 1
+    )
+    session = django_filters.NumberFilter(
+        field_name="session_id", min_value=1, max_value=2**63 - 1
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+
+    class Meta:
+        model = ActionItem
+        fields = ["status", "kind", "owner", "product", "postmortem", "session"]
+
+    def filter_product(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(
+            Q(postmortem__product__slug=value) | Q(session__product__slug=value)
+        )
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        overdue = Q(status=ActionStatus.OPEN, due_date__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

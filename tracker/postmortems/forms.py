@@ -1,0 +1,257 @@
+"""Forms for the postmortem pages. They validate input; services do the writing."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from tracker.accounts.models import User
+from tracker.incidents.models import Incident
+from tracker.postmortems.models import (
+    SECTIONS,
+    ActionItem,
+    ActionStatus,
+    ContributingFactor,
+    FactorCategory,
+    MLKind,
+    MomentKind,
+    Postmortem,
+    Status,
+)
+from tracker.products.forms import DateInput, DateTimeLocalInput, PersonChoiceField
+from tracker.products.models import Product, SuccessMetric
+
+_BIGINT = 2**63 - 1
+
+
+def _storable(value) -> bool:
+    """Ids are 64-bit: a larger number names no row, and querying with it raises
+    in the database driver instead of failing validation."""
+    try:
+        return 0 < int(str(value).strip()) <= _BIGINT
+    except (TypeError, ValueError):
+        return False
+
+
+class ChoiceOfOne(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values and not _storable(value):
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class PersonField(ChoiceOfOne, PersonChoiceField):
+    pass
+
+
+class ChoiceOfMany(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for pk in value:
+            if not _storable(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+class PeopleField(ChoiceOfMany):
+    def label_from_instance(self, obj: User) -> str:
+        full = obj.get_full_name()
+        return f"{full} ({obj.username})" if full else obj.username
+
+
+class IncidentsField(ChoiceOfMany):
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, obj: Incident) -> str:
+        return (
+            f"#{obj.pk} {obj.title} · {obj.get_severity_display()} · "
+            f"{obj.started_at:%d %b %Y}"
+        )
+
+
+def _people() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).order_by("username")
+
+
+def _incidents(product: Product | None) -> QuerySet[Incident]:
+    if product is None:
+        return Incident.objects.none()
+    return product.incidents.order_by("-started_at")
+
+
+class PostmortemCreateForm(forms.Form):
+    """Start a postmortem: which product, which incidents, a working title."""
+
+    product = ChoiceOfOne(queryset=Product.objects.none())
+    title = forms.CharField(max_length=200)
+    incidents = IncidentsField(
+        queryset=Incident.objects.none(),
+        help_text="The incidents this write-up covers (at least one).",
+    )
+
+    def __init__(self, *args, products: QuerySet[Product], product=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = products
+        chosen = product
+        if self.data.get("product") and _storable(self.data["product"]):
+            chosen = products.filter(pk=self.data["product"]).first() or product
+        self.fields["incidents"].queryset = _incidents(chosen)
+        self.chosen_product = chosen
+
+
+class WriteUpForm(forms.ModelForm):
+    """The sections (Markdown) with their "not applicable" boxes, and the
+    numbers of the business impact."""
+
+    class Meta:
+        model = Postmortem
+        fields = [
+            *(s.key for s in SECTIONS),
+            *(s.na_field for s in SECTIONS),
+            "users_affected",
+            "error_budget_consumed",
+            "no_action_items",
+        ]
+        widgets = {s.key: forms.Textarea(attrs={"rows": 5}) for s in SECTIONS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for section in SECTIONS:
+            self.fields[section.na_field].label = "Not applicable"
+            # The live blameless check: htmx posts the section as it is typed,
+            # at most once per pause, and shows the warnings below it.
+            self.fields[section.key].widget.attrs.update(
+                {
+                    "hx-post": reverse(
+                        "postmortems:check", args=[self.instance.pk, section.key]
+                    ),
+                    "hx-trigger": "input changed delay:600ms",
+                    "hx-target": f"#warnings-{section.key}",
+                    "hx-sync": "this:replace",
+                    "aria-describedby": f"prompt-{section.key} warnings-{section.key}",
+                }
+            )
+        self.fields["error_budget_consumed"].widget.attrs["step"] = "any"
+
+    def sections(self):
+        """(section, text field, not-applicable field) in reading order."""
+        return [(s, self[s.key], self[s.na_field]) for s in SECTIONS]
+
+
+class DetailsForm(forms.ModelForm):
+    """Title, covered incidents, people and review dates."""
+
+    incidents = IncidentsField(queryset=Incident.objects.none())
+    authors = PeopleField(queryset=User.objects.none(), required=False)
+    reviewers = PeopleField(
+        queryset=User.objects.none(),
+        required=False,
+        help_text="People who did not write it. A reviewer marks it reviewed and "
+        "may accept blameless warnings.",
+    )
+    review_owner = PersonField(
+        queryset=User.objects.none(),
+        required=False,
+        help_text="Schedules the review meeting and sees it through.",
+    )
+
+    class Meta:
+        model = Postmortem
+        fields = [
+            "title",
+            "incidents",
+            "authors",
+            "reviewers",
+            "review_owner",
+            "review_meeting_at",
+            "review_deadline",
+        ]
+        widgets = {
+            "review_meeting_at": DateTimeLocalInput(),
+            "review_deadline": DateInput(),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["incidents"].queryset = _incidents(self.instance.product)
+        for name in ("authors", "reviewers", "review_owner"):
+            self.fields[name].queryset = _people()
+        self.fields["authors"].widget.attrs["size"] = 6
+        self.fields["reviewers"].widget.attrs["size"] = 6
+
+
+class TransitionForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class MomentForm(forms.Form):
+    at = forms.DateTimeField(label="When", widget=DateTimeLocalInput())
+    kind = forms.ChoiceField(choices=MomentKind.choices, initial=MomentKind.NOTE)
+    description = forms.CharField(
+        label="What happened", max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    starred = forms.BooleanField(label="Key moment", required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "moment")
+        super().__init__(*args, **kwargs)
+
+
+class FactorForm(forms.ModelForm):
+    class Meta:
+        model = ContributingFactor
+        fields = ["category", "ml_kind", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "description": "The mechanism, not the person: what condition made "
+            "the failure possible?",
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "factor")
+        super().__init__(*args, **kwargs)
+        self.fields["ml_kind"].choices = [("", "—"), *MLKind.choices]
+        self.fields["category"].choices = FactorCategory.choices
+
+
+class ImpactForm(forms.Form):
+    metric = ChoiceOfOne(queryset=SuccessMetric.objects.none(), label="KPI")
+    change = forms.CharField(
+        label="How much", max_length=200, help_text="e.g. −4% approvals for 3 hours"
+    )
+
+    def __init__(self, *args, product: Product, **kwargs):
+        kwargs.setdefault("prefix", "impact")
+        super().__init__(*args, **kwargs)
+        self.fields["metric"].queryset = product.metrics.order_by("kind", "name")
+
+
+class ActionItemForm(forms.ModelForm):
+    owner = PersonField(queryset=User.objects.none(), required=False)
+
+    class Meta:
+        model = ActionItem
+        fields = ["description", "kind", "owner", "due_date", "priority", "ticket_url"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "due_date": DateInput(),
+            "ticket_url": forms.URLInput(),
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "action")
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _people()
+
+
+class ActionStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ActionStatus.choices)
+    note = forms.CharField(required=False, max_length=500)

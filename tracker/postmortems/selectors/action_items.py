@@ -1,0 +1,135 @@
+"""Action items: lists, due and overdue sets, and the product's and a
+person's summaries."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import (
+    Count,
+    F,
+    Q,
+    QuerySet,
+)
+from django.http import Http404
+from django.utils import timezone
+
+from tracker.accounts.models import User
+from tracker.postmortems.models import (
+    ActionItem,
+    ActionStatus,
+    Postmortem,
+    Status,
+)
+from tracker.products.models import PlanningSession, Product
+
+
+def _action_items() -> QuerySet[ActionItem]:
+    return ActionItem.objects.select_related(
+        "owner", "postmortem__product", "session__product"
+    )
+
+
+def _open_first(queryset: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
+    return queryset.order_by(F("due_date").asc(nulls_last=True), "priority", "id")
+
+
+def action_item_list() -> QuerySet[ActionItem]:
+    """Action items for the API list."""
+    return _action_items().order_by("status", F("due_date").asc(nulls_last=True), "id")
+
+
+def action_items_due(*, now: datetime, within_days: int) -> QuerySet[ActionItem]:
+    """Open items due from today to `within_days` days ahead (not yet overdue):
+    one query, for reminders."""
+    today = timezone.localdate(now)
+    return _open_first(
+        _action_items().filter(
+            status=ActionStatus.OPEN,
+            due_date__gte=today,
+            due_date__lte=today + timedelta(days=within_days),
+        )
+    )
+
+
+def action_items_overdue(*, now: datetime) -> QuerySet[ActionItem]:
+    """Open items whose due date has passed: one query, for reminders."""
+    return _open_first(
+        _action_items().filter(
+            status=ActionStatus.OPEN, due_date__lt=timezone.localdate(now)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ActionSummary:
+    """A product's or a person's open action items, overdue ones first."""
+
+    items: list[ActionItem]
+    open_count: int
+    overdue_count: int
+    today: date
+
+    @property
+    def overdue(self) -> list[ActionItem]:
+        return [a for a in self.items if a.is_overdue(self.today)]
+
+    @property
+    def upcoming(self) -> list[ActionItem]:
+        return [a for a in self.items if not a.is_overdue(self.today)]
+
+
+def _summary(queryset: QuerySet[ActionItem], now: datetime, limit: int | None):
+    today = timezone.localdate(now)
+    open_items = queryset.filter(status=ActionStatus.OPEN)
+    counts = open_items.aggregate(
+        total=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today))
+    )
+    items = list(_open_first(open_items)[:limit] if limit else _open_first(open_items))
+    return ActionSummary(items, counts["total"], counts["overdue"], today)
+
+
+def product_action_items(
+    *, product: Product, now: datetime, limit: int = 5
+) -> ActionSummary:
+    """The product page's card: open items from its postmortems and planning
+    sessions, overdue first (two queries)."""
+    queryset = _action_items().filter(
+        Q(postmortem__product=product) | Q(session__product=product)
+    )
+    return _summary(queryset, now, limit)
+
+
+def action_items_for_person(*, person: User, now: datetime) -> ActionSummary:
+    """A person's open action items, overdue first (two queries)."""
+    return _summary(_action_items().filter(owner=person), now, None)
+
+
+def person_reviews(*, person: User) -> QuerySet[Postmortem]:
+    """Postmortems waiting for `person`: drafts they write, reviews they do."""
+    return (
+        Postmortem.objects.filter(
+            Q(status=Status.DRAFT, authors=person)
+            | Q(status=Status.IN_REVIEW, reviewers=person)
+            | Q(status__in=[Status.DRAFT, Status.IN_REVIEW], review_owner=person)
+        )
+        .select_related("product")
+        .distinct()
+        .order_by("-updated_at")
+    )
+
+
+def person_get(*, username: str) -> User:
+    if "\x00" in username:  # PostgreSQL refuses NUL in text
+        raise Http404("No such person.")
+    person = User.objects.filter(username=username, is_active=True).first()
+    if person is None:
+        raise Http404("No such person.")
+    return person
+
+
+def session_action_items(*, session: PlanningSession) -> list[ActionItem]:
+    return list(
+        session.action_items.select_related("owner").order_by(
+            "status", F("due_date").asc(nulls_last=True), "id"
+        )
+    )

@@ -1,0 +1,153 @@
+"""HTML views for action items (from postmortems and planning sessions) and a
+person's work page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from tracker.lib.views import run_service
+from tracker.postmortems import selectors, services
+from tracker.postmortems.forms import ActionItemForm, ActionStatusForm
+from tracker.postmortems.models import ActionItem, ActionStatus
+from tracker.postmortems.views.pages import detail_page, done, editable
+
+
+@login_required
+@require_POST
+def action_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add an action item to a postmortem (its page's form)."""
+    postmortem = editable(request, pk)
+    form = ActionItemForm(request.POST)
+    if form.is_valid() and run_service(
+        form,
+        lambda: services.action_item_create(
+            actor=request.user, data=form.cleaned_data, postmortem=postmortem
+        ),
+    ):
+        messages.success(request, "Action item added.")
+        return redirect(f"{postmortem.get_absolute_url()}#actions")
+    return detail_page(request, postmortem, action_form=form, status=400)
+
+
+@login_required
+def session_action_add(request: HttpRequest, session_pk: int) -> HttpResponse:
+    """Add an action item decided in a planning session (the session page's
+    form posts here; errors are shown on a page of their own)."""
+    session = selectors.session_get_for_user(
+        user=request.user, pk=session_pk, for_edit=True
+    )
+    form = ActionItemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        item = run_service(
+            form,
+            lambda: services.action_item_create(
+                actor=request.user, data=form.cleaned_data, session=session
+            ),
+        )
+        if item:
+            messages.success(request, "Action item added.")
+            return redirect(f"{session.get_absolute_url()}#actions")
+    return render(
+        request,
+        "postmortems/action_item_form.html",
+        {"form": form, "session": session, "product": session.product},
+        status=400 if form.errors else 200,
+    )
+
+
+def _source_url(item: ActionItem) -> str:
+    return item.get_absolute_url()
+
+
+@login_required
+def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.action_item_get_for_user(user=request.user, pk=pk, for_edit=True)
+    form = ActionItemForm(request.POST or None, instance=item)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        item.refresh_from_db()
+        if (
+            run_service(
+                form,
+                lambda: services.action_item_update(
+                    item=item, actor=request.user, data=data
+                ),
+            )
+            is not None
+        ):
+            messages.success(request, "Action item saved.")
+            return redirect(_source_url(item))
+    return render(
+        request,
+        "postmortems/action_item_form.html",
+        {"form": form, "item": item, "product": _product(item)},
+        status=400 if form.errors else 200,
+    )
+
+
+def _product(item: ActionItem):
+    return item.postmortem.product if item.postmortem_id else item.session.product
+
+
+def _next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed and target else fallback
+
+
+@login_required
+@require_POST
+def action_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark an item done, won't do (with a reason) or open again."""
+    item = selectors.action_item_get_for_user(user=request.user, pk=pk, for_edit=True)
+    form = ActionStatusForm(request.POST)
+    if form.is_valid():
+        status, note = form.cleaned_data["status"], form.cleaned_data["note"]
+        done(
+            request,
+            lambda: services.action_item_set_status(
+                item=item, actor=request.user, status=status, note=note
+            ),
+            {
+                ActionStatus.DONE: "Done. Thank you.",
+                ActionStatus.WONT_DO: "Marked won't do.",
+                ActionStatus.OPEN: "Open again.",
+            }[status],
+        )
+    else:
+        messages.error(request, "Choose a valid status.")
+    return redirect(_next(request, _source_url(item)))
+
+
+# --- A person's work ----------------------------------------------------------------
+
+
+def _work_page(request: HttpRequest, person) -> HttpResponse:
+    now = timezone.now()
+    return render(
+        request,
+        "postmortems/person_work.html",
+        {
+            "person": person,
+            "is_me": person.pk == request.user.pk,
+            "actions": selectors.action_items_for_person(person=person, now=now),
+            "reviews": selectors.person_reviews(person=person),
+        },
+    )
+
+
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    """My open and overdue action items, and the postmortems waiting for me."""
+    return _work_page(request, request.user)
+
+
+@login_required
+def person_work(request: HttpRequest, username: str) -> HttpResponse:
+    return _work_page(request, selectors.person_get(username=username))

@@ -1,0 +1,332 @@
+"""HTML views for postmortems and action items. Thin: parse input, call a
+selector or service, render."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from tracker.incidents.selectors import incident_get_for_user
+from tracker.lib.views import paginate, run_service
+from tracker.postmortems import selectors, services
+from tracker.postmortems.blameless import check_text, numbered
+from tracker.postmortems.filters import LibraryFilter, PostmortemFilter
+from tracker.postmortems.forms import (
+    ActionItemForm,
+    DetailsForm,
+    FactorForm,
+    ImpactForm,
+    MomentForm,
+    PostmortemCreateForm,
+    TransitionForm,
+    WriteUpForm,
+)
+from tracker.postmortems.models import (
+    SECTION_KEYS,
+    SECTIONS_BY_KEY,
+    Postmortem,
+    Rule,
+    Status,
+)
+from tracker.products.selectors import user_can_edit_product
+
+
+def editable(request: HttpRequest, pk: int) -> Postmortem:
+    return selectors.postmortem_get_for_user(user=request.user, pk=pk, for_edit=True)
+
+
+MOVED = {
+    Status.IN_REVIEW: "Submitted for review.",
+    Status.REVIEWED: "Marked reviewed.",
+    Status.PUBLISHED: "Published. It is in the library now.",
+    Status.DRAFT: "Back to draft.",
+}
+
+
+def done(request: HttpRequest, call: Callable[[], Any], success: str) -> bool:
+    """Run a service; a refused change becomes an error message, not a page."""
+    try:
+        call()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    messages.success(request, success)
+    return True
+
+
+# --- Lists --------------------------------------------------------------------------
+
+
+@login_required
+def postmortem_list(request: HttpRequest) -> HttpResponse:
+    postmortem_filter = PostmortemFilter(
+        request.GET, queryset=selectors.postmortem_list()
+    )
+    return render(
+        request,
+        "postmortems/postmortem_list.html",
+        {
+            "filter": postmortem_filter,
+            "page": paginate(request, postmortem_filter.qs),
+            "can_create": selectors.products_for_postmortems(request.user).exists(),
+        },
+    )
+
+
+@login_required
+def library(request: HttpRequest) -> HttpResponse:
+    """Published postmortems and their lessons, searchable."""
+    library_filter = LibraryFilter(request.GET, queryset=selectors.library_list())
+    template = (
+        "postmortems/_library_rows.html"
+        if request.htmx
+        else ("postmortems/library.html")
+    )
+    return render(
+        request,
+        template,
+        {"filter": library_filter, "page": paginate(request, library_filter.qs, 20)},
+    )
+
+
+# --- Creating -------------------------------------------------------------------------
+
+
+@login_required
+def postmortem_create(request: HttpRequest) -> HttpResponse:
+    products = selectors.products_for_postmortems(request.user)
+    if not products.exists():
+        raise PermissionDenied("Join a product's team to write its postmortems.")
+    # NUL cannot name a product (and PostgreSQL would refuse the lookup).
+    slug = request.GET.get("product", "").replace("\x00", "")
+    chosen = products.filter(slug=slug).first() if slug else None
+    form = PostmortemCreateForm(
+        request.POST or None,
+        products=products,
+        product=chosen,
+        initial={"product": chosen},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        postmortem = run_service(
+            form,
+            lambda: services.postmortem_create(
+                product=data["product"], actor=request.user, data=data
+            ),
+        )
+        if postmortem:
+            messages.success(request, "Draft started. Write it up below.")
+            return redirect("postmortems:edit", pk=postmortem.pk)
+    return render(request, "postmortems/postmortem_create.html", {"form": form})
+
+
+@login_required
+@require_POST
+def postmortem_from_incident(request: HttpRequest, incident_pk: int) -> HttpResponse:
+    """The incident page's "Write postmortem" button."""
+    incident = incident_get_for_user(user=request.user, pk=incident_pk)
+    if incident.product is None or not user_can_edit_product(
+        request.user, incident.product
+    ):
+        raise PermissionDenied("Only the product's team can write its postmortems.")
+    try:
+        postmortem, created = services.postmortem_from_incident(
+            incident=incident, actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(incident)
+    if created:
+        messages.success(request, "Draft started with the incident's timeline.")
+        return redirect("postmortems:edit", pk=postmortem.pk)
+    messages.info(request, "This incident already has a postmortem in progress.")
+    return redirect(postmortem)
+
+
+# --- Reading ------------------------------------------------------------------------
+
+
+@login_required
+def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
+    return detail_page(request, postmortem)
+
+
+def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
+    can_edit = selectors.user_can_edit_postmortem(request.user, postmortem)
+    if can_edit:
+        forms.setdefault("moment_form", MomentForm())
+        forms.setdefault("factor_form", FactorForm())
+        forms.setdefault("action_form", ActionItemForm())
+        forms.setdefault("impact_form", ImpactForm(product=postmortem.product))
+        forms.setdefault("transition_form", TransitionForm())
+    return render(
+        request,
+        "postmortems/postmortem_detail.html",
+        {
+            "pm": selectors.postmortem_page(postmortem=postmortem, now=timezone.now()),
+            "postmortem": postmortem,
+            "can_edit": can_edit,
+            "can_review": selectors.user_can_review(request.user, postmortem),
+            "moves": selectors.moves_for(request.user, postmortem),
+            **(forms if can_edit else {}),
+        },
+        status=status,
+    )
+
+
+@login_required
+def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
+    page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
+    return render(
+        request,
+        "postmortems/postmortem_print.html",
+        {"pm": page, "postmortem": postmortem},
+    )
+
+
+@login_required
+def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The write-up as a Markdown file."""
+    postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
+    page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
+    body = render_to_string(
+        "postmortems/postmortem_export.md",
+        {
+            "pm": page,
+            "postmortem": postmortem,
+            "site_url": request.build_absolute_uri("/"),
+        },
+    )
+    response = HttpResponse(body, content_type="text/markdown; charset=utf-8")
+    name = slugify(postmortem.title)[:80] or "postmortem"
+    response["Content-Disposition"] = (
+        f'attachment; filename="postmortem-{postmortem.pk}-{name}.md"'
+    )
+    return response
+
+
+# --- Writing ------------------------------------------------------------------------
+
+
+@login_required
+def postmortem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The write-up editor: every section, with the live blameless check."""
+    postmortem = editable(request, pk)
+    form = WriteUpForm(request.POST or None, instance=postmortem)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        postmortem.refresh_from_db()
+        changed = run_service(
+            form,
+            lambda: services.postmortem_update(
+                postmortem=postmortem, actor=request.user, data=data
+            ),
+        )
+        if changed is not None:
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return redirect(postmortem)
+    page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
+    return render(
+        request,
+        "postmortems/postmortem_edit.html",
+        {"form": form, "postmortem": postmortem, "pm": page},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def postmortem_details(request: HttpRequest, pk: int) -> HttpResponse:
+    """Title, covered incidents, authors, reviewers and review dates."""
+    postmortem = editable(request, pk)
+    form = DetailsForm(request.POST or None, instance=postmortem)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        postmortem.refresh_from_db()
+        if (
+            run_service(
+                form,
+                lambda: services.postmortem_update(
+                    postmortem=postmortem, actor=request.user, data=data
+                ),
+            )
+            is not None
+        ):
+            messages.success(request, "Saved.")
+            return redirect(postmortem)
+    return render(
+        request,
+        "postmortems/postmortem_details.html",
+        {"form": form, "postmortem": postmortem},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def postmortem_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return detail_page(request, postmortem, transition_form=form, status=400)
+    status = form.cleaned_data["status"]
+    reason = form.cleaned_data["reason"]
+    done(
+        request,
+        lambda: services.postmortem_transition(
+            postmortem=postmortem, actor=request.user, status=status, reason=reason
+        ),
+        MOVED[status],
+    )
+    return redirect(postmortem)
+
+
+@login_required
+@require_POST
+def blameless_check(request: HttpRequest, pk: int, section: str) -> HttpResponse:
+    """The editor's live check (htmx, debounced): warnings for the text as typed,
+    marked accepted where a reviewer accepted that phrase. Nothing is stored."""
+    postmortem = editable(request, pk)
+    if section not in SECTION_KEYS:
+        raise Http404("No such section.")
+    findings = check_text(
+        request.POST.get(section, ""), people=selectors.people_index()
+    )
+    accepted = {
+        (" ".join(w.phrase.lower().split()), w.occurrence): w
+        for w in postmortem.warnings.filter(
+            section=section, accepted_at__isnull=False
+        ).select_related("accepted_by")
+    }
+    return render(
+        request,
+        "postmortems/_live_warnings.html",
+        {
+            "section": SECTIONS_BY_KEY[section],
+            "findings": [
+                (finding, accepted.get((finding.key, n)))
+                for finding, n in numbered(findings)
+            ],
+            "rules": dict(Rule.choices),
+        },
+    )
+
+
+@login_required
+@require_POST
+def warning_accept(request: HttpRequest, pk: int, warning_pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    warning = get_object_or_404(postmortem.warnings, pk=warning_pk)
+    warning.postmortem = postmortem
+    if services.warning_accept(warning=warning, actor=request.user):
+        messages.success(request, f"Accepted “{warning.phrase}”.")
+    return redirect(f"{postmortem.get_absolute_url()}#warnings")

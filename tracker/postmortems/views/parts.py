@@ -1,0 +1,198 @@
+"""HTML views for the parts of a postmortem: its timeline, contributing factors
+and KPI impacts."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from tracker.lib.views import run_service
+from tracker.postmortems import services
+from tracker.postmortems.forms import FactorForm, ImpactForm, MomentForm
+from tracker.postmortems.models import Postmortem
+from tracker.postmortems.views.pages import detail_page, editable
+
+
+def _back(postmortem: Postmortem, anchor: str) -> HttpResponse:
+    return redirect(f"{postmortem.get_absolute_url()}#{anchor}")
+
+
+def _part_page(request, postmortem, form, *, heading: str, submit: str):
+    return render(
+        request,
+        "postmortems/part_form.html",
+        {"postmortem": postmortem, "form": form, "heading": heading, "submit": submit},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Timeline -----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def moment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    form = MomentForm(request.POST)
+    if form.is_valid() and run_service(
+        form,
+        lambda: services.moment_add(
+            postmortem=postmortem, actor=request.user, data=form.cleaned_data
+        ),
+    ):
+        messages.success(request, "Added to the timeline.")
+        return _back(postmortem, "timeline")
+    return detail_page(request, postmortem, moment_form=form, status=400)
+
+
+@login_required
+def moment_edit(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    moment = get_object_or_404(postmortem.timeline, pk=moment_pk)
+    initial = {f: getattr(moment, f) for f in services.MOMENT_FIELDS}
+    form = MomentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if (
+            run_service(
+                form,
+                lambda: services.moment_update(
+                    moment=moment, actor=request.user, data=data
+                ),
+            )
+            is not None
+        ):
+            messages.success(request, "Timeline saved.")
+            return _back(postmortem, f"moment-{moment.pk}")
+    return _part_page(
+        request, postmortem, form, heading="Edit a moment", submit="Save moment"
+    )
+
+
+@login_required
+@require_POST
+def moment_star(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
+    """Star or unstar a key moment; htmx swaps the row in place."""
+    postmortem = editable(request, pk)
+    moment = get_object_or_404(postmortem.timeline, pk=moment_pk)
+    services.moment_update(
+        moment=moment, actor=request.user, data={"starred": not moment.starred}
+    )
+    if request.htmx:
+        return render(
+            request,
+            "postmortems/_moment_row.html",
+            {"moment": moment, "postmortem": postmortem, "can_edit": True},
+        )
+    return _back(postmortem, f"moment-{moment.pk}")
+
+
+@login_required
+@require_POST
+def moment_delete(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    moment = get_object_or_404(postmortem.timeline, pk=moment_pk)
+    services.moment_delete(moment=moment, actor=request.user)
+    messages.success(request, "Removed from the timeline.")
+    return _back(postmortem, "timeline")
+
+
+@login_required
+@require_POST
+def timeline_prefill(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    added = services.timeline_prefill(postmortem=postmortem)
+    messages.success(
+        request,
+        f"Copied {added} moment{'s' if added != 1 else ''} from the incidents."
+        if added
+        else "The timeline already has everything from the incidents.",
+    )
+    return _back(postmortem, "timeline")
+
+
+# --- Contributing factors -----------------------------------------------------------
+
+
+@login_required
+@require_POST
+def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    form = FactorForm(request.POST)
+    if form.is_valid() and run_service(
+        form,
+        lambda: services.factor_add(
+            postmortem=postmortem, actor=request.user, data=form.cleaned_data
+        ),
+    ):
+        messages.success(request, "Contributing factor added.")
+        return _back(postmortem, "factors")
+    return detail_page(request, postmortem, factor_form=form, status=400)
+
+
+@login_required
+def factor_edit(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    factor = get_object_or_404(postmortem.factors, pk=factor_pk)
+    form = FactorForm(request.POST or None, instance=factor)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        factor.refresh_from_db()
+        if (
+            run_service(
+                form,
+                lambda: services.factor_update(
+                    factor=factor, actor=request.user, data=data
+                ),
+            )
+            is not None
+        ):
+            messages.success(request, "Contributing factor saved.")
+            return _back(postmortem, "factors")
+    return _part_page(
+        request,
+        postmortem,
+        form,
+        heading="Edit a contributing factor",
+        submit="Save factor",
+    )
+
+
+@login_required
+@require_POST
+def factor_delete(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    factor = get_object_or_404(postmortem.factors, pk=factor_pk)
+    services.factor_delete(factor=factor, actor=request.user)
+    messages.success(request, "Contributing factor removed.")
+    return _back(postmortem, "factors")
+
+
+# --- KPI impacts --------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def impact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    form = ImpactForm(request.POST, product=postmortem.product)
+    if form.is_valid() and run_service(
+        form,
+        lambda: services.impact_add(
+            postmortem=postmortem, actor=request.user, **form.cleaned_data
+        ),
+    ):
+        messages.success(request, "KPI impact recorded.")
+        return _back(postmortem, "impact")
+    return detail_page(request, postmortem, impact_form=form, status=400)
+
+
+@login_required
+@require_POST
+def impact_remove(request: HttpRequest, pk: int, impact_pk: int) -> HttpResponse:
+    postmortem = editable(request, pk)
+    impact = get_object_or_404(postmortem.metric_impacts, pk=impact_pk)
+    services.impact_remove(impact=impact, actor=request.user)
+    messages.success(request, "KPI impact removed.")
+    return _back(postmortem, "impact")
