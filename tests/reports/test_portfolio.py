@@ -134,7 +134,7 @@ def _populate(team, n):
 
 def test_query_count_does_not_grow_with_products(team, django_assert_num_queries):
     _populate(team, 2)
-    with django_assert_num_queries(10) as small:
+    with django_assert_num_queries(14) as small:
         assert len(report().rows) == 2
     _populate(team, 10)
     with django_assert_num_queries(len(small.captured_queries)):
@@ -233,3 +233,70 @@ def test_incident_figures_in_the_period(product):
         filters={}, period=period_get("2026-Q1", date(2026, 7, 1)), now=NOW
     )
     assert q1.rows[0].incidents == {}
+
+
+def _action_item(session, *, due, status="open", closed=None):
+    from tracker.postmortems.models import ActionItem
+
+    return ActionItem.objects.create(
+        session=session,
+        description="Do it",
+        kind="prevent",
+        due_date=due,
+        status=status,
+        closed_at=closed,
+        status_note="dropped" if status == "wont_do" else "",
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_action_items_open_overdue_and_closed_on_time(product):
+    from tests.factories import SessionFactory
+
+    session = SessionFactory(product=product)
+    _action_item(session, due=date(2026, 6, 20))  # overdue
+    _action_item(session, due=date(2026, 7, 20))  # open, not yet due
+    _action_item(
+        session,
+        due=date(2026, 6, 10),
+        status="done",
+        closed=datetime(2026, 6, 9, tzinfo=UTC),
+    )  # on time
+    _action_item(
+        session,
+        due=date(2026, 6, 12),
+        status="done",
+        closed=datetime(2026, 6, 15, tzinfo=UTC),
+    )  # late
+    _action_item(
+        session,
+        due=date(2026, 6, 14),
+        status="wont_do",
+        closed=datetime(2026, 6, 1, tzinfo=UTC),
+    )  # not counted
+    portfolio = report()
+    [row] = portfolio.rows
+    assert (row.open_action_items, row.overdue_action_items) == (2, 1)
+    # Due in June and not dropped: 3, of which 1 was done by its due date.
+    assert portfolio.closure_by_month["2026-06"] == pytest.approx(1 / 3)
+    assert portfolio.closure_by_month["2026-05"] is None
+
+
+def test_postmortem_completion_and_stuck_drafts(product, alice):
+    from tracker.incidents.models import Incident
+    from tracker.postmortems.models import Postmortem
+
+    long_ago = NOW - timedelta(days=30)
+    covered = _incident(product, started=long_ago, detect_min=5, resolve_min=60)
+    _incident(product, started=long_ago, detect_min=5, resolve_min=60, severity="sev1")
+    _incident(product, started=long_ago, detect_min=5, resolve_min=60, severity="sev3")
+    published = Postmortem.objects.create(
+        product=product, title="P", status="published", published_at=NOW
+    )
+    published.incidents.add(covered)
+    draft = Postmortem.objects.create(product=product, title="D", status="draft")
+    draft.incidents.add(Incident.objects.get(severity="sev1"))
+    [row] = portfolio_report(filters={}, period=period_get(None), now=NOW).rows
+    assert (row.postmortems.total, row.postmortems.covered) == (2, 1)
+    assert row.stuck_postmortems == 1
+    assert "1 postmortem(s) stuck in draft" in row.attention

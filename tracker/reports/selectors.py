@@ -5,13 +5,19 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncMonth
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from tracker.ci.selectors import CombinedStatus, ci_latest_states
 from tracker.incidents.models import Incident, Severity
 from tracker.lib.aggregates import Median, Seconds
+from tracker.postmortems.models import ActionItem, ActionStatus
+from tracker.postmortems.selectors.reports import (
+    Completion,
+    postmortem_completion,
+    postmortems_stuck_in_draft,
+)
 from tracker.products.models import (
     Measurement,
     MetricKind,
@@ -63,6 +69,10 @@ class ProductRow:
     median_ttd: timedelta | None = None
     median_ttr: timedelta | None = None
     ci: CombinedStatus | None = None
+    postmortems: Completion = field(default_factory=lambda: Completion(0, 0))
+    open_action_items: int = 0
+    overdue_action_items: int = 0
+    stuck_postmortems: int = 0
 
     @property
     def incident_count(self) -> int:
@@ -90,6 +100,8 @@ class ProductRow:
             reasons.append("data survey incomplete")
         if self.overdue_followups:
             reasons.append(f"{self.overdue_followups} overdue KPI follow-up(s)")
+        if self.stuck_postmortems:
+            reasons.append(f"{self.stuck_postmortems} postmortem(s) stuck in draft")
         return reasons
 
 
@@ -102,10 +114,19 @@ class Portfolio:
         default_factory=dict
     )  # month → kinds
     ttr_by_month: dict[str, timedelta | None] = field(default_factory=dict)
+    # month → share of action items due that month closed by their due date
+    closure_by_month: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def attention(self) -> list[ProductRow]:
         return [row for row in self.rows if row.attention]
+
+    @property
+    def postmortem_completion(self) -> Completion:
+        return Completion(
+            sum(row.postmortems.total for row in self.rows),
+            sum(row.postmortems.covered for row in self.rows),
+        )
 
     def products_by_stage(self) -> dict[str, int]:
         counts = Counter(row.product.stage for row in self.rows)
@@ -259,6 +280,57 @@ def _incidents(product_ids: list[int], period: Period) -> IncidentFigures:
     return figures
 
 
+def _action_items(product_ids: list[int], today) -> dict[int, tuple[int, int]]:
+    """product → (open, overdue) action items, from postmortems or sessions."""
+    rows = (
+        ActionItem.objects.filter(status=ActionStatus.OPEN)
+        .annotate(pid=Coalesce("postmortem__product_id", "session__product_id"))
+        .filter(pid__in=product_ids)
+        .values("pid")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
+        .order_by()
+    )
+    return {row["pid"]: (row["open"], row["overdue"]) for row in rows}
+
+
+def _closure(product_ids: list[int], period: Period) -> dict[str, float | None]:
+    """Per month of the period: of the action items due that month (not
+    dropped as won't do), the share done by their due date."""
+    months = {m.strftime("%Y-%m"): None for m in period.months()}
+    rows = (
+        ActionItem.objects.annotate(
+            pid=Coalesce("postmortem__product_id", "session__product_id")
+        )
+        .filter(
+            pid__in=product_ids,
+            due_date__gte=period.start.date(),
+            due_date__lt=period.end.date(),
+        )
+        .exclude(status=ActionStatus.WONT_DO)
+        .annotate(month=TruncMonth("due_date"))
+        .values("month")
+        .annotate(
+            due=Count("pk"),
+            on_time=Count(
+                "pk",
+                filter=Q(status=ActionStatus.DONE, closed_at__date__lte=F("due_date")),
+            ),
+        )
+        .order_by()
+    )
+    for row in rows:
+        months[row["month"].strftime("%Y-%m")] = row["on_time"] / row["due"]
+    return months
+
+
+def _stuck(product_ids: list[int], now) -> Counter:
+    return Counter(
+        postmortems_stuck_in_draft(now=now)
+        .filter(product_id__in=product_ids)
+        .values_list("product_id", flat=True)
+    )
+
+
 def portfolio_products(*, filters: dict) -> QuerySet[Product]:
     products = Product.objects.select_related(
         "team", "pm_owner", "ml_owner", "eng_owner"
@@ -289,6 +361,9 @@ def portfolio_report(
     overdue = _overdue(ids, now)
     incidents = _incidents(ids, period)
     ci = ci_latest_states(ids)
+    completion = postmortem_completion(ids, period.start, period.end)
+    actions = _action_items(ids, today)
+    stuck = _stuck(ids, now)
     rows = [
         ProductRow(
             product=product,
@@ -301,6 +376,10 @@ def portfolio_report(
             median_ttd=incidents.ttd.get(product.pk),
             median_ttr=incidents.ttr.get(product.pk),
             ci=ci.get(product.pk),
+            postmortems=completion[product.pk],
+            open_action_items=actions.get(product.pk, (0, 0))[0],
+            overdue_action_items=actions.get(product.pk, (0, 0))[1],
+            stuck_postmortems=stuck.get(product.pk, 0),
         )
         for product in rows_products
     ]
@@ -310,4 +389,5 @@ def portfolio_report(
         rows=rows,
         incidents_by_month=incidents.by_month,
         ttr_by_month=incidents.ttr_by_month,
+        closure_by_month=_closure(ids, period),
     )

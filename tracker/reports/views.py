@@ -30,6 +30,16 @@ def portfolio_charts(portfolio: Portfolio) -> dict:
     )
     labels = [month[2:] for month in months]  # "26-07": short enough under a bar
     return {
+        "closure": line_chart(
+            [
+                (m[2:], None if v is None else round(v * 100))
+                for m, v in portfolio.closure_by_month.items()
+            ],
+            label="Share of action items closed by their due date, per month (%)",
+            unit="%",
+            width=560,
+            height=180,
+        ),
         "incidents": stacked_bar_chart(
             labels,
             {
