@@ -171,14 +171,16 @@ def line_chart(
     unit: str = "",
     width: int = 560,
     height: int = 180,
+    peak: float | None = None,
 ) -> SafeString:
-    """A line over labelled x positions (months, quarters); gaps where None."""
+    """A line over labelled x positions (months, quarters); gaps where None.
+    `peak` fixes the top of the scale (100 for percentages)."""
     known = [v for _, v in points if v is not None]
     if not known:
         return mark_safe("")
     top, bottom, left = 14, 22, 34
     plot_h, plot_w = height - top - bottom, width - left - 24
-    peak = max(known) or 1
+    peak = peak or max(known) or 1
     step = plot_w / max(len(points) - 1, 1)
     parts = [_svg_open(width, height, label)]
     parts.append(

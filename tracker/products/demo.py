@@ -349,6 +349,7 @@ def seed_demo(*, now=None) -> bool:
             Membership.objects.create(team=team, user=_user(username))
     for spec in PRODUCTS:
         _seed_product(spec, now, rng)
+    _seed_ci(now)
     _seed_ml_tests(now)
     seed_incidents(now=now)
     seed_postmortems(now=now)
@@ -374,7 +375,11 @@ ML_TESTS = {
             "automated",
             "Pinned data snapshots and seeds; nightly retrain diff < 0.2%.",
         ),
-        "infra-4": ("automated", "Evaluation gate blocks deploys that lose recall."),
+        "infra-4": (
+            "manual",
+            "Evaluation gate blocks deploys that lose recall.",
+            "evaluate",
+        ),
         "infra-7": ("manual", "Rollback runbook rehearsed in May."),
         "monitoring-2": ("automated", "Null-rate and range alerts in Alertmanager."),
         "monitoring-4": ("automated", "Model age alert at 14 days."),
@@ -388,18 +393,76 @@ ML_TESTS = {
 }
 
 
+CI_RUNS = {
+    # product: [(sha, {context: state}), ...] oldest commit first
+    "fraud-score": [
+        (
+            "3f9c2a1e7b",
+            {
+                "data-validation": "success",
+                "train": "success",
+                "evaluate": "success",
+                "deploy": "success",
+            },
+        ),
+        (
+            "8d41be07c2",
+            {
+                "data-validation": "success",
+                "train": "success",
+                "evaluate": "success",
+                "deploy": "pending",
+            },
+        ),
+    ],
+    "churn-warning": [
+        (
+            "a17e5c9d30",
+            {"data-validation": "success", "train": "success", "evaluate": "failure"},
+        ),
+    ],
+}
+
+
+def _seed_ci(now) -> None:
+    """CI reports as a pipeline would post them, one stage after another."""
+    from tracker.ci.services import ci_status_report
+
+    for slug, runs in CI_RUNS.items():
+        product = Product.objects.get(slug=slug)
+        for n, (sha, stages) in enumerate(runs):
+            for context, state in stages.items():
+                ci_status_report(
+                    product=product,
+                    sha=sha.ljust(40, "0"),
+                    context=context,
+                    actor=product.eng_owner,
+                    token=None,
+                    data={
+                        "state": state,
+                        "ref": "main",
+                        "target_url": f"https://ci.example.org/{slug}/{n + 1}",
+                        "description": f"{context} {state}",
+                    },
+                )
+
+
 def _seed_ml_tests(now) -> None:
     from tracker.readiness.models import MLTestScoreSnapshot
     from tracker.readiness.services import ml_test_result_set
 
     for slug, tests in ML_TESTS.items():
         product = Product.objects.get(slug=slug)
-        for code, (level, evidence) in tests.items():
+        for code, (level, evidence, *context) in tests.items():
             ml_test_result_set(
                 product=product,
                 code=code,
                 actor=product.ml_owner,
-                data={"level": level, "evidence": evidence},
+                data={
+                    "level": level,
+                    "evidence": evidence,
+                    "ci_context": "".join(context),
+                },
             )
         # The tests were put in place over months, not in one instant.
         snapshots = list(product.ml_test_snapshots.order_by("id"))

@@ -37,6 +37,7 @@ def portfolio_charts(portfolio: Portfolio) -> dict:
             ],
             label="Share of action items closed by their due date, per month (%)",
             unit="%",
+            peak=100,
             width=560,
             height=180,
         ),
