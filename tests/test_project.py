@@ -128,3 +128,17 @@ def test_healthz_reports_an_unreachable_database(client, db):
     with mock.patch.object(connection, "ensure_connection", side_effect=DatabaseError):
         response = client.get("/healthz")
     assert response.status_code == 503
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/incidents/new/?product=%00",
+        "/products/?q=a%00b",
+        "/reports/portfolio/?team=%00",
+    ],
+)
+def test_nul_in_a_query_string_is_a_400_not_a_server_error(alice_client, path):
+    response = alice_client.get(path)
+    assert response.status_code == 400
+    assert b"NUL" in response.content

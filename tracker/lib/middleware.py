@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 # Everything is served from our own origin (vendored JS/CSS, inline SVG charts);
 # nothing inline runs as script. Swagger UI/Redoc pages are the only exception and
@@ -38,3 +38,25 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+class RejectNulInQueryMiddleware:
+    """400 for a NUL character in the query string.
+
+    PostgreSQL cannot hold NUL in text, so a filter like `?product=%00` would fail
+    deep in a query as a server error; no legitimate link carries one. (Form
+    fields refuse NUL themselves, and the API's parsers do for JSON bodies.)
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.GET.urlencode() or "%00" in request.META.get(
+            "QUERY_STRING", ""
+        ):
+            return HttpResponseBadRequest(
+                "Request parameters may not contain NUL characters.",
+                content_type="text/plain",
+            )
+        return self.get_response(request)
