@@ -2,7 +2,12 @@
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+)
 
 # Everything is served from our own origin (vendored JS/CSS, inline SVG charts);
 # nothing inline runs as script. Swagger UI/Redoc pages are the only exception and
@@ -55,8 +60,9 @@ class RejectNulInQueryMiddleware:
         if "\x00" in request.GET.urlencode() or "%00" in request.META.get(
             "QUERY_STRING", ""
         ):
-            return HttpResponseBadRequest(
-                "Request parameters may not contain NUL characters.",
-                content_type="text/plain",
-            )
+            message = "Request parameters may not contain NUL characters."
+            if request.path.startswith("/api/"):  # the API's one error shape
+                error = {"code": "invalid", "message": message, "fields": {}}
+                return JsonResponse({"error": error}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain")
         return self.get_response(request)
