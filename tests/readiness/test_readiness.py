@@ -370,3 +370,23 @@ def test_other_contexts_do_not_automate(product, alice):
     for sha in ("1" * 40, "2" * 40):
         ci_report(product, "train", "success", sha=sha)
     assert selectors.ml_test_score(product).sections["infra"] == 0.5
+
+
+def test_survey_answers_suggest_and_prefill_related_tests(alice_client, product):
+    rated(FeatureFactory(product=product, feature="card_velocity", skew_risk="high"))
+    FeatureFactory(product=product, feature="device_id", quality_validity="poor")
+    found = selectors.survey_suggestions(list(product.survey.all()))
+    assert found["data-1"].level == "not_done"  # one of two features is unrated
+    assert "1 of 2 features" in found["data-1"].text
+    assert "card_velocity" in found["monitoring-3"].text
+    assert "device_id" in found["monitoring-2"].text
+    page = alice_client.get(
+        reverse("readiness:ml_test_edit", args=[product.slug, "monitoring-3"])
+    )
+    assert "From the data survey" in page.content.decode()
+    assert "card_velocity" in page.context["form"].initial["evidence"]
+    assert not MLTestResult.objects.exists()  # suggested, not saved
+
+
+def test_no_survey_no_suggestions(product):
+    assert selectors.survey_suggestions([]) == {}

@@ -150,13 +150,6 @@ TESTS: list[RubricTest] = [
 ]
 TESTS_BY_CODE = {test.code: test for test in TESTS}
 
-# Survey answers that suggest a test is (partly) in place or at risk; shown as hints.
-SURVEY_HINTS = {
-    "data-1": "Data-quality ratings in the survey describe expectations for each feature.",
-    "monitoring-3": "The survey rates training/serving skew risk per feature.",
-    "monitoring-2": "Features rated poor on validity or consistency need live invariant checks.",
-}
-
 
 def interpretation(score: float) -> str:
     """The paper's reading of the final score (the minimum over the four sections)."""

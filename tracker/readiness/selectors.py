@@ -340,3 +340,51 @@ def ml_test_score(product: Product) -> Score:
 
 def ml_test_history(product: Product, limit: int = 100) -> list[MLTestScoreSnapshot]:
     return list(product.ml_test_snapshots.all()[:limit])[::-1]
+
+
+# --- Suggestions from the production-data survey ---------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What the survey says about a rubric test: a hint, never a score."""
+
+    level: str  # the level the survey supports: not_done or manual
+    text: str
+
+
+def survey_suggestions(features: list[FeatureSource]) -> dict[str, Suggestion]:
+    """Pre-fill hints for the tests the production-data survey speaks to:
+    data-1 (expectations captured: every feature rated on every dimension),
+    monitoring-3 (training/serving skew) and monitoring-2 (data invariants)."""
+    if not features:
+        return {}
+    total = len(features)
+    rated = [f for f in features if f.is_rated]
+    skewed = [f.feature for f in features if f.skew_risk == "high"]
+    shaky = [
+        f.feature
+        for f in features
+        if QualityRating.POOR in (f.quality_validity, f.quality_consistency)
+    ]
+    suggestions = {
+        "data-1": Suggestion(
+            "manual" if len(rated) == total else "not_done",
+            f"The survey rates {len(rated)} of {total} features on every "
+            "data-quality dimension: a written record of what each input should be.",
+        ),
+        "monitoring-3": Suggestion(
+            "not_done",
+            f"High training/serving skew risk: {', '.join(skewed)}. Measure skew "
+            "on these features first."
+            if skewed
+            else "No feature has a high training/serving skew risk in the survey.",
+        ),
+    }
+    if shaky:
+        suggestions["monitoring-2"] = Suggestion(
+            "not_done",
+            f"Rated poor on validity or consistency: {', '.join(shaky)}. These need "
+            "live invariant checks.",
+        )
+    return suggestions

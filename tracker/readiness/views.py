@@ -11,7 +11,7 @@ from tracker.products import selectors as product_selectors
 from tracker.readiness import selectors, services
 from tracker.readiness.forms import MLTestResultForm
 from tracker.readiness.models import MLTestResult
-from tracker.readiness.rubric import SURVEY_HINTS, TESTS_BY_CODE
+from tracker.readiness.rubric import TESTS_BY_CODE
 
 
 @login_required
@@ -26,6 +26,7 @@ def readiness_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_edit": product_selectors.user_can_edit_product(request.user, product),
             "readiness": selectors.readiness_for_product(product),
             "score": selectors.ml_test_score(product),
+            "suggestions": selectors.survey_suggestions(list(product.survey.all())),
             "history": history,
             "history_chart": before_after_chart(
                 [(s.recorded_at, s.score) for s in history],
@@ -49,7 +50,12 @@ def ml_test_edit(request: HttpRequest, slug: str, code: str) -> HttpResponse:
     if test is None:
         raise Http404("No such test.")
     instance = MLTestResult.objects.filter(product=product, code=code).first()
-    form = MLTestResultForm(request.POST or None, instance=instance)
+    suggestion = selectors.survey_suggestions(list(product.survey.all())).get(code)
+    initial = {}
+    if instance is None and suggestion:
+        # Pre-filled, not saved: the survey suggests, a person decides.
+        initial = {"level": suggestion.level, "evidence": suggestion.text}
+    form = MLTestResultForm(request.POST or None, instance=instance, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if run_service(
@@ -67,6 +73,6 @@ def ml_test_edit(request: HttpRequest, slug: str, code: str) -> HttpResponse:
             "product": product,
             "test": test,
             "form": form,
-            "survey_hint": SURVEY_HINTS.get(code, ""),
+            "suggestion": suggestion,
         },
     )
