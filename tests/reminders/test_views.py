@@ -204,6 +204,14 @@ def test_preferences_show_the_defaults_and_save(bob_client, bob):
     )
 
 
+def test_help_texts_are_announced_with_their_fields(bob_client, bob):
+    page = bob_client.get(reverse("reminders:preferences")).content.decode()
+    described = re.findall(r'aria-describedby="([^"]+)"', page)
+    assert "id_leadership_digest_helptext" in described
+    for help_id in described:
+        assert f'id="{help_id}"' in page
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
