@@ -121,10 +121,21 @@ def _action_url(pk: int, postmortem: int | None, session: int | None, slug: str)
     return f"{page}#action-{pk}"
 
 
-ACTION_COLUMNS = ["description", "product_name", "product_slug", "postmortem_id"]
+# What every action-item finder reads for a Due, beside its own columns.
+ACTION_COLUMNS = [
+    "pk",
+    "due_date",
+    "description",
+    "product_name",
+    "product_slug",
+    "postmortem_id",
+    "session_id",
+]
 
 
-def _action_due(row: dict, occurrence: datetime, people) -> Due:
+def _action_due(
+    row: dict, occurrence: datetime, people: tuple[tuple[int, bool], ...]
+) -> Due:
     return Due(
         subject_id=row["pk"],
         occurrence=occurrence,
@@ -160,7 +171,7 @@ def action_items_due_soon(*, now: datetime, after: int, limit: int) -> list[Due]
         )
         .filter(reminded__isnull=False, pending=True)
         .order_by("pk")
-        .values("pk", "due_date", "session_id", "reminded", *ACTION_COLUMNS)[:limit]
+        .values("reminded", *ACTION_COLUMNS)[:limit]
     )
     return [
         _action_due(row, _day_start(row["due_date"]), ((row["reminded"], False),))
@@ -197,14 +208,7 @@ def action_items_past_due(*, now: datetime, after: int, limit: int) -> list[Due]
         )
         .order_by("pk")
         .values(
-            "pk",
-            "due_date",
-            "session_id",
-            "reminded",
-            "owner_pending",
-            "chaser",
-            "chaser_pending",
-            *ACTION_COLUMNS,
+            "reminded", "owner_pending", "chaser", "chaser_pending", *ACTION_COLUMNS
         )[:limit]
     )
     return [

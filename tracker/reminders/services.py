@@ -74,6 +74,20 @@ def _outbox(cutoff: datetime) -> QuerySet[Reminder]:
     return Reminder.objects.filter(_in_outbox(cutoff))
 
 
+def _pending_digests(
+    model: type[Digest | LeadershipDigest], now: datetime
+) -> list[int]:
+    """Ids of daily or leadership digests not sent yet, free to claim, and not
+    given up (digest_pending_idx, leadership_digest_pending_idx)."""
+    return list(
+        model.objects.filter(
+            _unclaimed(now - _lease()),
+            sent_at__isnull=True,
+            attempts__lt=settings.REMINDERS_MAX_ATTEMPTS,
+        ).values_list("pk", flat=True)
+    )
+
+
 # --- The sweep: record what is due --------------------------------------------------
 
 
@@ -327,17 +341,6 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
 
 
 # --- Delivery: the weekly leadership digest -----------------------------------------
-
-
-def _pending_digests(model: type[Digest | LeadershipDigest], now: datetime) -> list:
-    """Ids of digests not sent yet, free to claim, not given up."""
-    return list(
-        model.objects.filter(
-            _unclaimed(now - _lease()),
-            sent_at__isnull=True,
-            attempts__lt=settings.REMINDERS_MAX_ATTEMPTS,
-        ).values_list("pk", flat=True)
-    )
 
 
 def leadership_digests_prepare(*, now: datetime | None = None) -> list[int]:
