@@ -15,7 +15,8 @@ app.autodiscover_tasks()
 # `expires` drops a run a busy worker did not start in time: the next one does
 # the same work.
 app.conf.beat_schedule = {
-    # Record due reminders (KPI follow-ups, reviews) and queue the mail.
+    # Record due reminders (KPI follow-ups and reviews, surveys, SLAs, action
+    # items, late postmortem drafts) and queue the mail.
     "reminders-sweep": {
         "task": "tracker.reminders.tasks.reminders_sweep",
         "schedule": 5 * 60,
@@ -31,6 +32,13 @@ app.conf.beat_schedule = {
     "reminders-digests": {
         "task": "tracker.reminders.tasks.digests_send_due",
         "schedule": crontab(minute=2),
+        "options": {"expires": 50 * 60},
+    },
+    # Weekly leadership digests: on Monday at each subscriber's local digest hour.
+    # Hourly every day: Monday morning somewhere is Sunday, Monday or Tuesday in UTC.
+    "reminders-leadership-digests": {
+        "task": "tracker.reminders.tasks.leadership_digests_send_due",
+        "schedule": crontab(minute=4),
         "options": {"expires": 50 * 60},
     },
 }

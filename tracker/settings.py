@@ -128,13 +128,17 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Reminders (docs/reminders.md): pages of work per sweep query, how long a
 # worker's claim on a mail lasts before another may take it over, send attempts,
-# and how often data surveys and SLAs must be looked at again.
+# how often data surveys and SLAs must be looked at again, and how many days
+# ahead an action item's owner hears that it is due.
 REMINDERS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 1000, minimum=1)
 REMINDERS_CLAIM_LEASE_SECONDS = env_int(
     "REMINDERS_CLAIM_LEASE_SECONDS", 15 * 60, minimum=30
 )
 REMINDERS_MAX_ATTEMPTS = env_int("REMINDERS_MAX_ATTEMPTS", 5, minimum=1)
 REMINDERS_REVIEW_PERIOD_DAYS = env_int("REMINDERS_REVIEW_PERIOD_DAYS", 90, minimum=1)
+REMINDERS_ACTION_ITEM_DUE_SOON_DAYS = env_int(
+    "REMINDERS_ACTION_ITEM_DUE_SOON_DAYS", 3, minimum=0
+)
 
 # --- E-mail: console in development, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -182,6 +182,7 @@ def test_send_reminders_command_does_the_sweep_by_hand(
     call_command("send_reminders", stdout=out)
     assert "metric_followup: 2 reminder(s) recorded" in out.getvalue()
     assert "1 mail(s) and 0 digest(s) sent or queued." in out.getvalue()
+    assert "0 leadership digest(s) sent or queued." in out.getvalue()
     assert len(mailoutbox) == 1
 
 
@@ -191,6 +192,7 @@ def test_beat_runs_the_reminder_tasks():
         tasks.reminders_sweep.name,
         tasks.reminders_dispatch.name,
         tasks.digests_send_due.name,
+        tasks.leadership_digests_send_due.name,
     }
     assert scheduled <= set(app.tasks)
 

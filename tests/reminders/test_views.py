@@ -1,6 +1,7 @@
 """Pages: the bell, notifications, preferences, KPI reviews and the "mark as
 reviewed" buttons. Every page has an outsider test (carol)."""
 
+import re
 from datetime import timedelta
 from itertools import count
 
@@ -173,6 +174,9 @@ def test_notifications_page_query_count_does_not_grow(
 def test_preferences_show_the_defaults_and_save(bob_client, bob):
     page = bob_client.get(reverse("reminders:preferences")).content.decode()
     assert "Quiet hours" in page and "Daily digest" in page
+    assert "Weekly leadership digest" in page
+    [leadership] = re.findall(r'<input[^>]*name="leadership_digest"[^>]*>', page)
+    assert "checked" not in leadership  # off by default
     response = bob_client.post(
         reverse("reminders:preferences"),
         {
@@ -181,6 +185,7 @@ def test_preferences_show_the_defaults_and_save(bob_client, bob):
             "quiet_start_hour": "22",
             "quiet_end_hour": "7",
             "digest_enabled": "on",
+            "leadership_digest": "on",
             "digest_hour": "9",
         },
     )
@@ -191,11 +196,20 @@ def test_preferences_show_the_defaults_and_save(bob_client, bob):
         False,
         True,
     )
+    assert prefs.leadership_digest is True
     assert (prefs.quiet_start_hour, prefs.quiet_end_hour, prefs.digest_hour) == (
         22,
         7,
         9,
     )
+
+
+def test_help_texts_are_announced_with_their_fields(bob_client, bob):
+    page = bob_client.get(reverse("reminders:preferences")).content.decode()
+    described = re.findall(r'aria-describedby="([^"]+)"', page)
+    assert "id_leadership_digest_helptext" in described
+    for help_id in described:
+        assert f'id="{help_id}"' in page
 
 
 @pytest.mark.parametrize(

@@ -4,15 +4,19 @@ mail and sends it, once."""
 
 import threading
 import uuid
+from datetime import timedelta
 
 import kombu.pools
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
+from django.utils import timezone
 
+from tests.factories import SessionFactory
 from tests.reminders.helpers import make_metric
 from tracker.celery import app
+from tracker.postmortems import services as postmortems
 from tracker.reminders import tasks
 from tracker.reminders.models import Reminder
 
@@ -26,13 +30,20 @@ def broker(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = settings.REDIS_URL
     settings.CELERY_TASK_DEFAULT_QUEUE = f"test-reminders-{uuid.uuid4().hex}"
-    app._pool = None  # connections come from the pool of the new broker URL
+    _fresh_pools()  # connections come from the pools of the new broker URL
     yield settings.CELERY_TASK_DEFAULT_QUEUE
     # The queue, and the exchange named after it, leave keys behind in Redis.
     client = redis.Redis.from_url(settings.REDIS_URL)
     for key in client.scan_iter(match=f"*{settings.CELERY_TASK_DEFAULT_QUEUE}*"):
         client.delete(key)
+    _fresh_pools()
+
+
+def _fresh_pools() -> None:
+    """Forget the connection and producer pools: a stopped worker closes them,
+    and the next test would otherwise publish through a closed pool."""
     app._pool = None
+    app.amqp._producer_pool = None
     kombu.pools.reset()
 
 
@@ -69,19 +80,12 @@ def _through_broker(task) -> None:
         task_postrun.disconnect(seen)
 
 
-@pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
-def test_sweep_runs_through_the_broker_and_a_worker(
-    broker, sends_done, launched, bob, mailoutbox
-):
-    # Due since a week after launch and overdue by more than a cadence: bob,
-    # the owner, and alice, the PM owner, are each reminded once.
-    make_metric(launched, owner=bob)
+def _sweep_through_a_worker(queue: str, sends_done: threading.Event) -> None:
     with start_worker(
         app,
         pool="solo",
         perform_ping_check=False,
-        queues=[broker],
+        queues=[queue],
         shutdown_timeout=WAIT_SECONDS,
     ):
         _through_broker(tasks.reminders_sweep)
@@ -90,9 +94,47 @@ def test_sweep_runs_through_the_broker_and_a_worker(
         # dispatch) sends nothing more.
         _through_broker(tasks.reminders_sweep)
         _through_broker(tasks.reminders_dispatch)
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_sweep_runs_through_the_broker_and_a_worker(
+    broker, sends_done, launched, bob, mailoutbox
+):
+    # Due since a week after launch and overdue by more than a cadence: bob,
+    # the owner, and alice, the PM owner, are each reminded once.
+    make_metric(launched, owner=bob)
+    _sweep_through_a_worker(broker, sends_done)
     assert sorted(m.to[0] for m in mailoutbox) == [
         "alice@example.org",
         "bob@example.org",
     ]
     assert Reminder.objects.filter(channel="in_app", sent_at__isnull=False).count() == 2
+    assert not Reminder.objects.filter(sent_at__isnull=True).exists()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_overdue_action_item_is_chased_through_a_worker(
+    broker, sends_done, launched, bob, mailoutbox
+):
+    # Bob's item from a planning session, two days overdue: bob is reminded,
+    # and alice, the PM owner, as the escalation.
+    item = postmortems.action_item_create(
+        actor=bob,
+        session=SessionFactory(product=launched),
+        data={
+            "description": "Backfill the missing chargeback labels",
+            "kind": "process",
+            "owner": bob,
+            "due_date": timezone.localdate() - timedelta(days=2),
+        },
+    )
+    _sweep_through_a_worker(broker, sends_done)
+    subject = "Backfill the missing chargeback labels · Fraud score"
+    assert sorted((m.to[0], m.subject) for m in mailoutbox) == [
+        ("alice@example.org", f"Overdue action item, escalated: {subject}"),
+        ("bob@example.org", f"Action item overdue: {subject}"),
+    ]
+    assert all(f"#action-{item.pk}" in m.body for m in mailoutbox)
     assert not Reminder.objects.filter(sent_at__isnull=True).exists()

@@ -16,6 +16,7 @@ from tracker.incidents.demo import seed_incidents
 from tracker.postmortems.demo import seed_postmortems
 from tracker.products import services
 from tracker.products.models import Product, Stage
+from tracker.reminders.demo import seed_preferences
 
 DEMO_PASSWORD = "tracker-demo"
 
@@ -353,6 +354,7 @@ def seed_demo(*, now=None) -> bool:
     _seed_ml_tests(now)
     seed_incidents(now=now)
     seed_postmortems(now=now)
+    seed_preferences()
     return True
 
 

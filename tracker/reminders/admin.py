@@ -4,6 +4,7 @@ from tracker.reminders.models import (
     Digest,
     KPIReview,
     KPIReviewPlan,
+    LeadershipDigest,
     NotificationPreferences,
     Reminder,
     ReviewConfirmation,
@@ -47,6 +48,15 @@ class DigestAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(LeadershipDigest)
+class LeadershipDigestAdmin(admin.ModelAdmin):
+    list_display = ["recipient", "year", "week", "item_count", "sent_at", "attempts"]
+    list_select_related = ["recipient"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(NotificationPreferences)
 class NotificationPreferencesAdmin(admin.ModelAdmin):
     list_display = [
@@ -54,6 +64,7 @@ class NotificationPreferencesAdmin(admin.ModelAdmin):
         "email_enabled",
         "in_app_enabled",
         "digest_enabled",
+        "leadership_digest",
         "timezone",
     ]
     autocomplete_fields = ["user"]

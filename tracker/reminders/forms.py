@@ -33,7 +33,11 @@ class PreferencesForm(forms.ModelForm):
         help_text="Mail due in these hours waits until they end.",
     )
     digest_hour = forms.TypedChoiceField(
-        label="Send the digest at", choices=HOUR_CHOICES, coerce=int
+        label="Send digests at",
+        choices=HOUR_CHOICES,
+        coerce=int,
+        help_text="Local time: the daily digest every day, the leadership digest "
+        "on Mondays.",
     )
 
     class Meta:
@@ -45,6 +49,7 @@ class PreferencesForm(forms.ModelForm):
             "quiet_start_hour",
             "quiet_end_hour",
             "digest_enabled",
+            "leadership_digest",
             "digest_hour",
         ]
         help_texts = {
@@ -52,6 +57,8 @@ class PreferencesForm(forms.ModelForm):
             "in_app_enabled": "The bell in the top bar and the notifications page.",
             "digest_enabled": "One mail a day listing everything due, instead of "
             "one mail per reminder.",
+            "leadership_digest": "One mail on Monday mornings: the products of the "
+            "portfolio that need attention, with links to the portfolio report.",
         }
 
 

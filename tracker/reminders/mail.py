@@ -1,6 +1,7 @@
 """Reminder e-mail: a .txt and .html template pair per rule
-(templates/emails/reminder_<rule>.txt/.html) and one pair for the digest, sent
-through Django's mail backend. Times are shown in the recipient's time zone."""
+(templates/emails/reminder_<rule>.txt/.html), one pair for the daily digest and
+one for the weekly leadership digest, sent through Django's mail backend. Times
+are shown in the recipient's time zone."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -9,7 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tracker.reminders import registry
-from tracker.reminders.models import Digest, NotificationPreferences, Reminder
+from tracker.reminders.models import (
+    Digest,
+    LeadershipDigest,
+    NotificationPreferences,
+    Reminder,
+)
+from tracker.reports.selectors import Portfolio
 
 
 def _one_line(text: str) -> str:
@@ -75,3 +82,33 @@ def send_digest(
         to=digest.recipient.email,
         prefs=prefs,
     ).send()
+
+
+def leadership_digest_message(
+    digest: LeadershipDigest, portfolio: Portfolio, prefs: NotificationPreferences
+) -> EmailMultiAlternatives:
+    rows = portfolio.attention
+    if rows:
+        needs = "1 product needs" if len(rows) == 1 else f"{len(rows)} products need"
+    else:
+        needs = "no product needs"
+    return _message(
+        subject=f"Portfolio, week {digest.week}: {needs} attention",
+        templates=("emails/leadership_digest.txt", "emails/leadership_digest.html"),
+        context={
+            "digest": digest,
+            "recipient": digest.recipient,
+            "portfolio": portfolio,
+            "rows": rows,
+            "needs": needs,
+            "portfolio_url": settings.SITE_URL + reverse("reports:portfolio"),
+        },
+        to=digest.recipient.email,
+        prefs=prefs,
+    )
+
+
+def send_leadership_digest(
+    digest: LeadershipDigest, portfolio: Portfolio, prefs: NotificationPreferences
+) -> None:
+    leadership_digest_message(digest, portfolio, prefs).send()

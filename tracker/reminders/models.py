@@ -1,7 +1,7 @@
 """Reminders: the record of every reminder sent (or held, or cancelled), per-person
-notification preferences, daily digests, and the follow-ups that only exist to be
-chased: post-launch KPI reviews and "still accurate?" confirmations of data
-surveys and SLAs.
+notification preferences, daily digests and weekly leadership digests, and the
+follow-ups that only exist to be chased: post-launch KPI reviews and "still
+accurate?" confirmations of data surveys and SLAs.
 
 Exactly-once delivery rests on two things in the database: the unique constraint
 `reminder_once` (one row per subject, due occurrence, recipient and channel) and a
@@ -184,6 +184,11 @@ class NotificationPreferences(models.Model):
     )
     digest_enabled = models.BooleanField("daily digest", default=False)
     digest_hour = models.PositiveSmallIntegerField(default=8, validators=HOURS)
+    leadership_digest = models.BooleanField(
+        "weekly leadership digest",
+        default=False,
+        help_text="On Mondays: the portfolio's products that need attention.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -272,6 +277,20 @@ class NotificationPreferences(models.Model):
             return None
         return local.date()
 
+    def leadership_week(self, at: datetime) -> tuple[int, int] | None:
+        """The ISO (year, week) whose leadership digest is due at `at`, or None:
+        it goes out on Monday, local time, from the digest hour and outside
+        quiet hours."""
+        if not (self.email_enabled and self.leadership_digest):
+            return None
+        local = at.astimezone(self.zone)
+        if local.isoweekday() != 1 or local.hour < self.digest_hour:
+            return None
+        if self.in_quiet_hours(at):
+            return None
+        year, week, _ = local.isocalendar()
+        return year, week
+
 
 class Digest(models.Model):
     """One digest mail to one person for one local day: the unique constraint and
@@ -302,6 +321,49 @@ class Digest(models.Model):
 
     def __str__(self) -> str:
         return f"Digest for {self.recipient_id} on {self.day}"
+
+
+class LeadershipDigest(models.Model):
+    """One weekly leadership digest (the portfolio's "what needs attention") to
+    one person for one ISO week: the unique constraint and a claim make it go
+    out once even when the task runs twice or on two workers."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(help_text="ISO year.")
+    week = models.PositiveSmallIntegerField(help_text="ISO week, 1 to 53.")
+    created_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    item_count = models.PositiveIntegerField(
+        default=0, help_text="Products that needed attention."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-year", "-week", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "year", "week"], name="leadership_digest_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(week__gte=1, week__lte=53),
+                name="leadership_digest_week_range",
+            ),
+        ]
+        indexes = [
+            # Leadership digests still to send (services.leadership_digests_prepare).
+            models.Index(
+                fields=["id"],
+                condition=Q(sent_at__isnull=True),
+                name="leadership_digest_pending_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"Leadership digest for {self.recipient_id}, {self.year}-W{self.week:02d}"
+        )
 
 
 class KPIReviewPlan(models.Model):

@@ -4,14 +4,14 @@ A rule is one function that finds due occurrences with set-based queries, plus
 an expression telling whether an occurrence a reminder was sent for is still
 due. The engine (services.py) pages through every rule, records reminders,
 cancels the ones whose occurrence passed, and delivers them; it knows nothing
-about metrics, reviews or SLAs.
+about metrics, reviews, SLAs, action items or postmortems.
 
-Adding a kind of reminder (say, overdue action items) means writing, in that
-app's `reminder_rules.py`:
+Adding a kind of reminder means writing, in that app's `reminder_rules.py`
+(tracker/postmortems/reminder_rules.py is one, for action items and drafts):
 
     @rule(name="action_item_overdue", subject_type="action_item",
           label="Action item overdue", current=action_item_current)
-    def action_items_due(*, now, after, limit) -> list[Due]:
+    def action_items_past_due(*, now, after, limit) -> list[Due]:
         ...
 
 and the e-mail pair templates/emails/reminder_action_item_overdue.{txt,html}.
@@ -120,14 +120,31 @@ def get_rule(name: str) -> Rule | None:
     return _RULES.get(name)
 
 
+def recipients(*pairs: tuple[int | None, bool, bool]) -> tuple[tuple[int, bool], ...]:
+    """(user id, escalation, still to remind) → the distinct people to remind;
+    someone in two roles is reminded once, in the first role given."""
+    seen: dict[int, bool] = {}
+    for user_id, escalation, pending in pairs:
+        if user_id and pending and user_id not in seen:
+            seen[user_id] = escalation
+    return tuple(seen.items())
+
+
 def not_reminded(
-    subject_type: str, recipient: str, *, after: int, **occurrence: OuterRef
+    subject_type: str,
+    recipient: str,
+    *,
+    after: int,
+    rule: str | None = None,
+    **occurrence: OuterRef,
 ) -> Exists:
     """True when the recipient (a field of the outer query) has no reminder yet
     for this subject and occurrence. `occurrence` is one lookup, e.g.
     `occurrence=OuterRef("next_due_at")` or `occurrence__gt=OuterRef("reviewed")`;
     `after` is the page's lower bound on subject ids (served by the
-    `reminder_once` unique index).
+    `reminder_once` unique index). `rule` counts only that rule's reminders, for
+    two rules about the same subject and due date (an action item due soon, then
+    overdue).
 
     The bound is implied by the outer query, but it keeps the lookup small when
     PostgreSQL hashes the subquery with statistics that have not caught up with
@@ -135,12 +152,13 @@ def not_reminded(
     instead of every reminder of the kind."""
     from tracker.reminders.models import Reminder
 
-    return ~Exists(
-        Reminder.objects.filter(
-            subject_type=subject_type,
-            subject_id=OuterRef("pk"),
-            subject_id__gt=after,
-            recipient_id=OuterRef(recipient),
-            **occurrence,
-        )
+    reminders = Reminder.objects.filter(
+        subject_type=subject_type,
+        subject_id=OuterRef("pk"),
+        subject_id__gt=after,
+        recipient_id=OuterRef(recipient),
+        **occurrence,
     )
+    if rule is not None:
+        reminders = reminders.filter(rule=rule)
+    return ~Exists(reminders)

@@ -34,7 +34,14 @@ from tracker.products.models import (
 )
 from tracker.reminders import services
 from tracker.reminders.models import KPIReview, ReviewConfirmation
-from tracker.reminders.registry import OCCURRENCE, SUBJECT_ID, Due, not_reminded, rule
+from tracker.reminders.registry import (
+    OCCURRENCE,
+    SUBJECT_ID,
+    Due,
+    not_reminded,
+    recipients,
+    rule,
+)
 
 ONE_DAY = Value(timedelta(days=1), output_field=DurationField())
 # Typed as a plain integer: SQLite only multiplies durations by IntegerField.
@@ -43,15 +50,6 @@ CADENCE = ExpressionWrapper(F("cadence_days"), output_field=IntegerField())
 
 def review_period() -> timedelta:
     return timedelta(days=settings.REMINDERS_REVIEW_PERIOD_DAYS)
-
-
-def _recipients(*pairs: tuple[int | None, bool, bool]) -> tuple[tuple[int, bool], ...]:
-    """(user id, escalation, still to remind) → the distinct people to remind."""
-    seen: dict[int, bool] = {}
-    for user_id, escalation, pending in pairs:
-        if user_id and pending and user_id not in seen:
-            seen[user_id] = escalation
-    return tuple(seen.items())
 
 
 # --- KPI follow-up measurements -----------------------------------------------------
@@ -120,7 +118,7 @@ def metric_followups_due(*, now: datetime, after: int, limit: int) -> list[Due]:
             Due(
                 subject_id=row["pk"],
                 occurrence=due_at,
-                recipients=_recipients(
+                recipients=recipients(
                     (row["reminded"], False, row["owner_pending"]),
                     (row["pm"], True, row["pm_pending"] and escalate),
                 ),
@@ -187,7 +185,7 @@ def kpi_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due]:
         Due(
             subject_id=pk,
             occurrence=due_at,
-            recipients=_recipients((pm, False, pm_go), (ml, False, ml_go)),
+            recipients=recipients((pm, False, pm_go), (ml, False, ml_go)),
             title=f"{product}: {weeks}-week KPI review",
             url=reverse("reminders:kpi_review", args=[slug, pk]),
         )

@@ -1,10 +1,13 @@
-"""Reads for reminders: a person's notifications and preferences, KPI reviews."""
+"""Reads for reminders: a person's notifications and preferences, KPI reviews,
+and the portfolio as the weekly leadership digest shows it."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from tracker.accounts.models import User
 from tracker.products.models import Product, SuccessMetric
@@ -17,6 +20,8 @@ from tracker.reminders.models import (
     NotificationPreferences,
     Reminder,
 )
+from tracker.reports.periods import period_get
+from tracker.reports.selectors import Portfolio, portfolio_report
 
 # --- Notifications (the in-app reminders) --------------------------------------------
 
@@ -129,3 +134,14 @@ def kpi_review_comparison(*, review: KPIReview) -> list[MetricComparison]:
             )
         )
     return rows
+
+
+# --- The weekly leadership digest ---------------------------------------------------
+
+
+def leadership_portfolio(*, now: datetime) -> Portfolio:
+    """The portfolio report as /reports/portfolio/ opens: no filters, the default
+    period. Its `attention` rows are the digest's list. A fixed number of
+    queries, however many products."""
+    period = period_get(None, timezone.localdate(now))
+    return portfolio_report(filters={}, period=period, now=now)

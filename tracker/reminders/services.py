@@ -1,6 +1,7 @@
 """Writes for reminders: the sweep that records what is due, the delivery of
-e-mail (one by one or as a daily digest), notifications read, preferences, and
-the follow-ups people complete (KPI reviews, survey and SLA confirmations).
+e-mail (one by one, as a daily digest, and the weekly leadership digest),
+notifications read, preferences, and the follow-ups people complete (KPI
+reviews, survey and SLA confirmations).
 
 Exactly once, healthchecks style:
 1. the sweep inserts one row per (subject, occurrence, recipient, channel); the
@@ -34,12 +35,17 @@ from tracker.reminders.models import (
     Digest,
     KPIReview,
     KPIReviewPlan,
+    LeadershipDigest,
     NotificationPreferences,
     Reminder,
     ReviewConfirmation,
 )
 from tracker.reminders.registry import Due, Rule
-from tracker.reminders.selectors import preferences_by_user, preferences_for_user
+from tracker.reminders.selectors import (
+    leadership_portfolio,
+    preferences_by_user,
+    preferences_for_user,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +72,20 @@ def _in_outbox(cutoff: datetime) -> Q:
 
 def _outbox(cutoff: datetime) -> QuerySet[Reminder]:
     return Reminder.objects.filter(_in_outbox(cutoff))
+
+
+def _pending_digests(
+    model: type[Digest | LeadershipDigest], now: datetime
+) -> list[int]:
+    """Ids of daily or leadership digests not sent yet, free to claim, and not
+    given up (digest_pending_idx, leadership_digest_pending_idx)."""
+    return list(
+        model.objects.filter(
+            _unclaimed(now - _lease()),
+            sent_at__isnull=True,
+            attempts__lt=settings.REMINDERS_MAX_ATTEMPTS,
+        ).values_list("pk", flat=True)
+    )
 
 
 # --- The sweep: record what is due --------------------------------------------------
@@ -270,13 +290,7 @@ def digests_prepare(*, now: datetime | None = None) -> list[int]:
         if (day := prefs.digest_day(now))
     ]
     Digest.objects.bulk_create(new, ignore_conflicts=True)
-    return list(
-        Digest.objects.filter(
-            _unclaimed(cutoff),
-            sent_at__isnull=True,
-            attempts__lt=settings.REMINDERS_MAX_ATTEMPTS,
-        ).values_list("pk", flat=True)
-    )
+    return _pending_digests(Digest, now)
 
 
 def _current_anywhere() -> Q:
@@ -326,6 +340,61 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     return bool(items)
 
 
+# --- Delivery: the weekly leadership digest -----------------------------------------
+
+
+def leadership_digests_prepare(*, now: datetime | None = None) -> list[int]:
+    """Create this ISO week's leadership digest for every subscriber whose Monday
+    digest hour has come (one per person per week: `leadership_digest_once`),
+    and return the ids of leadership digests still to send."""
+    now = now or timezone.now()
+    subscribers = NotificationPreferences.objects.filter(
+        leadership_digest=True, email_enabled=True, user__is_active=True
+    )
+    new = [
+        LeadershipDigest(
+            recipient_id=prefs.user_id, year=iso[0], week=iso[1], created_at=now
+        )
+        for prefs in subscribers
+        if (iso := prefs.leadership_week(now))
+    ]
+    LeadershipDigest.objects.bulk_create(new, ignore_conflicts=True)
+    return _pending_digests(LeadershipDigest, now)
+
+
+def leadership_digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
+    """Claim a leadership digest and send it with the portfolio's attention list
+    as it is now. False when it was sent or is being sent, or when the person
+    stopped wanting it since it was prepared (the row is dropped, so subscribing
+    again that Monday still brings it)."""
+    now = now or timezone.now()
+    mine = Q(pk=digest_id, claimed_at=now)
+    claimed = LeadershipDigest.objects.filter(
+        _unclaimed(now - _lease()), pk=digest_id, sent_at__isnull=True
+    ).update(claimed_at=now)
+    if not claimed:
+        return False
+    digest = LeadershipDigest.objects.select_related("recipient").get(pk=digest_id)
+    recipient = digest.recipient
+    prefs = preferences_for_user(user=recipient)
+    wanted = prefs.email_enabled and prefs.leadership_digest
+    if not (wanted and recipient.is_active and recipient.email):
+        LeadershipDigest.objects.filter(mine).delete()
+        return False
+    portfolio = leadership_portfolio(now=now)
+    try:
+        mail.send_leadership_digest(digest, portfolio, prefs)
+    except Exception as exc:
+        LeadershipDigest.objects.filter(mine).update(
+            claimed_at=None, attempts=F("attempts") + 1, last_error=str(exc)[:500]
+        )
+        raise
+    LeadershipDigest.objects.filter(mine).update(
+        sent_at=timezone.now(), item_count=len(portfolio.attention), last_error=""
+    )
+    return True
+
+
 # --- Notifications and preferences --------------------------------------------------
 
 
@@ -354,6 +423,7 @@ PREFERENCE_FIELDS = [
     "quiet_end_hour",
     "digest_enabled",
     "digest_hour",
+    "leadership_digest",
 ]
 
 

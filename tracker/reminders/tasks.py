@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers that take ids and call one service.
 
-Beat (tracker/celery.py) runs the sweep, the dispatch and the digests. Tasks are
+Beat (tracker/celery.py) runs the sweep, the dispatch, the daily digests and the
+weekly leadership digests. Tasks are
 acknowledged late and rejected when a worker dies (settings), so a lost task is
 redelivered; the claims in services.py keep redelivery from sending twice.
 """
@@ -66,3 +67,13 @@ def digests_send_due() -> int:
 @shared_task(**RETRY)
 def digest_send(digest_id: int) -> bool:
     return services.digest_send(digest_id=digest_id)
+
+
+@shared_task
+def leadership_digests_send_due() -> int:
+    return _enqueue_each(leadership_digest_send, services.leadership_digests_prepare())
+
+
+@shared_task(**RETRY)
+def leadership_digest_send(digest_id: int) -> bool:
+    return services.leadership_digest_send(digest_id=digest_id)

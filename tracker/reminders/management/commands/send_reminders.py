@@ -6,8 +6,8 @@ from tracker.reminders import services, tasks
 class Command(BaseCommand):
     help = (
         "Record due reminders and send what may go out now (the same work as "
-        "beat's sweep, dispatch and digest tasks). Safe to run at any time, "
-        "also beside a worker: nothing is sent twice."
+        "beat's sweep, dispatch, digest and leadership digest tasks). Safe to "
+        "run at any time, also beside a worker: nothing is sent twice."
     )
 
     def handle(self, *args, **options):
@@ -16,8 +16,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{rule}: {count} reminder(s) recorded")
         mails = tasks.reminders_dispatch()
         digests = tasks.digests_send_due()
+        leadership = tasks.leadership_digests_send_due()
         self.stdout.write(
             self.style.SUCCESS(
                 f"{mails} mail(s) and {digests} digest(s) sent or queued."
             )
         )
+        self.stdout.write(f"{leadership} leadership digest(s) sent or queued.")

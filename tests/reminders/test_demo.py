@@ -1,0 +1,30 @@
+"""The demo data subscribes `leader` to the weekly leadership digest, and the
+demo's overdue action items and late draft are chased like any others."""
+
+from datetime import UTC, datetime
+
+from tests.reminders.helpers import HOUR, run
+from tracker.products.demo import seed_demo
+from tracker.reminders import selectors, tasks
+from tracker.reminders.models import NotificationPreferences, Reminder
+
+MONDAY = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+
+
+def test_demo_leader_gets_the_monday_digest_and_late_work_is_chased(
+    db, time_machine, mailoutbox
+):
+    time_machine.move_to(MONDAY, tick=False)
+    assert seed_demo()
+    subscribed = NotificationPreferences.objects.filter(leadership_digest=True)
+    assert [p.user.username for p in subscribed] == ["leader"]
+    run(time_machine, MONDAY + HOUR)
+    tasks.leadership_digests_send_due()
+    [digest] = [m for m in mailoutbox if m.subject.startswith("Portfolio, week 11")]
+    assert digest.to == ["leader@example.org"]
+    attention = selectors.leadership_portfolio(now=MONDAY + HOUR).attention
+    assert attention
+    for row in attention:
+        assert f"/products/{row.product.slug}/" in digest.body
+    chased = set(Reminder.objects.values_list("rule", flat=True))
+    assert {"action_item_overdue", "postmortem_draft_overdue"} <= chased

@@ -1,0 +1,11 @@
+"""Demo notification preferences for `make run`: `leader` gets the weekly
+leadership digest. Written through the services; called by
+tracker.products.demo.seed_demo."""
+
+from tracker.accounts.models import User
+from tracker.reminders import services
+
+
+def seed_preferences() -> None:
+    leader = User.objects.get(username="leader")
+    services.preferences_update(user=leader, data={"leadership_digest": True})
