@@ -68,6 +68,10 @@ class Readiness:
         return sum(1 for item in self.items if item.passed)
 
     @property
+    def applicable_count(self) -> int:
+        return len(self.applicable)
+
+    @property
     def ratio(self) -> float:
         return self.passed_count / len(self.applicable) if self.applicable else 0.0
 
@@ -266,6 +270,19 @@ class TestRow:
     automated_by_ci: bool = False
     ci_note: str = ""
 
+    # A missing result row means "not done" (the API shows every test alike).
+    @property
+    def level(self) -> str:
+        return self.result.level if self.result else Level.NOT_DONE
+
+    @property
+    def evidence(self) -> str:
+        return self.result.evidence if self.result else ""
+
+    @property
+    def ci_context(self) -> str:
+        return self.result.ci_context if self.result else ""
+
 
 @dataclass
 class Score:
@@ -279,6 +296,9 @@ class Score:
     @property
     def interpretation(self) -> str:
         return interpretation(self.score)
+
+    def row(self, code: str) -> TestRow:
+        return next(row for row in self.rows if row.test.code == code)
 
     def by_section(self) -> list[tuple[str, str, float, list[TestRow]]]:
         return [
@@ -340,3 +360,44 @@ def ml_test_score(product: Product) -> Score:
 
 def ml_test_history(product: Product, limit: int = 100) -> list[MLTestScoreSnapshot]:
     return list(product.ml_test_snapshots.all()[:limit])[::-1]
+
+
+# --- For the API ---------------------------------------------------------------------
+
+
+@dataclass
+class ProductReadiness:
+    """A product's checklist and ML Test Score together (the readiness page)."""
+
+    product: Product
+    readiness: Readiness
+    score: Score
+
+    def get_absolute_url(self) -> str:
+        return reverse("readiness:detail", args=[self.product.slug])
+
+
+@dataclass
+class ProductMLTestScore:
+    """A product's ML Test Score, test by test, with its history."""
+
+    product: Product
+    score: Score
+    history: list[MLTestScoreSnapshot]
+
+    def get_absolute_url(self) -> str:
+        return reverse("readiness:detail", args=[self.product.slug]) + "#score-h"
+
+
+def product_readiness(
+    product: Product, *, now: datetime | None = None
+) -> ProductReadiness:
+    """Checklist and score: two or three queries."""
+    return ProductReadiness(
+        product, readiness_for_product(product, now=now), ml_test_score(product)
+    )
+
+
+def product_ml_test_score(product: Product) -> ProductMLTestScore:
+    """Score and history: two or three queries."""
+    return ProductMLTestScore(product, ml_test_score(product), ml_test_history(product))
