@@ -125,11 +125,14 @@ def test_period_presets_are_quarters_and_a_rolling_year():
 
 
 def _populate(team, n):
+    from tests.readiness.test_readiness import ci_report
+
     for _ in range(n):
         product = ProductFactory(team=team)
         metric = MetricFactory(product=product)
         MeasurementFactory(metric=metric)
         SLACheckFactory(sla=SLAFactory(product=product))
+        ci_report(product, "train", "success", sha=f"{product.pk:040x}")
 
 
 def test_query_count_does_not_grow_with_products(team, django_assert_num_queries):

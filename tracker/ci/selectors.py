@@ -94,9 +94,10 @@ def product_get_for_badge(*, user: User, slug: str) -> Product:
     return product
 
 
-def ci_latest_states(product_ids: list[int]) -> dict[int, CombinedStatus]:
+def ci_latest_states(products: list[Product]) -> dict[int, CombinedStatus]:
     """The combined status of each product's latest commit, in one query
     (the portfolio report's "latest CI state" column)."""
+    by_id = {product.pk: product for product in products}
     latest = (
         CIStatus.objects.filter(product=OuterRef("product"))
         .values("sha")
@@ -105,15 +106,13 @@ def ci_latest_states(product_ids: list[int]) -> dict[int, CombinedStatus]:
         .values("sha")[:1]
     )
     rows = CIStatus.objects.filter(
-        product_id__in=product_ids, sha=Subquery(latest)
+        product_id__in=list(by_id), sha=Subquery(latest)
     ).order_by("product_id", "context")
     grouped: dict[int, list[CIStatus]] = {}
     for row in rows:
         grouped.setdefault(row.product_id, []).append(row)
     return {
-        pid: CombinedStatus(
-            product=statuses[0].product, sha=statuses[0].sha, statuses=statuses
-        )
+        pid: CombinedStatus(product=by_id[pid], sha=statuses[0].sha, statuses=statuses)
         for pid, statuses in grouped.items()
     }
 

@@ -360,7 +360,7 @@ def portfolio_report(
     slas = _slas(rows_products, now)
     overdue = _overdue(ids, now)
     incidents = _incidents(ids, period)
-    ci = ci_latest_states(ids)
+    ci = ci_latest_states(rows_products)
     completion = postmortem_completion(ids, period.start, period.end)
     actions = _action_items(ids, today)
     stuck = _stuck(ids, now)
