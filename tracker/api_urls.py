@@ -12,6 +12,7 @@ from tracker.postmortems import api as postmortems
 from tracker.products import api as products
 from tracker.readiness import api as readiness
 from tracker.reminders import api as reminders
+from tracker.reports import api as reports
 
 app_name = "api"
 
@@ -116,4 +117,10 @@ urlpatterns = [
         name="action_items",
     ),
     path("action-items/<int:pk>/", postmortems.ActionItemDetailApi.as_view()),
+    # Leadership reports
+    path(
+        "reports/portfolio/",
+        reports.PortfolioReportView.as_view(),
+        name="portfolio_report",
+    ),
 ]

@@ -153,6 +153,14 @@ def test_page_filters_and_reports_bad_values(alice_client, product):
     assert "Select a valid choice" in response.content.decode()
 
 
+def test_page_filters_by_team_slug(alice_client, product, other_team):
+    ProductFactory(name="Elsewhere product", team=other_team)
+    response = alice_client.get(reverse("reports:portfolio") + "?team=risk")
+    text = response.content.decode()
+    assert "Select a valid choice" not in text
+    assert "Fraud score" in text and "Elsewhere product" not in text
+
+
 def test_anonymous_is_sent_to_login(client):
     for name in ("portfolio", "portfolio_csv", "portfolio_pdf"):
         assert client.get(reverse(f"reports:{name}")).status_code == 302

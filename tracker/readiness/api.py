@@ -21,7 +21,7 @@ from tracker.readiness.rubric import SECTIONS, TESTS_BY_CODE
 EVIDENCE_REQUIRED = "Give a link or a note showing how it is done."
 
 
-class SectionsOut(serializers.Serializer):
+class MLTestSectionsOut(serializers.Serializer):
     """Points per section of the rubric (0 to 7 each)."""
 
     data = serializers.FloatField(help_text=SECTIONS["data"])
@@ -30,13 +30,13 @@ class SectionsOut(serializers.Serializer):
     monitoring = serializers.FloatField(help_text=SECTIONS["monitoring"])
 
 
-class ScoreOut(serializers.Serializer):
+class MLTestScoreSummaryOut(serializers.Serializer):
     score = serializers.FloatField(help_text="The lowest of the four sections.")
     interpretation = serializers.CharField(help_text="The paper's reading of it.")
-    sections = SectionsOut()
+    sections = MLTestSectionsOut()
 
 
-class ItemOut(serializers.Serializer):
+class ReadinessItemOut(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     passed = serializers.BooleanField(
@@ -46,16 +46,16 @@ class ItemOut(serializers.Serializer):
     fix_url = AbsoluteUrlField(help_text="The page where the item is fixed.")
 
 
-class SummaryOut(serializers.Serializer):
+class ReadinessSummaryOut(serializers.Serializer):
     passed = serializers.IntegerField(source="passed_count")
     applicable = serializers.IntegerField(source="applicable_count")
 
 
 class ReadinessOut(serializers.Serializer):
     product = serializers.CharField(source="product.slug")
-    items = ItemOut(many=True, source="readiness.items")
-    summary = SummaryOut(source="readiness")
-    ml_test_score = ScoreOut(source="score")
+    items = ReadinessItemOut(many=True, source="readiness.items")
+    summary = ReadinessSummaryOut(source="readiness")
+    ml_test_score = MLTestScoreSummaryOut(source="score")
     html_url = HtmlUrlField()
 
 
@@ -87,19 +87,19 @@ class MLTestOut(serializers.Serializer):
     html_url = _TestUrlField()
 
 
-class SnapshotOut(serializers.Serializer):
+class MLTestSnapshotOut(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
     score = serializers.FloatField()
-    sections = SectionsOut(source="*")
+    sections = MLTestSectionsOut(source="*")
 
 
 class MLTestScoreOut(serializers.Serializer):
     product = serializers.CharField(source="product.slug")
     score = serializers.FloatField(source="score.score")
     interpretation = serializers.CharField(source="score.interpretation")
-    sections = SectionsOut(source="score.sections")
+    sections = MLTestSectionsOut(source="score.sections")
     tests = MLTestOut(many=True, source="score.rows")
-    history = SnapshotOut(
+    history = MLTestSnapshotOut(
         many=True, help_text="The score after each change, oldest first (last 100)."
     )
     html_url = HtmlUrlField()

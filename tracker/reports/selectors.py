@@ -4,13 +4,15 @@ fixed number of queries however many products there are (a test guards it)."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
 
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from tracker.ci.selectors import CombinedStatus, ci_latest_states
-from tracker.incidents.models import Incident, Severity
+from tracker.incidents.models import Incident, Kind, Severity
 from tracker.lib.aggregates import Median, Seconds
 from tracker.postmortems.models import ActionItem, ActionStatus
 from tracker.postmortems.selectors.reports import (
@@ -74,6 +76,9 @@ class ProductRow:
     overdue_action_items: int = 0
     stuck_postmortems: int = 0
 
+    def get_absolute_url(self) -> str:
+        return self.product.get_absolute_url()
+
     @property
     def incident_count(self) -> int:
         return sum(self.incidents.values())
@@ -104,6 +109,52 @@ class ProductRow:
             reasons.append(f"{self.stuck_postmortems} postmortem(s) stuck in draft")
         return reasons
 
+    @cached_property
+    def figures(self) -> dict[str, Any]:
+        """The row's figures, typed (None where there is nothing to measure):
+        the CSV export formats them, the API returns them as they are."""
+        statuses = Counter(k.status for k in self.kpis)
+        progress = [k.progress for k in self.kpis if k.progress is not None]
+        changes = [
+            k.after_launch_change
+            for k in self.kpis
+            if k.after_launch_change is not None
+        ]
+        measured = [c for _, c in self.slas if c.total]
+        return {
+            "owners_complete": self.owners_complete,
+            "readiness_passed": self.readiness.passed_count,
+            "readiness_applicable": self.readiness.applicable_count,
+            "ml_test_score": self.ml_score.score,
+            "business_kpis": len(self.kpis),
+            "kpis_on_track": statuses[ON_TRACK],
+            "kpis_at_risk": statuses[AT_RISK],
+            "kpis_off_track": statuses[OFF_TRACK],
+            "kpi_min_progress": min(progress) if progress else None,
+            "kpi_after_launch_change": sum(changes) / len(changes) if changes else None,
+            "sla_count": len(self.slas),
+            "sla_min_compliance": min(c.ratio for c in measured) if measured else None,
+            "sla_min_error_budget": min(c.budget_remaining for c in measured)
+            if measured
+            else None,
+            "overdue_kpi_followups": self.overdue_followups,
+            "incidents": self.incident_count,
+            **{
+                f"incidents_{sev}": self.incidents.get(sev, 0)
+                for sev in Severity.values
+            },
+            "median_time_to_detect": self.median_ttd,
+            "median_time_to_resolve": self.median_ttr,
+            "sev12_incidents": self.postmortems.total,
+            "sev12_with_published_postmortem": self.postmortems.covered,
+            "postmortem_completion": self.postmortems.ratio,
+            "open_action_items": self.open_action_items,
+            "overdue_action_items": self.overdue_action_items,
+            "postmortems_stuck_in_draft": self.stuck_postmortems,
+            "latest_ci_state": self.ci.state if self.ci else None,
+            "latest_ci_sha": self.ci.sha if self.ci else None,
+        }
+
 
 @dataclass
 class Portfolio:
@@ -122,15 +173,24 @@ class Portfolio:
         return [row for row in self.rows if row.attention]
 
     @property
+    def product_count(self) -> int:
+        return len(self.rows)
+
+    @property
     def postmortem_completion(self) -> Completion:
         return Completion(
             sum(row.postmortems.total for row in self.rows),
             sum(row.postmortems.covered for row in self.rows),
         )
 
-    def products_by_stage(self) -> dict[str, int]:
+    def stage_counts(self) -> dict[str, int]:
+        """Products per stage, by stored value, every stage included."""
         counts = Counter(row.product.stage for row in self.rows)
-        return {stage.label: counts.get(stage.value, 0) for stage in Stage}
+        return {stage.value: counts.get(stage.value, 0) for stage in Stage}
+
+    def products_by_stage(self) -> dict[str, int]:
+        counts = self.stage_counts()
+        return {stage.label: counts[stage.value] for stage in Stage}
 
     def kpi_progress_distribution(self) -> dict[str, int]:
         counts = dict.fromkeys(PROGRESS_BUCKETS, 0)
@@ -140,9 +200,33 @@ class Portfolio:
                     counts[_bucket(kpi.progress)] += 1
         return counts
 
-    def kpi_status_counts(self) -> dict[str, int]:
+    def kpi_statuses(self) -> dict[str, int]:
+        """Business KPIs per status, by key (on_track, …), every status included."""
         counts = Counter(kpi.status for row in self.rows for kpi in row.kpis)
-        return {label: counts.get(key, 0) for key, label in STATUS_LABELS.items()}
+        return {key: counts.get(key, 0) for key in STATUS_LABELS}
+
+    def kpi_status_counts(self) -> dict[str, int]:
+        return {STATUS_LABELS[key]: n for key, n in self.kpi_statuses().items()}
+
+    def months(self) -> list["Month"]:
+        """The period's months, oldest first, with their portfolio figures."""
+        return [
+            Month(
+                month,
+                {kind: kinds.get(kind, 0) for kind in Kind.values},
+                self.ttr_by_month.get(month),
+                self.closure_by_month.get(month),
+            )
+            for month, kinds in self.incidents_by_month.items()
+        ]
+
+
+@dataclass(frozen=True)
+class Month:
+    month: str  # "2026-06"
+    incidents: dict[str, int]  # by kind, every kind included
+    median_ttr: timedelta | None
+    closure: float | None  # share of action items due that month closed on time
 
 
 def _bucket(progress: float) -> str:
