@@ -207,6 +207,20 @@ def test_product_summary_pdf(alice_client, product):
     )
 
 
+def test_product_summary_pdf_is_of_the_product_asked(alice_client, product, team):
+    ProductFactory(team=team, name="Churn radar", slug="churn-radar")
+    ProductFactory(team=team, name="Anomaly desk", slug="anomaly-desk")  # sorts first
+    response = alice_client.get(reverse("reports:product_pdf", args=["churn-radar"]))
+    text = _pdf_text(response.content)
+    assert "Churn radar" in text
+    assert "Anomaly desk" not in text and "Fraud score" not in text
+
+
+def test_report_selector_filters_by_product(product, team):
+    ProductFactory(team=team, name="Anomaly desk")
+    assert [row.product for row in report(product=product).rows] == [product]
+
+
 def _incident(
     product, *, started, detect_min, resolve_min=None, severity="sev2", kind="drift"
 ):

@@ -419,6 +419,8 @@ def portfolio_products(*, filters: dict) -> QuerySet[Product]:
     products = Product.objects.select_related(
         "team", "pm_owner", "ml_owner", "eng_owner"
     )
+    if filters.get("product"):  # the one-product summary (views.product_pdf)
+        products = products.filter(pk=filters["product"].pk)
     if filters.get("team"):
         products = products.filter(team=filters["team"])
     if filters.get("stage"):
