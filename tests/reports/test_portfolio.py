@@ -4,7 +4,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.factories import (
@@ -14,6 +17,7 @@ from tests.factories import (
     SLACheckFactory,
     SLAFactory,
 )
+from tracker.products.models import Product
 from tracker.reports.exports import CSV_COLUMNS
 from tracker.reports.periods import period_choices, period_get
 from tracker.reports.selectors import kpi_status, portfolio_report
@@ -142,6 +146,29 @@ def test_query_count_does_not_grow_with_products(team, django_assert_num_queries
     _populate(team, 10)
     with django_assert_num_queries(len(small.captured_queries)):
         assert len(report().rows) == 12
+
+
+@pytest.mark.parametrize("name", ["portfolio", "portfolio_csv"])
+def test_page_and_csv_query_counts_do_not_grow_with_products(
+    name, alice_client, team, django_assert_num_queries
+):
+    """The page's templates and the CSV touch only what the selector loaded."""
+    from tests.readiness.test_readiness import ci_report
+
+    def populate(n):
+        _populate(team, n)
+        for product in Product.objects.filter(incidents__isnull=True):
+            _incident(product, started=timezone.now(), detect_min=5, resolve_min=9)
+            ci_report(product, "evaluate", "failure", sha="f" * 40)
+
+    url = reverse(f"reports:{name}")
+    populate(2)
+    alice_client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert alice_client.get(url).status_code == 200
+    populate(10)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert alice_client.get(url).status_code == 200
 
 
 def test_page_filters_and_reports_bad_values(alice_client, product):

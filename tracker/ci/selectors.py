@@ -8,6 +8,7 @@ from django.http import Http404
 
 from tracker.accounts.models import User
 from tracker.ci.models import CIStatus, CIStatusEvent, CombinedState, State
+from tracker.lib.aggregates import in_ids
 from tracker.products.models import Product
 
 _ERRORED = {State.ERROR, State.CANCELLED}
@@ -106,7 +107,7 @@ def ci_latest_states(products: list[Product]) -> dict[int, CombinedStatus]:
         .values("sha")[:1]
     )
     rows = CIStatus.objects.filter(
-        product_id__in=list(by_id), sha=Subquery(latest)
+        in_ids("product_id", by_id), sha=Subquery(latest)
     ).order_by("product_id", "context")
     grouped: dict[int, list[CIStatus]] = {}
     for row in rows:
@@ -123,7 +124,7 @@ def ci_context_results(
     """(product, context) → (commits whose stage succeeded, the latest state):
     what the ML Test Score needs to call a test automated. One query."""
     rows = (
-        CIStatus.objects.filter(product_id__in=product_ids, context__in=contexts)
+        CIStatus.objects.filter(in_ids("product_id", product_ids), context__in=contexts)
         .order_by("updated_at", "id")
         .values_list("product_id", "context", "state")
     )

@@ -7,6 +7,7 @@ fixed number of queries, so the product page and the portfolio report share them
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.utils import timezone
 from tracker.ci.models import CIStatus
 from tracker.ci.selectors import ci_context_results
 from tracker.incidents.models import AlertIntegration, Incident, Source
+from tracker.lib.aggregates import in_ids
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
     Availability,
@@ -33,7 +35,7 @@ from tracker.readiness.models import (
     MLTestResult,
     MLTestScoreSnapshot,
 )
-from tracker.readiness.rubric import SECTIONS, TESTS, interpretation
+from tracker.readiness.rubric import SECTIONS, TESTS, TESTS_BY_CODE, interpretation
 
 SIGNAL_WINDOW = timedelta(days=30)
 # Incidents that arrived from a monitoring tool prove it is wired to this product
@@ -286,8 +288,30 @@ class TestRow:
 
 @dataclass
 class Score:
-    rows: list[TestRow]
-    sections: dict[str, float] = field(default_factory=dict)
+    """A product's ML Test Score from its results (by test code; a test without
+    one is not done) and the CI states of the contexts they map to. The 28 rows
+    are built only when asked for: the portfolio report needs the sums alone."""
+
+    results: dict[str, MLTestResult] = field(default_factory=dict)
+    ci: dict[str, tuple[int, str]] = field(default_factory=dict)  # by context
+
+    def _points(self, result: MLTestResult | None) -> tuple[float, bool, str]:
+        return _points(result, self.ci.get(result.ci_context) if result else None)
+
+    @cached_property
+    def rows(self) -> list[TestRow]:
+        return [
+            TestRow(test, result, *self._points(result))
+            for test in TESTS
+            for result in [self.results.get(test.code)]
+        ]
+
+    @cached_property
+    def sections(self) -> dict[str, float]:
+        sums = dict.fromkeys(SECTIONS, 0.0)
+        for code, result in self.results.items():
+            sums[TESTS_BY_CODE[code].section] += self._points(result)[0]
+        return sums
 
     @property
     def score(self) -> float:
@@ -332,26 +356,15 @@ def ml_test_scores(product_ids: list[int]) -> dict[int, Score]:
     """The ML Test Score of each product, in two queries whatever their number."""
     results = defaultdict(dict)
     contexts = set()
-    for result in MLTestResult.objects.filter(product_id__in=product_ids):
+    for result in MLTestResult.objects.filter(in_ids("product_id", product_ids)):
         results[result.product_id][result.code] = result
         if result.ci_context:
             contexts.add(result.ci_context)
-    ci = ci_context_results(product_ids, contexts) if contexts else {}
-    scores = {}
-    for pid in product_ids:
-        rows = []
-        for test in TESTS:
-            result = results[pid].get(test.code)
-            points, automated, note = _points(
-                result, ci.get((pid, result.ci_context)) if result else None
-            )
-            rows.append(TestRow(test, result, points, automated, note))
-        sections = {
-            key: sum(r.points for r in rows if r.test.section == key)
-            for key in SECTIONS
-        }
-        scores[pid] = Score(rows, sections)
-    return scores
+    ci = defaultdict(dict)
+    if contexts:
+        for (pid, context), state in ci_context_results(product_ids, contexts).items():
+            ci[pid][context] = state
+    return {pid: Score(results.get(pid, {}), ci.get(pid, {})) for pid in product_ids}
 
 
 def ml_test_score(product: Product) -> Score:

@@ -147,6 +147,7 @@ def product_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     pdf = exports.render_pdf(
         "reports/product_pdf.html",
         {
+            "product": product,  # with its owners, which the report does not join
             "row": report.rows[0],
             "portfolio": report,
             "metrics": metrics,
