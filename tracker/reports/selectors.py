@@ -115,7 +115,7 @@ class ProductRow:
         measured = [c for _, c in self.slas if c.total]
         return min(measured, key=lambda c: c.ratio) if measured else None
 
-    @property
+    @cached_property
     def attention(self) -> list[str]:
         """Why this product needs leadership's attention (empty: it does not)."""
         items = {i.key: i for i in self.readiness.items}
