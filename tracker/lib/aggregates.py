@@ -14,12 +14,12 @@ class _InIds(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::bigint[])", [*params, self.rhs]
-
-    def as_sqlite(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
         marks = ", ".join(["%s"] * len(self.rhs))
         return f"{lhs} IN ({marks})", [*params, *self.rhs]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", [*params, self.rhs]
 
 
 def in_ids(field: str, ids: Iterable[int]) -> Lookup:

@@ -295,13 +295,13 @@ class Score:
     results: dict[str, MLTestResult] = field(default_factory=dict)
     ci: dict[str, tuple[int, str]] = field(default_factory=dict)  # by context
 
-    def _points(self, result: MLTestResult | None) -> tuple[float, bool, str]:
+    def _scored(self, result: MLTestResult | None) -> tuple[float, bool, str]:
         return _points(result, self.ci.get(result.ci_context) if result else None)
 
     @cached_property
     def rows(self) -> list[TestRow]:
         return [
-            TestRow(test, result, *self._points(result))
+            TestRow(test, result, *self._scored(result))
             for test in TESTS
             for result in [self.results.get(test.code)]
         ]
@@ -310,7 +310,7 @@ class Score:
     def sections(self) -> dict[str, float]:
         sums = dict.fromkeys(SECTIONS, 0.0)
         for code, result in self.results.items():
-            sums[TESTS_BY_CODE[code].section] += self._points(result)[0]
+            sums[TESTS_BY_CODE[code].section] += self._scored(result)[0]
         return sums
 
     @property
