@@ -10,7 +10,9 @@ from tracker.incidents import api as incidents
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
 from tracker.postmortems import api as postmortems
 from tracker.products import api as products
+from tracker.readiness import api as readiness
 from tracker.reminders import api as reminders
+from tracker.reports import api as reports
 
 app_name = "api"
 
@@ -47,6 +49,18 @@ urlpatterns = [
     path(f"{P}/survey/<int:pk>/", products.SurveyFeatureDetailView.as_view()),
     path(f"{P}/sessions/", products.ProductSessionListView.as_view(), name="sessions"),
     path(f"{P}/sessions/<int:pk>/", products.SessionDetailView.as_view()),
+    # Readiness: the checklist, the ML Test Score and its tests
+    path(
+        f"{P}/readiness/",
+        readiness.ProductReadinessView.as_view(),
+        name="readiness",
+    ),
+    path(
+        f"{P}/ml-test-score/",
+        readiness.ProductMLTestScoreView.as_view(),
+        name="ml_test_score",
+    ),
+    path(f"{P}/ml-test-score/<str:code>/", readiness.MLTestDetailView.as_view()),
     # CI: per-product tokens, stage statuses and their history
     path(f"{P}/ci-tokens/", accounts.CITokenListView.as_view(), name="ci_tokens"),
     path(f"{P}/ci-tokens/<int:pk>/", accounts.CITokenDetailView.as_view()),
@@ -103,4 +117,10 @@ urlpatterns = [
         name="action_items",
     ),
     path("action-items/<int:pk>/", postmortems.ActionItemDetailApi.as_view()),
+    # Leadership reports
+    path(
+        "reports/portfolio/",
+        reports.PortfolioReportView.as_view(),
+        name="portfolio_report",
+    ),
 ]

@@ -242,6 +242,7 @@ SPECTACULAR_SETTINGS = {
         "TokenKindEnum": "tracker.accounts.models.TokenKind",
         "QualityRatingEnum": "tracker.products.models.QualityRating",
         "RiskEnum": "tracker.products.models.Risk",
+        "RiskTierEnum": "tracker.products.models.RiskTier",
         "CIStateEnum": "tracker.ci.models.State",
         "IncidentKindEnum": "tracker.incidents.models.Kind",
         "IncidentStatusEnum": "tracker.incidents.models.Status",

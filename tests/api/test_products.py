@@ -165,7 +165,17 @@ def test_patch_with_same_slug_is_fine(alice_api, product):
 def test_stage_change_goes_through_the_timeline(alice_api, product, alice):
     response = alice_api.patch(
         "/api/v1/products/fraud-score/",
-        {"stage": "production", "stage_note": "Pilot met its KPI"},
+        {"stage": "building", "stage_note": "Discovery done"},
+        format="json",
+    )
+    assert response.status_code == 200
+    response = alice_api.patch(
+        "/api/v1/products/fraud-score/",
+        {
+            "stage": "production",
+            "stage_note": "Pilot met its KPI",
+            "override_readiness": True,
+        },
         format="json",
     )
     assert response.status_code == 200
@@ -173,7 +183,7 @@ def test_stage_change_goes_through_the_timeline(alice_api, product, alice):
     change = StageChange.objects.get(product=product, to_stage="production")
     assert change.note == "Pilot met its KPI" and change.changed_by == alice
     timeline = alice_api.get("/api/v1/products/fraud-score/stage-changes/").json()
-    assert [c["to_stage"] for c in timeline["results"]] == ["production"]
+    assert [c["to_stage"] for c in timeline["results"]] == ["building", "production"]
 
 
 def test_outsider_cannot_patch(carol_api, product):

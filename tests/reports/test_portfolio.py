@@ -4,7 +4,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.factories import (
@@ -14,6 +17,7 @@ from tests.factories import (
     SLACheckFactory,
     SLAFactory,
 )
+from tracker.products.models import Product
 from tracker.reports.exports import CSV_COLUMNS
 from tracker.reports.periods import period_choices, period_get
 from tracker.reports.selectors import kpi_status, portfolio_report
@@ -125,11 +129,14 @@ def test_period_presets_are_quarters_and_a_rolling_year():
 
 
 def _populate(team, n):
+    from tests.readiness.test_readiness import ci_report
+
     for _ in range(n):
         product = ProductFactory(team=team)
         metric = MetricFactory(product=product)
         MeasurementFactory(metric=metric)
         SLACheckFactory(sla=SLAFactory(product=product))
+        ci_report(product, "train", "success", sha=f"{product.pk:040x}")
 
 
 def test_query_count_does_not_grow_with_products(team, django_assert_num_queries):
@@ -141,6 +148,29 @@ def test_query_count_does_not_grow_with_products(team, django_assert_num_queries
         assert len(report().rows) == 12
 
 
+@pytest.mark.parametrize("name", ["portfolio", "portfolio_csv"])
+def test_page_and_csv_query_counts_do_not_grow_with_products(
+    name, alice_client, team, django_assert_num_queries
+):
+    """The page's templates and the CSV touch only what the selector loaded."""
+    from tests.readiness.test_readiness import ci_report
+
+    def populate(n):
+        _populate(team, n)
+        for product in Product.objects.filter(incidents__isnull=True):
+            _incident(product, started=timezone.now(), detect_min=5, resolve_min=9)
+            ci_report(product, "evaluate", "failure", sha="f" * 40)
+
+    url = reverse(f"reports:{name}")
+    populate(2)
+    alice_client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert alice_client.get(url).status_code == 200
+    populate(10)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert alice_client.get(url).status_code == 200
+
+
 def test_page_filters_and_reports_bad_values(alice_client, product):
     url = reverse("reports:portfolio")
     assert "Fraud score" in alice_client.get(url).content.decode()
@@ -148,6 +178,14 @@ def test_page_filters_and_reports_bad_values(alice_client, product):
     response = alice_client.get(url + "?stage=shipped&team=nope")
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_page_filters_by_team_slug(alice_client, product, other_team):
+    ProductFactory(name="Elsewhere product", team=other_team)
+    response = alice_client.get(reverse("reports:portfolio") + "?team=risk")
+    text = response.content.decode()
+    assert "Select a valid choice" not in text
+    assert "Fraud score" in text and "Elsewhere product" not in text
 
 
 def test_anonymous_is_sent_to_login(client):
@@ -194,6 +232,20 @@ def test_product_summary_pdf(alice_client, product):
         alice_client.get(reverse("reports:product_pdf", args=["nope"])).status_code
         == 404
     )
+
+
+def test_product_summary_pdf_is_of_the_product_asked(alice_client, product, team):
+    ProductFactory(team=team, name="Churn radar", slug="churn-radar")
+    ProductFactory(team=team, name="Anomaly desk", slug="anomaly-desk")  # sorts first
+    response = alice_client.get(reverse("reports:product_pdf", args=["churn-radar"]))
+    text = _pdf_text(response.content)
+    assert "Churn radar" in text
+    assert "Anomaly desk" not in text and "Fraud score" not in text
+
+
+def test_report_selector_filters_by_product(product, team):
+    ProductFactory(team=team, name="Anomaly desk")
+    assert [row.product for row in report(product=product).rows] == [product]
 
 
 def _incident(

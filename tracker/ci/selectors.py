@@ -8,6 +8,7 @@ from django.http import Http404
 
 from tracker.accounts.models import User
 from tracker.ci.models import CIStatus, CIStatusEvent, CombinedState, State
+from tracker.lib.aggregates import in_ids
 from tracker.products.models import Product
 
 _ERRORED = {State.ERROR, State.CANCELLED}
@@ -94,9 +95,10 @@ def product_get_for_badge(*, user: User, slug: str) -> Product:
     return product
 
 
-def ci_latest_states(product_ids: list[int]) -> dict[int, CombinedStatus]:
+def ci_latest_states(products: list[Product]) -> dict[int, CombinedStatus]:
     """The combined status of each product's latest commit, in one query
     (the portfolio report's "latest CI state" column)."""
+    by_id = {product.pk: product for product in products}
     latest = (
         CIStatus.objects.filter(product=OuterRef("product"))
         .values("sha")
@@ -105,15 +107,13 @@ def ci_latest_states(product_ids: list[int]) -> dict[int, CombinedStatus]:
         .values("sha")[:1]
     )
     rows = CIStatus.objects.filter(
-        product_id__in=product_ids, sha=Subquery(latest)
+        in_ids("product_id", by_id), sha=Subquery(latest)
     ).order_by("product_id", "context")
     grouped: dict[int, list[CIStatus]] = {}
     for row in rows:
         grouped.setdefault(row.product_id, []).append(row)
     return {
-        pid: CombinedStatus(
-            product=statuses[0].product, sha=statuses[0].sha, statuses=statuses
-        )
+        pid: CombinedStatus(product=by_id[pid], sha=statuses[0].sha, statuses=statuses)
         for pid, statuses in grouped.items()
     }
 
@@ -124,7 +124,7 @@ def ci_context_results(
     """(product, context) → (commits whose stage succeeded, the latest state):
     what the ML Test Score needs to call a test automated. One query."""
     rows = (
-        CIStatus.objects.filter(product_id__in=product_ids, context__in=contexts)
+        CIStatus.objects.filter(in_ids("product_id", product_ids), context__in=contexts)
         .order_by("updated_at", "id")
         .values_list("product_id", "context", "state")
     )

@@ -45,6 +45,15 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class FieldsError(exceptions.APIException):
+    """An error other than a 400 that is still about fields: `fields` fills the
+    error's "fields" member (e.g. a stage move refused with the reasons why)."""
+
+    def __init__(self, detail: str, *, fields: dict[str, list[str]]) -> None:
+        super().__init__(detail)
+        self.fields = fields
+
+
 _CODES = {"invalid": "validation_error"}
 
 
@@ -76,7 +85,7 @@ def _error_body(exc: exceptions.APIException) -> dict[str, Any]:
         general = fields.get("non_field_errors") or fields.get("__all__")
         message = general[0] if general else "Invalid input: see fields."
     else:
-        fields = {}
+        fields = getattr(exc, "fields", {})
         message = str(exc.detail)
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else code
@@ -165,9 +174,13 @@ class ApiView(generics.GenericAPIView):
         return dict(serializer.validated_data)
 
     def output(
-        self, serializer_class: type[serializers.Serializer], instance: Any, status=200
+        self,
+        serializer_class: type[serializers.Serializer],
+        instance: Any,
+        status=200,
+        **context: Any,
     ) -> Response:
-        context = self.get_serializer_context()
+        context = {**self.get_serializer_context(), **context}
         return Response(serializer_class(instance, context=context).data, status=status)
 
     def paginated(
@@ -211,6 +224,18 @@ class HtmlUrlField(serializers.Field):
         url = value.get_absolute_url()
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class AbsoluteUrlField(serializers.Field):
+    """A path on this site (e.g. "/products/x/edit/"), as an absolute URL."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(value) if request else value
 
 
 @extend_schema_field({"type": "string", "nullable": True, "example": "15m"})

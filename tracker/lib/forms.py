@@ -38,12 +38,21 @@ def _is_storable_pk(value) -> bool:
 
 
 class ModelChoiceField(forms.ModelChoiceField):
+    """Refuses, before querying, values the lookup column cannot hold: ids out of
+    the 64-bit range, or NUL in a text column named by `to_field_name` (a slug,
+    a username), which PostgreSQL cannot store."""
+
     def to_python(self, value):
-        if value not in self.empty_values and not _is_storable_pk(value):
+        if value not in self.empty_values and not self._storable(value):
             raise ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice"
             )
         return super().to_python(value)
+
+    def _storable(self, value) -> bool:
+        if self.to_field_name in (None, "pk", "id"):
+            return _is_storable_pk(value)
+        return "\x00" not in str(value)
 
 
 class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):

@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tracker.accounts.models import CIPrincipal, Membership, Team, User
+from tracker.lib.aggregates import in_ids
 from tracker.products.models import (
     Availability,
     FeatureSource,
@@ -221,7 +222,9 @@ def sla_compliance_many(
     if not slas:
         return {}
     counts = (
-        SLACheck.objects.filter(_in_window(slas, now), sla__in=slas)
+        SLACheck.objects.filter(
+            _in_window(slas, now), in_ids("sla_id", [sla.pk for sla in slas])
+        )
         .values("sla")
         .annotate(total=Count("pk"), passed=Count("pk", filter=Q(passed=True)))
         .order_by()

@@ -7,6 +7,7 @@ fixed number of queries, so the product page and the portfolio report share them
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.utils import timezone
 from tracker.ci.models import CIStatus
 from tracker.ci.selectors import ci_context_results
 from tracker.incidents.models import AlertIntegration, Incident, Source
+from tracker.lib.aggregates import in_ids
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
     Availability,
@@ -33,7 +35,7 @@ from tracker.readiness.models import (
     MLTestResult,
     MLTestScoreSnapshot,
 )
-from tracker.readiness.rubric import SECTIONS, TESTS, interpretation
+from tracker.readiness.rubric import SECTIONS, TESTS, TESTS_BY_CODE, interpretation
 
 SIGNAL_WINDOW = timedelta(days=30)
 # Incidents that arrived from a monitoring tool prove it is wired to this product
@@ -66,6 +68,10 @@ class Readiness:
     @property
     def passed_count(self) -> int:
         return sum(1 for item in self.items if item.passed)
+
+    @property
+    def applicable_count(self) -> int:
+        return len(self.applicable)
 
     @property
     def ratio(self) -> float:
@@ -266,11 +272,46 @@ class TestRow:
     automated_by_ci: bool = False
     ci_note: str = ""
 
+    # A missing result row means "not done" (the API shows every test alike).
+    @property
+    def level(self) -> str:
+        return self.result.level if self.result else Level.NOT_DONE
+
+    @property
+    def evidence(self) -> str:
+        return self.result.evidence if self.result else ""
+
+    @property
+    def ci_context(self) -> str:
+        return self.result.ci_context if self.result else ""
+
 
 @dataclass
 class Score:
-    rows: list[TestRow]
-    sections: dict[str, float] = field(default_factory=dict)
+    """A product's ML Test Score from its results (by test code; a test without
+    one is not done) and the CI states of the contexts they map to. The 28 rows
+    are built only when asked for: the portfolio report needs the sums alone."""
+
+    results: dict[str, MLTestResult] = field(default_factory=dict)
+    ci: dict[str, tuple[int, str]] = field(default_factory=dict)  # by context
+
+    def _scored(self, result: MLTestResult | None) -> tuple[float, bool, str]:
+        return _points(result, self.ci.get(result.ci_context) if result else None)
+
+    @cached_property
+    def rows(self) -> list[TestRow]:
+        return [
+            TestRow(test, result, *self._scored(result))
+            for test in TESTS
+            for result in [self.results.get(test.code)]
+        ]
+
+    @cached_property
+    def sections(self) -> dict[str, float]:
+        sums = dict.fromkeys(SECTIONS, 0.0)
+        for code, result in self.results.items():
+            sums[TESTS_BY_CODE[code].section] += self._scored(result)[0]
+        return sums
 
     @property
     def score(self) -> float:
@@ -279,6 +320,9 @@ class Score:
     @property
     def interpretation(self) -> str:
         return interpretation(self.score)
+
+    def row(self, code: str) -> TestRow:
+        return next(row for row in self.rows if row.test.code == code)
 
     def by_section(self) -> list[tuple[str, str, float, list[TestRow]]]:
         return [
@@ -312,26 +356,15 @@ def ml_test_scores(product_ids: list[int]) -> dict[int, Score]:
     """The ML Test Score of each product, in two queries whatever their number."""
     results = defaultdict(dict)
     contexts = set()
-    for result in MLTestResult.objects.filter(product_id__in=product_ids):
+    for result in MLTestResult.objects.filter(in_ids("product_id", product_ids)):
         results[result.product_id][result.code] = result
         if result.ci_context:
             contexts.add(result.ci_context)
-    ci = ci_context_results(product_ids, contexts) if contexts else {}
-    scores = {}
-    for pid in product_ids:
-        rows = []
-        for test in TESTS:
-            result = results[pid].get(test.code)
-            points, automated, note = _points(
-                result, ci.get((pid, result.ci_context)) if result else None
-            )
-            rows.append(TestRow(test, result, points, automated, note))
-        sections = {
-            key: sum(r.points for r in rows if r.test.section == key)
-            for key in SECTIONS
-        }
-        scores[pid] = Score(rows, sections)
-    return scores
+    ci = defaultdict(dict)
+    if contexts:
+        for (pid, context), state in ci_context_results(product_ids, contexts).items():
+            ci[pid][context] = state
+    return {pid: Score(results.get(pid, {}), ci.get(pid, {})) for pid in product_ids}
 
 
 def ml_test_score(product: Product) -> Score:
@@ -388,3 +421,44 @@ def survey_suggestions(features: list[FeatureSource]) -> dict[str, Suggestion]:
             "live invariant checks.",
         )
     return suggestions
+
+
+# --- For the API ---------------------------------------------------------------------
+
+
+@dataclass
+class ProductReadiness:
+    """A product's checklist and ML Test Score together (the readiness page)."""
+
+    product: Product
+    readiness: Readiness
+    score: Score
+
+    def get_absolute_url(self) -> str:
+        return reverse("readiness:detail", args=[self.product.slug])
+
+
+@dataclass
+class ProductMLTestScore:
+    """A product's ML Test Score, test by test, with its history."""
+
+    product: Product
+    score: Score
+    history: list[MLTestScoreSnapshot]
+
+    def get_absolute_url(self) -> str:
+        return reverse("readiness:detail", args=[self.product.slug]) + "#score-h"
+
+
+def product_readiness(
+    product: Product, *, now: datetime | None = None
+) -> ProductReadiness:
+    """Checklist and score: two or three queries."""
+    return ProductReadiness(
+        product, readiness_for_product(product, now=now), ml_test_score(product)
+    )
+
+
+def product_ml_test_score(product: Product) -> ProductMLTestScore:
+    """Score and history: two or three queries."""
+    return ProductMLTestScore(product, ml_test_score(product), ml_test_history(product))

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tracker.accounts.models import User
 from tracker.lib.services import model_update
 from tracker.products.models import Product, StageChange
-from tracker.products.services import product_change_stage
+from tracker.products.services import product_change_stage, product_update
 from tracker.readiness import selectors
 from tracker.readiness.models import GateOverride, MLTestResult, MLTestScoreSnapshot
 from tracker.readiness.rubric import TESTS_BY_CODE
@@ -94,3 +94,26 @@ def product_change_stage_gated(
             overridden_by=actor,
         )
     return change
+
+
+@transaction.atomic
+def product_update_gated(
+    *, product: Product, actor: User | None, data: dict, override: bool = False
+) -> list[str]:
+    """product_update, with a new `stage` going through the readiness gate. The
+    gate sees the other fields as changed by the same request (a missing simple
+    baseline can be written and the product moved at once); when it refuses,
+    GateBlocked rolls the field changes back too."""
+    fields = {key: value for key, value in data.items() if key != "stage"}
+    changed = product_update(product=product, actor=actor, data=fields)
+    stage = data.get("stage")
+    if stage and stage != product.stage:
+        product_change_stage_gated(
+            product=product,
+            stage=stage,
+            actor=actor,
+            note=data.get("stage_note", ""),
+            override=override,
+        )
+        changed.append("stage")
+    return changed

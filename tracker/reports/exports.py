@@ -60,56 +60,46 @@ def _pct(value: float | None) -> str:
 
 
 def csv_row(row: ProductRow) -> dict[str, object]:
-    product = row.product
-    statuses = [k.status for k in row.kpis]
-    progress = [k.progress for k in row.kpis if k.progress is not None]
-    changes = [
-        k.after_launch_change for k in row.kpis if k.after_launch_change is not None
-    ]
-    measured = [c for _, c in row.slas if c.total]
+    """The row's figures as text: percentages with one decimal, durations in
+    minutes, empty where there is nothing to measure."""
+    product, f = row.product, row.figures
     return {
         "product": product.name,
         "slug": product.slug,
         "team": product.team.name,
         "stage": product.stage,
         "risk_tier": product.risk_tier,
-        "owners_complete": "yes" if row.owners_complete else "no",
-        "readiness_passed": row.readiness.passed_count,
-        "readiness_applicable": len(row.readiness.applicable),
-        "ml_test_score": f"{row.ml_score.score:g}",
-        "business_kpis": len(row.kpis),
-        "kpis_on_track": statuses.count("on_track"),
-        "kpis_at_risk": statuses.count("at_risk"),
-        "kpis_off_track": statuses.count("off_track"),
-        "kpi_min_progress_pct": _pct(min(progress) if progress else None),
-        "kpi_after_launch_change_pct": _pct(
-            sum(changes) / len(changes) if changes else None
-        ),
+        "owners_complete": "yes" if f["owners_complete"] else "no",
+        "readiness_passed": f["readiness_passed"],
+        "readiness_applicable": f["readiness_applicable"],
+        "ml_test_score": f"{f['ml_test_score']:g}",
+        "business_kpis": f["business_kpis"],
+        "kpis_on_track": f["kpis_on_track"],
+        "kpis_at_risk": f["kpis_at_risk"],
+        "kpis_off_track": f["kpis_off_track"],
+        "kpi_min_progress_pct": _pct(f["kpi_min_progress"]),
+        "kpi_after_launch_change_pct": _pct(f["kpi_after_launch_change"]),
         "kpi_summary": "; ".join(
             f"{k.metric.name}: {k.metric.baseline} -> {k.latest} / {k.metric.target} "
             f"({_pct(k.progress) or '-'}%, {k.status_label})"
             for k in row.kpis
         ),
-        "sla_count": len(row.slas),
-        "sla_min_compliance_pct": _pct(
-            min(c.ratio for c in measured) if measured else None
-        ),
-        "sla_min_error_budget_pct": _pct(
-            min(c.budget_remaining for c in measured) if measured else None
-        ),
-        "overdue_kpi_followups": row.overdue_followups,
-        "incidents": row.incident_count,
-        **{f"incidents_{sev}": row.incidents.get(sev, 0) for sev in SEVERITIES},
-        "median_time_to_detect_minutes": _minutes(row.median_ttd),
-        "median_time_to_resolve_minutes": _minutes(row.median_ttr),
-        "sev12_incidents": row.postmortems.total,
-        "sev12_with_published_postmortem": row.postmortems.covered,
-        "postmortem_completion_pct": _pct(row.postmortems.ratio),
-        "open_action_items": row.open_action_items,
-        "overdue_action_items": row.overdue_action_items,
-        "postmortems_stuck_in_draft": row.stuck_postmortems,
-        "latest_ci_state": row.ci.state if row.ci else "",
-        "latest_ci_sha": row.ci.sha if row.ci else "",
+        "sla_count": f["sla_count"],
+        "sla_min_compliance_pct": _pct(f["sla_min_compliance"]),
+        "sla_min_error_budget_pct": _pct(f["sla_min_error_budget"]),
+        "overdue_kpi_followups": f["overdue_kpi_followups"],
+        "incidents": f["incidents"],
+        **{f"incidents_{sev}": f[f"incidents_{sev}"] for sev in SEVERITIES},
+        "median_time_to_detect_minutes": _minutes(f["median_time_to_detect"]),
+        "median_time_to_resolve_minutes": _minutes(f["median_time_to_resolve"]),
+        "sev12_incidents": f["sev12_incidents"],
+        "sev12_with_published_postmortem": f["sev12_with_published_postmortem"],
+        "postmortem_completion_pct": _pct(f["postmortem_completion"]),
+        "open_action_items": f["open_action_items"],
+        "overdue_action_items": f["overdue_action_items"],
+        "postmortems_stuck_in_draft": f["postmortems_stuck_in_draft"],
+        "latest_ci_state": f["latest_ci_state"] or "",
+        "latest_ci_sha": f["latest_ci_sha"] or "",
         "attention": "; ".join(row.attention),
     }
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from tracker.incidents.models import Kind
 from tracker.lib.charts import before_after_chart, line_chart, stacked_bar_chart
 from tracker.products import selectors as product_selectors
-from tracker.reports import exports
+from tracker.reports import exports, table
 from tracker.reports.forms import PortfolioFilterForm
 from tracker.reports.periods import period_get
 from tracker.reports.selectors import Portfolio, portfolio_report
@@ -88,6 +88,8 @@ def _context(request, form, portfolio) -> dict:
     return {
         "form": form,
         "portfolio": portfolio,
+        "product_rows": table.product_rows(portfolio),
+        "attention_items": table.attention_items(portfolio),
         "charts": portfolio_charts(portfolio),
         "filters_text": form.describe()
         if form.is_bound
@@ -148,6 +150,7 @@ def product_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     pdf = exports.render_pdf(
         "reports/product_pdf.html",
         {
+            "product": product,  # with its owners, which the report does not join
             "row": report.rows[0],
             "portfolio": report,
             "metrics": metrics,

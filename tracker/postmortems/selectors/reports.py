@@ -18,6 +18,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from tracker.incidents.models import Incident, Severity
+from tracker.lib.aggregates import in_ids
 from tracker.postmortems.models import (
     Postmortem,
     Status,
@@ -92,7 +93,7 @@ def postmortem_completion(
     )
     rows = (
         Incident.objects.filter(
-            product_id__in=ids,
+            in_ids("product_id", ids),
             severity__in=SEVERE,
             started_at__gte=start,
             started_at__lt=end,

@@ -1,7 +1,7 @@
 """Products and their stage timeline."""
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,6 +9,8 @@ from rest_framework.response import Response
 from tracker.accounts.models import Team, User
 from tracker.lib.api import (
     ApiView,
+    ErrorSerializer,
+    FieldsError,
     HtmlUrlField,
     ModelSerializer,
     SlugRelatedField,
@@ -17,7 +19,9 @@ from tracker.lib.api import (
 )
 from tracker.products import selectors, services
 from tracker.products.filters import ProductFilter
-from tracker.products.models import Product, StageChange
+from tracker.products.models import Product, Stage, StageChange
+from tracker.readiness import services as readiness_services
+from tracker.readiness.selectors import Item
 
 
 class ProductOut(ModelSerializer):
@@ -60,8 +64,30 @@ class ProductUpdateIn(ProductIn):
         help_text="Why the stage changes (kept in the stage timeline).",
     )
 
+    override_readiness = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Move into pilot or production although readiness items fail; "
+        "the override is recorded with the failing items.",
+    )
+
     class Meta(ProductIn.Meta):
-        fields = [*ProductIn.Meta.fields, "stage_note"]
+        fields = [*ProductIn.Meta.fields, "stage_note", "override_readiness"]
+
+
+class ReadinessGateBlocked(FieldsError):
+    status_code = 409
+    default_code = "readiness_gate"
+
+
+def _gate_blocked(stage: str, failing: list[Item]) -> ReadinessGateBlocked:
+    labels = ", ".join(item.label for item in failing)
+    return ReadinessGateBlocked(
+        f"Entering {Stage(stage).label} needs every readiness item to pass; "
+        f'failing: {labels}. Fix them, or send "override_readiness": true to '
+        "move anyway (the override is recorded).",
+        fields={"stage": [f"{item.label}: {item.detail}" for item in failing]},
+    )
 
 
 def _require_team(user: User, team: Team) -> None:
@@ -92,16 +118,33 @@ class ProductDetailView(ApiView):
         product = selectors.product_get_for_user(user=request.user, slug=slug)
         return self.output(ProductOut, product)
 
-    @extend_schema(request=ProductUpdateIn, responses=ProductOut)
+    @extend_schema(
+        request=ProductUpdateIn,
+        responses={
+            200: ProductOut,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                "Entering pilot or production with failing readiness items, "
+                "without override_readiness: fields.stage lists them.",
+            ),
+        },
+    )
     def patch(self, request: Request, slug: str) -> Response:
-        """Update fields; a new `stage` is recorded in the stage timeline."""
+        """Update fields; a new `stage` is recorded in the stage timeline, and
+        entering pilot or production passes the readiness gate."""
         product = selectors.product_get_for_user(
             user=request.user, slug=slug, for_edit=True
         )
         data = self.validated(ProductUpdateIn, instance=product, partial=True)
         if "team" in data and data["team"].pk != product.team_id:
             _require_team(request.user, data["team"])
-        services.product_update(product=product, actor=request.user, data=data)
+        override = data.pop("override_readiness", False)
+        try:
+            readiness_services.product_update_gated(
+                product=product, actor=request.user, data=data, override=override
+            )
+        except readiness_services.GateBlocked as blocked:
+            raise _gate_blocked(data["stage"], blocked.failing) from None
         return self.output(ProductOut, product)
 
 

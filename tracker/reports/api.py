@@ -1,0 +1,242 @@
+"""API view for the portfolio report: the figures of the report page and its CSV
+export, typed (numbers as numbers, null where there is nothing to measure).
+
+Shares are ratios from 0 to 1 (0.25 is 25%), durations are whole seconds. Readable
+by any signed-in person, like the page; CI tokens may not read it.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import exceptions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.incidents.models import Kind
+from tracker.lib.api import ApiView, ErrorSerializer, HtmlUrlField
+from tracker.products.models import RiskTier, Stage
+from tracker.reports.forms import PortfolioFilterForm
+from tracker.reports.periods import period_get
+from tracker.reports.selectors import STATUS_LABELS, portfolio_report
+
+
+@extend_schema_field({"type": "integer", "nullable": True, "example": 5400})
+class SecondsField(serializers.Field):
+    """A duration in whole seconds."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: timedelta) -> int:
+        return round(value.total_seconds())
+
+
+def _counts(name: str, keys: list[str], doc: str) -> type[serializers.Serializer]:
+    """A serializer with one count per key of a fixed set (stages, kinds, …)."""
+    fields = {key: serializers.IntegerField() for key in keys}
+    return type(name, (serializers.Serializer,), {"__doc__": doc, **fields})
+
+
+StageCountsOut = _counts("StageCountsOut", Stage.values, "Products per stage.")
+KpiStatusCountsOut = _counts(
+    "KpiStatusCountsOut", list(STATUS_LABELS), "Business KPIs per status."
+)
+KindCountsOut = _counts("IncidentKindCountsOut", Kind.values, "Incidents per kind.")
+
+
+class ReportPeriodOut(serializers.Serializer):
+    key = serializers.CharField(help_text="12m, or a quarter such as 2026-Q3.")
+    label = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(help_text="Exclusive.")
+
+
+class PostmortemCompletionOut(serializers.Serializer):
+    sev12_incidents = serializers.IntegerField(source="total")
+    with_published_postmortem = serializers.IntegerField(source="covered")
+    completion = serializers.FloatField(source="ratio", allow_null=True)
+
+
+class PortfolioMonthOut(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    incidents = KindCountsOut(help_text="Incidents that started in the month.")
+    median_time_to_resolve_seconds = SecondsField(source="median_ttr")
+    action_items_on_time = serializers.FloatField(
+        source="closure",
+        allow_null=True,
+        help_text="Of the action items due in the month (not dropped), the share "
+        "done by their due date; null when none was due.",
+    )
+
+
+class PortfolioTotalsOut(serializers.Serializer):
+    products = serializers.IntegerField(source="product_count")
+    products_by_stage = StageCountsOut(source="stage_counts")
+    kpi_status = KpiStatusCountsOut(source="kpi_statuses")
+    postmortem_completion = PostmortemCompletionOut(
+        help_text="SEV1–2 incidents in the period and how many a published "
+        "postmortem covers."
+    )
+    months = PortfolioMonthOut(many=True)
+
+
+class PortfolioKpiOut(serializers.Serializer):
+    name = serializers.CharField(source="metric.name")
+    unit = serializers.CharField(source="metric.unit")
+    direction = serializers.CharField(source="metric.direction")
+    baseline = serializers.FloatField(source="metric.baseline", allow_null=True)
+    latest = serializers.FloatField(allow_null=True)
+    target = serializers.FloatField(source="metric.target", allow_null=True)
+    progress = serializers.FloatField(
+        allow_null=True, help_text="Share of the way from baseline to target."
+    )
+    status = serializers.ChoiceField(choices=list(STATUS_LABELS))
+    after_launch_change = serializers.FloatField(
+        allow_null=True,
+        help_text="Mean after launch against the baseline (0.1 = +10%).",
+    )
+
+
+class PortfolioSlaOut(serializers.Serializer):
+    name = serializers.CharField()
+    checks = serializers.IntegerField(help_text="Checks in the SLA's window.")
+    passed = serializers.IntegerField()
+    compliance = serializers.FloatField(allow_null=True)
+    meets_objective = serializers.BooleanField(allow_null=True)
+    error_budget_remaining = serializers.FloatField(allow_null=True)
+
+    def to_representation(self, instance) -> dict:
+        name, c = instance  # ProductRow.slas holds (name, Compliance) pairs
+        return {
+            "name": name,
+            "checks": c.total,
+            "passed": c.passed,
+            "compliance": c.ratio,
+            "meets_objective": c.meets_objective,
+            "error_budget_remaining": c.budget_remaining,
+        }
+
+
+def _figure(field: type[serializers.Field], name: str, **kwargs) -> serializers.Field:
+    return field(source=f"figures.{name}", **kwargs)
+
+
+def _count(name: str) -> serializers.Field:
+    return _figure(serializers.IntegerField, name)
+
+
+def _share(name: str, help_text: str = "") -> serializers.Field:
+    return _figure(serializers.FloatField, name, allow_null=True, help_text=help_text)
+
+
+class PortfolioProductOut(serializers.Serializer):
+    """One product: the CSV export's figures, typed, with KPIs and SLAs as lists."""
+
+    name = serializers.CharField(source="product.name")
+    slug = serializers.CharField(source="product.slug")
+    team = serializers.CharField(source="product.team.slug")
+    team_name = serializers.CharField(source="product.team.name")
+    stage = serializers.ChoiceField(choices=Stage.choices, source="product.stage")
+    risk_tier = serializers.ChoiceField(
+        choices=RiskTier.choices, source="product.risk_tier"
+    )
+    owners_complete = _figure(serializers.BooleanField, "owners_complete")
+    readiness_passed = _count("readiness_passed")
+    readiness_applicable = _count("readiness_applicable")
+    ml_test_score = _figure(serializers.FloatField, "ml_test_score")
+    business_kpis = _count("business_kpis")
+    kpis_on_track = _count("kpis_on_track")
+    kpis_at_risk = _count("kpis_at_risk")
+    kpis_off_track = _count("kpis_off_track")
+    kpi_min_progress = _share("kpi_min_progress", "The least progress of its KPIs.")
+    kpi_after_launch_change = _share(
+        "kpi_after_launch_change", "Mean of the KPIs' after-launch changes."
+    )
+    kpis = PortfolioKpiOut(many=True)
+    sla_count = _count("sla_count")
+    sla_min_compliance = _share("sla_min_compliance", "The worst measured SLA.")
+    sla_min_error_budget = _share("sla_min_error_budget")
+    slas = PortfolioSlaOut(many=True)
+    overdue_kpi_followups = _count("overdue_kpi_followups")
+    incidents = _count("incidents")
+    incidents_sev1 = _count("incidents_sev1")
+    incidents_sev2 = _count("incidents_sev2")
+    incidents_sev3 = _count("incidents_sev3")
+    incidents_sev4 = _count("incidents_sev4")
+    median_time_to_detect_seconds = _figure(SecondsField, "median_time_to_detect")
+    median_time_to_resolve_seconds = _figure(SecondsField, "median_time_to_resolve")
+    sev12_incidents = _count("sev12_incidents")
+    sev12_with_published_postmortem = _count("sev12_with_published_postmortem")
+    postmortem_completion = _share("postmortem_completion")
+    open_action_items = _count("open_action_items")
+    overdue_action_items = _count("overdue_action_items")
+    postmortems_stuck_in_draft = _count("postmortems_stuck_in_draft")
+    latest_ci_state = _figure(serializers.CharField, "latest_ci_state", allow_null=True)
+    latest_ci_sha = _figure(serializers.CharField, "latest_ci_sha", allow_null=True)
+    attention = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why the product needs attention; empty when it does not.",
+    )
+    html_url = HtmlUrlField()
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class _ReportUrlField(serializers.Field):
+    """The report page with the same filters (from the serializer's context)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        url, query = reverse("reports:portfolio"), self.context["query"]
+        url = f"{url}?{query}" if query else url
+        return self.context["request"].build_absolute_uri(url)
+
+
+class PortfolioOut(serializers.Serializer):
+    period = ReportPeriodOut()
+    generated_at = serializers.DateTimeField()
+    totals = PortfolioTotalsOut(source="*")
+    products = PortfolioProductOut(many=True, source="rows")
+    html_url = _ReportUrlField()
+
+
+_FILTERS = [
+    OpenApiParameter("team", str, description="A team's slug."),
+    OpenApiParameter("stage", str, enum=Stage.values),
+    OpenApiParameter("risk_tier", str, enum=RiskTier.values),
+    OpenApiParameter(
+        "period",
+        str,
+        description="12m (the last 12 months, the default) or one of the last five "
+        "quarters, e.g. 2026-Q3.",
+    ),
+]
+
+
+def _query(filters: dict) -> str:
+    """The filters as the report page's query string."""
+    values = {
+        "team": filters["team"].slug if filters.get("team") else "",
+        **{key: filters.get(key) for key in ("stage", "risk_tier", "period")},
+    }
+    return urlencode({key: value for key, value in values.items() if value})
+
+
+class PortfolioReportView(ApiView):
+    @extend_schema(
+        parameters=_FILTERS, responses={200: PortfolioOut, 400: ErrorSerializer}
+    )
+    def get(self, request: Request) -> Response:
+        """The portfolio report: totals and one object per product."""
+        form = PortfolioFilterForm(request.query_params)
+        if not form.is_valid():
+            raise exceptions.ValidationError(
+                {name: list(errors) for name, errors in form.errors.items()}
+            )
+        filters = form.cleaned_data
+        report = portfolio_report(filters=filters, period=period_get(filters["period"]))
+        return self.output(PortfolioOut, report, query=_query(filters))
