@@ -14,6 +14,7 @@ from tracker.products.models import (
     Stage,
     SuccessMetric,
 )
+from tracker.products.services import METRIC_FIELDS, SURVEY_FIELDS
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -121,19 +122,7 @@ class StageForm(forms.Form):
 class MetricForm(forms.ModelForm):
     class Meta:
         model = SuccessMetric
-        fields = [
-            "name",
-            "kind",
-            "description",
-            "unit",
-            "direction",
-            "baseline",
-            "baseline_at",
-            "target",
-            "target_date",
-            "owner",
-            "cadence_days",
-        ]
+        fields = METRIC_FIELDS
         field_classes = {"owner": PersonChoiceField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
@@ -194,28 +183,7 @@ class SurveyFeatureForm(forms.ModelForm):
 
     class Meta:
         model = FeatureSource
-        fields = [
-            "feature",
-            "description",
-            "source_kind",
-            "source_system",
-            "available_in_production",
-            "freshness_needed",
-            "freshness_actual",
-            "computation",
-            "owner",
-            "preprocessing",
-            "skew_risk",
-            "simpler_alternative",
-            "quality_availability",
-            "quality_timeliness",
-            "quality_completeness",
-            "quality_validity",
-            "quality_consistency",
-            "quality_correctness",
-            "quality_trustworthiness",
-            "quality_note",
-        ]
+        fields = SURVEY_FIELDS
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "preprocessing": forms.Textarea(attrs={"rows": 2}),
