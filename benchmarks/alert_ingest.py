@@ -7,6 +7,8 @@ Migrates the database named by DATABASE_URL, creates a bench product and an
 Alertmanager integration through the services, starts gunicorn on a free
 127.0.0.1 port and posts real-shaped Alertmanager v4 deliveries at it:
 
+0. the framework floor: the same bodies posted to a minimal view doing one INSERT
+   (benchmarks/floor_urls.py), to compare the receiver with;
 1. new alerts: every delivery a different fingerprint (each opens an incident);
 2. duplicates: the same alert again and again (each changes nothing);
 3. burst: BURST identical deliveries of a fresh alert, all connections opened at
@@ -83,12 +85,19 @@ def _prepare(env: dict[str, str]) -> tuple[int, str]:
     import django
 
     django.setup()
+    from django.db import connection
     from django.utils import timezone
 
+    from benchmarks.floor_urls import FLOOR_TABLE
     from tracker.accounts.models import Membership, Team, User
     from tracker.incidents.services import integration_create
     from tracker.products.models import Product
 
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id bigserial PRIMARY KEY, "
+            "payload text NOT NULL, created_at timestamptz NOT NULL)"
+        )
     user, _ = User.objects.get_or_create(username="bench")
     team, _ = Team.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     Membership.objects.get_or_create(team=team, user=user)
@@ -116,7 +125,7 @@ def _start_gunicorn(env, port: int, args) -> subprocess.Popen:
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),
-            "tracker.wsgi:application",
+            "benchmarks.floor_wsgi:application",  # the site plus the floor view
             f"--bind={HOST}:{port}",
             f"--workers={args.workers}",
             f"--threads={args.threads}",
@@ -248,11 +257,20 @@ def main() -> int:
         # Warm up connections and code paths so the first phase is not penalised.
         asyncio.run(_phase(port, path, secret, [_delivery(f"{run}-warm")] * 20, 8))
 
+        bodies = [_delivery(f"{run}-floor-{i}") for i in range(args.new)]
+        results, wall = asyncio.run(
+            _phase(port, "/benchmark/floor/", secret, bodies, args.concurrency)
+        )
+        _report("floor (1 INSERT, same bodies)", results, wall)
+        floor_rate = len(results) / wall
+        ok &= all(r.status == 201 for r in results)
+
         bodies = [_delivery(f"{run}-new-{i}") for i in range(args.new)]
         results, wall = asyncio.run(
             _phase(port, path, secret, bodies, args.concurrency)
         )
         _report("new alerts (one incident each)", results, wall)
+        new_rate = len(results) / wall
         opened = sum(r.body.get("opened", 0) for r in results)
         ok &= opened == args.new
 
@@ -262,6 +280,10 @@ def main() -> int:
         )
         _report("duplicates (nothing changes)", results, wall)
         ok &= all(r.body.get("unchanged") == 1 for r in results)
+        print(
+            f"ratio to the floor: new alerts {new_rate / floor_rate:.2f}, "
+            f"duplicates {len(results) / wall / floor_rate:.2f}"
+        )
 
         fingerprint = f"{run}-burst"
         bodies = [_delivery(fingerprint)] * args.burst
