@@ -133,14 +133,16 @@ def test_duplicate_slug_is_400(alice_api, product):
     assert "slug" in response.json()["error"]["fields"]
 
 
-def test_production_needs_a_launch_date_which_is_set_for_you(alice_api, team):
-    response = alice_api.post(
-        "/api/v1/products/",
-        {"name": "Live", "slug": "live", "team": "risk", "stage": "production"},
-        format="json",
-    )
-    assert response.status_code == 201
-    assert response.json()["launched_at"] is not None
+def test_a_new_product_cannot_start_in_pilot_or_production(alice_api, team):
+    for stage in ("pilot", "production"):
+        response = alice_api.post(
+            "/api/v1/products/",
+            {"name": "Live", "slug": "live", "team": "risk", "stage": stage},
+            format="json",
+        )
+        assert response.status_code == 400
+        assert "readiness" in response.json()["error"]["fields"]["stage"][0]
+    assert not Product.objects.filter(slug="live").exists()
 
 
 def test_patch_updates_fields(bob_api, product):

@@ -31,12 +31,15 @@ def test_product_create_starts_the_stage_timeline(team, alice):
     assert product.launched_at is None
 
 
-def test_product_created_in_production_is_launched(team, alice):
-    product = services.product_create(
-        actor=alice,
-        data={"name": "Churn", "slug": "churn", "team": team, "stage": "production"},
-    )
-    assert product.launched_at is not None
+def test_a_product_is_never_created_past_the_readiness_gate(team, alice):
+    for stage in ("pilot", "production"):
+        with pytest.raises(ValidationError) as error:
+            services.product_create(
+                actor=alice,
+                data={"name": "Churn", "slug": "churn", "team": team, "stage": stage},
+            )
+        assert "stage" in error.value.message_dict
+    assert not Product.objects.exists()
 
 
 def test_product_create_rejects_a_duplicate_slug_and_writes_nothing(

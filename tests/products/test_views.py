@@ -233,6 +233,7 @@ def test_user_without_team_cannot_create(client, carol):
         ({"name": ""}, "name", "This field is required."),
         ({"slug": "Not a slug!"}, "slug", "Enter a valid “slug”"),
         ({"stage": "shipped"}, "stage", "Select a valid choice"),
+        ({"stage": "production"}, "stage", "Select a valid choice"),
         ({"risk_tier": "critical"}, "worst_case_matters", "Critical-risk products"),
         ({"name": "x" * 500}, "name", "at most 200 characters"),
     ],

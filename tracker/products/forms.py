@@ -7,6 +7,7 @@ from tracker.accounts.models import User
 from tracker.lib.durations import format_duration, parse_human_duration
 from tracker.lib.forms import ModelChoiceField, ModelMultipleChoiceField
 from tracker.products.models import (
+    GATED_STAGES,
     FeatureSource,
     PlanningSession,
     Product,
@@ -108,6 +109,15 @@ class ProductForm(forms.ModelForm):
         if self.instance.pk:
             # Stage moves go through the stage form, which records a note.
             del self.fields["stage"]
+        else:
+            # Pilot and production are entered through the readiness gate.
+            self.fields["stage"].choices = [
+                c for c in Stage.choices if c[0] not in GATED_STAGES
+            ]
+            self.fields["stage"].help_text = (
+                "Move to pilot or production from the product page: readiness "
+                "is checked then."
+            )
         self.fields["slug"].help_text = "Used in URLs and the API, e.g. fraud-score."
 
 

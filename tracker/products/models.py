@@ -35,6 +35,10 @@ class Stage(models.TextChoices):
 
 
 STAGE_ORDER = [choice.value for choice in Stage]
+# Stages users rely on: entering them passes the readiness gate
+# (tracker.readiness.services.product_change_stage_gated), so a product is never
+# created directly in one of them.
+GATED_STAGES = {Stage.PILOT.value, Stage.PRODUCTION.value}
 
 
 class RiskTier(models.TextChoices):

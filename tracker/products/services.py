@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from tracker.accounts.models import User
 from tracker.incidents.services import sla_breach_sync
 from tracker.lib.services import model_create, model_update
 from tracker.products.models import (
+    GATED_STAGES,
     FeatureSource,
     Measurement,
     MeasurementSource,
@@ -106,6 +108,13 @@ def product_create(
     entry of its stage timeline (`at` backdates it, for imports and demos)."""
     now = at or timezone.now()
     stage = data.get("stage") or Stage.PROPOSED
+    if stage in GATED_STAGES:
+        raise ValidationError(
+            {
+                "stage": "A new product starts before pilot: create it, then move it "
+                "to pilot or production, which checks its readiness."
+            }
+        )
     launched_at = now if stage == Stage.PRODUCTION else None
     product = model_create(
         Product,

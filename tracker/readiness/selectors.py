@@ -17,6 +17,7 @@ from tracker.ci.models import CIStatus
 from tracker.ci.selectors import ci_context_results
 from tracker.incidents.models import AlertIntegration, Incident, Source
 from tracker.lib.aggregates import in_ids
+from tracker.products import models as products_models
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
     Availability,
@@ -41,7 +42,7 @@ SIGNAL_WINDOW = timedelta(days=30)
 # Incidents that arrived from a monitoring tool prove it is wired to this product
 # even when the delivery came through another product's integration.
 ALERT_SOURCES = [Source.ALERTMANAGER, Source.GRAFANA, Source.GENERIC]
-GATED_STAGES = {"pilot", "production"}
+GATED_STAGES = products_models.GATED_STAGES
 
 
 @dataclass(frozen=True)
