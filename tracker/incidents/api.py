@@ -5,11 +5,7 @@ Status changes go through the same services as the pages, so they leave the same
 timeline rows.
 """
 
-from collections.abc import Callable
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -29,6 +25,7 @@ from tracker.incidents.models import (
     Status,
     validate_http_url,
 )
+from tracker.lib.api import call_service as _call
 from tracker.products.models import Product
 
 # --- Serializers ------------------------------------------------------------------
@@ -182,15 +179,6 @@ class IntegrationCreateInput(serializers.Serializer):
 
 
 # --- Helpers ----------------------------------------------------------------------
-
-
-def _call(service: Callable[[], Any]) -> Any:
-    """Model validation errors from services are 400s, shaped like DRF's."""
-    try:
-        return service()
-    except DjangoValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        raise serializers.ValidationError(detail) from None
 
 
 def _require_assign(request: Request, product: Product | None) -> None:

@@ -13,7 +13,7 @@ of messages; it is empty for errors that are not about one field.
 """
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -342,3 +342,13 @@ class AutoSchema(openapi.AutoSchema):
                 self._get_response_for_code(ErrorSerializer, code, direction=direction),
             )
         return responses
+
+
+def call_service(service: Callable[[], Any]) -> Any:
+    """Run a service; its model validation errors become the API's 400 with
+    field messages (views that catch them themselves use this)."""
+    try:
+        return service()
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        raise exceptions.ValidationError(detail) from None

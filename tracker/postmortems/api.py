@@ -7,11 +7,9 @@ Any signed-in user may read; writing needs the same rights as the pages
 change goes through POST …/transition/, never through PATCH.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -22,6 +20,7 @@ from rest_framework.response import Response
 
 from tracker.accounts.models import User
 from tracker.incidents.models import Incident, validate_http_url
+from tracker.lib.api import call_service as _call
 from tracker.postmortems import selectors, services
 from tracker.postmortems.filters import ActionItemFilter, PostmortemFilter
 from tracker.postmortems.models import (
@@ -41,15 +40,6 @@ BIGINT = 2**63 - 1
 # PositiveIntegerField is a 32-bit integer on PostgreSQL.
 MAX_USERS = 2**31 - 1
 MAX_TEXT = 100_000
-
-
-def _call(service: Callable[[], Any]) -> Any:
-    """Model validation errors from services are 400s, shaped like DRF's."""
-    try:
-        return service()
-    except DjangoValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        raise serializers.ValidationError(detail) from None
 
 
 class SlugField(serializers.SlugRelatedField):
