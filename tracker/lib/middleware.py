@@ -57,9 +57,7 @@ class RejectNulInQueryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "\x00" in request.GET.urlencode() or "%00" in request.META.get(
-            "QUERY_STRING", ""
-        ):
+        if any("\x00" in key + "".join(values) for key, values in request.GET.lists()):
             message = "Request parameters may not contain NUL characters."
             if request.path.startswith("/api/"):  # the API's one error shape
                 error = {"code": "invalid", "message": message, "fields": {}}

@@ -149,20 +149,14 @@ def _now_minute():
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
-def finite(value: float) -> float:
-    if value != value or value in (float("inf"), float("-inf")):
-        raise forms.ValidationError("Enter a finite number.")
-    return value
-
-
 class MeasurementForm(forms.Form):
-    value = forms.FloatField(validators=[finite])
+    value = forms.FloatField()  # refuses nan and infinities itself
     measured_at = forms.DateTimeField(widget=DateTimeLocalInput(), initial=_now_minute)
     note = forms.CharField(required=False, max_length=500)
 
 
 class SLACheckForm(forms.Form):
-    value = forms.FloatField(validators=[finite])
+    value = forms.FloatField()  # refuses nan and infinities itself
     checked_at = forms.DateTimeField(widget=DateTimeLocalInput(), initial=_now_minute)
 
 
