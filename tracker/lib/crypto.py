@@ -20,43 +20,48 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 from django.utils.crypto import salted_hmac
+from django.views.decorators.debug import sensitive_variables
 
 
 def _secret_keys() -> tuple[str, ...]:
     return (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", []))
 
 
+@sensitive_variables()
 def keyed_hash(salt: str, value: str, *, key: str | None = None) -> str:
     """HMAC-SHA256 of `value` under a key derived from SECRET_KEY (or `key`)."""
     return salted_hmac(salt, value, secret=key, algorithm="sha256").hexdigest()
 
 
+@sensitive_variables()
 def keyed_hash_matches(salt: str, value: str, digest: str) -> bool:
-    """Constant-time comparison against the current and every fallback key."""
-    return bool(digest) and any(
-        hmac.compare_digest(keyed_hash(salt, value, key=key), digest)
-        for key in _secret_keys()
-    )
+    """Constant-time comparison against the current and every fallback key.
+    (A loop, not a generator: error reports cannot see that a generator's frame
+    belongs here, and would show its variables.)"""
+    for key in _secret_keys():
+        if digest and hmac.compare_digest(keyed_hash(salt, value, key=key), digest):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=16)
+@sensitive_variables()
 def _fernet(salt: str, keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet(
-        [
-            Fernet(
-                base64.urlsafe_b64encode(
-                    salted_hmac(salt, "fernet", secret=key, algorithm="sha256").digest()
-                )
-            )
-            for key in keys
-        ]
-    )
+    """Encrypts under the first key, decrypts under any (cached: derivation is
+    two HMACs per key, not worth repeating for every row)."""
+    fernets = []
+    for key in keys:
+        derived = salted_hmac(salt, "fernet", secret=key, algorithm="sha256")
+        fernets.append(Fernet(base64.urlsafe_b64encode(derived.digest())))
+    return MultiFernet(fernets)
 
 
+@sensitive_variables()
 def encrypt(salt: str, plaintext: str) -> str:
     return _fernet(salt, _secret_keys()).encrypt(plaintext.encode()).decode()
 
 
+@sensitive_variables()
 def decrypt(salt: str, token: str) -> str:
     """The plaintext; ValueError if no current or fallback key opens `token`."""
     try:
