@@ -200,6 +200,7 @@ def test_bearer_requests_never_touch_the_session_table(ci_raw, product):
     with CaptureQueriesContext(connection) as queries:
         assert bearer(ci_raw).post(CI_URL, body, format="json").status_code == 201
     assert not [q for q in queries if "django_session" in q["sql"]]
+    assert "Vary" not in bearer(ci_raw).post(CI_URL, body, format="json").headers
 
 
 # --- Never logged ---------------------------------------------------------------------

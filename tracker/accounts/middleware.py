@@ -39,6 +39,10 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Looked at only when a cookie came: touching the session of every
+        # request would add `Vary: Cookie` to API and badge responses.
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return self.get_response(request)
         session = request.session
         if SESSION_KEY in session:
             now = int(timezone.now().timestamp())
