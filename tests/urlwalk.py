@@ -35,7 +35,7 @@ _REGEX_LEFTOVER = re.compile(r"[\\()\[\]*+?{}|^$]")
 
 
 class MissingParameter(LookupError):
-    pass
+    """A route has a path parameter the values do not cover."""
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,6 @@ class Route:
     @property
     def label(self) -> str:
         return self.name or self.pattern
-
-    @property
-    def view_class(self) -> type | None:
-        return getattr(self.callback, "view_class", None) or getattr(
-            self.callback, "cls", None
-        )
 
     def url(self, values: Mapping[str, Any]) -> str:
         written, path = "", "/"
