@@ -74,6 +74,14 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _long_sessions(settings):
+    """Many tests sign a client in and then travel days ahead; production's
+    session limits (12 h, 30 min idle) are tested in tests/accounts/test_sessions.py."""
+    settings.SESSION_COOKIE_AGE = 60 * 24 * 3600
+    settings.SESSION_IDLE_TIMEOUT = 0
+
+
 @pytest.fixture
 def alice(db):
     return UserFactory(username="alice", first_name="Alice")

@@ -1,5 +1,6 @@
 """Project-level checks: settings from the environment, deploy checks, compose file."""
 
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,64 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+_HEADERS_SCRIPT = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+from django.test.utils import override_settings
+# Static files are not collected here; the manifest storage would refuse.
+plain_storage = "django.contrib.staticfiles.storage.StaticFilesStorage"
+override_settings(
+    STORAGES={**settings.STORAGES, "staticfiles": {"BACKEND": plain_storage}}
+).enable()
+client = Client(HTTP_HOST="tracker.example.org")
+page = client.get("/accounts/login/", secure=True)
+cookie = page.cookies[settings.CSRF_COOKIE_NAME]
+print(json.dumps({
+    "plain": [client.get("/accounts/login/").status_code,
+              client.get("/accounts/login/")["Location"]],
+    "headers": dict(page.headers),
+    "csrf_cookie": [cookie.key, cookie["secure"], cookie["httponly"],
+                    cookie["samesite"], cookie["path"], cookie["domain"]],
+    "session": [settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_SECURE,
+                settings.SESSION_COOKIE_HTTPONLY, settings.SESSION_COOKIE_SAMESITE,
+                settings.SESSION_COOKIE_AGE, settings.SESSION_IDLE_TIMEOUT],
+}))
+"""
+
+
+def test_production_pages_carry_the_security_headers_and_cookie_flags():
+    keep = ("PATH", "HOME", "LANG", "TZ", "VIRTUAL_ENV")
+    base = {k: os.environ[k] for k in keep if k in os.environ}
+    env = {**base, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "tracker.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", _HEADERS_SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["plain"] == [301, "https://tracker.example.org/accounts/login/"]
+    headers = seen["headers"]
+    assert headers["Strict-Transport-Security"] == (
+        "max-age=31536000; includeSubDomains; preload"
+    )
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert "script-src 'self';" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert seen["csrf_cookie"] == ["__Host-csrftoken", True, True, "Lax", "/", ""]
+    assert seen["session"] == ["__Host-sessionid", True, True, "Lax", 43200, 1800]
 
 
 @pytest.mark.parametrize(

@@ -41,4 +41,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=4),
         "options": {"expires": 50 * 60},
     },
+    # Sign-in throttle counters of windows that have ended.
+    "login-counters-purge": {
+        "task": "tracker.accounts.tasks.login_counters_purge_task",
+        "schedule": 60 * 60,
+        "options": {"expires": 50 * 60},
+    },
 }

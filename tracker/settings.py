@@ -29,6 +29,9 @@ if not SECRET_KEY:
             "(for local use set DEBUG=true or run `make run`)."
         )
     SECRET_KEY = "insecure-dev-key-only-for-debug-mode-never-in-production"
+# Old keys, while rotating SECRET_KEY: sessions, API tokens, alert secrets and the
+# encrypted HMAC keys made under them keep working (tracker/lib/crypto.py).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -66,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tracker.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tracker.lib.middleware.ContentSecurityPolicyMiddleware",
@@ -74,6 +78,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "tracker.urls"
 WSGI_APPLICATION = "tracker.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Django's model backend with every password check throttled (docs/security.md).
+AUTHENTICATION_BACKENDS = ["tracker.accounts.backends.ThrottledModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "products:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -154,12 +160,10 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tracker@localhost")
 
-# --- Security: strict in production, relaxed only when DEBUG is on.
+# --- Security: strict in production, relaxed only when DEBUG is on (what each
+# setting protects: docs/security.md).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env_int(
     "SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0
 )
@@ -167,19 +171,49 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Health checks and tests hit plain HTTP on loopback; everything else is redirected.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Cookies: HTTPS-only in production, under the __Host- prefix (no Domain, Path=/,
+# Secure: a sibling subdomain cannot plant or overwrite them), never readable by
+# scripts, not sent on cross-site subrequests or posts.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
+CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# A session ends this long after signing in, however busy (absolute), or after
+# this long without a request (idle; 0: never); tracker.accounts.middleware.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60, minimum=0)
+
+# Sign-in throttling (tracker/accounts/login_throttle.py): attempts per normalised
+# username and per client address in a fixed window; over either limit an attempt
+# is refused even with the right password, until the window ends.
+LOGIN_THROTTLE_WINDOW_SECONDS = env_int(
+    "LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60, minimum=60
+)
+LOGIN_THROTTLE_USER_LIMIT = env_int("LOGIN_THROTTLE_USER_LIMIT", 10, minimum=1)
+LOGIN_THROTTLE_IP_LIMIT = env_int("LOGIN_THROTTLE_IP_LIMIT", 50, minimum=1)
+# How many reverse proxies in front append to X-Forwarded-For: the client address
+# is the entry that many from the end. 0 (no proxy): REMOTE_ADDR, and a client's
+# own X-Forwarded-For is ignored, so it cannot pick a fresh address per attempt.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
 _VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": f"{_VALIDATORS}.{name}"}
-    for name in (
-        "UserAttributeSimilarityValidator",
-        "MinimumLengthValidator",
-        "CommonPasswordValidator",
-        "NumericPasswordValidator",
-    )
+    {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
+    # ASVS 2.1.1: at least 12 characters; no composition rules, no upper bound
+    # short of the API's 4,096 (2.1.2, 2.1.9).
+    {
+        "NAME": f"{_VALIDATORS}.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 12, minimum=8)},
+    },
+    # Rejects the 20,000 most common passwords (ASVS 2.1.7, offline).
+    {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -219,6 +253,8 @@ REST_FRAMEWORK = {
         "ci": env_str("API_RATE_CI", "3000/min"),
         "auth": env_str("API_RATE_AUTH", "30/min"),
     },
+    # The client address for throttles (see TRUSTED_PROXY_COUNT above).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "tracker.lib.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "tracker.lib.api.AutoSchema",
     "PAGE_SIZE": 50,

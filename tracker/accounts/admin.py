@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from tracker.accounts.forms import AdminLoginForm
 from tracker.accounts.models import ApiToken, Membership, Team, User
 from tracker.accounts.services import token_revoke
+
+# The admin's sign-in is throttled like the others (accounts.backends); its form
+# shows the refusal and the wait.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

@@ -1,6 +1,8 @@
 """API views for accounts: signing in for a token, person and CI tokens, teams."""
 
 from django.contrib.auth import authenticate
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.request import Request
@@ -9,6 +11,7 @@ from rest_framework.response import Response
 from tracker.accounts import selectors, services
 from tracker.accounts.authentication import BearerTokenAuthentication
 from tracker.accounts.filters import TeamFilter
+from tracker.accounts.login_throttle import LoginThrottled
 from tracker.accounts.models import ApiToken, Team
 from tracker.lib.api import (
     ApiView,
@@ -99,8 +102,10 @@ def _created(view: ApiView, token: ApiToken, raw: str) -> Response:
 # --- Tokens ---------------------------------------------------------------------
 
 
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class TokenObtainView(ApiView):
-    """Exchange a username and password for a new person token."""
+    """Exchange a username and password for a new person token. Throttled per
+    username and client address like every sign-in (accounts.login_throttle)."""
 
     # Bearer only (no session, so no CSRF): a failed sign-in is 401, as elsewhere.
     authentication_classes = [BearerTokenAuthentication]
@@ -108,11 +113,19 @@ class TokenObtainView(ApiView):
     throttle_scope = "auth"
 
     @extend_schema(request=SignInIn, responses={201: TokenCreatedOut}, auth=[])
+    @sensitive_variables("data")
     def post(self, request: Request) -> Response:
         data = self.validated(SignInIn)
-        user = authenticate(
-            request._request, username=data["username"], password=data["password"]
-        )
+        try:
+            user = authenticate(
+                request._request,
+                username=data["username"],
+                password=data["password"],
+            )
+        except LoginThrottled as exc:
+            refusal = exceptions.Throttled(detail=str(exc))
+            refusal.wait = exc.wait_seconds  # Retry-After, without DRF's suffix
+            raise refusal from None
         if user is None:
             raise exceptions.AuthenticationFailed("Wrong username or password.")
         token, raw = services.token_create(

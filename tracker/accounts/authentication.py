@@ -1,6 +1,7 @@
 """`Authorization: Bearer <token>` for the REST API (people and product CI)."""
 
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -15,6 +16,7 @@ _QUERY_CREDENTIALS = {"token", "access_token", "api_key", "apikey", "key", "auth
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
+    @sensitive_variables("raw", "header")  # and the token's in what it calls
     def authenticate(self, request: Request):
         self._refuse_query_string(request)
         header = authentication.get_authorization_header(request).split()

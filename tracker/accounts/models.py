@@ -142,3 +142,31 @@ class CIPrincipal:
 
     def __str__(self) -> str:
         return f"CI token {self.token.name!r} of {self.token.product.slug}"
+
+
+class LoginAttemptCounter(models.Model):
+    """Sign-in attempts counted per key in fixed time windows (accounts.login_throttle).
+
+    A key is a keyed hash of a normalised username or of a client address, so the
+    table holds neither (a password typed into the username box stays unreadable).
+    The count is raised by one atomic upsert, so it is exact across processes.
+    """
+
+    key = models.CharField(max_length=72)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The upsert's conflict target (login_throttle.login_attempt_start).
+            models.UniqueConstraint(
+                fields=["key", "window_start"], name="login_attempt_counter_unique"
+            ),
+        ]
+        indexes = [
+            # Purging old windows (login_throttle.login_counters_purge).
+            models.Index(fields=["window_start"], name="login_attempt_window_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… × {self.count} from {self.window_start:%H:%M}"

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from tracker.accounts.models import ApiToken, TokenKind, User
 from tracker.accounts.tokens import token_digest, token_generate
@@ -16,6 +17,7 @@ from tracker.products.models import Product
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+@sensitive_variables("raw")
 def token_create(
     *,
     user: User,

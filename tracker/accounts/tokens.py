@@ -6,13 +6,11 @@ the row; the hash is then compared in constant time. Rotating SECRET_KEY keeps
 tokens working while the old key is listed in SECRET_KEY_FALLBACKS.
 """
 
-import hmac
 import re
 import secrets
 import string
 
-from django.conf import settings
-from django.utils.crypto import salted_hmac
+from tracker.lib.crypto import keyed_hash, keyed_hash_matches
 
 PREFIX = "trk_"
 LOOKUP_LENGTH = 12
@@ -41,12 +39,9 @@ def token_lookup(raw: str) -> str | None:
 
 
 def token_digest(raw: str, *, secret: str | None = None) -> str:
-    return salted_hmac(_SALT, raw, secret=secret, algorithm="sha256").hexdigest()
+    return keyed_hash(_SALT, raw, key=secret)
 
 
 def token_matches(raw: str, digest: str) -> bool:
     """Constant-time comparison against the current and any fallback key."""
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return any(
-        hmac.compare_digest(token_digest(raw, secret=key), digest) for key in keys
-    )
+    return keyed_hash_matches(_SALT, raw, digest)

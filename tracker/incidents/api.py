@@ -6,6 +6,7 @@ timeline rows.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.views.decorators.debug import sensitive_variables
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -294,6 +295,7 @@ class IntegrationListCreateApi(ListAPIView):
     @extend_schema(
         request=IntegrationCreateInput, responses={201: IntegrationCreatedOutput}
     )
+    @sensitive_variables("payload", "data", "secret")
     def post(self, request: Request) -> Response:
         payload = IntegrationCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from tracker.lib.crypto import EncryptedTextField
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -81,8 +83,10 @@ class AlertIntegration(models.Model):
 
     The bearer secret is shown once and stored only as an HMAC-SHA256 keyed from
     SECRET_KEY (see signing.py), so a database leak does not leak working
-    credentials. The optional HMAC secret has to be kept as given: verifying a
-    signature needs the shared key itself.
+    credentials. The optional HMAC secret has to be usable (verifying a signature
+    needs the shared key itself), so it is stored encrypted with a key derived
+    from SECRET_KEY (tracker.lib.crypto): a leak of the database alone does not
+    reveal it, a leak of the database and SECRET_KEY together does.
     """
 
     name = models.CharField(max_length=120)
@@ -100,8 +104,9 @@ class AlertIntegration(models.Model):
     secret_hint = models.CharField(
         max_length=8, editable=False, help_text="Last characters, to tell keys apart."
     )
-    hmac_secret = models.CharField(
+    hmac_secret = EncryptedTextField(
         "HMAC secret",
+        salt="tracker.incidents.AlertIntegration.hmac_secret",
         max_length=200,
         blank=True,
         help_text="Optional: the shared secret of Grafana's HMAC signature setting.",

@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
 
 from tracker.incidents import selectors, services, signing
 from tracker.incidents.alerts import AlertPayloadError
@@ -53,6 +54,7 @@ def _signature_ok(
 
 
 @csrf_exempt
+@sensitive_variables("token", "secret", "key")  # here and in what it calls
 def alerts_receive(request: HttpRequest, integration_id: int) -> JsonResponse:
     if request.method != "POST":
         return _error(405, "Send alerts with POST.", Allow="POST")

@@ -1,8 +1,10 @@
 """Credentials of alert integrations: bearer secrets and HMAC signatures.
 
 Bearer secrets are random, prefixed (so secret scanners can spot a leaked one) and
-stored only as an HMAC-SHA256 keyed from SECRET_KEY; rotating SECRET_KEY therefore
-invalidates them. Signatures follow Grafana's webhook contact point: a hex
+stored only as an HMAC-SHA256 keyed from SECRET_KEY (tracker.lib.crypto; they keep
+working through a key rotation while the old key is in SECRET_KEY_FALLBACKS). The
+HMAC signing key has to be usable, so it is stored encrypted instead (the model's
+EncryptedTextField). Signatures follow Grafana's webhook contact point: a hex
 HMAC-SHA256 of the raw body, or of `timestamp + ":" + body` when a timestamp header
 is configured.
 """
@@ -13,7 +15,8 @@ import secrets
 import time
 
 from django.conf import settings
-from django.utils.crypto import salted_hmac
+
+from tracker.lib.crypto import keyed_hash, keyed_hash_matches
 
 SECRET_PREFIX = "tka_"
 _HASH_SALT = "tracker.incidents.AlertIntegration.secret"
@@ -27,12 +30,12 @@ def secret_generate() -> str:
 
 
 def secret_hash(secret: str) -> str:
-    return salted_hmac(_HASH_SALT, secret, algorithm="sha256").hexdigest()
+    return keyed_hash(_HASH_SALT, secret)
 
 
 def secret_matches(secret: str, stored_hash: str) -> bool:
     """Constant-time comparison, so response timing does not leak the hash."""
-    return bool(stored_hash) and hmac.compare_digest(secret_hash(secret), stored_hash)
+    return keyed_hash_matches(_HASH_SALT, secret, stored_hash)
 
 
 def bearer_token(authorization: str) -> str | None:

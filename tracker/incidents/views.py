@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from tracker.incidents import selectors, services
@@ -227,6 +228,8 @@ def integration_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
+@sensitive_post_parameters("hmac_secret")
+@sensitive_variables("data", "created")
 def integration_create(request: HttpRequest) -> HttpResponse:
     if not selectors.user_can_triage(request.user):
         raise PermissionDenied("Join a team to connect monitoring tools.")
@@ -251,6 +254,7 @@ def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _integration_page(request, integration)
 
 
+@sensitive_variables("secret")
 def _integration_page(request, integration, *, secret: str = "") -> HttpResponse:
     return render(
         request,

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from tracker.accounts.models import User
 from tracker.incidents import signing
@@ -316,6 +317,7 @@ def incident_note_add(
 # --- Alert integrations -----------------------------------------------------------
 
 
+@sensitive_variables()  # and in what it calls: the HMAC key is passed on
 def integration_create(
     *, actor: User | None, data: dict[str, Any]
 ) -> tuple[AlertIntegration, str]:

@@ -1,0 +1,232 @@
+"""Every URL pattern in the URLconf, as concrete URLs a test can request.
+
+`routes()` walks the whole resolver tree (includes, namespaces, the admin's
+generated patterns, regex patterns) and returns one `Route` per pattern, so a
+test built on it covers URLs added later without being told about them.
+
+`Route.url(values)` fills the path parameters. A value is looked up first as
+"<segment>/<parameter>" (the literal path segment before the parameter, e.g.
+"metrics/pk" for `metrics/<int:pk>/`), then by the parameter's name alone; a
+parameter nothing covers raises MissingParameter naming the route, so a new kind
+of parameter fails loudly until the dataset knows it. Every URL built is resolved
+back and must reach the route it was built for.
+
+`walk_values(product=…, actor=…)` makes one object of every kind a URL names,
+belonging to `product`, and returns the values for them: the dataset for tests
+that request every URL (anonymous access here; the team/outsider matrix too).
+"""
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.resolvers import RegexPattern, RoutePattern
+from django.utils import timezone
+
+_ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+# Named groups without nested groups: all the regex patterns Django's admin and
+# our URLconf use.
+_REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^()]*\)")
+_REGEX_LEFTOVER = re.compile(r"[\\()\[\]*+?{}|^$]")
+
+
+class MissingParameter(LookupError):
+    """A route has a path parameter the values do not cover."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL pattern with the patterns (prefixes) that include it."""
+
+    name: str  # "namespace:name", or "" for unnamed patterns
+    pieces: tuple[RoutePattern | RegexPattern, ...] = field(repr=False)
+    callback: Callable = field(repr=False, compare=False)
+
+    @property
+    def pattern(self) -> str:
+        """As written, e.g. "products/<slug:slug>/metrics/<int:pk>/"."""
+        return "".join(str(piece) for piece in self.pieces)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.pattern
+
+    def url(self, values: Mapping[str, Any]) -> str:
+        written, path = "", "/"
+        for piece in self.pieces:
+            raw, parameter = _source(self, piece)
+            end = 0
+            for match in parameter.finditer(raw):
+                segment = _last_segment(written + raw[: match.start()])
+                path += raw[end : match.start()]
+                path += _value(self, segment, match["name"], values)
+                end = match.end()
+            path += raw[end:]
+            written += raw
+        reached = resolve(path).func
+        if reached is not self.callback:
+            raise AssertionError(
+                f"{path} was built for {self.label}, reaches {reached}"
+            )
+        return path
+
+
+def _source(route: Route, piece: Any) -> tuple[str, re.Pattern]:
+    """The piece's text and the expression finding its parameters."""
+    if not isinstance(piece, RegexPattern):
+        return str(piece), _ROUTE_PARAMETER
+    raw = str(piece).removeprefix("^").removesuffix("$").replace("\\/", "/")
+    if _REGEX_LEFTOVER.search(_REGEX_GROUP.sub("", raw)):
+        raise AssertionError(f"{route.label}: cannot build a URL from {raw!r}")
+    return raw, _REGEX_GROUP
+
+
+def _last_segment(text: str) -> str:
+    segments = [segment for segment in text.split("/") if segment]
+    return segments[-1] if segments else ""
+
+
+def _value(route: Route, segment: str, name: str, values: Mapping[str, Any]) -> str:
+    for key in (f"{segment}/{name}", name):
+        if key in values:
+            return str(values[key])
+    raise MissingParameter(
+        f"{route.label}: no value for <{name}> after {segment!r}; add "
+        f"'{segment}/{name}' or '{name}' to the values (tests/urlwalk.py)"
+    )
+
+
+def routes() -> list[Route]:
+    """Every pattern of the root URLconf, in resolution order."""
+    return list(_walk(get_resolver().url_patterns, (), ""))
+
+
+def _walk(patterns, prefix: tuple, namespace: str) -> Iterator[Route]:
+    for entry in patterns:
+        pieces = (*prefix, entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner = namespace
+            if entry.namespace:
+                inner = (
+                    f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+                )
+            yield from _walk(entry.url_patterns, pieces, inner)
+        elif isinstance(entry, URLPattern):
+            name = entry.name or ""
+            if name and namespace:
+                name = f"{namespace}:{name}"
+            yield Route(name=name, pieces=pieces, callback=entry.callback)
+
+
+# --- A dataset covering every parameter --------------------------------------------
+
+
+def walk_values(*, product, actor) -> dict[str, Any]:
+    """One object of each kind a URL names, all of `product` (whose team `actor`
+    should be in), created through the services where they have rules; returns
+    the values `Route.url` needs."""
+    from tests.factories import (
+        FeatureFactory,
+        IncidentFactory,
+        MeasurementFactory,
+        MetricFactory,
+        SessionFactory,
+        SLAFactory,
+    )
+    from tracker.accounts.services import token_create
+    from tracker.incidents import services as incidents
+    from tracker.postmortems import services as postmortems
+    from tracker.postmortems.models import SECTIONS
+    from tracker.readiness.rubric import TESTS
+    from tracker.reminders.models import KPIReview, Reminder
+
+    now = timezone.now()
+    metric = MetricFactory(product=product)
+    measurement = MeasurementFactory(metric=metric)
+    incident = IncidentFactory(product=product)
+    integration, _ = incidents.integration_create(
+        actor=actor, data={"name": "walk", "kind": "alertmanager", "product": product}
+    )
+    postmortem = postmortems.postmortem_create(
+        product=product, actor=actor, data={"title": "Walk", "incidents": [incident]}
+    )
+    moment = postmortems.moment_add(
+        postmortem=postmortem,
+        actor=actor,
+        data={"at": now, "kind": "note", "description": "Paged."},
+    )
+    factor = postmortems.factor_add(  # blaming words: a blameless-check warning
+        postmortem=postmortem,
+        actor=actor,
+        data={"category": "process", "description": "Human error in the rollout."},
+    )
+    impact = postmortems.impact_add(
+        postmortem=postmortem, actor=actor, metric=metric, change="-3%"
+    )
+    action_item = postmortems.action_item_create(
+        actor=actor,
+        postmortem=postmortem,
+        data={
+            "description": "Alert on drift",
+            "kind": "detect",
+            "owner": actor,
+            "due_date": timezone.localdate() + timedelta(days=7),
+        },
+    )
+    notification = Reminder.objects.create(
+        rule="walk",
+        subject_type="metric",
+        subject_id=metric.pk,
+        occurrence=now,
+        recipient=actor,
+        channel="in_app",
+        title="Walk",
+        url=product.get_absolute_url(),
+        created_at=now,
+        sent_at=now,
+    )
+    review = KPIReview.objects.create(
+        product=product, weeks=2, due_at=now, created_at=now
+    )
+    person_token, _ = token_create(user=actor, name="walk")
+    ci_token, _ = token_create(user=actor, name="walk ci", product=product)
+    session = SessionFactory(product=product)
+    return {
+        "products/slug": product.slug,
+        "teams/slug": product.team.slug,
+        "metrics/pk": metric.pk,
+        "measurements/measurement_pk": measurement.pk,
+        "measurements/measurement_id": measurement.pk,
+        "slas/pk": SLAFactory(product=product).pk,
+        "survey/pk": FeatureFactory(product=product).pk,
+        "sessions/pk": session.pk,
+        "from-session/session_pk": session.pk,
+        "tests/code": TESTS[0].code,
+        "ml-test-score/code": TESTS[0].code,
+        "incidents/pk": incident.pk,
+        "from-incident/incident_pk": incident.pk,
+        "integrations/pk": integration.pk,
+        "alerts/integration_id": integration.pk,
+        "postmortems/pk": postmortem.pk,
+        "check/section": SECTIONS[0].key,
+        "timeline/moment_pk": moment.pk,
+        "factors/factor_pk": factor.pk,
+        "impacts/impact_pk": impact.pk,
+        "warnings/warning_pk": postmortem.warnings.get(factor=factor).pk,
+        "action-items/pk": action_item.pk,
+        "notifications/pk": notification.pk,
+        "kpi-reviews/pk": review.pk,
+        "tokens/pk": person_token.pk,
+        "ci-tokens/pk": ci_token.pk,
+        "people/username": actor.username,
+        # The admin's: any object will do (it checks staff status first).
+        "object_id": product.pk,
+        "id": actor.pk,
+        "content_type_id": ContentType.objects.get_for_model(type(product)).pk,
+        "app_label": "products",
+        "url": "no-such-admin-page/",
+    }

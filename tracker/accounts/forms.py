@@ -1,0 +1,31 @@
+"""Sign-in forms: Django's, with the throttle's refusal shown as a form error."""
+
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.views.decorators.debug import sensitive_variables
+
+from tracker.accounts.login_throttle import LoginThrottled
+
+
+class ThrottledLoginMixin:
+    """Turns accounts.login_throttle's refusal into a non-field error that says
+    how long to wait (the password was not checked)."""
+
+    @sensitive_variables()
+    def clean(self):
+        try:
+            return super().clean()
+        except LoginThrottled as exc:
+            raise ValidationError(str(exc), code="throttled") from None
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Your username and password didn't match. Please try again.",
+    }
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
