@@ -39,7 +39,9 @@ def _editable(request: HttpRequest, slug: str) -> Product:
 
 @login_required
 def product_list(request: HttpRequest) -> HttpResponse:
-    product_filter = ProductFilter(request.GET, queryset=selectors.product_list())
+    product_filter = ProductFilter(
+        request.GET, queryset=selectors.product_list(user=request.user), request=request
+    )
     page = paginate(request, product_filter.qs)
     template = (
         "products/_product_rows.html" if request.htmx else "products/product_list.html"

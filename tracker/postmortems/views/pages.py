@@ -68,7 +68,9 @@ def done(request: HttpRequest, call: Callable[[], Any], success: str) -> bool:
 @login_required
 def postmortem_list(request: HttpRequest) -> HttpResponse:
     postmortem_filter = PostmortemFilter(
-        request.GET, queryset=selectors.postmortem_list()
+        request.GET,
+        queryset=selectors.postmortem_list(user=request.user),
+        request=request,
     )
     return render(
         request,
@@ -84,7 +86,9 @@ def postmortem_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
     """Published postmortems and their lessons, searchable."""
-    library_filter = LibraryFilter(request.GET, queryset=selectors.library_list())
+    library_filter = LibraryFilter(
+        request.GET, queryset=selectors.library_list(user=request.user), request=request
+    )
     template = (
         "postmortems/_library_rows.html"
         if request.htmx
