@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from tracker.accounts import selectors, services
 from tracker.accounts.forms import TeamVisibilityForm
@@ -37,6 +37,7 @@ def _team_page(request: HttpRequest, team: Team, form=None, status=200):
 
 
 @login_required
+@require_safe
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _team_page(request, selectors.team_get(user=request.user, slug=slug))
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from tracker.accounts.selectors import products_readable_by
 from tracker.incidents import selectors, services
@@ -83,6 +83,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = selectors.incident_get_for_user(user=request.user, pk=pk)
     return _detail_page(request, incident)
@@ -247,6 +248,7 @@ def integration_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     integration = selectors.integration_get_for_user(user=request.user, pk=pk)
     return _integration_page(request, integration)

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from tracker.incidents.models import Kind
 from tracker.lib.charts import before_after_chart, line_chart, stacked_bar_chart
@@ -130,6 +131,7 @@ def portfolio_pdf(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def product_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     """A one-page summary of one product, for leadership."""
     product = product_selectors.product_get_for_user(user=request.user, slug=slug)

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from tracker.incidents.selectors import incident_get_for_user
 from tracker.lib.views import paginate, run_service
@@ -159,6 +159,7 @@ def postmortem_from_incident(request: HttpRequest, incident_pk: int) -> HttpResp
 
 
 @login_required
+@require_safe
 def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
     return detail_page(request, postmortem)
@@ -188,6 +189,7 @@ def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
 
 
 @login_required
+@require_safe
 def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
     page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
@@ -199,6 +201,7 @@ def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The write-up as a Markdown file."""
     postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
