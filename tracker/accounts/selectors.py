@@ -86,11 +86,6 @@ def readable(user: Reader, *paths: str, unassigned: bool = False) -> Q:
     return reduce(operator.or_, conditions)
 
 
-def user_can_read_product(user: Reader, product: Product) -> bool:
-    """For one product already loaded (lists filter with `readable` instead)."""
-    return products_readable_by(user).filter(pk=product.pk).exists()
-
-
 def private_product_readers(
     product_ids: Iterable[int], user_ids: Iterable[int]
 ) -> dict[int, set[int]]:
