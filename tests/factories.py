@@ -19,6 +19,12 @@ from tracker.products.models import (
 )
 
 
+def staff_reader() -> User:
+    """Someone who reads every team's products (staff), not saved: for
+    selectors asked about the whole organisation."""
+    return User(username="staff-reader", is_staff=True)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User

@@ -34,6 +34,9 @@ _REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^()]*\)")
 _REGEX_LEFTOVER = re.compile(r"[\\()\[\]*+?{}|^$]")
 
 
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
 class MissingParameter(LookupError):
     """A route has a path parameter the values do not cover."""
 
@@ -54,6 +57,52 @@ class Route:
     @property
     def label(self) -> str:
         return self.name or self.pattern
+
+    @property
+    def regex(self) -> bool:
+        """Built with re_path (the admin's): filled by `url()`, not `path()`."""
+        return any(isinstance(piece, RegexPattern) for piece in self.pieces)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(m["name"] for m in _ROUTE_PARAMETER.finditer(self.pattern))
+
+    @property
+    def keys(self) -> tuple[tuple[str, str], ...]:
+        """Each parameter with the path segment before it, which says what it
+        names: ("metrics", "pk") is a metric's id."""
+        return tuple(
+            (_last_segment(self.pattern[: m.start()]), m["name"])
+            for m in _ROUTE_PARAMETER.finditer(self.pattern)
+        )
+
+    @property
+    def is_api(self) -> bool:
+        return self.pattern.startswith("api/")
+
+    @property
+    def view_class(self) -> type | None:
+        return getattr(self.callback, "cls", None) or getattr(
+            self.callback, "view_class", None
+        )
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The methods a class-based view handles; every method for a function
+        view (its decorators answer 405 to the rest)."""
+        cls = self.view_class
+        if cls is None:
+            return HTTP_METHODS
+        return tuple(m for m in HTTP_METHODS if hasattr(cls, m))
+
+    def path(self, **values: object) -> str:
+        """The URL with each parameter given by name (route patterns only)."""
+        missing = set(self.params) - set(values)
+        if missing:
+            raise KeyError(f"{self.pattern}: no value for {sorted(missing)}")
+        return "/" + _ROUTE_PARAMETER.sub(
+            lambda m: str(values[m["name"]]), self.pattern
+        )
 
     def url(self, values: Mapping[str, Any]) -> str:
         written, path = "", "/"

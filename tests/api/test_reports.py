@@ -182,10 +182,12 @@ def test_figures_on_a_hand_made_portfolio(carol_api, dataset):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_every_figure_matches_the_report_page_and_the_csv(alice_api, dataset):
+def test_every_figure_matches_the_report_page_and_the_csv(alice_api, alice, dataset):
     """The API and the HTML report (and its CSV) share one selector."""
     body = alice_api.get(URL).json()
-    portfolio = portfolio_report(filters={}, period=period_get(None), now=NOW)
+    portfolio = portfolio_report(
+        filters={}, period=period_get(None), user=alice, now=NOW
+    )
     assert len(body["products"]) == len(portfolio.rows) == 2
     for row, api in zip(portfolio.rows, body["products"], strict=True):
         assert api["slug"] == row.product.slug

@@ -4,6 +4,7 @@ demo's overdue action items and late draft are chased like any others."""
 from datetime import UTC, datetime
 
 from tests.reminders.helpers import HOUR, run
+from tracker.accounts.models import User
 from tracker.products.demo import seed_demo
 from tracker.reminders import selectors, tasks
 from tracker.reminders.models import NotificationPreferences, Reminder
@@ -22,7 +23,8 @@ def test_demo_leader_gets_the_monday_digest_and_late_work_is_chased(
     tasks.leadership_digests_send_due()
     [digest] = [m for m in mailoutbox if m.subject.startswith("Portfolio, week 11")]
     assert digest.to == ["leader@example.org"]
-    attention = selectors.leadership_portfolio(now=MONDAY + HOUR).attention
+    leader = User.objects.get(username="leader")
+    attention = selectors.leadership_portfolio(user=leader, now=MONDAY + HOUR).attention
     assert attention
     for row in attention:
         assert f"/products/{row.product.slug}/" in digest.body

@@ -310,7 +310,7 @@ def custom_rule():
     def due(*, now, after, limit):
         people = User.objects.filter(pk__gt=after, username="carol").order_by("pk")
         return [
-            registry.Due(user.pk, LAUNCH, ((user.pk, False),), "Welcome", "/")
+            registry.Due(user.pk, LAUNCH, ((user.pk, False),), "Welcome", "/", None)
             for user in people[:limit]
         ]
 

@@ -16,6 +16,7 @@ from tests.factories import (
     ProductFactory,
     SLACheckFactory,
     SLAFactory,
+    staff_reader,
 )
 from tracker.products.models import Product
 from tracker.reports.exports import CSV_COLUMNS
@@ -27,7 +28,9 @@ NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
 
 
 def report(**filters):
-    return portfolio_report(filters=filters, period=period_get(None), now=NOW)
+    return portfolio_report(
+        filters=filters, period=period_get(None), user=staff_reader(), now=NOW
+    )
 
 
 @time_machine.travel(NOW, tick=False)
@@ -282,7 +285,10 @@ def test_incident_figures_in_the_period(product):
     assert portfolio.incidents_by_month["2026-06"] == {"drift": 2, "data_quality": 1}
     assert portfolio.ttr_by_month["2026-06"] == timedelta(minutes=120)
     q1 = portfolio_report(
-        filters={}, period=period_get("2026-Q1", date(2026, 7, 1)), now=NOW
+        filters={},
+        period=period_get("2026-Q1", date(2026, 7, 1)),
+        user=staff_reader(),
+        now=NOW,
     )
     assert q1.rows[0].incidents == {}
 
@@ -348,7 +354,7 @@ def test_postmortem_completion_and_stuck_drafts(product, alice):
     published.incidents.add(covered)
     draft = Postmortem.objects.create(product=product, title="D", status="draft")
     draft.incidents.add(Incident.objects.get(severity="sev1"))
-    [row] = portfolio_report(filters={}, period=period_get(None), now=NOW).rows
+    [row] = report().rows
     assert (row.postmortems.total, row.postmortems.covered) == (2, 1)
     assert row.stuck_postmortems == 1
     assert "1 postmortem(s) stuck in draft" in row.attention

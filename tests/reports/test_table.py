@@ -15,6 +15,7 @@ from tests.factories import (
     SLACheckFactory,
     SLAFactory,
     TeamFactory,
+    staff_reader,
 )
 from tests.readiness.test_readiness import ci_report
 from tracker.reports import table
@@ -56,7 +57,9 @@ def test_a_row_shows_every_figure(product):
         detected_at=started + timedelta(minutes=15),
     )
     ci_report(product, "train", "failure", sha="abcdef1234" + "0" * 30)
-    portfolio = portfolio_report(filters={}, period=period_get(None), now=NOW)
+    portfolio = portfolio_report(
+        filters={}, period=period_get(None), user=staff_reader(), now=NOW
+    )
     cells = _cells(table.product_rows(portfolio))
     assert cells == [
         '<a class="strong" href="/products/fraud-score/">Fraud score</a>'
@@ -82,7 +85,9 @@ def test_every_text_is_escaped(team):
     product = ProductFactory(name=HOSTILE, team=hostile_team)
     MetricFactory(product=product, name=HOSTILE)
     SLAFactory(product=product, name=HOSTILE)
-    portfolio = portfolio_report(filters={}, period=period_get(None))
+    portfolio = portfolio_report(
+        filters={}, period=period_get(None), user=staff_reader()
+    )
     for html in (table.product_rows(portfolio), table.attention_items(portfolio)):
         assert "<b>" not in html
         assert ESCAPED in html

@@ -1,6 +1,8 @@
-"""API views for accounts: signing in for a token, person and CI tokens, teams."""
+"""API views for accounts: signing in for a token, person and CI tokens, teams
+and their visibility."""
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from drf_spectacular.utils import extend_schema
@@ -91,7 +93,21 @@ class TeamOut(ModelSerializer):
 
     class Meta:
         model = Team
-        fields = ["name", "slug", "description", "members", "created_at", "html_url"]
+        fields = [
+            "name",
+            "slug",
+            "description",
+            "visibility",
+            "members",
+            "created_at",
+            "html_url",
+        ]
+
+
+class TeamIn(StrictInputMixin, ModelSerializer):
+    class Meta:
+        model = Team
+        fields = services.TEAM_FIELDS
 
 
 def _created(view: ApiView, token: ApiToken, raw: str) -> Response:
@@ -195,7 +211,7 @@ class TeamListView(ApiView):
     filterset_class = TeamFilter
 
     def get_queryset(self):
-        return selectors.team_list()
+        return selectors.team_list(user=self.request.user)
 
     @extend_schema(responses=TeamOut(many=True))
     def get(self, request: Request) -> Response:
@@ -205,4 +221,14 @@ class TeamListView(ApiView):
 class TeamDetailView(ApiView):
     @extend_schema(responses=TeamOut)
     def get(self, request: Request, slug: str) -> Response:
-        return self.output(TeamOut, selectors.team_get(slug=slug))
+        return self.output(TeamOut, selectors.team_get(user=request.user, slug=slug))
+
+    @extend_schema(request=TeamIn, responses=TeamOut)
+    def patch(self, request: Request, slug: str) -> Response:
+        """Set `visibility` (organisation or private): the team's members and
+        staff may."""
+        team = selectors.team_get(user=request.user, slug=slug)
+        if not selectors.user_can_manage_team(request.user, team):
+            raise PermissionDenied("Only the team's members can change the team.")
+        services.team_update(team=team, data=self.validated(TeamIn, instance=team))
+        return self.output(TeamOut, selectors.team_get(user=request.user, slug=slug))

@@ -1,11 +1,15 @@
-"""Sign-in forms: Django's, with the throttle's refusal shown as a form error."""
+"""Account forms: sign-in (Django's, with the throttle's refusal shown as a form
+error) and a team's settings. They validate input; services do the writing."""
 
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
 
 from tracker.accounts.login_throttle import LoginThrottled
+from tracker.accounts.models import Team
+from tracker.accounts.services import TEAM_FIELDS
 
 
 class ThrottledLoginMixin:
@@ -29,3 +33,16 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     pass
+
+
+class TeamVisibilityForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = TEAM_FIELDS
+        widgets = {"visibility": forms.RadioSelect}
+        labels = {"visibility": "Who may read this team's products"}
+        help_texts = {
+            "visibility": "Private: only the team's members, each product's three "
+            "owners and staff see its products and everything about them; for "
+            "everyone else they do not exist."
+        }

@@ -20,12 +20,31 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
+class Visibility(models.TextChoices):
+    """Who may read a team's products and everything under them (docs/access.md)."""
+
+    ORGANISATION = "organisation", "Organisation"
+    PRIVATE = "private", "Private"
+
+
 class Team(models.Model):
-    """A group of people; every product belongs to exactly one team."""
+    """A group of people; every product belongs to exactly one team.
+
+    `visibility` decides who reads the team's products: everyone signed in
+    (organisation), or only its members, each product's three owners, staff and
+    superusers (private). tracker.accounts.selectors holds the rule.
+    """
 
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
+    visibility = models.CharField(
+        max_length=20,
+        choices=Visibility,
+        default=Visibility.ORGANISATION,
+        help_text="Organisation: every signed-in person may read the team's "
+        "products. Private: only its members, each product's owners and staff.",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="Membership",
@@ -36,12 +55,22 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(visibility__in=Visibility.values),
+                name="team_visibility_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def get_absolute_url(self) -> str:
         return reverse("accounts:team_detail", args=[self.slug])
+
+    @property
+    def is_private(self) -> bool:
+        return self.visibility == Visibility.PRIVATE
 
 
 class Membership(models.Model):

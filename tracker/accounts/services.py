@@ -1,4 +1,4 @@
-"""Writes for accounts: API tokens."""
+"""Writes for accounts: a team's settings and API tokens."""
 
 from datetime import datetime, timedelta
 
@@ -7,14 +7,26 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from tracker.accounts.models import ApiToken, TokenKind, User
+from tracker.accounts.models import ApiToken, Team, TokenKind, User
 from tracker.accounts.tokens import token_digest, token_generate
-from tracker.lib.services import model_create
+from tracker.lib.services import model_create, model_update
 from tracker.products.models import Product
 
 # last_used_at is bookkeeping: refreshing it at most this often keeps a busy CI
 # token from turning every request into an extra UPDATE.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+# What the team page and PATCH /api/v1/teams/<slug>/ may change (name and members
+# are managed in the admin).
+TEAM_FIELDS = ["visibility"]
+
+
+def team_update(*, team: Team, data: dict) -> list[str]:
+    """Change a team's settings (its visibility: who reads its products). The
+    caller checked the right to (selectors.user_can_manage_team). Returns the
+    fields that changed."""
+    return model_update(instance=team, fields=TEAM_FIELDS, data=data)
 
 
 @sensitive_variables("raw")

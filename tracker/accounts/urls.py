@@ -36,4 +36,9 @@ urlpatterns = [
     ),
     path("teams/", views.team_list, name="team_list"),
     path("teams/<slug:slug>/", views.team_detail, name="team_detail"),
+    path(
+        "teams/<slug:slug>/visibility/",
+        views.team_visibility,
+        name="team_visibility",
+    ),
 ]

@@ -3,10 +3,11 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Min, OuterRef, QuerySet, Subquery
+from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from tracker.accounts.models import User
+from tracker.accounts.selectors import product_readable_q
 from tracker.ci.models import CIStatus, CIStatusEvent, CombinedState, State
 from tracker.lib.aggregates import in_ids
 from tracker.products.models import Product
@@ -87,10 +88,12 @@ def ci_status_history(*, product: Product) -> QuerySet[CIStatusEvent]:
 
 
 def product_get_for_badge(*, user: User, slug: str) -> Product:
-    """Signed-in people see every badge; others only badges made public (404
-    otherwise, so private product names do not leak)."""
-    product = Product.objects.filter(slug=slug).first()
-    if product is None or not (product.badge_public or user.is_authenticated):
+    """A badge its product's owners made public is shown to anyone (their
+    explicit choice, even for a private team); any other only to people who may
+    read the product (404 otherwise, so product names do not leak)."""
+    visible = Q(badge_public=True) | product_readable_q(user)
+    product = Product.objects.filter(visible, slug=slug).first()
+    if product is None:
         raise Http404("No such badge.")
     return product
 

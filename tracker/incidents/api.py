@@ -14,6 +14,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.accounts.selectors import product_readable_q
 from tracker.incidents import selectors, services
 from tracker.incidents.filters import IncidentFilter
 from tracker.incidents.models import (
@@ -26,6 +27,7 @@ from tracker.incidents.models import (
     Status,
     validate_http_url,
 )
+from tracker.lib.api import ReadableSlugField
 from tracker.lib.api import call_service as _call
 from tracker.products.models import Product
 
@@ -100,8 +102,9 @@ class LinkField(serializers.CharField):
 
 
 def _product_field(**kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
-        slug_field="slug",
+    """A product the requester may read (a private team's: "does not exist")."""
+    return ReadableSlugField(
+        visible_to=product_readable_q,
         queryset=Product.objects.select_related("team"),
         required=False,
         **kwargs,
@@ -208,11 +211,11 @@ class IncidentListCreateApi(ListAPIView):
     serializer_class = IncidentOutput
 
     def get_queryset(self):
-        return selectors.incident_list()
+        return selectors.incident_list(user=self.request.user)
 
     @extend_schema(request=IncidentCreateInput, responses={201: IncidentDetailOutput})
     def post(self, request: Request) -> Response:
-        payload = IncidentCreateInput(data=request.data)
+        payload = IncidentCreateInput(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         _require_assign(request, data.get("product"))
@@ -239,7 +242,7 @@ class IncidentDetailApi(GenericAPIView):
         incident = selectors.incident_get_for_user(
             user=request.user, pk=pk, for_edit=True
         )
-        payload = IncidentUpdateInput(data=request.data)
+        payload = IncidentUpdateInput(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         if "product" in data:
@@ -290,14 +293,16 @@ class IntegrationListCreateApi(ListAPIView):
     serializer_class = IntegrationOutput
 
     def get_queryset(self):
-        return selectors.integration_list()
+        return selectors.integration_list(user=self.request.user)
 
     @extend_schema(
         request=IntegrationCreateInput, responses={201: IntegrationCreatedOutput}
     )
     @sensitive_variables("payload", "data", "secret")
     def post(self, request: Request) -> Response:
-        payload = IntegrationCreateInput(data=request.data)
+        payload = IntegrationCreateInput(
+            data=request.data, context={"request": request}
+        )
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         _require_assign(request, data.get("product"))

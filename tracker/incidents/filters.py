@@ -6,9 +6,8 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from tracker.accounts.models import Team
 from tracker.incidents.models import ACTIVE_STATUSES, Incident, Kind, Severity, Status
-from tracker.products.models import Product
+from tracker.lib.filters import readable_products, visible_teams
 
 ACTIVE = "active"
 STATUS_CHOICES = [(ACTIVE, "Open or acknowledged"), *Status.choices]
@@ -24,13 +23,13 @@ PERIODS = {
 class IncidentFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search")
     product = django_filters.ModelChoiceFilter(
-        queryset=Product.objects.order_by("name"),
+        queryset=readable_products,
         to_field_name="slug",
         empty_label="All",
     )
     team = django_filters.ModelChoiceFilter(
         field_name="product__team",
-        queryset=Team.objects.all(),
+        queryset=visible_teams,
         to_field_name="slug",
         empty_label="All",
     )

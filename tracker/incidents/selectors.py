@@ -1,9 +1,11 @@
 """Reads for incidents and alert integrations, and who may change them.
 
-Any signed-in user may read. Changing an incident needs the right to edit its
-product (tracker.products.selectors.user_can_edit_product); an untriaged incident
-belongs to no product yet, so any team member may work on it, and assigning it a
-product needs the right to edit that product.
+Incidents follow their product: whoever may read it reads them (a private team's
+are 404 to everyone else, tracker.accounts.selectors); untriaged ones, on no
+product yet, are read by every signed-in person. Changing an incident needs the
+right to edit its product (tracker.products.selectors.user_can_edit_product); an
+untriaged incident belongs to no product yet, so any team member may work on it,
+and assigning it a product needs the right to edit that product.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -11,6 +13,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from tracker.accounts.models import Membership, User
+from tracker.accounts.selectors import Reader, readable
 from tracker.incidents.models import (
     ACTIVE_STATUSES,
     AlertDelivery,
@@ -53,17 +56,17 @@ def products_assignable(user: User) -> QuerySet[Product]:
 
 
 def incident_get_for_user(*, user: User, pk: int, for_edit: bool = False) -> Incident:
-    """The incident `pk`, readable by any signed-in user.
+    """The incident `pk`, if `user` may read it.
 
-    Raises Http404 when it does not exist (or for anonymous users) and
-    PermissionDenied (403) when `for_edit` is asked by someone who may not
-    change it.
+    Raises Http404 when it does not exist or `user` may not read it (or for
+    anonymous users) and PermissionDenied (403) when `for_edit` is asked by
+    someone who may read but not change it.
     """
     incident = (
         Incident.objects.select_related(
             "product__team", "integration", "sla__product", "created_by"
         )
-        .filter(pk=pk)
+        .filter(readable(user, "product", unassigned=True), pk=pk)
         .first()
     )
     if incident is None or not user.is_authenticated:
@@ -84,18 +87,20 @@ _STATUS_RANK = Case(
 )
 
 
-def incident_list() -> QuerySet[Incident]:
-    """Incidents for the list page and API, with what they show in one query."""
+def incident_list(*, user: Reader) -> QuerySet[Incident]:
+    """The incidents `user` may read, for the list page and API, with what they
+    show in one query."""
     return (
         Incident.objects.select_related("product__team", "integration")
+        .filter(readable(user, "product", unassigned=True))
         .annotate(status_rank=_STATUS_RANK)
         .order_by("status_rank", "severity", "-started_at", "-id")
     )
 
 
-def incident_inbox() -> QuerySet[Incident]:
+def incident_inbox(*, user: Reader) -> QuerySet[Incident]:
     """Incidents no product has claimed yet, unresolved first."""
-    return incident_list().filter(product__isnull=True)
+    return incident_list(user=user).filter(product__isnull=True)
 
 
 def incident_inbox_count() -> int:
@@ -131,18 +136,22 @@ def user_can_manage_integration(user: User, integration: AlertIntegration) -> bo
     )
 
 
-def integration_list() -> QuerySet[AlertIntegration]:
-    return AlertIntegration.objects.filter(revoked_at__isnull=True).select_related(
-        "product", "created_by"
+def integration_list(*, user: Reader) -> QuerySet[AlertIntegration]:
+    """Active integrations: shared ones (no default product) and those whose
+    default product `user` may read."""
+    return (
+        AlertIntegration.objects.filter(revoked_at__isnull=True)
+        .filter(readable(user, "product", unassigned=True))
+        .select_related("product", "created_by")
     )
 
 
 def integration_get_for_user(
     *, user: User, pk: int, for_edit: bool = False
 ) -> AlertIntegration:
-    """An active integration; 404 if unknown or revoked, 403 for edits by
-    someone who may not manage it."""
-    integration = integration_list().filter(pk=pk).first()
+    """An active integration; 404 if unknown, revoked or of a product `user`
+    may not read, 403 for edits by someone who may not manage it."""
+    integration = integration_list(user=user).filter(pk=pk).first()
     if integration is None or not user.is_authenticated:
         raise Http404("No such integration.")
     if for_edit and not user_can_manage_integration(user, integration):

@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from tracker.accounts.selectors import products_readable_by
 from tracker.incidents import selectors, services
 from tracker.incidents.filters import IncidentFilter
 from tracker.incidents.forms import (
@@ -24,11 +25,10 @@ from tracker.incidents.forms import (
 )
 from tracker.incidents.models import Incident, Severity, Source
 from tracker.lib.views import paginate, run_service
-from tracker.products.models import Product
 
 
 def _list_page(request: HttpRequest, queryset, template: str, **context):
-    incident_filter = IncidentFilter(request.GET, queryset=queryset)
+    incident_filter = IncidentFilter(request.GET, queryset=queryset, request=request)
     page = paginate(request, incident_filter.qs)
     if request.htmx:
         template = "incidents/_incident_rows.html"
@@ -41,7 +41,7 @@ def _list_page(request: HttpRequest, queryset, template: str, **context):
 def incident_list(request: HttpRequest) -> HttpResponse:
     return _list_page(
         request,
-        selectors.incident_list(),
+        selectors.incident_list(user=request.user),
         "incidents/incident_list.html",
         inbox_count=selectors.incident_inbox_count(),
         can_report=selectors.products_assignable(request.user).exists(),
@@ -52,7 +52,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 def incident_inbox(request: HttpRequest) -> HttpResponse:
     return _list_page(
         request,
-        selectors.incident_inbox(),
+        selectors.incident_inbox(user=request.user),
         "incidents/incident_inbox.html",
         inbox=True,
         inbox_count=selectors.incident_inbox_count(),
@@ -84,6 +84,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = selectors.incident_get_for_user(user=request.user, pk=pk)
     return _detail_page(request, incident)
@@ -168,9 +169,10 @@ def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_change(request: HttpRequest, pk: int) -> HttpResponse:
     """Reassign (product, severity, kind, title), also the inbox's triage form."""
     incident = _editable(request, pk)
-    form = IncidentChangeForm(
-        request.POST, products=Product.objects.select_related("team"), incident=incident
-    )
+    # Any product the person reads is a valid choice (403 below when they may
+    # not assign to it); a private team's product is as unknown as a made-up one.
+    products = products_readable_by(request.user).select_related("team")
+    form = IncidentChangeForm(request.POST, products=products, incident=incident)
     if form.is_valid():
         changes = form.changes()
         target = changes.get("product")
@@ -219,7 +221,7 @@ def integration_list(request: HttpRequest) -> HttpResponse:
         request,
         "incidents/integration_list.html",
         {
-            "integrations": selectors.integration_list(),
+            "integrations": selectors.integration_list(user=request.user),
             "can_create": selectors.user_can_triage(request.user),
             "inbox_count": selectors.incident_inbox_count(),
         },
@@ -249,6 +251,7 @@ def integration_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     integration = selectors.integration_get_for_user(user=request.user, pk=pk)
     return _integration_page(request, integration)

@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -269,6 +269,25 @@ class SlugRelatedField(serializers.SlugRelatedField):
         if isinstance(data, str) and "\x00" in data:
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class ReadableSlugField(SlugRelatedField):
+    """A product or team by slug, among those the requester may read
+    (`visible_to(user)` is tracker.accounts.selectors' filter for the model): a
+    private team's slug is "does not exist", as an unknown one is, so input
+    never tells an outsider that it exists. `queryset` gives the model and any
+    select_related."""
+
+    def __init__(self, *, visible_to: Callable[[Any], Q], **kwargs: Any) -> None:
+        self.visible_to = visible_to
+        kwargs.setdefault("slug_field", "slug")
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        request = self.context.get("request")
+        if request is None:
+            return self.queryset.none()
+        return self.queryset.filter(self.visible_to(request.user))
 
 
 def slug_of() -> serializers.SlugRelatedField:

@@ -2,7 +2,8 @@
 api_urls.py). Thin: validate with an input serializer, call a selector or a
 service, answer with an output serializer.
 
-Any signed-in user may read; writing needs the same rights as the pages
+Whoever may read the product reads (a private team's are 404 to everyone
+else, and unknown in input); writing needs the same rights as the pages
 (outsiders get 403). Invalid input is a 400 with messages per field; a status
 change goes through POST …/transition/, never through PATCH.
 """
@@ -10,6 +11,7 @@ change goes through POST …/transition/, never through PATCH.
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -19,7 +21,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.accounts.models import User
+from tracker.accounts.selectors import product_readable_q, readable
 from tracker.incidents.models import Incident, validate_http_url
+from tracker.lib.api import ReadableSlugField
 from tracker.lib.api import call_service as _call
 from tracker.postmortems import selectors, services
 from tracker.postmortems.filters import ActionItemFilter, PostmortemFilter
@@ -157,6 +161,14 @@ class ActionItemOutput(serializers.Serializer):
 # --- Input ------------------------------------------------------------------------
 
 
+def _readable(
+    serializer: serializers.Serializer, rows: QuerySet, *paths: str, **kwargs: Any
+) -> QuerySet:
+    """Rows the requester may read: a private team's ids are "no such id" in
+    input, as unknown ones are."""
+    return rows.filter(readable(serializer.context["request"].user, *paths, **kwargs))
+
+
 def _section_field() -> serializers.CharField:
     return serializers.CharField(
         required=False, allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False
@@ -165,8 +177,8 @@ def _section_field() -> serializers.CharField:
 
 class PostmortemInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    product = SlugField(
-        slug_field="slug", queryset=Product.objects.select_related("team")
+    product = ReadableSlugField(
+        visible_to=product_readable_q, queryset=Product.objects.select_related("team")
     )
     incidents = serializers.ListField(child=_id_field(), allow_empty=False)
     summary = _section_field()
@@ -196,7 +208,8 @@ class PostmortemInput(serializers.Serializer):
     review_deadline = serializers.DateField(required=False, allow_null=True)
 
     def validate_incidents(self, ids: list[int]) -> list[Incident]:
-        found = Incident.objects.in_bulk(set(ids))
+        incidents = _readable(self, Incident.objects, "product", unassigned=True)
+        found = incidents.in_bulk(set(ids))
         unknown = sorted(set(ids) - set(found))
         if unknown:
             raise serializers.ValidationError(
@@ -243,7 +256,8 @@ class ActionItemInput(serializers.Serializer):
     def validate_postmortem(self, pk: int | None) -> Postmortem | None:
         if pk is None:
             return None
-        postmortem = Postmortem.objects.select_related("product").filter(pk=pk).first()
+        postmortems = _readable(self, Postmortem.objects, "product")
+        postmortem = postmortems.select_related("product").filter(pk=pk).first()
         if postmortem is None:
             raise serializers.ValidationError(f"No postmortem with id {pk}.")
         return postmortem
@@ -251,9 +265,8 @@ class ActionItemInput(serializers.Serializer):
     def validate_session(self, pk: int | None) -> PlanningSession | None:
         if pk is None:
             return None
-        session = (
-            PlanningSession.objects.select_related("product").filter(pk=pk).first()
-        )
+        sessions = _readable(self, PlanningSession.objects, "product")
+        session = sessions.select_related("product").filter(pk=pk).first()
         if session is None:
             raise serializers.ValidationError(f"No planning session with id {pk}.")
         return session
@@ -280,7 +293,7 @@ class ActionItemInput(serializers.Serializer):
 
 
 def _postmortem_response(request: Request, pk: int, code: int = 200) -> Response:
-    postmortem = selectors.postmortem_api_list().get(pk=pk)
+    postmortem = selectors.postmortem_api_list(user=request.user).get(pk=pk)
     body = PostmortemOutput(postmortem, context={"request": request}).data
     return Response(body, status=code)
 
@@ -294,11 +307,11 @@ class PostmortemListCreateApi(ListAPIView):
     serializer_class = PostmortemOutput
 
     def get_queryset(self):
-        return selectors.postmortem_api_list()
+        return selectors.postmortem_api_list(user=self.request.user)
 
     @extend_schema(request=PostmortemInput, responses={201: PostmortemOutput})
     def post(self, request: Request) -> Response:
-        payload = PostmortemInput(data=request.data)
+        payload = PostmortemInput(context={"request": request}, data=request.data)
         payload.is_valid(raise_exception=True)
         product = payload.validated_data["product"]
         if not user_can_edit_product(request.user, product):
@@ -334,7 +347,9 @@ class PostmortemDetailApi(GenericAPIView):
             raise serializers.ValidationError(
                 {"product": "A postmortem stays with its product."}
             )
-        payload = PostmortemInput(data=request.data, partial=True)
+        payload = PostmortemInput(
+            context={"request": request}, data=request.data, partial=True
+        )
         payload.is_valid(raise_exception=True)
         _call(
             lambda: services.postmortem_update(
@@ -374,7 +389,7 @@ class PostmortemTransitionApi(GenericAPIView):
 
 
 def _item_response(request: Request, item: ActionItem, code: int = 200) -> Response:
-    item = selectors.action_item_list().get(pk=item.pk)
+    item = selectors.action_item_list(user=request.user).get(pk=item.pk)
     return Response(
         ActionItemOutput(item, context={"request": request}).data, status=code
     )
@@ -390,11 +405,11 @@ class ActionItemListCreateApi(ListAPIView):
     serializer_class = ActionItemOutput
 
     def get_queryset(self):
-        return selectors.action_item_list()
+        return selectors.action_item_list(user=self.request.user)
 
     @extend_schema(request=ActionItemInput, responses={201: ActionItemOutput})
     def post(self, request: Request) -> Response:
-        payload = ActionItemInput(data=request.data)
+        payload = ActionItemInput(context={"request": request}, data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         postmortem, session = data.pop("postmortem", None), data.pop("session", None)
@@ -430,7 +445,9 @@ class ActionItemDetailApi(GenericAPIView):
         item = selectors.action_item_get_for_user(
             user=request.user, pk=pk, for_edit=True
         )
-        payload = ActionItemInput(data=request.data, partial=True)
+        payload = ActionItemInput(
+            context={"request": request}, data=request.data, partial=True
+        )
         payload.is_valid(raise_exception=True)
         _call(
             lambda: services.action_item_update(

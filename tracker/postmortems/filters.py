@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tracker.accounts.models import User
+from tracker.lib.filters import readable_products
 from tracker.postmortems.models import (
     ActionItem,
     ActionKind,
@@ -18,7 +19,6 @@ from tracker.postmortems.models import (
     Status,
 )
 from tracker.postmortems.selectors import library_search
-from tracker.products.models import Product
 
 
 class _ModelChoiceField(django_filters.fields.ModelChoiceField):
@@ -44,7 +44,7 @@ PERIODS = {
 
 def _product_filter() -> ModelChoiceFilter:
     return ModelChoiceFilter(
-        queryset=Product.objects.order_by("name"),
+        queryset=readable_products,
         to_field_name="slug",
         empty_label="All products",
     )

@@ -82,6 +82,7 @@ def _running(items: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
     chases them when overdue: the postmortem's review owner, else the product's
     PM owner (always, for items from planning sessions)."""
     return items.annotate(
+        product_id=Coalesce("postmortem__product_id", "session__product_id"),
         product_name=Coalesce("postmortem__product__name", "session__product__name"),
         product_slug=Coalesce("postmortem__product__slug", "session__product__slug"),
         product_stage=Coalesce("postmortem__product__stage", "session__product__stage"),
@@ -126,6 +127,7 @@ ACTION_COLUMNS = [
     "pk",
     "due_date",
     "description",
+    "product_id",
     "product_name",
     "product_slug",
     "postmortem_id",
@@ -144,6 +146,7 @@ def _action_due(
         url=_action_url(
             row["pk"], row["postmortem_id"], row["session_id"], row["product_slug"]
         ),
+        product_id=row["product_id"],
     )
 
 
@@ -349,6 +352,7 @@ def postmortem_drafts_overdue(*, now: datetime, after: int, limit: int) -> list[
         .values_list(
             "pk",
             "title",
+            "product_id",
             "product__name",
             "review_deadline",
             "latest_resolved_at",
@@ -360,8 +364,9 @@ def postmortem_drafts_overdue(*, now: datetime, after: int, limit: int) -> list[
     )
     drafts: dict[int, tuple] = {}
     people: dict[int, list] = {}
-    for pk, title, product, deadline, resolved, *who in rows:
-        drafts.setdefault(pk, (f"{title} · {product}", _deadline(deadline, resolved)))
+    for pk, title, product_id, product, deadline, resolved, *who in rows:
+        occurrence = _deadline(deadline, resolved)
+        drafts.setdefault(pk, (f"{title} · {product}", occurrence, product_id))
         author, author_go, owner, owner_go = who
         people.setdefault(pk, []).extend(
             [(author, False, author_go), (owner, False, owner_go)]
@@ -373,6 +378,7 @@ def postmortem_drafts_overdue(*, now: datetime, after: int, limit: int) -> list[
             recipients=recipients(*people[pk]),
             title=title,
             url=reverse("postmortems:edit", args=[pk]),
+            product_id=product_id,
         )
-        for pk, (title, occurrence) in drafts.items()
+        for pk, (title, occurrence, product_id) in drafts.items()
     ]

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.accounts.models import Membership, Team, User
+from tracker.accounts.models import Membership, Team, User, Visibility
 from tracker.incidents.demo import seed_incidents
 from tracker.postmortems.demo import seed_postmortems
 from tracker.products import services
@@ -36,6 +36,9 @@ TEAMS = [
     ("Growth", "growth", ["dan", "erin", "alice"]),
     ("Operations", "operations", ["farid", "grace"]),
 ]
+# Operations keeps its products to itself: bob, carol, dan, erin and leader do not
+# see them (alice does: she is staff).
+PRIVATE_TEAMS = {"operations"}
 
 PRODUCTS = [
     {
@@ -345,7 +348,9 @@ def seed_demo(*, now=None) -> bool:
             user.is_staff = user.is_superuser = True
             user.save()
     for name, slug, members in TEAMS:
-        team = Team.objects.create(name=name, slug=slug)
+        private = slug in PRIVATE_TEAMS
+        visibility = Visibility.PRIVATE if private else Visibility.ORGANISATION
+        team = Team.objects.create(name=name, slug=slug, visibility=visibility)
         for username in members:
             Membership.objects.create(team=team, user=_user(username))
     for spec in PRODUCTS:

@@ -3,8 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
-from tracker.accounts.models import Team
-from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter
+from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter, visible_teams
 from tracker.products.models import (
     Availability,
     Computation,
@@ -36,7 +35,7 @@ def _range(field: str, kind=DateTimeFilter) -> tuple:
 class ProductFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search")
     team = ModelChoiceFilter(
-        queryset=Team.objects.all(), to_field_name="slug", empty_label="All teams"
+        queryset=visible_teams, to_field_name="slug", empty_label="All teams"
     )
     stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="All stages")
     risk_tier = django_filters.ChoiceFilter(

@@ -1,5 +1,7 @@
 """Reads for the products domain. Every object a user reaches by slug or id comes
-through a `*_get_for_user` here, which also decides whether the user may edit it."""
+through a `*_get_for_user` here: 404 when it does not exist or the user may not
+read it (tracker.accounts.selectors decides who reads what), 403 when `for_edit`
+is asked by someone who may read but not change it."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +22,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tracker.accounts.models import CIPrincipal, Membership, Team, User
+from tracker.accounts.selectors import Reader, product_readable_q, readable
 from tracker.lib.aggregates import in_ids
 from tracker.products.models import (
     Availability,
@@ -53,17 +56,17 @@ def user_team_ids(user: User) -> set[int]:
 def product_get_for_user(
     *, user: User | CIPrincipal, slug: str, for_edit: bool = False
 ) -> Product:
-    """The product with `slug`, readable by any signed-in user.
+    """The product with `slug`, if `user` may read it.
 
-    Raises Http404 when it does not exist and PermissionDenied (403) when
-    `for_edit` is asked by someone who may not edit it. A CI token reaches its
-    own product only (403 for any other).
+    Raises Http404 when it does not exist or `user` may not read it, and
+    PermissionDenied (403) when `for_edit` is asked by someone who may read but
+    not edit it. A CI token reaches its own product only (403 for any other).
     """
     if isinstance(user, CIPrincipal):
         return _product_for_ci(user, slug)
     product = (
         Product.objects.select_related("team", "pm_owner", "ml_owner", "eng_owner")
-        .filter(slug=slug)
+        .filter(product_readable_q(user), slug=slug)
         .first()
     )
     if product is None or not user.is_authenticated:
@@ -85,7 +88,9 @@ def metric_get_for_user(
 ) -> SuccessMetric:
     """A metric by id, with its product; the same rules as product_get_for_user."""
     metric = (
-        SuccessMetric.objects.select_related("product", "owner").filter(pk=pk).first()
+        SuccessMetric.objects.select_related("product", "owner")
+        .filter(readable(user, "product"), pk=pk)
+        .first()
     )
     return _checked(user, metric, metric and metric.product, for_edit, "metric")
 
@@ -94,7 +99,11 @@ def sla_get_for_user(
     *, user: User | CIPrincipal, pk: int, for_edit: bool = False
 ) -> ServiceLevel:
     """An SLA by id, with its product; the same rules as product_get_for_user."""
-    sla = ServiceLevel.objects.select_related("product").filter(pk=pk).first()
+    sla = (
+        ServiceLevel.objects.select_related("product")
+        .filter(readable(user, "product"), pk=pk)
+        .first()
+    )
     return _checked(user, sla, sla and sla.product, for_edit, "SLA")
 
 
@@ -128,12 +137,13 @@ def _count(queryset: QuerySet) -> Subquery:
     )
 
 
-def product_list() -> QuerySet[Product]:
-    """Products for the list page and API, with what the list shows precomputed
-    in the same query (no per-row queries)."""
+def product_list(*, user: Reader) -> QuerySet[Product]:
+    """The products `user` may read, for the list page and API, with what the
+    list shows precomputed in the same query (no per-row queries)."""
     in_product = {"product": OuterRef("pk")}
     return (
         Product.objects.select_related("team", "pm_owner", "ml_owner", "eng_owner")
+        .filter(product_readable_q(user))
         .annotate(
             kpi_count=Coalesce(
                 _count(SuccessMetric.objects.filter(**in_product, kind="business_kpi")),

@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from tracker.ci import selectors as ci_selectors
 from tracker.incidents.selectors import product_open_incidents
@@ -39,7 +39,9 @@ def _editable(request: HttpRequest, slug: str) -> Product:
 
 @login_required
 def product_list(request: HttpRequest) -> HttpResponse:
-    product_filter = ProductFilter(request.GET, queryset=selectors.product_list())
+    product_filter = ProductFilter(
+        request.GET, queryset=selectors.product_list(user=request.user), request=request
+    )
     page = paginate(request, product_filter.qs)
     template = (
         "products/_product_rows.html" if request.htmx else "products/product_list.html"
@@ -73,6 +75,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = selectors.product_get_for_user(user=request.user, slug=slug)
     metrics = selectors.metric_list_with_latest(product=product)
@@ -360,6 +363,7 @@ def sla_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def survey(request: HttpRequest, slug: str) -> HttpResponse:
     product = selectors.product_get_for_user(user=request.user, slug=slug)
     features = list(product.survey.all())
@@ -492,6 +496,7 @@ def _session_page(
 
 
 @login_required
+@require_safe
 def session_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The planning-session workspace: decisions and the data survey in one sitting."""
     product = selectors.product_get_for_user(user=request.user, slug=slug)

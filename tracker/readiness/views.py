@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from tracker.lib.charts import before_after_chart
 from tracker.lib.views import run_service
@@ -15,6 +16,7 @@ from tracker.readiness.rubric import TESTS_BY_CODE
 
 
 @login_required
+@require_safe
 def readiness_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = product_selectors.product_get_for_user(user=request.user, slug=slug)
     history = selectors.ml_test_history(product)

@@ -42,7 +42,9 @@ class Reminder(models.Model):
 
     The subject is referenced generically (`subject_type` + `subject_id`, e.g.
     "metric" 42) so rules for new kinds of subjects need no schema change; `url`
-    is the page where the recipient can act.
+    is the page where the recipient can act. `product` is the product the
+    subject belongs to: a notification is shown (and mail sent) only while its
+    recipient may read that product (a private team's, docs/access.md).
     """
 
     rule = models.CharField(max_length=40, help_text="The rule that found it due.")
@@ -53,6 +55,16 @@ class Reminder(models.Model):
     )
     recipient = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="reminders"
+    )
+    # Indexed (Django's FK index): the notification lists and the bell keep only
+    # reminders about products their reader may read (selectors.notification_list).
+    product = models.ForeignKey(
+        "products.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The product the subject belongs to, if any.",
     )
     channel = models.CharField(max_length=10, choices=Channel)
     escalation = models.BooleanField(

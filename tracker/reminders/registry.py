@@ -33,7 +33,9 @@ class Due:
     """One subject due at `occurrence`, and who must hear about it.
 
     `recipients` holds (user id, escalation) pairs; a rule leaves out people
-    already reminded of this occurrence (see `not_reminded`).
+    already reminded of this occurrence (see `not_reminded`). `product_id` is the
+    product the subject belongs to (None: none): the engine reminds only the
+    recipients who may read it, so a private team's work never reaches others.
     """
 
     subject_id: int
@@ -41,6 +43,7 @@ class Due:
     recipients: tuple[tuple[int, bool], ...]
     title: str
     url: str
+    product_id: int | None
 
 
 DueFinder = Callable[..., list[Due]]

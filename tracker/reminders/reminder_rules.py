@@ -102,6 +102,7 @@ def metric_followups_due(*, now: datetime, after: int, limit: int) -> list[Due]:
             "next_due_at",
             "cadence_days",
             "name",
+            "product_id",
             "product__name",
             "product__slug",
             "reminded",
@@ -126,6 +127,7 @@ def metric_followups_due(*, now: datetime, after: int, limit: int) -> list[Due]:
                 url=reverse(
                     "products:metric_detail", args=[row["product__slug"], row["pk"]]
                 ),
+                product_id=row["product_id"],
             )
         )
     return found
@@ -173,6 +175,7 @@ def kpi_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due]:
             "pk",
             "due_at",
             "weeks",
+            "product_id",
             "product__name",
             "product__slug",
             "pm",
@@ -188,8 +191,9 @@ def kpi_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due]:
             recipients=recipients((pm, False, pm_go), (ml, False, ml_go)),
             title=f"{product}: {weeks}-week KPI review",
             url=reverse("reminders:kpi_review", args=[slug, pk]),
+            product_id=product_id,
         )
-        for pk, due_at, weeks, product, slug, pm, pm_go, ml, ml_go in rows
+        for pk, due_at, weeks, product_id, product, slug, pm, pm_go, ml, ml_go in rows
     ]
 
 
@@ -269,6 +273,7 @@ def survey_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due]:
             recipients=((reminded, False),),
             title=f"{name}: production-data survey",
             url=reverse("products:survey", args=[slug]),
+            product_id=pk,
         )
         for pk, reviewed, name, slug, reminded in rows
     ]
@@ -312,7 +317,13 @@ def sla_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due]:
         )
         .order_by("pk")
         .values_list(
-            "pk", "reviewed", "name", "product__name", "product__slug", "reminded"
+            "pk",
+            "reviewed",
+            "name",
+            "product_id",
+            "product__name",
+            "product__slug",
+            "reminded",
         )[:limit]
     )
     return [
@@ -322,6 +333,7 @@ def sla_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due]:
             recipients=((reminded, False),),
             title=f"{name} · {product}",
             url=reverse("products:sla_detail", args=[slug, pk]),
+            product_id=product_id,
         )
-        for pk, reviewed, name, product, slug, reminded in rows
+        for pk, reviewed, name, product_id, product, slug, reminded in rows
     ]

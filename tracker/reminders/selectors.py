@@ -5,11 +5,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from tracker.accounts.models import User
+from tracker.accounts.selectors import readable
 from tracker.products.models import Product, SuccessMetric
 from tracker.products.selectors import metric_list_with_latest
 from tracker.reminders.models import (
@@ -26,10 +27,16 @@ from tracker.reports.selectors import Portfolio, portfolio_report
 # --- Notifications (the in-app reminders) --------------------------------------------
 
 
+def _readable(user: User) -> Q:
+    """Notifications about products the person may still read (a team may have
+    gone private since they were recorded)."""
+    return readable(user, "product", unassigned=True)
+
+
 def notification_list(*, user: User) -> QuerySet[Reminder]:
     """The person's own notifications, newest first; nobody else's."""
     return Reminder.objects.filter(
-        recipient=user, channel=Channel.IN_APP, sent_at__isnull=False
+        _readable(user), recipient=user, channel=Channel.IN_APP, sent_at__isnull=False
     ).order_by("-created_at", "-id")
 
 
@@ -44,7 +51,7 @@ def notification_get_for_user(*, user: User, pk: int) -> Reminder:
 def notification_unread_count(*, user: User) -> int:
     """For the bell in the top bar: one COUNT on the unread partial index."""
     return Reminder.objects.filter(
-        recipient=user, channel=Channel.IN_APP, read_at__isnull=True
+        _readable(user), recipient=user, channel=Channel.IN_APP, read_at__isnull=True
     ).count()
 
 
@@ -139,9 +146,9 @@ def kpi_review_comparison(*, review: KPIReview) -> list[MetricComparison]:
 # --- The weekly leadership digest ---------------------------------------------------
 
 
-def leadership_portfolio(*, now: datetime) -> Portfolio:
-    """The portfolio report as /reports/portfolio/ opens: no filters, the default
-    period. Its `attention` rows are the digest's list. A fixed number of
-    queries, however many products."""
+def leadership_portfolio(*, user: User, now: datetime) -> Portfolio:
+    """The portfolio report as /reports/portfolio/ opens for `user`: no filters,
+    the default period, only the products they may read. Its `attention` rows
+    are the digest's list. A fixed number of queries, however many products."""
     period = period_get(None, timezone.localdate(now))
-    return portfolio_report(filters={}, period=period, now=now)
+    return portfolio_report(filters={}, period=period, user=user, now=now)

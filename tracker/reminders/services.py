@@ -26,6 +26,11 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tracker.accounts.models import User
+from tracker.accounts.selectors import (
+    private_product_readers,
+    products_readable_by,
+    readable,
+)
 from tracker.products.models import Product, ServiceLevel, Stage
 from tracker.reminders import mail, registry
 from tracker.reminders.models import (
@@ -43,6 +48,7 @@ from tracker.reminders.models import (
 from tracker.reminders.registry import Due, Rule
 from tracker.reminders.selectors import (
     leadership_portfolio,
+    notification_list,
     preferences_by_user,
     preferences_for_user,
 )
@@ -95,9 +101,10 @@ def reminders_record_due(*, now: datetime | None = None) -> dict[str, int]:
     """Run every rule: cancel reminders whose occurrence stopped being due, then
     record a reminder for each due occurrence, recipient and enabled channel.
 
-    Queries per rule: its `prepare`, two UPDATEs, and three per page of
-    REMINDERS_BATCH_SIZE due subjects (find, preferences, insert): the count does
-    not grow with the number of rows in a page. Safe to run twice or in
+    Queries per rule: its `prepare`, two UPDATEs, and four per page of
+    REMINDERS_BATCH_SIZE due subjects (find, preferences, private products,
+    insert; one more when the page has a private team's product): the count
+    does not grow with the number of rows in a page. Safe to run twice or in
     parallel: inserts that already exist are ignored.
     """
     now = now or timezone.now()
@@ -123,25 +130,45 @@ def _due_pages(rule: Rule, now: datetime) -> Iterator[list[Due]]:
         after = page[-1].subject_id
 
 
-def _channels_by_user(user_ids: set[int]) -> dict[int, list[str]]:
-    """The channels each active person gets reminders on, in one query."""
+def _channels_by_user(user_ids: set[int]) -> tuple[dict[int, list[str]], set[int]]:
+    """The channels each active person gets reminders on, and who of them reads
+    every product (staff and superusers), in one query."""
     rows = User.objects.filter(pk__in=user_ids, is_active=True).values_list(
         "pk",
         "email",
         "notification_preferences__in_app_enabled",
         "notification_preferences__email_enabled",
+        "is_staff",
+        "is_superuser",
     )
-    channels = {}
-    for pk, email, in_app, by_mail in rows:
+    channels, everything = {}, set()
+    for pk, email, in_app, by_mail, staff, superuser in rows:
         # No preferences row (None) means the defaults: both channels on.
         wanted = [(Channel.IN_APP, in_app is not False)]
         wanted.append((Channel.EMAIL, by_mail is not False and bool(email)))
         channels[pk] = [channel for channel, on in wanted if on]
-    return channels
+        if staff or superuser:
+            everything.add(pk)
+    return channels, everything
+
+
+def _readers(page: list[Due], user_ids: set[int], everything: set[int]):
+    """Who may hear about each due subject: a private team's products only reach
+    their members, owners, staff and superusers (tracker.accounts.selectors)."""
+    products = {due.product_id for due in page if due.product_id is not None}
+    private = private_product_readers(products, user_ids - everything)
+
+    def may_read(user_id: int, due: Due) -> bool:
+        readers = private.get(due.product_id)
+        return readers is None or user_id in readers or user_id in everything
+
+    return may_read
 
 
 def _record(rule: Rule, page: list[Due], now: datetime) -> int:
-    channels = _channels_by_user({uid for due in page for uid, _ in due.recipients})
+    user_ids = {uid for due in page for uid, _ in due.recipients}
+    channels, everything = _channels_by_user(user_ids)
+    may_read = _readers(page, user_ids, everything)
     rows = [
         Reminder(
             rule=rule.name,
@@ -153,12 +180,14 @@ def _record(rule: Rule, page: list[Due], now: datetime) -> int:
             escalation=escalation,
             title=due.title[:300],
             url=due.url,
+            product_id=due.product_id,
             created_at=now,
             # An in-app notification is delivered by being recorded.
             sent_at=now if channel == Channel.IN_APP else None,
         )
         for due in page
         for user_id, escalation in due.recipients
+        if may_read(user_id, due)
         for channel in channels.get(user_id, ())
     ]
     # 2,000 rows × 19 columns stay under PostgreSQL's 65,535 parameters.
@@ -217,6 +246,16 @@ def reminders_dispatch(*, now: datetime | None = None) -> list[int]:
     return ready
 
 
+NOT_READABLE = "The recipient may not read its product (a private team's)."
+
+
+def _may_read(recipient: User, reminder: Reminder) -> bool:
+    """Checked again at sending: a team may have gone private since."""
+    if reminder.product_id is None:
+        return True
+    return products_readable_by(recipient).filter(pk=reminder.product_id).exists()
+
+
 def _still_due(reminder: Reminder) -> bool:
     rule = registry.get_rule(reminder.rule)
     if rule is None:
@@ -249,6 +288,9 @@ def reminder_send(*, reminder_id: int, now: datetime | None = None) -> bool:
     prefs = preferences_for_user(user=recipient)
     if not _still_due(reminder):
         _cancel(reminder_id, now, "No longer due.")
+        return False
+    if not _may_read(recipient, reminder):
+        _cancel(reminder_id, now, NOT_READABLE)
         return False
     if not (recipient.is_active and recipient.email and prefs.email_enabled):
         _cancel(reminder_id, now, "Recipient cannot receive e-mail.")
@@ -312,9 +354,12 @@ def digest_send(*, digest_id: int, now: datetime | None = None) -> bool:
     if not claimed:
         return False
     digest = Digest.objects.select_related("recipient").get(pk=digest_id)
-    _outbox(cutoff).filter(_current_anywhere(), recipient=digest.recipient).update(
-        claimed_at=now
+    waiting = _outbox(cutoff).filter(recipient=digest.recipient)
+    # A team may have gone private since: what its reader may not see is dropped.
+    waiting.exclude(readable(digest.recipient, "product", unassigned=True)).update(
+        cancelled_at=now, last_error=NOT_READABLE
     )
+    waiting.filter(_current_anywhere()).update(claimed_at=now)
     items = list(
         Reminder.objects.filter(
             recipient=digest.recipient, claimed_at=now, sent_at__isnull=True
@@ -381,7 +426,7 @@ def leadership_digest_send(*, digest_id: int, now: datetime | None = None) -> bo
     if not (wanted and recipient.is_active and recipient.email):
         LeadershipDigest.objects.filter(mine).delete()
         return False
-    portfolio = leadership_portfolio(now=now)
+    portfolio = leadership_portfolio(user=recipient, now=now)
     try:
         mail.send_leadership_digest(digest, portfolio, prefs)
     except Exception as exc:
@@ -407,12 +452,9 @@ def notification_mark_read(*, notification: Reminder) -> bool:
 
 
 def notifications_mark_all_read(*, user: User) -> int:
-    return Reminder.objects.filter(
-        recipient=user,
-        channel=Channel.IN_APP,
-        sent_at__isnull=False,
-        read_at__isnull=True,
-    ).update(read_at=timezone.now())
+    """Mark read what the person's notification list shows."""
+    unread = notification_list(user=user).filter(read_at__isnull=True)
+    return unread.update(read_at=timezone.now())
 
 
 PREFERENCE_FIELDS = [

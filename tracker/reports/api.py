@@ -232,11 +232,13 @@ class PortfolioReportView(ApiView):
     )
     def get(self, request: Request) -> Response:
         """The portfolio report: totals and one object per product."""
-        form = PortfolioFilterForm(request.query_params)
+        form = PortfolioFilterForm(request.query_params, user=request.user)
         if not form.is_valid():
             raise exceptions.ValidationError(
                 {name: list(errors) for name, errors in form.errors.items()}
             )
         filters = form.cleaned_data
-        report = portfolio_report(filters=filters, period=period_get(filters["period"]))
+        report = portfolio_report(
+            filters=filters, period=period_get(filters["period"]), user=request.user
+        )
         return self.output(PortfolioOut, report, query=_query(filters))

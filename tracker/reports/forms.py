@@ -1,6 +1,7 @@
 from django import forms
 
 from tracker.accounts.models import Team
+from tracker.accounts.selectors import Reader, teams_visible_to
 from tracker.lib.forms import ModelChoiceField
 from tracker.products.models import RiskTier, Stage
 from tracker.reports.periods import period_choices
@@ -10,7 +11,7 @@ class PortfolioFilterForm(forms.Form):
     """Filters of the portfolio report; invalid values are reported, not fatal."""
 
     team = ModelChoiceField(
-        queryset=Team.objects.all(),
+        queryset=Team.objects.none(),
         to_field_name="slug",
         required=False,
         empty_label="All teams",
@@ -23,8 +24,10 @@ class PortfolioFilterForm(forms.Form):
     )
     period = forms.ChoiceField(required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user: Reader, **kwargs):
         super().__init__(*args, **kwargs)
+        # A private team the person is not in is as unknown as a made-up slug.
+        self.fields["team"].queryset = teams_visible_to(user)
         self.fields["period"].choices = [(p.key, p.label) for p in period_choices()]
 
     def describe(self) -> str:

@@ -11,6 +11,7 @@ from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from tracker.accounts.selectors import Reader, product_readable_q
 from tracker.ci.selectors import CombinedStatus, ci_latest_states
 from tracker.incidents.models import Incident, Kind, Severity
 from tracker.lib.aggregates import Median, Seconds, in_ids
@@ -444,10 +445,12 @@ def _stuck(product_ids: list[int], now) -> Counter:
     )
 
 
-def portfolio_products(*, filters: dict) -> QuerySet[Product]:
+def portfolio_products(*, filters: dict, user: Reader) -> QuerySet[Product]:
     # The owners' ids are enough (owners_aligned); joining the three people
     # would build 3,000 more objects for a 1,000-product report.
     products = Product.objects.select_related("team").defer(*PRODUCT_DEFERRED)
+    # Only what `user` may read: every figure below is keyed by these products.
+    products = products.filter(product_readable_q(user))
     if filters.get("product"):  # the one-product summary (views.product_pdf)
         products = products.filter(pk=filters["product"].pk)
     if filters.get("team"):
@@ -460,12 +463,12 @@ def portfolio_products(*, filters: dict) -> QuerySet[Product]:
 
 
 def portfolio_report(
-    *, filters: dict, period: Period, now: datetime | None = None
+    *, filters: dict, period: Period, user: Reader, now: datetime | None = None
 ) -> Portfolio:
     now = now or timezone.now()
     today = timezone.localdate(now)
     with_readiness = readiness_with_products(
-        portfolio_products(filters=filters), now=now
+        portfolio_products(filters=filters, user=user), now=now
     )
     rows_products = [product for product, _ in with_readiness]
     readiness = {product.pk: r for product, r in with_readiness}

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from tracker.incidents.models import Kind
 from tracker.lib.charts import before_after_chart, line_chart, stacked_bar_chart
@@ -15,10 +16,10 @@ from tracker.reports.selectors import Portfolio, portfolio_report
 
 
 def _portfolio(request: HttpRequest) -> tuple[PortfolioFilterForm, Portfolio]:
-    form = PortfolioFilterForm(request.GET or None)
+    form = PortfolioFilterForm(request.GET or None, user=request.user)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     period = period_get(filters.get("period"))
-    return form, portfolio_report(filters=filters, period=period)
+    return form, portfolio_report(filters=filters, period=period, user=request.user)
 
 
 def portfolio_charts(portfolio: Portfolio) -> dict:
@@ -130,10 +131,13 @@ def portfolio_pdf(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def product_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     """A one-page summary of one product, for leadership."""
     product = product_selectors.product_get_for_user(user=request.user, slug=slug)
-    report = portfolio_report(filters={"product": product}, period=period_get(None))
+    report = portfolio_report(
+        filters={"product": product}, period=period_get(None), user=request.user
+    )
     metrics = product_selectors.metric_list_with_latest(product=product)
     charts = {
         metric.pk: before_after_chart(

@@ -1,7 +1,9 @@
 """Reads for postmortems and action items, and who may change them.
 
-Any signed-in user may read every postmortem, drafts included: the tracker is
-an internal tool and learning is shared (the pages say so). Changing one needs
+Whoever may read a product reads its postmortems, drafts included: learning is
+shared across the organisation (the pages say so), except for a private team's
+products, whose postmortems and action items only the people who read the
+product see (tracker.accounts.selectors; 404 for everyone else). Changing one needs
 to be an author, a reviewer, its review owner, or someone who may edit its
 product (team members and owners).
 

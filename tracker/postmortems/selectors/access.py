@@ -12,6 +12,7 @@ from django.db.models import (
 from django.http import Http404
 
 from tracker.accounts.models import User
+from tracker.accounts.selectors import readable
 from tracker.postmortems.blameless import People
 from tracker.postmortems.models import (
     TRANSITIONS,
@@ -52,16 +53,16 @@ def user_can_review(user: User, postmortem: Postmortem) -> bool:
 def postmortem_get_for_user(
     *, user: User, pk: int, for_edit: bool = False
 ) -> Postmortem:
-    """The postmortem `pk`, readable by any signed-in user.
+    """The postmortem `pk`, if `user` may read its product.
 
-    Raises Http404 when it does not exist (or for anonymous users) and
-    PermissionDenied (403) when `for_edit` is asked by someone who may not
-    change it.
+    Raises Http404 when it does not exist or `user` may not read it (or for
+    anonymous users) and PermissionDenied (403) when `for_edit` is asked by
+    someone who may read but not change it.
     """
     postmortem = (
         Postmortem.objects.select_related("product__team", "review_owner")
         .prefetch_related("authors", "reviewers")
-        .filter(pk=pk)
+        .filter(readable(user, "product"), pk=pk)
         .first()
     )
     if postmortem is None or not user.is_authenticated:
@@ -92,7 +93,7 @@ def action_item_get_for_user(
         ActionItem.objects.select_related(
             "owner", "postmortem__product", "session__product"
         )
-        .filter(pk=pk)
+        .filter(readable(user, "postmortem__product", "session__product"), pk=pk)
         .first()
     )
     if item is None or not user.is_authenticated:
@@ -106,9 +107,12 @@ def action_item_get_for_user(
 
 
 def session_get_for_user(*, user: User, pk: int, for_edit: bool = False):
-    """A planning session, for adding action items to it."""
+    """A planning session of a product `user` may read, for adding action items
+    to it."""
     session = (
-        PlanningSession.objects.select_related("product__team").filter(pk=pk).first()
+        PlanningSession.objects.select_related("product__team")
+        .filter(readable(user, "product"), pk=pk)
+        .first()
     )
     if session is None or not user.is_authenticated:
         raise Http404("No such planning session.")

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tracker.accounts.models import User
+from tracker.accounts.selectors import Reader, readable
 from tracker.postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -33,9 +34,17 @@ def _open_first(queryset: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
     return queryset.order_by(F("due_date").asc(nulls_last=True), "priority", "id")
 
 
-def action_item_list() -> QuerySet[ActionItem]:
-    """Action items for the API list."""
-    return _action_items().order_by("status", F("due_date").asc(nulls_last=True), "id")
+def _readable_items(user: Reader) -> Q:
+    return readable(user, "postmortem__product", "session__product")
+
+
+def action_item_list(*, user: Reader) -> QuerySet[ActionItem]:
+    """The action items `user` may read, for the API list."""
+    return (
+        _action_items()
+        .filter(_readable_items(user))
+        .order_by("status", F("due_date").asc(nulls_last=True), "id")
+    )
 
 
 def action_items_due(*, now: datetime, within_days: int) -> QuerySet[ActionItem]:
@@ -99,15 +108,21 @@ def product_action_items(
     return _summary(queryset, now, limit)
 
 
-def action_items_for_person(*, person: User, now: datetime) -> ActionSummary:
-    """A person's open action items, overdue first (two queries)."""
-    return _summary(_action_items().filter(owner=person), now, None)
+def action_items_for_person(
+    *, person: User, viewer: Reader, now: datetime
+) -> ActionSummary:
+    """A person's open action items that `viewer` may read, overdue first (two
+    queries)."""
+    items = _action_items().filter(_readable_items(viewer), owner=person)
+    return _summary(items, now, None)
 
 
-def person_reviews(*, person: User) -> QuerySet[Postmortem]:
-    """Postmortems waiting for `person`: drafts they write, reviews they do."""
+def person_reviews(*, person: User, viewer: Reader) -> QuerySet[Postmortem]:
+    """Postmortems waiting for `person` that `viewer` may read: drafts they
+    write, reviews they do."""
     return (
-        Postmortem.objects.filter(
+        Postmortem.objects.filter(readable(viewer, "product"))
+        .filter(
             Q(status=Status.DRAFT, authors=person)
             | Q(status=Status.IN_REVIEW, reviewers=person)
             | Q(status__in=[Status.DRAFT, Status.IN_REVIEW], review_owner=person)

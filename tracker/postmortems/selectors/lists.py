@@ -16,6 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from tracker.accounts.selectors import Reader, readable
 from tracker.incidents.models import Incident
 from tracker.postmortems.models import (
     SECTIONS,
@@ -42,12 +43,14 @@ def _count(queryset: QuerySet, column: str = "postmortem") -> Coalesce:
     )
 
 
-def postmortem_list() -> QuerySet[Postmortem]:
-    """Postmortems for the list pages and the API, with what a row shows
-    computed in the same query (plus one prefetch per relation)."""
+def postmortem_list(*, user: Reader) -> QuerySet[Postmortem]:
+    """The postmortems `user` may read, for the list pages and the API, with
+    what a row shows computed in the same query (plus one prefetch per
+    relation)."""
     mine = {"postmortem": OuterRef("pk")}
     return (
-        Postmortem.objects.select_related("product__team", "review_owner")
+        Postmortem.objects.filter(readable(user, "product"))
+        .select_related("product__team", "review_owner")
         .prefetch_related(
             "authors",
             "reviewers",
@@ -65,9 +68,9 @@ def postmortem_list() -> QuerySet[Postmortem]:
     )
 
 
-def postmortem_api_list() -> QuerySet[Postmortem]:
+def postmortem_api_list(*, user: Reader) -> QuerySet[Postmortem]:
     """The API's rows also carry their warnings (the `warnings` field)."""
-    return postmortem_list().prefetch_related(
+    return postmortem_list(user=user).prefetch_related(
         Prefetch(
             "warnings",
             queryset=BlamelessWarning.objects.select_related("accepted_by"),
@@ -75,10 +78,10 @@ def postmortem_api_list() -> QuerySet[Postmortem]:
     )
 
 
-def library_list() -> QuerySet[Postmortem]:
-    """Published postmortems, newest first, for the library."""
+def library_list(*, user: Reader) -> QuerySet[Postmortem]:
+    """Published postmortems `user` may read, newest first, for the library."""
     return (
-        Postmortem.objects.filter(status=Status.PUBLISHED)
+        Postmortem.objects.filter(readable(user, "product"), status=Status.PUBLISHED)
         .select_related("product__team")
         .prefetch_related(
             Prefetch(

@@ -136,8 +136,10 @@ def _work_page(request: HttpRequest, person) -> HttpResponse:
         {
             "person": person,
             "is_me": person.pk == request.user.pk,
-            "actions": selectors.action_items_for_person(person=person, now=now),
-            "reviews": selectors.person_reviews(person=person),
+            "actions": selectors.action_items_for_person(
+                person=person, viewer=request.user, now=now
+            ),
+            "reviews": selectors.person_reviews(person=person, viewer=request.user),
         },
     )
 

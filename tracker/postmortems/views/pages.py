@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from tracker.incidents.selectors import incident_get_for_user
 from tracker.lib.views import paginate, run_service
@@ -68,7 +68,9 @@ def done(request: HttpRequest, call: Callable[[], Any], success: str) -> bool:
 @login_required
 def postmortem_list(request: HttpRequest) -> HttpResponse:
     postmortem_filter = PostmortemFilter(
-        request.GET, queryset=selectors.postmortem_list()
+        request.GET,
+        queryset=selectors.postmortem_list(user=request.user),
+        request=request,
     )
     return render(
         request,
@@ -84,7 +86,9 @@ def postmortem_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
     """Published postmortems and their lessons, searchable."""
-    library_filter = LibraryFilter(request.GET, queryset=selectors.library_list())
+    library_filter = LibraryFilter(
+        request.GET, queryset=selectors.library_list(user=request.user), request=request
+    )
     template = (
         "postmortems/_library_rows.html"
         if request.htmx
@@ -155,6 +159,7 @@ def postmortem_from_incident(request: HttpRequest, incident_pk: int) -> HttpResp
 
 
 @login_required
+@require_safe
 def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
     return detail_page(request, postmortem)
@@ -184,6 +189,7 @@ def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
 
 
 @login_required
+@require_safe
 def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
     page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
@@ -195,6 +201,7 @@ def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The write-up as a Markdown file."""
     postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)

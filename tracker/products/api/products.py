@@ -7,13 +7,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.accounts.models import Team, User
+from tracker.accounts.selectors import team_visible_q
 from tracker.lib.api import (
     ApiView,
     ErrorSerializer,
     FieldsError,
     HtmlUrlField,
     ModelSerializer,
-    SlugRelatedField,
+    ReadableSlugField,
     slug_of,
     username_field,
 )
@@ -46,7 +47,7 @@ class ProductOut(ModelSerializer):
 
 
 class ProductIn(ModelSerializer):
-    team = SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    team = ReadableSlugField(visible_to=team_visible_q, queryset=Team.objects.all())
     pm_owner = username_field(required=False, allow_null=True)
     ml_owner = username_field(required=False, allow_null=True)
     eng_owner = username_field(required=False, allow_null=True)
@@ -101,7 +102,7 @@ class ProductListView(ApiView):
 
     @extend_schema(responses=ProductOut(many=True))
     def get(self, request: Request) -> Response:
-        products = self.filter_queryset(selectors.product_list())
+        products = self.filter_queryset(selectors.product_list(user=request.user))
         return self.paginated(ProductOut, products)
 
     @extend_schema(request=ProductIn, responses={201: ProductOut})

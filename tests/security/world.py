@@ -1,0 +1,175 @@
+"""One of everything a product can have, made through the services, and the
+keys that name each object in a URL (for walking every route with them)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from tests.factories import (
+    FeatureFactory,
+    MeasurementFactory,
+    MetricFactory,
+    SessionFactory,
+    SLACheckFactory,
+    SLAFactory,
+)
+from tracker.accounts.models import User
+from tracker.accounts.services import token_create
+from tracker.ci.services import ci_status_report
+from tracker.incidents import services as incidents
+from tracker.postmortems import services as postmortems
+from tracker.products.models import Product
+from tracker.readiness.services import ml_test_result_set
+from tracker.reminders.models import Channel, KPIReview, Reminder
+
+
+def one_of_everything(
+    product: Product, *, author: User, owner: User, notified: User
+) -> tuple[dict[str, object], list[str]]:
+    """Under `product`: a metric and a measurement, an SLA and a check, a survey
+    row, a planning session, an incident with its timeline, a postmortem (with a
+    timeline moment, a contributing factor, a KPI impact, a blameless warning and
+    an action item), an action item from the session (owned by `owner`), a CI
+    status, a CI token, an ML Test Score result, a KPI review, an alert
+    integration and an in-app notification for `notified`.
+
+    Returns the URL keys by the path segment that names them ("metrics" → the
+    metric's id) and the names that would give the objects away in a page."""
+    word = product.name.split()[0]
+    now = timezone.now()
+    metric = MetricFactory(product=product, name=f"{word} uplift", owner=author)
+    measurement = MeasurementFactory(metric=metric)
+    sla = SLAFactory(product=product, name=f"{word} latency")
+    SLACheckFactory(sla=sla)
+    feature = FeatureFactory(product=product, feature=f"{word.lower()}_feature")
+    session = SessionFactory(product=product, title=f"{word} kickoff")
+    incident = incidents.incident_open(
+        actor=author,
+        data={
+            "product": product,
+            "title": f"{word} drift",
+            "severity": "sev2",
+            "kind": "drift",
+            "started_at": now - timedelta(hours=3),
+        },
+    )
+    incidents.incident_note_add(incident=incident, actor=author, text="Looking.")
+    postmortem = postmortems.postmortem_create(
+        product=product,
+        actor=author,
+        data={"title": f"{word} outage review", "incidents": [incident]},
+    )
+    postmortems.postmortem_update(
+        postmortem=postmortem,
+        actor=author,
+        data={"summary": "It was human error, plain and simple."},
+    )
+    [warning] = postmortem.warnings.all()
+    moment = postmortems.moment_add(
+        postmortem=postmortem,
+        actor=author,
+        data={"at": now, "kind": "detected", "description": f"{word} moment"},
+    )
+    factor = postmortems.factor_add(
+        postmortem=postmortem,
+        actor=author,
+        data={"category": "data", "description": f"{word} factor"},
+    )
+    impact = postmortems.impact_add(
+        postmortem=postmortem, actor=author, metric=metric, change="-4% approvals"
+    )
+    item = {"kind": "detect", "due_date": timezone.localdate() + timedelta(days=3)}
+    action = postmortems.action_item_create(
+        actor=author,
+        postmortem=postmortem,
+        data={**item, "description": f"{word} follow-up", "owner": author},
+    )
+    postmortems.action_item_create(
+        actor=author,
+        session=session,
+        data={**item, "description": f"{word} decision", "owner": owner},
+    )
+    ci_status_report(
+        product=product,
+        sha="ab" * 20,
+        context="train",
+        data={"state": "success"},
+        actor=author,
+        token=None,
+    )
+    ci_token, _ = token_create(user=author, name=f"{word} CI", product=product)
+    person_token, _ = token_create(user=author, name=f"{word} laptop")
+    ml_test_result_set(
+        product=product,
+        code="data-1",
+        actor=author,
+        data={"level": "manual", "evidence": f"{word} evidence"},
+    )
+    review = KPIReview.objects.create(
+        product=product, weeks=2, due_at=now, created_at=now
+    )
+    integration, _ = incidents.integration_create(
+        actor=author,
+        data={"name": f"{word} alerts", "kind": "alertmanager", "product": product},
+    )
+    notification = Reminder.objects.create(
+        rule="metric_followup",
+        subject_type="metric",
+        subject_id=metric.pk,
+        occurrence=now,
+        recipient=notified,
+        channel=Channel.IN_APP,
+        title=f"{word} reminder",
+        url=metric.get_absolute_url(),
+        created_at=now,
+        sent_at=now,
+        product=product,
+    )
+    keys = {
+        "teams": product.team.slug,
+        "products": product.slug,
+        "metrics": metric.pk,
+        "measurements": measurement.pk,
+        "slas": sla.pk,
+        "survey": feature.pk,
+        "sessions": session.pk,
+        "from-session": session.pk,
+        "tests": "data-1",
+        "ml-test-score": "data-1",
+        "kpi-reviews": review.pk,
+        "incidents": incident.pk,
+        "from-incident": incident.pk,
+        "postmortems": postmortem.pk,
+        "check": "summary",
+        "warnings": warning.pk,
+        "timeline": moment.pk,
+        "factors": factor.pk,
+        "impacts": impact.pk,
+        "action-items": action.pk,
+        "integrations": integration.pk,
+        "ci-tokens": ci_token.pk,
+        "tokens": person_token.pk,
+        "notifications": notification.pk,
+    }
+    names = [
+        product.name,
+        product.slug,
+        product.team.name,
+        product.team.slug,
+        metric.name,
+        sla.name,
+        feature.feature,
+        session.title,
+        incident.title,
+        postmortem.title,
+        f"{word} moment",
+        f"{word} factor",
+        f"{word} follow-up",
+        f"{word} decision",
+        f"{word} CI",
+        f"{word} laptop",
+        f"{word} evidence",
+        integration.name,
+        notification.title,
+    ]
+    return keys, names
