@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tracker.reminders",
     "tracker.ci",
     "tracker.postmortems",
+    "tracker.porting",
 ]
 
 MIDDLEWARE = [
