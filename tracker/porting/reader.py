@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
+from django.utils import timezone
 
 from tracker.accounts.models import Team, User
 from tracker.incidents.models import TimelineEntry
@@ -130,6 +131,7 @@ class _Reader:
         self.pending: list[_Pending] = []
         # Natural and document keys → rows, for references.
         self.named: dict[tuple, Row] = {}
+        self.now = timezone.now()
 
     def error(self, path: str, message: str) -> None:
         self.errors.append((path, message))
@@ -240,23 +242,32 @@ class _Reader:
     def _values(self, row: Row, data: dict) -> set[str]:
         bad = set()
         for f in row.node.value_fields:
-            if f.name in data:
-                try:
-                    value = values.load(f, data[f.name])
-                except values.BadValue as problem:
-                    self.error(f"{row.path}.{f.name}", str(problem))
-                    bad.add(f.name)
-                    continue
-            elif f.has_default() or f.null or f.blank:
-                value = f.get_default()
-            else:
-                self.error(f"{row.path}.{f.name}", "This field is required.")
+            try:
+                value = self._value(f, data)
+            except values.BadValue as problem:
+                self.error(f"{row.path}.{f.name}", str(problem))
                 bad.add(f.name)
                 continue
             setattr(row.obj, f.attname, value)
         if bad:
             row.ok = False
         return bad
+
+    def _value(self, f: models.Field, data: dict) -> Any:
+        """A column's value from the document, or its default when left out:
+        what a form would store (a creation time defaults to now)."""
+        automatic = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        if f.name in data:
+            value = values.load(f, data[f.name])
+        elif automatic:
+            value = self.now
+        elif f.has_default() or f.null or (f.blank and f.empty_strings_allowed):
+            value = f.get_default()
+        else:
+            raise values.BadValue("This field is required.")
+        if value is None and not f.null:
+            raise values.BadValue("This field cannot be null.")
+        return value
 
     def _clean(self, row: Row, bad: set[str]) -> None:
         """The model's own field and row checks (lengths, choices, validators)."""

@@ -320,3 +320,14 @@ def _below(top: spec.Node, path: str = "pk") -> Iterator[tuple[spec.Node, str]]:
 def _numbered(prefix: str, queryset: models.QuerySet) -> dict[int, str]:
     pks = queryset.values_list("pk", flat=True)
     return {pk: f"{prefix}-{number}" for number, pk in enumerate(pks, 1)}
+
+
+def user_may_port(user: User) -> bool:
+    """Whole-instance export and import are for staff (they carry everyone's
+    data; an import can add people)."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def product_by_slug(slug: str) -> Product | None:
+    """For the command line, which acts for the operator and reads anything."""
+    return Product.objects.filter(slug=slug).first()

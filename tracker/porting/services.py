@@ -24,11 +24,6 @@ from tracker.postmortems.models import Postmortem
 from tracker.postmortems.services import postmortem_search_refresh
 from tracker.products.models import Product
 
-SKIP_HINT = (
-    "Nothing was imported. To keep the existing one and import the rest, import "
-    "again with “skip existing”."
-)
-
 
 @dataclass
 class ImportSummary:
@@ -43,7 +38,7 @@ class ImportSummary:
     @property
     def lines(self) -> list[str]:
         made = ", ".join(
-            f"{count:,} {model._meta.verbose_name_plural}"
+            f"{count:,} {_noun(model, count)}"
             for model, count in self.created.items()
             if count
         )
@@ -73,6 +68,12 @@ class ImportSummary:
             "users_matched": self.users_matched,
             "kept": self.kept,
         }
+
+
+def _noun(model: type[models.Model], count: int) -> str:
+    return str(
+        model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural
+    )
 
 
 def data_import(
@@ -176,7 +177,7 @@ class _Writer:
             else:
                 self.clashing.add(id(row.obj))
                 message = f"{noun} with the slug {row.obj.slug!r} exists here already."
-                self.errors.append((f"{row.path}.slug", f"{message} {SKIP_HINT}"))
+                self.errors.append((f"{row.path}.slug", message))
 
     def _match_team_names(self) -> None:
         new = [
