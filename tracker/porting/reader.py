@@ -270,13 +270,17 @@ class _Reader:
         return value
 
     def _clean(self, row: Row, bad: set[str]) -> None:
-        """The model's own field and row checks (lengths, choices, validators)."""
+        """The columns' own checks: lengths, choices, validators.
+
+        Not Model.clean(): its rules are for entering new data (a measurement
+        may not lie in the future, a critical product must be judged on its
+        worst case), and history an instance holds, perhaps from before a rule
+        existed, must import as it was exported. What the database itself
+        requires is checked (_constraints, _unique).
+        """
         relations = [f.name for f in row.obj._meta.fields if f.is_relation]
-        skip = {*bad, *relations, *row.node.omit}
         try:
-            row.obj.clean_fields(exclude=skip)
-            if row.ok:
-                row.obj.clean()
+            row.obj.clean_fields(exclude={*bad, *relations, *row.node.omit})
         except ValidationError as problem:
             row.ok = False
             for name, messages in problem.message_dict.items():
