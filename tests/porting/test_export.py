@@ -15,6 +15,7 @@ from tracker.porting import selectors, spec
 from tracker.porting.services import data_import
 from tracker.postmortems.models import Postmortem
 from tracker.products.models import Product
+from tracker.reminders.services import preferences_update
 
 
 def _copy_of(document: dict, n: int) -> dict:
@@ -47,18 +48,14 @@ def test_export_queries_do_not_grow_with_the_rows(rich):
     assert before <= kinds + 12
 
 
-def test_pages_of_any_size_give_the_same_document(rich):
+def test_pages_and_pieces_of_any_size_give_the_same_document(rich, monkeypatch):
     whole = json.loads("".join(selectors.export_instance(page=1000)))
-    paged = json.loads("".join(selectors.export_instance(page=1)))
+    monkeypatch.setattr(selectors, "PIECE", 1000)
+    pieces = list(selectors.export_instance(page=1))
+    assert len(pieces) > 10
+    paged = json.loads("".join(pieces))
     assert paged.pop("exported_at") and whole.pop("exported_at")
     assert paged == whole
-
-
-def test_the_text_comes_in_pieces(rich, monkeypatch):
-    monkeypatch.setattr(selectors, "PIECE", 1000)
-    pieces = list(selectors.export_instance())
-    assert len(pieces) > 10
-    assert json.loads("".join(pieces))["scope"] == "instance"
 
 
 def test_a_product_export_holds_the_product_its_team_and_the_people_it_names(rich):
@@ -94,20 +91,20 @@ def test_references_to_other_products_are_written_as_null(rich):
     assert exported(Product.objects.get()) == document
 
 
-def test_people_who_are_not_staff_export_no_addresses_or_preferences(rich):
-    fraud = Product.objects.get(slug="fraud-score")
-    staff = exported(fraud, personal=True)
-    others = exported(fraud, personal=False)
-    assert any(user["email"] for user in staff["users"])
-    assert any(user["preferences"] for user in staff["users"])
-    assert all(user["email"] == "" for user in others["users"])
-    assert all(user["preferences"] is None for user in others["users"])
+def test_people_who_are_not_staff_export_no_addresses_or_preferences(product, alice):
+    preferences_update(user=alice, data={"digest_enabled": True})
+    staff = {u["username"]: u for u in exported(product, personal=True)["users"]}
+    others = {u["username"]: u for u in exported(product, personal=False)["users"]}
+    assert staff["alice"]["email"] == "alice@example.org"
+    assert staff["alice"]["preferences"]["digest_enabled"] is True
+    assert others["alice"]["email"] == "" and others["bob"]["email"] == ""
+    assert others["alice"]["preferences"] is None
 
 
 # --- The command -----------------------------------------------------------------
 
 
-def test_export_data_writes_a_file_or_stdout(rich, tmp_path, capsys):
+def test_export_data_writes_a_file_or_stdout(product, tmp_path, capsys):
     target = tmp_path / "all.json"
     call_command("export_data", "--output", str(target))
     assert json.loads(target.read_text())["scope"] == "instance"

@@ -414,65 +414,18 @@ class _Reader:
     # --- Database rules --------------------------------------------------------------
 
     def _constraints(self, row: Row) -> None:
-        for constraint in row.obj._meta.constraints:
-            if not isinstance(constraint, models.CheckConstraint):
-                continue
-            try:
-                met = values.holds(constraint.condition, row.obj)
-            except values.Unsupported:
-                continue  # left to the database; the import still writes all or nothing
-            if met is False:
-                row.ok = False
-                self.error(row.path, constraint.get_violation_error_message())
+        for message in values.broken_checks(row.obj):
+            row.ok = False
+            self.error(row.path, message)
 
     def _unique(self, model: type[models.Model], rows: list[Row]) -> None:
         """Rows of the document that would break a unique constraint together.
         (Clashes with rows already in the database are the import's to find.)"""
-        for names, condition, message in _unique_sets(model):
-            seen: set[tuple] = set()
-            for row in rows:
-                if (
-                    condition is not None
-                    and values.holds(condition, row.obj) is not True
-                ):
-                    continue
-                key = tuple(_identity(values.column(row.obj, name)) for name in names)
-                if None in key:
-                    continue
-                if key in seen:
-                    shown = [n for n in names if n != row.node.parent]
-                    self.error(
-                        f"{row.path}.{shown[-1]}" if shown else row.path, message
-                    )
-                seen.add(key)
-
-
-def _unique_sets(model: type[models.Model]) -> list[tuple[list[str], Any, str]]:
-    found = []
-    verbose = model._meta.verbose_name
-    for f in model._meta.concrete_fields:
-        if f.unique and not f.primary_key:
-            found.append(
-                (
-                    [f.name],
-                    None,
-                    f"Listed twice: another {verbose} has this {f.verbose_name}.",
-                )
-            )
-    for constraint in model._meta.constraints:
-        if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
-            default = constraint.default_violation_error_message
-            message = constraint.violation_error_message
-            if message == default:
-                fields = ", ".join(constraint.fields)
-                message = f"Listed twice: another {verbose} has the same {fields}."
-            found.append((list(constraint.fields), constraint.condition, message))
-    return found
-
-
-def _identity(value: Any) -> Any:
-    """Rows compare by identity (unsaved rows have no id yet); values by value."""
-    return id(value) if isinstance(value, models.Model) else value
+        objs = [row.obj for row in rows]
+        for index, names, message in values.repeated(model, objs):
+            row = rows[index]
+            shown = [name for name in names if name != row.node.parent]
+            self.error(f"{row.path}.{shown[-1]}" if shown else row.path, message)
 
 
 _EXPECTED = {

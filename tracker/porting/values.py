@@ -200,6 +200,64 @@ def _lookup(row: models.Model, lookup: str, expected: Any) -> bool | None:
     return compare(value, expected)
 
 
+def broken_checks(row: models.Model) -> list[str]:
+    """The messages of the CHECK constraints `row` breaks. Conditions this
+    evaluator can't decide are left to the database (the import still writes
+    all or nothing)."""
+    broken = []
+    for constraint in row._meta.constraints:
+        if isinstance(constraint, models.CheckConstraint):
+            try:
+                met = holds(constraint.condition, row)
+            except Unsupported:
+                continue
+            if met is False:
+                broken.append(constraint.get_violation_error_message())
+    return broken
+
+
+def repeated(
+    model: type[models.Model], rows: list[models.Model]
+) -> Iterator[tuple[int, list[str], str]]:
+    """Rows that repeat an earlier one's unique columns: (index, the columns,
+    the message). Related rows compare by identity (unsaved rows have no id)."""
+    for names, condition, message in _unique_sets(model):
+        seen: set[tuple] = set()
+        for index, row in enumerate(rows):
+            try:
+                if condition is not None and holds(condition, row) is not True:
+                    continue
+                key = tuple(_identity(column(row, name)) for name in names)
+                if None in key:  # NULLs never clash
+                    continue
+                if key in seen:
+                    yield index, names, message
+                seen.add(key)
+            except (Unsupported, TypeError):  # an undecidable or unhashable value
+                break
+
+
+def _unique_sets(model: type[models.Model]) -> list[tuple[list[str], Any, str]]:
+    found = []
+    verbose = model._meta.verbose_name
+    for f in model._meta.concrete_fields:
+        if f.unique and not f.primary_key:
+            message = f"Listed twice: another {verbose} has this {f.verbose_name}."
+            found.append(([f.name], None, message))
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
+            message = constraint.violation_error_message
+            if message == constraint.default_violation_error_message:
+                fields = ", ".join(constraint.fields)
+                message = f"Listed twice: another {verbose} has the same {fields}."
+            found.append((list(constraint.fields), constraint.condition, message))
+    return found
+
+
+def _identity(value: Any) -> Any:
+    return id(value) if isinstance(value, models.Model) else value
+
+
 def column(row: models.Model, name: str) -> Any:
     """A field's value; for a relation, the row it points at (saved or not)."""
     field = row._meta.get_field(name)
