@@ -20,6 +20,7 @@ from tracker.porting import spec
 from tracker.porting.reader import MAX_ERRORS, DocumentError, document_parse
 from tracker.porting.services import data_import
 from tracker.postmortems.models import Postmortem, TimelineEvent
+from tracker.postmortems.selectors import library_list, library_search
 from tracker.products.models import Product, SuccessMetric
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "porting.md"
@@ -384,3 +385,17 @@ def test_import_data_says_how_to_keep_what_exists(db, tmp_path):
 def test_import_data_names_a_file_it_cannot_read(db, tmp_path):
     with pytest.raises(CommandError, match="Could not read"):
         call_command("import_data", str(tmp_path / "missing.json"))
+
+
+@pytest.mark.postgres
+def test_imported_postmortems_are_found_by_the_library_search(db):
+    document = changed("products.0.postmortems.0.status", "published")
+    document = changed(
+        "products.0.postmortems.0.published_at", "2026-04-10T09:00:00+00:00", document
+    )
+    document = changed(
+        "products.0.postmortems.0.lessons", "Retraining needs a drift gate.", document
+    )
+    data_import(document=document)
+    found = library_search(library_list(), "retrained")
+    assert [p.title for p in found] == ["Drift after retraining"]
