@@ -31,9 +31,9 @@ def export_instance(*, page: int = PAGE) -> Iterator[str]:
     """Everything: every person, team, integration and product, and the
     untriaged incidents."""
     with _snapshot():
-        writer = _Writer(product=None, personal=True)
+        exporter = _Exporter(product=None, personal=True)
         sections = {
-            node: writer.pages(
+            node: exporter.pages(
                 node, node.model._base_manager.filter(**node.where), page
             )
             for node in spec.DOCUMENT
@@ -48,14 +48,16 @@ def export_product(*, product: Product, personal: bool) -> Iterator[str]:
     notification preferences are left out. References to rows of other
     products (an incident moved to another product) are written as null."""
     with _snapshot():
-        writer = _Writer(product=product, personal=personal)
+        exporter = _Exporter(product=product, personal=personal)
         products = list(
-            writer.pages(spec.PRODUCTS, Product.objects.filter(pk=product.pk))
+            exporter.pages(spec.PRODUCTS, Product.objects.filter(pk=product.pk))
         )
-        integrations = list(writer.pages(spec.INTEGRATIONS, writer.integrations))
-        teams = list(writer.pages(spec.TEAMS, Team.objects.filter(pk=product.team_id)))
+        integrations = list(exporter.pages(spec.INTEGRATIONS, exporter.integrations))
+        teams = list(
+            exporter.pages(spec.TEAMS, Team.objects.filter(pk=product.team_id))
+        )
         users = list(
-            writer.pages(spec.USERS, User.objects.filter(pk__in=writer.seen_users))
+            exporter.pages(spec.USERS, User.objects.filter(pk__in=exporter.seen_users))
         )
     yield from _text(
         "product",
@@ -113,7 +115,7 @@ def _text(scope: str, sections: Mapping[spec.Node, Iterable[dict]]) -> Iterator[
     yield "".join(buffer)
 
 
-class _Writer:
+class _Exporter:
     """Rows as document objects: references by natural or document keys."""
 
     def __init__(self, *, product: Product | None, personal: bool) -> None:
@@ -258,11 +260,11 @@ class _Writer:
 # each id is written as.
 
 
-def _slas(writer: _Writer, ids: list[int]) -> dict[int, Any]:
+def _slas(exporter: _Exporter, ids: list[int]) -> dict[int, Any]:
     rows = ServiceLevel.objects.filter(pk__in=ids).values_list(
         "pk", "product_id", "name"
     )
-    products = writer.slugs[spec.PRODUCT]
+    products = exporter.slugs[spec.PRODUCT]
     return {
         pk: {"product": products[product], "name": name}
         for pk, product, name in rows
@@ -273,16 +275,16 @@ def _slas(writer: _Writer, ids: list[int]) -> dict[int, Any]:
 def _names(model: type[models.Model]):
     """Rows named within their product (metrics, SLAs): by name."""
 
-    def lookup(writer: _Writer, ids: list[int]) -> dict[int, str]:
+    def lookup(exporter: _Exporter, ids: list[int]) -> dict[int, str]:
         rows = model.objects.filter(pk__in=ids)
-        if writer.product is not None:
-            rows = rows.filter(product=writer.product)
+        if exporter.product is not None:
+            rows = rows.filter(product=exporter.product)
         return dict(rows.values_list("pk", "name"))
 
     return lookup
 
 
-def _entries(writer: _Writer, ids: list[int]) -> dict[int, Any]:
+def _entries(exporter: _Exporter, ids: list[int]) -> dict[int, Any]:
     """Incident timeline entries, as (incident key, position in its timeline)."""
     incidents = TimelineEntry.objects.filter(pk__in=ids).values("incident_id")
     timelines = (
@@ -291,7 +293,7 @@ def _entries(writer: _Writer, ids: list[int]) -> dict[int, Any]:
         .values_list("pk", "incident_id")
     )
     found, wanted = {}, set(ids)
-    keys = writer.keys[spec.INCIDENT]
+    keys = exporter.keys[spec.INCIDENT]
     position, current = 0, None
     for pk, incident in timelines:
         position = position + 1 if incident == current else 0

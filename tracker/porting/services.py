@@ -84,8 +84,8 @@ def data_import(
     parsed = document_read(document)
     try:
         with transaction.atomic():
-            writer = _Writer(parsed, skip_existing=skip_existing)
-            summary = writer.write()
+            importer = _Importer(parsed, skip_existing=skip_existing)
+            summary = importer.write()
             summary.dry_run = dry_run
             if dry_run:
                 transaction.set_rollback(True)
@@ -97,7 +97,7 @@ def data_import(
     return summary
 
 
-class _Writer:
+class _Importer:
     def __init__(self, document: Document, *, skip_existing: bool) -> None:
         self.document = document
         self.skip_existing = skip_existing
