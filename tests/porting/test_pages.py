@@ -106,6 +106,7 @@ def test_a_dry_run_writes_nothing(staff_client):
     response = _upload(staff_client, example(), dry_run="on")
     assert b"Dry run: nothing was written." in response.content
     assert not Product.objects.exists()
+    assert not response.context["form"].is_bound  # the real import starts afresh
 
 
 def test_a_file_over_the_limit_is_refused(staff_client, settings):

@@ -62,4 +62,6 @@ def data_page(request: HttpRequest) -> HttpResponse:
         except DocumentError as error:
             hint = [CONFLICT_HINT] if error.conflict else []
             form.add_error("document", [*error.lines, *hint])
+        else:
+            form = ImportForm()  # done: the next import starts afresh
     return render(request, "porting/data.html", {"form": form, "summary": summary})
