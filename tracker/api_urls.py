@@ -8,6 +8,7 @@ from tracker.accounts import api as accounts
 from tracker.ci import api as ci
 from tracker.incidents import api as incidents
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
+from tracker.porting import api as porting
 from tracker.postmortems import api as postmortems
 from tracker.products import api as products
 from tracker.readiness import api as readiness
@@ -117,6 +118,10 @@ urlpatterns = [
         name="action_items",
     ),
     path("action-items/<int:pk>/", postmortems.ActionItemDetailApi.as_view()),
+    # Export and import (docs/porting.md)
+    path(f"{P}/export/", porting.ProductExportApi.as_view(), name="product_export"),
+    path("export/", porting.InstanceExportApi.as_view(), name="export"),
+    path("import/", porting.ImportApi.as_view(), name="import"),
     # Leadership reports
     path(
         "reports/portfolio/",

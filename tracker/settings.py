@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tracker.reminders",
     "tracker.ci",
     "tracker.postmortems",
+    "tracker.porting",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +286,11 @@ SPECTACULAR_SETTINGS = {
         "IntegrationKindEnum": "tracker.incidents.models.IntegrationKind",
         "TimelineEntryKindEnum": "tracker.incidents.models.EntryKind",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The export document's schema, derived from tracker.porting.spec.
+        "tracker.porting.schema.add_component",
+    ],
 }
 
 # --- Alert webhooks (tracker/incidents/receiver.py): bodies above this are refused
@@ -299,6 +305,10 @@ ALERT_SIGNATURE_MAX_AGE_SECONDS = env_int(
 POSTMORTEM_REVIEW_BUSINESS_DAYS = env_int(
     "POSTMORTEM_REVIEW_BUSINESS_DAYS", 5, minimum=1
 )
+
+# --- Export and import (tracker/porting, docs/porting.md): larger documents are
+# refused by the import page and API (the command line reads any size).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 256 * 1024 * 1024, minimum=1024)
 
 LOGGING = {
     "version": 1,

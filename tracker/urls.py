@@ -32,6 +32,8 @@ urlpatterns = [
     # Monitoring tools post here; authenticated per integration, not by session.
     path("hooks/alerts/<int:integration_id>/", alerts_receive, name="alerts_receive"),
     path("", include("tracker.reminders.urls")),
+    # /data/ (staff: export and import everything), /products/<slug>/export.json
+    path("", include("tracker.porting.urls")),
     path("products/<slug:slug>/badge.svg", product_badge, name="ci-badge"),
     path("api/v1/", include("tracker.api_urls")),
     path("admin/", admin.site.urls),

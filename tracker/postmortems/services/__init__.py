@@ -28,6 +28,7 @@ from tracker.postmortems.services.common import (
     MOMENT_FIELDS,
     POSTMORTEM_FIELDS,
     TEXT_FIELDS,
+    postmortem_search_refresh,
 )
 from tracker.postmortems.services.parts import (
     factor_add,
@@ -70,6 +71,7 @@ __all__ = [
     "moment_update",
     "postmortem_create",
     "postmortem_from_incident",
+    "postmortem_search_refresh",
     "postmortem_transition",
     "postmortem_update",
     "timeline_prefill",

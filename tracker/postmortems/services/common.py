@@ -55,7 +55,7 @@ def _note_edit(postmortem: Postmortem, actor: User | None, changed: list[str]) -
         )
 
 
-def _search_refresh(postmortem: Postmortem) -> None:
+def postmortem_search_refresh(postmortem: Postmortem) -> None:
     """Rebuild the full-text vector (PostgreSQL only; see selectors.library_search).
 
     Title weighs most, then the summary and lessons, then the rest and the
@@ -77,4 +77,4 @@ def _search_refresh(postmortem: Postmortem) -> None:
 
 def _text_changed(postmortem: Postmortem) -> None:
     warnings_sync(postmortem=postmortem)
-    _search_refresh(postmortem)
+    postmortem_search_refresh(postmortem)

@@ -1,0 +1,147 @@
+"""Fixtures for export and import: a rich dataset that puts rows at every place
+of the document (the demo, written through the services, plus what the demo
+lacks), and helpers to export, wipe and compare."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import (
+    FeatureFactory,
+    IncidentFactory,
+    MeasurementFactory,
+    MetricFactory,
+    ProductFactory,
+    SessionFactory,
+    SLACheckFactory,
+    SLAFactory,
+    TeamFactory,
+    UserFactory,
+)
+from tracker.accounts.models import User
+from tracker.incidents import services as incidents
+from tracker.incidents.models import AlertIntegration
+from tracker.porting import spec
+from tracker.porting.selectors import export_instance, export_product
+from tracker.postmortems import services as postmortems
+from tracker.postmortems.models import Postmortem
+from tracker.products.demo import seed_demo
+from tracker.products.models import Product
+from tracker.readiness.services import product_change_stage_gated
+from tracker.reminders import services as reminders
+from tracker.reminders.models import KPIReview
+
+
+def add_what_the_demo_lacks() -> None:
+    alice = User.objects.get(username="alice")
+    bob = User.objects.get(username="bob")
+    fraud = Product.objects.get(slug="fraud-score")
+    # Into pilot although readiness items fail: a recorded gate override.
+    forecast = Product.objects.get(slug="demand-forecast")
+    product_change_stage_gated(
+        product=forecast, stage="pilot", actor=alice, note="Pilot.", override=True
+    )
+    # Post-launch KPI reviews: a plan, and one review concluded.
+    reminders.kpi_review_plan_update(product=fraud, weeks=[2, 6, 26], actor=alice)
+    reminders.kpi_reviews_schedule(product_ids=[fraud.pk])
+    review = KPIReview.objects.filter(product=fraud).order_by("weeks").first()
+    reminders.kpi_review_complete(review=review, actor=alice, conclusion="On track.")
+    # "Still accurate" confirmations of the survey and of an SLA.
+    reminders.review_confirm(product=fraud, actor=alice)
+    reminders.review_confirm(product=fraud, actor=bob, sla=fraud.slas.first())
+    reminders.preferences_update(
+        user=bob,
+        data={
+            "timezone": "Europe/Berlin",
+            "quiet_start_hour": 22,
+            "quiet_end_hour": 7,
+            "digest_enabled": True,
+        },
+    )
+    incidents.integration_revoke(
+        integration=AlertIntegration.objects.get(kind="grafana"), actor=alice
+    )
+    # A contributing factor worded with blame: the check flags it in the factor.
+    draft = Postmortem.objects.get(status="draft")
+    postmortems.factor_add(
+        postmortem=draft,
+        actor=alice,
+        data={"category": "process", "description": "It was human error."},
+    )
+    # The factories' rows: a product of a team of its own, with a survey.
+    carol = User.objects.get(username="carol")
+    team = TeamFactory(name="Factories", slug="factories", members=[carol])
+    product = ProductFactory(name="Factory made", slug="factory-made", team=team)
+    metric = MetricFactory(product=product, owner=carol)
+    MeasurementFactory(metric=metric, recorded_by=carol)
+    SLACheckFactory(sla=SLAFactory(product=product))
+    FeatureFactory(product=product, freshness_needed=timedelta(hours=1, seconds=7))
+    SessionFactory(product=product)
+    IncidentFactory(product=product, labels={"team": "factories", "ñ": [1, 2.5]})
+    UserFactory(username="nobody-refers-to-me")
+
+
+@pytest.fixture
+def rich(db):
+    assert seed_demo()
+    add_what_the_demo_lacks()
+
+
+def export_text(product: Product | None = None, *, personal: bool = True) -> str:
+    if product is None:
+        return "".join(export_instance(page=2))
+    return "".join(export_product(product=product, personal=personal))
+
+
+EXPORTED_AT = "2026-01-01T00:00:00+00:00"
+
+
+def exported(product: Product | None = None, **options) -> dict:
+    """An export as data, the moment it was made set to a fixed one so two
+    exports compare equal."""
+    document = json.loads(export_text(product, **options))
+    assert document["exported_at"]
+    return {**document, "exported_at": EXPORTED_AT}
+
+
+def wipe() -> None:
+    """Delete every row of the tracker's models (an empty instance)."""
+    for model in [*spec.EXCLUDED, *reversed(spec.insert_order())]:
+        model._base_manager.all().delete()
+
+
+def places(document: dict) -> dict[str, int]:
+    """How many objects the document holds at each place (users.preferences,
+    products.metrics.measurements, …)."""
+    counts: dict[str, int] = {}
+
+    def visit(node: spec.Node, items: list, place: str) -> None:
+        counts[place] = counts.get(place, 0) + len(items)
+        for item in items:
+            for child in node.children:
+                value = item[child.key]
+                rows = [value] if child.single and value else value or []
+                visit(child, rows, f"{place}.{child.key}")
+
+    for node in spec.DOCUMENT:
+        visit(node, document[node.key], node.key)
+    return counts
+
+
+def every_place() -> set[str]:
+    found = set()
+
+    def walk(node: spec.Node, place: str) -> None:
+        found.add(place)
+        for child in node.children:
+            walk(child, f"{place}.{child.key}")
+
+    for node in spec.DOCUMENT:
+        walk(node, node.key)
+    return found
+
+
+def now_minus(**delta) -> str:
+    return (timezone.now() - timedelta(**delta)).isoformat()

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PortingConfig(AppConfig):
+    name = "tracker.porting"
+    label = "porting"
+    verbose_name = "Export and import"
