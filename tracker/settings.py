@@ -105,7 +105,15 @@ if _database_url:
         DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
     except ValueError as exc:
         raise ImproperlyConfiguredEnv(f"DATABASE_URL is malformed: {exc}") from None
+    # A pooled connection is checked before each request uses it, so one the
+    # server dropped (a restart, a failover) is replaced instead of failing.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Give up connecting after this long: an unreachable database answers
+        # 503 quickly (tracker/lib/unavailable.py) instead of holding requests.
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
+        )
 else:
     DATABASES = {
         "default": {
