@@ -1,5 +1,16 @@
 """Fixtures for the fault and load tests: the app under gunicorn against this
-test's PostgreSQL database (directly or through a TcpProxy that can be cut)."""
+test's PostgreSQL database (directly or through a TcpProxy that can be cut),
+Redis behind a proxy, and the scale and outcome counts that
+benchmarks/faults_and_load.py turns up and prints.
+
+Sizes are small by default (CI runs these on every change); FAULTS_<NAME>
+environment variables enlarge them within bounds, and FAULTS_REPORT names a
+file each scenario appends its outcome counts to, one JSON line each.
+"""
+
+import json
+import os
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -7,6 +18,27 @@ from django.db import connection
 
 from tests.faults.app_server import AppServer
 from tests.faults.proxy import TcpProxy
+from tests.incidents.conftest import am, owned  # noqa: F401  (fixtures used here)
+
+
+def scale(name: str, default: int, maximum: int = 100_000) -> int:
+    """FAULTS_<NAME> from the environment, else `default`; at least 1."""
+    value = int(os.environ.get(f"FAULTS_{name}", default))
+    return max(1, min(value, maximum))
+
+
+@pytest.fixture
+def report():
+    """report(scenario, **counts): asserted by the test, printed by the
+    benchmark."""
+
+    def write(scenario: str, **counts) -> None:
+        path = os.environ.get("FAULTS_REPORT")
+        if path:
+            with open(path, "a") as out:
+                out.write(json.dumps({"scenario": scenario, **counts}) + "\n")
+
+    return write
 
 
 def database_url(*, host: str | None = None, port: int | None = None) -> str:
@@ -30,6 +62,16 @@ def db_proxy():
     db = connection.settings_dict
     proxy = TcpProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)).start()
     yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def redis_proxy(settings):
+    """A cuttable TCP proxy in front of the test's Redis; yields it and the
+    broker URL through it."""
+    url = urlsplit(settings.REDIS_URL)
+    proxy = TcpProxy(url.hostname or "127.0.0.1", url.port or 6379).start()
+    yield proxy, f"redis://{proxy.address}{url.path or '/0'}"
     proxy.stop()
 
 
