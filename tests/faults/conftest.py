@@ -52,8 +52,14 @@ def database_url(*, host: str | None = None, port: int | None = None) -> str:
 
 def app_env(**env: str) -> dict[str, str]:
     """What the app subprocess needs beside tests/env.py's defaults: this
-    test's secret key (tokens are keyed with it) and no broker unless given."""
-    return {"SECRET_KEY": settings.SECRET_KEY, "REDIS_URL": "", **env}
+    test's secret key (tokens are keyed with it), no broker unless given, and
+    mail kept in memory."""
+    return {
+        "SECRET_KEY": settings.SECRET_KEY,
+        "REDIS_URL": "",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        **env,
+    }
 
 
 @pytest.fixture
