@@ -24,7 +24,7 @@ from tracker.reminders.models import Reminder
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-ALERTS = scale("BROKER_DOWN_ALERTS", 20, maximum=2000)
+ALERTS = scale("BROKER_DOWN_ALERTS", 12, maximum=2000)
 OWNERS = 3  # alice, bob and dan own the product (the `owned` fixture)
 # Monitoring tools give up on a receiver that does not answer; ours must
 # answer within seconds even with the broker gone (a hang check, not a goal).

@@ -30,8 +30,8 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-REQUESTS = scale("LOAD_REQUESTS", 600, maximum=50_000)
-SECONDS = scale("LOAD_SECONDS", 20, maximum=3600)
+REQUESTS = scale("LOAD_REQUESTS", 400, maximum=50_000)
+SECONDS = scale("LOAD_SECONDS", 12, maximum=3600)
 CLIENTS = scale("LOAD_CLIENTS", 12, maximum=256)
 
 
