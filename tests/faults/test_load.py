@@ -5,8 +5,8 @@ acknowledged request must be in the database exactly once: a CI key has one
 current row and one history row per accepted report; every accepted delivery
 is one stored delivery, and a fingerprint one incident, however often sent.
 
-Bounded: LOAD_REQUESTS requests, LOAD_SECONDS seconds at most. The benchmark
-(benchmarks/faults_and_load.py) runs this test at a larger scale and prints
+Bounded: FAULTS_LOAD_REQUESTS requests (400), FAULTS_LOAD_SECONDS (12) at most. The
+benchmark (benchmarks/faults_and_load.py) runs this test at a larger scale and prints
 the rate held."""
 
 import uuid

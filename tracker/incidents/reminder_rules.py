@@ -22,22 +22,24 @@ from tracker.incidents.models import Incident, Severity, Status
 from tracker.lib.tasks import enqueue_on_commit
 from tracker.products.models import Stage
 from tracker.reminders.registry import SUBJECT_ID, Due, not_reminded, recipients, rule
+from tracker.reminders.tasks import reminders_sweep
 
 INCIDENT, OPENED = "incident", "incident_opened"
 ANNOUNCED = [Severity.SEV1, Severity.SEV2]
 # Older incidents are not announced any more: news that stale (a broker down
 # for a week, a tracker just upgraded) is noise; the incidents page has them.
 ANNOUNCE_WITHIN = timedelta(days=7)
-OWNERS = {"pm": "product__pm_owner_id", "ml": "product__ml_owner_id"}
-OWNERS["eng"] = "product__eng_owner_id"
+OWNERS = {
+    "pm": "product__pm_owner_id",
+    "ml": "product__ml_owner_id",
+    "eng": "product__eng_owner_id",
+}
 COLUMNS = ["pk", "title", "severity", "detected_at", "product__name"]
 
 
 def incident_announce(incident: Incident) -> None:
     """Queue this rule's sweep after commit when `incident` is one to announce."""
     if incident.severity in ANNOUNCED and incident.product_id is not None:
-        from tracker.reminders.tasks import reminders_sweep  # tasks import services
-
         enqueue_on_commit(reminders_sweep, rules=[OPENED])
 
 

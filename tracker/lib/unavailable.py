@@ -49,7 +49,7 @@ def database_unavailable(exc: BaseException | None) -> bool:
     return True
 
 
-def error_body(path: str) -> dict:
+def _error_body(path: str) -> dict:
     """The JSON body for `path`: the API's error shape, or the alert
     receiver's ({"error": reason}, tracker/incidents/receiver.py)."""
     if path.startswith("/hooks/"):
@@ -62,7 +62,7 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     people. The page is rendered without a request, so no context processor
     (the notification bell) touches the database."""
     if request.path.startswith(("/api/", "/hooks/")):
-        response = JsonResponse(error_body(request.path), status=503)
+        response = JsonResponse(_error_body(request.path), status=503)
     else:
         response = HttpResponse(loader.render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
