@@ -1,6 +1,6 @@
 """A SEV1–2 incident opening on a product is announced to its three owners, in
 the app and by e-mail, once (tracker/incidents/reminder_rules.py). Tasks run
-eagerly here; through a real broker, with Redis down and back:
+eagerly here (tests/conftest.py); through a real broker, with Redis down and back:
 tests/faults/test_broker_down.py."""
 
 from datetime import timedelta
@@ -15,11 +15,6 @@ from tracker.lib.tasks import _Enqueue
 from tracker.reminders import services as reminders
 from tracker.reminders import tasks
 from tracker.reminders.models import Reminder
-
-
-@pytest.fixture(autouse=True)
-def _eager(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
 def _announcements() -> list[tuple[str, str]]:
