@@ -70,6 +70,14 @@ def _require_redis(settings):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_eagerly(settings):
+    """Tasks the code under test queues run in the test, as without REDIS_URL,
+    so no test leaves messages in a real Redis; tests of the broker itself
+    switch to one with tests.broker.broker_at."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -112,7 +112,15 @@ if _database_url:
         DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
     except ValueError as exc:
         raise ImproperlyConfiguredEnv(f"DATABASE_URL is malformed: {exc}") from None
+    # A pooled connection is checked before each request uses it, so one the
+    # server dropped (a restart, a failover) is replaced instead of failing.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Give up connecting after this long: an unreachable database answers
+        # 503 quickly (tracker/lib/unavailable.py) instead of holding requests.
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
+        )
 else:
     DATABASES = {
         "default": {
@@ -132,6 +140,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task a worker took and never acknowledged (the worker died: acks_late)
+    # goes back to its queue after this long. Longer than any task runs (or
+    # is scheduled ahead with a countdown), or a slow task runs twice.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    # Requests queue work (tracker/lib/tasks.py): an unreachable or hung Redis
+    # must cost them seconds at most, never a hang.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+    # Keys of this deployment only, when several share one Redis.
+    "global_keyprefix": env_str("CELERY_KEY_PREFIX", ""),
+}
 
 # --- Reminders (docs/reminders.md): pages of work per sweep query, how long a
 # worker's claim on a mail lasts before another may take it over, send attempts,

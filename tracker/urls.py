@@ -1,21 +1,30 @@
 from django.contrib import admin
 from django.db import DatabaseError, connection
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from tracker.ci.views import product_badge
 from tracker.incidents.receiver import alerts_receive
+from tracker.lib.unavailable import RETRY_AFTER_SECONDS
+
+# Any error the database could not be reached for is a 503, wherever it happens.
+handler500 = "tracker.lib.unavailable.server_error"
 
 
-def healthz(request):
-    """Liveness for load balancers: the app answers and reaches its database."""
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers: the app answers and its database does. A
+    query, not just a connection: a pooled connection the server dropped still
+    looks connected until it is used."""
     try:
-        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
     except DatabaseError:
-        return HttpResponse(
+        response = HttpResponse(
             "database unavailable", status=503, content_type="text/plain"
         )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return HttpResponse("ok", content_type="text/plain")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from tests.factories import ProductFactory, UserFactory
 from tracker.incidents import services
 from tracker.incidents.models import AlertIntegration
 
@@ -17,6 +18,18 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alerts"
 def load_payload(name: str) -> dict:
     """A fresh copy of a fixture payload (tests may change it)."""
     return copy.deepcopy(json.loads((FIXTURES / name).read_text()))
+
+
+def alert_payload(
+    fingerprint: str, *, severity: str = "critical", product: str = "fraud-score"
+) -> dict:
+    """An Alertmanager delivery of one firing alert of its own (labels differ
+    with the fingerprint, as distinct alerts' do)."""
+    payload = load_payload("alertmanager-v4-firing.json")
+    alert = payload["alerts"][0]
+    alert["fingerprint"] = fingerprint
+    alert["labels"].update(severity=severity, product=product, instance=fingerprint)
+    return payload
 
 
 def make_integration(
@@ -46,6 +59,19 @@ def deliver(integration, body, *, secret: str | None = None, **headers):
         data=raw,
         content_type="application/json",
         headers=headers,
+    )
+
+
+@pytest.fixture
+def owned(team, alice, bob):
+    """Fraud score with three owners: alice (PM), bob (ML), dan (engineering)."""
+    return ProductFactory(
+        name="Fraud score",
+        slug="fraud-score",
+        team=team,
+        pm_owner=alice,
+        ml_owner=bob,
+        eng_owner=UserFactory(username="dan"),
     )
 
 

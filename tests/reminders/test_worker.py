@@ -3,16 +3,14 @@ task goes through the broker, the worker records the reminders, dispatches the
 mail and sends it, once."""
 
 import threading
-import uuid
 from datetime import timedelta
 
-import kombu.pools
 import pytest
-import redis
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.utils import timezone
 
+from tests.broker import WAIT_SECONDS, broker_at, through_broker
 from tests.factories import SessionFactory
 from tests.reminders.helpers import make_metric
 from tracker.celery import app
@@ -20,31 +18,11 @@ from tracker.postmortems import services as postmortems
 from tracker.reminders import tasks
 from tracker.reminders.models import Reminder
 
-WAIT_SECONDS = 30
-
 
 @pytest.fixture
 def broker(settings):
-    """Tasks go through Redis (not run eagerly), on a queue of this test's own so
-    nothing else published to the same Redis database is consumed here."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_BROKER_URL = settings.REDIS_URL
-    settings.CELERY_TASK_DEFAULT_QUEUE = f"test-reminders-{uuid.uuid4().hex}"
-    _fresh_pools()  # connections come from the pools of the new broker URL
-    yield settings.CELERY_TASK_DEFAULT_QUEUE
-    # The queue, and the exchange named after it, leave keys behind in Redis.
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    for key in client.scan_iter(match=f"*{settings.CELERY_TASK_DEFAULT_QUEUE}*"):
-        client.delete(key)
-    _fresh_pools()
-
-
-def _fresh_pools() -> None:
-    """Forget the connection and producer pools: a stopped worker closes them,
-    and the next test would otherwise publish through a closed pool."""
-    app._pool = None
-    app.amqp._producer_pool = None
-    kombu.pools.reset()
+    with broker_at(settings, settings.REDIS_URL) as queue:
+        yield queue
 
 
 @pytest.fixture
@@ -63,23 +41,6 @@ def sends_done():
     task_postrun.disconnect(count)
 
 
-def _through_broker(task) -> None:
-    """Publish `task` and wait (bounded) until the worker has run it; no result
-    backend is configured, so the worker's task_postrun signal tells."""
-    wanted, done = uuid.uuid4().hex, threading.Event()
-
-    def seen(task_id=None, **kwargs):
-        if task_id == wanted:
-            done.set()
-
-    task_postrun.connect(seen, weak=False)
-    try:
-        task.apply_async(task_id=wanted)
-        assert done.wait(timeout=WAIT_SECONDS), f"{task.name} did not run"
-    finally:
-        task_postrun.disconnect(seen)
-
-
 def _sweep_through_a_worker(queue: str, sends_done: threading.Event) -> None:
     with start_worker(
         app,
@@ -88,12 +49,12 @@ def _sweep_through_a_worker(queue: str, sends_done: threading.Event) -> None:
         queues=[queue],
         shutdown_timeout=WAIT_SECONDS,
     ):
-        _through_broker(tasks.reminders_sweep)
+        through_broker(tasks.reminders_sweep)
         assert sends_done.wait(timeout=WAIT_SECONDS), "the worker sent no mail"
         # Sweeping and dispatching again (FIFO: after the sweep's own
         # dispatch) sends nothing more.
-        _through_broker(tasks.reminders_sweep)
-        _through_broker(tasks.reminders_dispatch)
+        through_broker(tasks.reminders_sweep)
+        through_broker(tasks.reminders_dispatch)
 
 
 @pytest.mark.redis

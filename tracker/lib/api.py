@@ -34,6 +34,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from tracker.accounts.models import ApiToken, CIPrincipal, User
 from tracker.accounts.services import token_touch
+from tracker.lib import unavailable
 from tracker.lib.durations import format_duration, parse_human_duration
 
 # --- Errors ---------------------------------------------------------------------
@@ -43,6 +44,16 @@ class Conflict(exceptions.APIException):
     status_code = 409
     default_detail = "The request conflicts with a concurrent change; retry it."
     default_code = "conflict"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """The database could not be reached (tracker.lib.unavailable); DRF's
+    handler turns `wait` into the Retry-After header."""
+
+    status_code = 503
+    default_detail = unavailable.MESSAGE
+    default_code = "service_unavailable"
+    wait = unavailable.RETRY_AFTER_SECONDS
 
 
 class FieldsError(exceptions.APIException):
@@ -93,9 +104,12 @@ def _error_body(exc: exceptions.APIException) -> dict[str, Any]:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler, plus: model/service validation errors are 400 and races on
-    a unique constraint are 409 (never 500); every body has the shape above."""
-    if isinstance(exc, DjangoValidationError):
+    """DRF's handler, plus: model/service validation errors are 400, races on a
+    unique constraint are 409 and an unreachable database is 503 (never 500);
+    every body has the shape above."""
+    if unavailable.database_unavailable(exc):
+        exc = ServiceUnavailable()
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, IntegrityError):
         exc = Conflict()

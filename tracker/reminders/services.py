@@ -97,9 +97,12 @@ def _pending_digests(
 # --- The sweep: record what is due --------------------------------------------------
 
 
-def reminders_record_due(*, now: datetime | None = None) -> dict[str, int]:
-    """Run every rule: cancel reminders whose occurrence stopped being due, then
-    record a reminder for each due occurrence, recipient and enabled channel.
+def reminders_record_due(
+    *, now: datetime | None = None, rules: list[str] | None = None
+) -> dict[str, int]:
+    """Run every rule (or those named in `rules`): cancel reminders whose
+    occurrence stopped being due, then record a reminder for each due
+    occurrence, recipient and enabled channel.
 
     Queries per rule: its `prepare`, two UPDATEs, and four per page of
     REMINDERS_BATCH_SIZE due subjects (find, preferences, private products,
@@ -110,6 +113,8 @@ def reminders_record_due(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     recorded = {}
     for rule in registry.all_rules():
+        if rules is not None and rule.name not in rules:
+            continue
         if rule.prepare:
             rule.prepare(now=now)
         reminders_resolve_stale(rule=rule, now=now)

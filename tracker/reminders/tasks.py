@@ -42,9 +42,11 @@ def _enqueue_each(task: Task, ids: Iterable[int]) -> int:
 
 
 @shared_task
-def reminders_sweep() -> dict[str, int]:
-    """Record every due reminder, then deliver the mail that may go out now."""
-    recorded = services.reminders_record_due()
+def reminders_sweep(rules: list[str] | None = None) -> dict[str, int]:
+    """Record every due reminder (of the named rules only, when given: an
+    incident opening queues its own rule's), then deliver the mail that may
+    go out now."""
+    recorded = services.reminders_record_due(rules=rules)
     reminders_dispatch.delay()
     return recorded
 

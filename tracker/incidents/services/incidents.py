@@ -23,6 +23,7 @@ from tracker.incidents.models import (
     Status,
     TimelineEntry,
 )
+from tracker.incidents.reminder_rules import incident_announce
 from tracker.lib.services import model_create
 
 INCIDENT_FIELDS = [
@@ -143,6 +144,7 @@ def _incident_insert(
         new=Status.OPEN,
         note=data.get("note", ""),
     )
+    incident_announce(incident)
     return incident
 
 
