@@ -251,6 +251,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "tracker.incidents.models.Status",
         "IntegrationKindEnum": "tracker.incidents.models.IntegrationKind",
         "TimelineEntryKindEnum": "tracker.incidents.models.EntryKind",
+        "AuditActionEnum": "tracker.audit.models.Action",
+        "AuditViaEnum": "tracker.audit.models.Via",
     },
 }
 

@@ -62,7 +62,7 @@ class Acting:
 
 
 def person_label(user: Any) -> str:
-    """"Alice Smith (alice)": the display name and the username, which stays
+    """ "Alice Smith (alice)": the display name and the username, which stays
     unique when two people share a name."""
     name = user.get_full_name()
     return f"{name} ({user.username})" if name else user.username

@@ -9,9 +9,12 @@ cascading key, so deleting a person or a product leaves their history alone.
 See docs/governance.md.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -30,6 +33,17 @@ class Action(models.TextChoices):
     CREATE = "create", "Created"
     UPDATE = "update", "Changed"
     DELETE = "delete", "Deleted"
+
+
+def history_url(
+    product_slug: str, *, kind: str | None = None, object_id: int | None = None
+) -> str:
+    """The product's history page, filtered to a kind of object or to one object
+    (and what belongs to it)."""
+    url = reverse("audit:product_history", args=[product_slug])
+    params = {"kind": kind, "object": object_id}
+    query = urlencode({key: value for key, value in params.items() if value})
+    return f"{url}?{query}" if query else url
 
 
 class AuditTrailImmutable(Exception):
@@ -125,7 +139,24 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.actor_label} {self.get_action_display().lower()} {self.object_repr}"
+        return (
+            f"{self.actor_label} {self.get_action_display().lower()} {self.object_repr}"
+        )
+
+    @property
+    def kind(self) -> str:
+        """The object's kind as the filters and the API name it ("metric")."""
+        from tracker.audit.registry import by_label
+
+        spec = by_label().get(self.object_type)
+        return spec.kind if spec else self.object_type
+
+    @property
+    def history_path(self) -> str:
+        """This object's history on its product's history page."""
+        if not self.product_slug:
+            return ""
+        return history_url(self.product_slug, kind=self.kind, object_id=self.object_id)
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:

@@ -188,10 +188,12 @@ def _product_slug(owner: models.Model, product_id: int | None) -> str:
 
     return _memo(
         ("slug", product_id),
-        lambda: Product._base_manager.filter(pk=product_id)
-        .values_list("slug", flat=True)
-        .first()
-        or "",
+        lambda: (
+            Product._base_manager.filter(pk=product_id)
+            .values_list("slug", flat=True)
+            .first()
+            or ""
+        ),
     )
 
 
@@ -217,12 +219,12 @@ def _belongs(spec: registry.Audited, instance: models.Model) -> dict[str, Any]:
         else:
             product = _memo(
                 (parent_type, parent_id),
-                lambda field=field, parent_id=parent_id: field.related_model._base_manager.filter(
-                    pk=parent_id
-                )
-                .values_list("product_id", "product__slug")
-                .first()
-                or (None, ""),
+                lambda field=field, parent_id=parent_id: (
+                    field.related_model._base_manager.filter(pk=parent_id)
+                    .values_list("product_id", "product__slug")
+                    .first()
+                    or (None, "")
+                ),
             )
         return {
             "product_id": product[0],
@@ -373,12 +375,24 @@ def _forget(instance: models.Model) -> None:
         memo.pop(("slug", instance.pk), None)
 
 
-def _post_delete(sender, instance, using=None, **kwargs) -> None:
-    fields = audited_fields(sender)
+def _deleted(instance: models.Model) -> AuditEvent:
     changes = {
-        name: [value, None] for name, value in _snapshot(instance, fields).items()
+        name: [value, None]
+        for name, value in _snapshot(instance, audited_fields(type(instance))).items()
     }
-    _record(instance, Action.DELETE, changes, using)
+    spec = registry.spec_for(type(instance))
+    return _event(spec, instance, Action.DELETE, changes, context.current().who())
+
+
+def _pre_delete(sender, instance, **kwargs) -> None:
+    # Built before anything is deleted: in a cascade, the parent it belongs to
+    # (a planning session, a metric) may go first.
+    instance.__dict__[_OLD] = _deleted(instance)
+
+
+def _post_delete(sender, instance, using=None, **kwargs) -> None:
+    event = instance.__dict__.pop(_OLD, None) or _deleted(instance)
+    event.save(using=using)
 
 
 # --- Foreign keys set to NULL by a delete ------------------------------------------
@@ -395,7 +409,9 @@ def _set_null_receiver(model: type[models.Model], field: models.Field) -> Callab
         events = []
         for row in rows.iterator(chunk_size=2000):
             change = {field.name: [{"id": instance.pk, "label": name}, None]}
-            events.append(_event(registry.spec_for(model), row, Action.UPDATE, change, who))
+            events.append(
+                _event(registry.spec_for(model), row, Action.UPDATE, change, who)
+            )
         AuditEvent.objects.using(using).bulk_create(events, batch_size=2000)
 
     return receiver
@@ -412,7 +428,9 @@ def _m2m_values(field: models.ManyToManyField, owner_ids: Iterable[int]) -> dict
     for row in rows.select_related(target):
         obj = getattr(row, target)
         values[getattr(row, f"{source}_id")].append({"id": obj.pk, "label": _name(obj)})
-    return {pk: sorted(items, key=lambda item: item["id"]) for pk, items in values.items()}
+    return {
+        pk: sorted(items, key=lambda item: item["id"]) for pk, items in values.items()
+    }
 
 
 def _m2m_receiver(model: type[models.Model], field: models.ManyToManyField):
@@ -482,6 +500,7 @@ def connect() -> None:
         uid = f"audit:{model._meta.label_lower}"
         signals.pre_save.connect(_pre_save, sender=model, dispatch_uid=uid)
         signals.post_save.connect(_post_save, sender=model, dispatch_uid=uid)
+        signals.pre_delete.connect(_pre_delete, sender=model, dispatch_uid=uid)
         signals.post_delete.connect(_post_delete, sender=model, dispatch_uid=uid)
         for field in audited_fields(model):
             if field.many_to_one and field.remote_field.on_delete is models.SET_NULL:

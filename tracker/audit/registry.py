@@ -52,9 +52,7 @@ AUDITED = [
         lambda m: m.name,
         ignore=frozenset({"next_due_at"}),
     ),
-    Audited(
-        "products.Measurement", "measurement", _measurement, None, ("metric",)
-    ),
+    Audited("products.Measurement", "measurement", _measurement, None, ("metric",)),
     Audited("products.ServiceLevel", "sla", lambda s: s.name),
     Audited("products.FeatureSource", "survey", lambda f: f.feature),
     Audited("incidents.Incident", "incident", lambda i: f"#{i.pk} {i.title}"),

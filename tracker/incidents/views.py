@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from tracker.audit import selectors as audit_selectors
 from tracker.incidents import selectors, services
 from tracker.incidents.filters import IncidentFilter
 from tracker.incidents.forms import (
@@ -113,6 +114,10 @@ def _detail_page(request, incident: Incident, *, status: int = 200, **forms):
             "incident": incident,
             "timeline": selectors.incident_timeline(incident=incident),
             "can_edit": can_edit,
+            **audit_selectors.history_for(
+                incident,
+                product_slug=incident.product.slug if incident.product else None,
+            ),
             **(forms if can_edit else {}),
         },
         status=status,
