@@ -8,6 +8,8 @@ from django.db import connection
 from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
 
+from tests.api.conftest import bearer
+from tracker.accounts.services import token_create
 from tracker.audit import recorder, registry
 from tracker.audit.context import acting
 from tracker.audit.models import AuditEvent
@@ -77,3 +79,24 @@ def audit_cost(first, second) -> int:
     inserts = [q for q in audited if q.startswith('INSERT INTO "audit_auditevent"')]
     assert len(inserts) == 1, audited
     return len(audited) - len(plain)
+
+
+@pytest.fixture
+def alice_api(alice, team):
+    return bearer(token_create(user=alice, name="laptop")[1])
+
+
+@pytest.fixture
+def carol_api(carol, other_team):
+    return bearer(token_create(user=carol, name="laptop")[1])
+
+
+@pytest.fixture
+def ci_raw(product, alice):
+    """The secret of a CI token for alice's product."""
+    return token_create(user=alice, name="github actions", product=product)[1]
+
+
+@pytest.fixture
+def ci_api(ci_raw):
+    return bearer(ci_raw)

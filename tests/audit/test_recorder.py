@@ -9,9 +9,9 @@ from django.utils import timezone
 from tests.audit.conftest import audit_cost, events_of, last_event, queries_of
 from tests.factories import (
     FeatureFactory,
-    ProductFactory,
     MeasurementFactory,
     MetricFactory,
+    ProductFactory,
     SessionFactory,
     SLAFactory,
     UserFactory,

@@ -143,6 +143,14 @@ class AuditEvent(models.Model):
             f"{self.actor_label} {self.get_action_display().lower()} {self.object_repr}"
         )
 
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditTrailImmutable("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditTrailImmutable("Audit events cannot be deleted.")
+
     @property
     def kind(self) -> str:
         """The object's kind as the filters and the API name it ("metric")."""
@@ -157,11 +165,3 @@ class AuditEvent(models.Model):
         if not self.product_slug:
             return ""
         return history_url(self.product_slug, kind=self.kind, object_id=self.object_id)
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise AuditTrailImmutable("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AuditTrailImmutable("Audit events cannot be deleted.")

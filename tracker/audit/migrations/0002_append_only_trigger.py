@@ -28,7 +28,8 @@ def create_trigger(apps, schema_editor):
                       HINT = 'See docs/governance.md on retention.';
         END
         $$;
-        """
+        """,
+        params=None,  # the body's % is PL/pgSQL's, not a query parameter
     )
     schema_editor.execute(
         f"CREATE TRIGGER {TRIGGER} BEFORE UPDATE OR DELETE ON {table} "
