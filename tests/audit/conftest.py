@@ -8,11 +8,13 @@ from django.db import connection
 from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
 
-from tests.api.conftest import bearer
-from tracker.accounts.services import token_create
+# The API personas' clients and a CI token for alice's product.
+from tests.api.conftest import alice_api, carol_api, ci_api, ci_raw  # noqa: F401
 from tracker.audit import recorder, registry
 from tracker.audit.context import acting
 from tracker.audit.models import AuditEvent
+from tracker.incidents import services as incident_services
+from tracker.postmortems import services as pm_services
 
 
 def events_of(obj, **filters) -> list[AuditEvent]:
@@ -81,22 +83,12 @@ def audit_cost(first, second) -> int:
     return len(audited) - len(plain)
 
 
-@pytest.fixture
-def alice_api(alice, team):
-    return bearer(token_create(user=alice, name="laptop")[1])
-
-
-@pytest.fixture
-def carol_api(carol, other_team):
-    return bearer(token_create(user=carol, name="laptop")[1])
-
-
-@pytest.fixture
-def ci_raw(product, alice):
-    """The secret of a CI token for alice's product."""
-    return token_create(user=alice, name="github actions", product=product)[1]
-
-
-@pytest.fixture
-def ci_api(ci_raw):
-    return bearer(ci_raw)
+def drift_postmortem(product, actor):
+    """An incident on `product` and a draft postmortem covering it."""
+    incident = incident_services.incident_open(
+        actor=actor, data={"product": product, "title": "Drift"}
+    )
+    postmortem = pm_services.postmortem_create(
+        product=product, actor=actor, data={"title": "Drift", "incidents": [incident]}
+    )
+    return incident, postmortem

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tests.audit.conftest import last_event
+from tests.audit.conftest import drift_postmortem, last_event
 from tests.factories import FeatureFactory, MeasurementFactory, MetricFactory
 from tracker.audit.context import acting
 from tracker.audit.models import AuditEvent
@@ -70,15 +70,8 @@ def test_sla_incident_and_postmortem_pages(alice_client, alice, product):
             product=product,
             data={"name": "Latency", "indicator": "latency_p99_ms", "threshold": 120},
         )
-        incident = incident_services.incident_open(
-            actor=alice, data={"product": product, "title": "Drift"}
-        )
+        incident, postmortem = drift_postmortem(product, alice)
         incident_services.incident_acknowledge(incident=incident, actor=alice)
-        postmortem = pm_services.postmortem_create(
-            product=product,
-            actor=alice,
-            data={"title": "Drift", "incidents": [incident]},
-        )
         pm_services.action_item_create(
             actor=alice,
             postmortem=postmortem,

@@ -6,7 +6,13 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from tests.audit.conftest import audit_cost, events_of, last_event, queries_of
+from tests.audit.conftest import (
+    audit_cost,
+    drift_postmortem,
+    events_of,
+    last_event,
+    queries_of,
+)
 from tests.factories import (
     FeatureFactory,
     MeasurementFactory,
@@ -231,14 +237,7 @@ def test_incident_lifecycle(as_alice, product, bob):
 
 
 def test_postmortem_and_action_items(as_alice, product, bob):
-    incident = incident_services.incident_open(
-        actor=as_alice, data={"product": product, "title": "Drift"}
-    )
-    postmortem = pm_services.postmortem_create(
-        product=product,
-        actor=as_alice,
-        data={"title": "Drift", "incidents": [incident]},
-    )
+    incident, postmortem = drift_postmortem(product, as_alice)
     pm_services.postmortem_update(
         postmortem=postmortem,
         actor=as_alice,

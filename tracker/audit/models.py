@@ -46,6 +46,20 @@ def history_url(
     return f"{url}?{query}" if query else url
 
 
+def _kept_reference(to: str) -> models.ForeignKey:
+    """A key with no database constraint and no cascade: the row it names may be
+    deleted (a person, a product), its events stay and keep the id."""
+    return models.ForeignKey(
+        to,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+
+
 class AuditTrailImmutable(Exception):
     """Raised on an attempt to change or delete audit events."""
 
@@ -72,16 +86,7 @@ class AuditEvent(models.Model):
     """
 
     at = models.DateTimeField(default=timezone.now, editable=False)
-    # No database constraint and no cascade: a deleted person's events stay.
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    actor = _kept_reference(settings.AUTH_USER_MODEL)
     actor_label = models.CharField("who", max_length=200)
     via = models.CharField("how", max_length=10, choices=Via)
     action = models.CharField(max_length=10, choices=Action)
@@ -93,16 +98,8 @@ class AuditEvent(models.Model):
     # postmortem or planning session), so that page lists it too.
     parent_type = models.CharField(max_length=100, blank=True)
     parent_id = models.BigIntegerField(null=True, blank=True)
-    # As for the actor: a deleted product's history stays listable by its id.
-    product = models.ForeignKey(
-        "products.Product",
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    # A deleted product's history stays listable by its id.
+    product = _kept_reference("products.Product")
     product_slug = models.CharField(max_length=100, blank=True)
     changes = models.JSONField(default=dict, blank=True)
 

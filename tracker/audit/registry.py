@@ -7,6 +7,7 @@ from functools import cache
 
 from django.apps import apps
 from django.db import models
+from django.utils.text import Truncator
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ AUDITED = [
     Audited(
         "postmortems.ActionItem",
         "action_item",
-        lambda a: a.description[:80],
+        lambda a: Truncator(a.description).chars(80),
         None,
         ("postmortem", "session"),
     ),

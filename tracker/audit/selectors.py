@@ -9,12 +9,13 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
-from django.utils.text import capfirst
+from django.utils.text import Truncator, capfirst
 
 from tracker.audit import registry
 from tracker.audit.models import Action, AuditEvent, history_url
 
 RECENT = 10  # events in an object page's History section
+SHOWN_CHANGES = 4  # an update's changes shown before "N more fields"
 SHOWN_CHARS = 160  # longer values are cut on the page (the API has them whole)
 
 
@@ -81,6 +82,14 @@ class Entry:
     @property
     def is_update(self) -> bool:
         return self.event.action == Action.UPDATE
+
+    @property
+    def first_changes(self) -> list[Change]:
+        return self.changes[:SHOWN_CHANGES]
+
+    @property
+    def more_changes(self) -> list[Change]:
+        return self.changes[SHOWN_CHANGES:]
 
 
 def entries(events) -> list[Entry]:
@@ -153,4 +162,4 @@ def _when(field: models.Field | None, value: str) -> str | None:
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+    return Truncator(text).chars(SHOWN_CHARS)
