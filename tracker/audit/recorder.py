@@ -15,6 +15,7 @@ the services that lock a row before changing it do); a create reads nothing.
 import json
 import math
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
@@ -23,6 +24,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import signals
+from django.utils import timezone
 
 from tracker.audit import context, registry
 from tracker.audit.models import Action, AuditEvent
@@ -39,6 +41,10 @@ _BEFORE = "_audit_before"  # stored values the caller already has: attname → v
 _NAMES = "_audit_names"  # names of the objects old foreign keys pointed at
 _OLD = "_audit_old"  # from pre_save to post_save
 _SKIP = object()  # the save writes no audited field
+_PENDING = "_audit_pending"  # on a delete's origin: the events of its cascade
+BATCH = 2000  # events per INSERT when writing many
+# Lookups shared by the rows of one cascading delete, also outside a request.
+_cascade_memo: ContextVar[dict | None] = ContextVar("audit_cascade", default=None)
 
 
 # --- What is recorded of a value ---------------------------------------------------
@@ -106,7 +112,9 @@ def _empty(value: Any) -> bool:
 
 
 def _memo(key: tuple, compute: Callable[[], Any]) -> Any:
-    memo = context.current().memo
+    memo = _cascade_memo.get()
+    if memo is None:
+        memo = context.current().memo
     if memo is None:
         return compute()
     if key not in memo:
@@ -241,12 +249,14 @@ def _event(
     action: str,
     changes: dict[str, Any],
     who: context.Who,
+    at: datetime | None = None,
 ) -> AuditEvent:
     try:
         described = spec.describe(instance)
     except (TypeError, ValueError, AttributeError):
         described = ""
     return AuditEvent(
+        at=at or timezone.now(),
         actor_id=who.actor_id,
         actor_label=who.label[:NAME_LIMIT],
         via=who.via,
@@ -384,15 +394,45 @@ def _deleted(instance: models.Model) -> AuditEvent:
     return _event(spec, instance, Action.DELETE, changes, context.current().who())
 
 
-def _pre_delete(sender, instance, **kwargs) -> None:
-    # Built before anything is deleted: in a cascade, the parent it belongs to
-    # (a planning session, a metric) may go first.
-    instance.__dict__[_OLD] = _deleted(instance)
+def _cascade(origin: Any, instance: models.Model) -> dict | None:
+    """What one delete (of `origin`, with everything it cascades to) has built
+    so far: its events, how many deleted rows are still to come, and lookups
+    shared by all of them."""
+    if origin is None:
+        return None
+    key = (instance._meta.label_lower, instance.pk)
+    pending = origin.__dict__.get(_PENDING)
+    if pending is None or key in pending["keys"]:  # new, or a failed attempt
+        memo = context.current().memo
+        pending = {"keys": set(), "events": [], "memo": {} if memo is None else memo}
+        origin.__dict__[_PENDING] = pending
+    pending["keys"].add(key)
+    return pending
 
 
-def _post_delete(sender, instance, using=None, **kwargs) -> None:
+def _pre_delete(sender, instance, origin=None, **kwargs) -> None:
+    # Django sends pre_delete for every row of a cascade before deleting any:
+    # each event is built now, while the parent it names (a planning session,
+    # a metric) still exists, and all are written in one go after the last.
+    pending = _cascade(origin, instance)
+    token = _cascade_memo.set(pending["memo"] if pending else None)
+    try:
+        instance.__dict__[_OLD] = _deleted(instance)
+    finally:
+        _cascade_memo.reset(token)
+
+
+def _post_delete(sender, instance, using=None, origin=None, **kwargs) -> None:
     event = instance.__dict__.pop(_OLD, None) or _deleted(instance)
-    event.save(using=using)
+    pending = origin.__dict__.get(_PENDING) if origin is not None else None
+    if pending is None:
+        event.save(using=using)
+        return
+    pending["events"].append(event)
+    pending["keys"].discard((instance._meta.label_lower, event.object_id))
+    if not pending["keys"]:  # the last row of this delete
+        del origin.__dict__[_PENDING]
+        AuditEvent.objects.using(using).bulk_create(pending["events"], batch_size=BATCH)
 
 
 # --- Foreign keys set to NULL by a delete ------------------------------------------
@@ -405,14 +445,14 @@ def _set_null_receiver(model: type[models.Model], field: models.Field) -> Callab
     def receiver(sender, instance, using=None, **kwargs) -> None:
         rows = model._base_manager.using(using).filter(**{field.attname: instance.pk})
         name = _name(instance)
-        who = context.current().who()
+        who, now = context.current().who(), timezone.now()
         events = []
-        for row in rows.iterator(chunk_size=2000):
+        for row in rows.iterator(chunk_size=BATCH):
             change = {field.name: [{"id": instance.pk, "label": name}, None]}
             events.append(
-                _event(registry.spec_for(model), row, Action.UPDATE, change, who)
+                _event(registry.spec_for(model), row, Action.UPDATE, change, who, now)
             )
-        AuditEvent.objects.using(using).bulk_create(events, batch_size=2000)
+        AuditEvent.objects.using(using).bulk_create(events, batch_size=BATCH)
 
     return receiver
 
@@ -474,11 +514,13 @@ def _m2m_receiver(model: type[models.Model], field: models.ManyToManyField):
 # --- Bulk inserts ------------------------------------------------------------------
 
 
-def record_created(instances: Iterable[models.Model], *, batch_size: int = 2000) -> int:
+def record_created(
+    instances: Iterable[models.Model], *, batch_size: int = BATCH
+) -> int:
     """Record rows inserted with bulk_create (no signals fire for those), in bulk.
     The instances must have their ids (bulk_create sets them on PostgreSQL and
     SQLite). Returns the number of events written."""
-    who = context.current().who()
+    who, now = context.current().who(), timezone.now()
     events = []
     for instance in instances:
         spec = registry.spec_for(type(instance))
@@ -486,7 +528,7 @@ def record_created(instances: Iterable[models.Model], *, batch_size: int = 2000)
             continue
         fields = audited_fields(type(instance))
         changes = {name: [None, v] for name, v in _snapshot(instance, fields).items()}
-        events.append(_event(spec, instance, Action.CREATE, changes, who))
+        events.append(_event(spec, instance, Action.CREATE, changes, who, now))
     AuditEvent.objects.bulk_create(events, batch_size=batch_size)
     return len(events)
 

@@ -3,6 +3,7 @@ product and parent it belongs to, and which fields are bookkeeping."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from functools import cache
 
 from django.apps import apps
@@ -41,8 +42,11 @@ class Audited:
 
 
 def _measurement(m) -> str:
-    when = f" at {m.measured_at:%Y-%m-%d %H:%M}" if m.measured_at else ""
-    return f"{m.value:g}{when}" if isinstance(m.value, float) else f"{m.value}{when}"
+    """ "350 at 2026-06-01 09:00" (UTC)."""
+    at = m.measured_at
+    when = f" at {at.astimezone(UTC).isoformat(' ', 'minutes')[:16]}" if at else ""
+    value = f"{m.value:g}" if isinstance(m.value, float | int) else str(m.value)
+    return f"{value}{when}"
 
 
 AUDITED = [
