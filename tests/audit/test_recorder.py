@@ -15,6 +15,7 @@ from tests.audit.conftest import (
 )
 from tests.factories import (
     FeatureFactory,
+    IncidentFactory,
     MeasurementFactory,
     MetricFactory,
     ProductFactory,
@@ -27,6 +28,7 @@ from tracker.audit.models import Action, AuditEvent, Via
 from tracker.audit.recorder import EXCERPT, record_created
 from tracker.incidents import services as incident_services
 from tracker.postmortems import services as pm_services
+from tracker.postmortems.models import ActionItem, Postmortem
 from tracker.products import services
 from tracker.products.models import FeatureSource, Measurement, Product, Stage
 
@@ -406,3 +408,48 @@ def test_celery_tasks_act_as_the_system(product):
     rename.apply(args=[product.pk])
     event = last_event(product)
     assert (event.via, event.actor_label) == (Via.TASK, "system task rename_product")
+
+
+def _postmortem(product):
+    return Postmortem.objects.create(product=product, title="Drift")
+
+
+GOVERNED = {
+    "product": (lambda p: ProductFactory(team=p.team), "name"),
+    "metric": (lambda p: MetricFactory(product=p), "name"),
+    "measurement": (
+        lambda p: MeasurementFactory(metric=MetricFactory(product=p)),
+        "note",
+    ),
+    "sla": (lambda p: SLAFactory(product=p), "name"),
+    "survey": (lambda p: FeatureFactory(product=p), "owner"),
+    "incident": (lambda p: IncidentFactory(product=p), "title"),
+    "postmortem": (_postmortem, "title"),
+    "action_item": (
+        lambda p: ActionItem.objects.create(
+            postmortem=_postmortem(p), description="Alert", kind="detect"
+        ),
+        "description",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", GOVERNED)
+def test_every_governed_model_records_create_update_and_delete(kind, alice, product):
+    make, field = GOVERNED[kind]
+    with acting(actor=alice, via="admin"):  # the admin saves models directly
+        obj = make(product)
+        old = getattr(obj, field)
+        setattr(obj, field, "Changed")
+        obj.save()
+        pk = obj.pk
+        obj.delete()
+    label = obj._meta.label_lower
+    events = AuditEvent.objects.filter(object_type=label, object_id=pk).order_by("id")
+    assert [e.action for e in events] == ["create", "update", "delete"]
+    assert {(e.actor_id, e.via) for e in events} == {(alice.pk, "admin")}
+    assert events[1].changes == {field: [old, "Changed"]}
+    assert events[2].changes[field] == ["Changed", None]
+    expected = obj.slug if kind == "product" else "fraud-score"
+    assert {e.product_slug for e in events} == {expected}
+    assert AuditEvent.objects.get(pk=events[0].pk).kind == kind
