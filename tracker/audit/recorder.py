@@ -29,6 +29,7 @@ from django.utils import timezone
 from tracker.audit import context, registry
 from tracker.audit.models import Action, AuditEvent
 from tracker.lib.durations import format_duration
+from tracker.products.models import Product
 
 # Longer text (Markdown sections, descriptions) is kept as an excerpt and its
 # length: the object itself holds the text, the trail says who changed it when,
@@ -192,8 +193,6 @@ def _product_slug(owner: models.Model, product_id: int | None) -> str:
     cached = field.get_cached_value(owner, None)
     if cached is not None and cached.pk == product_id:
         return cached.slug
-    from tracker.products.models import Product
-
     return _memo(
         ("slug", product_id),
         lambda: (
@@ -282,25 +281,15 @@ def _record(
 # --- Handing over old values ----------------------------------------------------------
 
 
-def remember(instance: models.Model, values: dict[str, Any] | None = None) -> None:
-    """Note what the row of `instance` holds now, so its next save compares
-    against these values instead of reading the row again.
-
-    `values` maps field names to the stored values (a foreign key's object or
-    id); without it, the instance's own values are taken, which is right only
-    just after it was read (or locked) from the database. Used once: the next
-    save consumes it.
-    """
+def remember(instance: models.Model, values: dict[str, Any]) -> None:
+    """Hand over what the row of `instance` holds before a change: field names
+    to their stored values (a foreign key's object or id). Its next save then
+    compares against these instead of reading the row again; the save consumes
+    them. Call it before changing the instance's attributes."""
     if registry.spec_for(type(instance)) is None:
         return
     before = instance.__dict__.setdefault(_BEFORE, {})
     names = instance.__dict__.setdefault(_NAMES, {})
-    if values is None:
-        for f in audited_fields(type(instance)):
-            loaded, value = _loaded(instance, f)
-            if loaded:
-                before[f.attname] = value
-        return
     for name, value in values.items():
         f = instance._meta.get_field(name)
         if isinstance(value, models.Model):
