@@ -8,7 +8,7 @@ from functools import cache
 
 from django.apps import apps
 from django.db import models
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def spec_for(model: type[models.Model]) -> Audited | None:
 def kind_choices() -> list[tuple[str, str]]:
     """For the history filters: ("metric", "Success metrics"), …"""
     return [
-        (spec.kind, str(spec.model_class._meta.verbose_name_plural).capitalize())
+        (spec.kind, capfirst(str(spec.model_class._meta.verbose_name_plural)))
         for spec in AUDITED
     ]
 
