@@ -7,7 +7,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.audit.conftest import drift_postmortem, last_event
-from tests.factories import FeatureFactory, MeasurementFactory, MetricFactory
+from tests.factories import (
+    FeatureFactory,
+    MeasurementFactory,
+    MetricFactory,
+    SessionFactory,
+)
 from tracker.audit.context import acting
 from tracker.audit.models import AuditEvent
 from tracker.audit.selectors import entries
@@ -166,3 +171,16 @@ def test_events_are_rendered_without_queries_per_row(product):
     with CaptureQueriesContext(connection) as queries:
         rows = entries(events)
     assert len(queries) == 0 and len(rows) == 5
+
+
+def test_session_page_shows_its_action_items_history(alice_client, alice, product):
+    session = SessionFactory(product=product, title="Kick-off")
+    with acting(actor=alice, via="web"):
+        item = pm_services.action_item_create(
+            actor=alice, session=session, data={"description": "Ask", "kind": "process"}
+        )
+        pm_services.action_item_set_status(item=item, actor=alice, status="done")
+    html = _html(alice_client, session.get_absolute_url())
+    assert "Action item history" in html
+    assert '<span class="old">Open</span> → <span class="new">Done</span>' in html
+    assert "?kind=action_item" in html
