@@ -39,6 +39,7 @@ from benchmarks.report_render import (  # noqa: E402
     create_database,
     drop_database,
     measure,
+    scratch_url,
 )
 
 
@@ -238,12 +239,7 @@ def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     args = parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit(
-            "Set DATABASE_URL to a scratch PostgreSQL database for the script to "
-            "create, e.g. postgres://postgres@127.0.0.1:5432/tracker_audit_bench"
-        )
+    url = scratch_url("tracker_audit_bench")
     os.environ.update({**ENV, "API_RATE_CI": "10000000/min"})
     warnings.filterwarnings("ignore", message="No directory at")
     load = os.getloadavg()
