@@ -65,6 +65,18 @@ def parse_args() -> argparse.Namespace:
 # --- The scratch database ------------------------------------------------------------
 
 
+def scratch_url(example: str) -> str:
+    """DATABASE_URL, which must name a PostgreSQL database for the script to
+    create (`example`: a name to suggest)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit(
+            "Set DATABASE_URL to a scratch PostgreSQL database for the script to "
+            f"create, e.g. postgres://postgres@127.0.0.1:5432/{example}"
+        )
+    return url
+
+
 def _admin_url(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts._replace(path="/postgres").geturl(), parts.path.lstrip("/")
@@ -211,12 +223,7 @@ def report(results: list[dict], load: tuple, args) -> None:
 
 def main() -> None:
     args = parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit(
-            "Set DATABASE_URL to a scratch PostgreSQL database for the script to "
-            "create, e.g. postgres://postgres@127.0.0.1:5432/tracker_report_bench"
-        )
+    url = scratch_url("tracker_report_bench")
     os.environ.update(ENV)
     # Whitenoise warns that no static files were collected: none are served here.
     warnings.filterwarnings("ignore", message="No directory at")

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "tracker.ci",
     "tracker.postmortems",
     "tracker.porting",
+    "tracker.audit",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "tracker.lib.middleware.RejectNulInQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who is acting, for the audit trail (tracker.audit.context).
+    "tracker.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "tracker.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -305,6 +308,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "tracker.incidents.models.Status",
         "IntegrationKindEnum": "tracker.incidents.models.IntegrationKind",
         "TimelineEntryKindEnum": "tracker.incidents.models.EntryKind",
+        "AuditActionEnum": "tracker.audit.models.Action",
+        "AuditViaEnum": "tracker.audit.models.Via",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -333,8 +333,9 @@ def test_import_queries_grow_only_by_insert_batches(db):
             data_import(document=document, dry_run=True)
         return len(captured)
 
-    # Rows go in batches (on SQLite a batch holds about 140 measurements).
-    assert queries(300) - queries(1) <= 300 // 100
+    # Rows go in batches (on SQLite a batch holds about 140 measurements), and
+    # so do their audit-trail events.
+    assert queries(300) - queries(1) <= 2 * (300 // 100)
 
 
 def test_a_product_export_imports_beside_other_products(db, product, alice):
@@ -399,3 +400,23 @@ def test_imported_postmortems_are_found_by_the_library_search(db):
     data_import(document=document)
     found = library_search(library_list(), "retrained")
     assert [p.title for p in found] == ["Drift after retraining"]
+
+
+def test_the_audit_trail_records_what_an_import_creates_as_an_import(db, alice):
+    from tracker.audit.models import Action, AuditEvent, Via
+
+    data_import(document=example(), actor=alice)
+
+    product = example()["products"][0]
+    events = AuditEvent.objects.filter(product_slug=product["slug"])
+    assert events.filter(object_type="products.product", action=Action.CREATE).count() == 1
+    assert events.filter(object_type="products.successmetric").count() == len(product["metrics"])
+    assert set(events.values_list("via", "actor_id")) == {(Via.IMPORT, alice.pk)}
+
+
+def test_a_dry_run_import_leaves_no_audit_events(db):
+    from tracker.audit.models import AuditEvent
+
+    data_import(document=example(), dry_run=True)
+
+    assert not AuditEvent.objects.exists()

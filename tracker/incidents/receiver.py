@@ -14,6 +14,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
+from tracker.audit.context import acting
+from tracker.audit.models import Via
 from tracker.incidents import selectors, services, signing
 from tracker.incidents.alerts import AlertPayloadError
 from tracker.incidents.models import AlertIntegration
@@ -77,8 +79,10 @@ def alerts_receive(request: HttpRequest, integration_id: int) -> JsonResponse:
             else "Send the integration's secret as `Authorization: Bearer <secret>`."
         )
         return _unauthorized(reason, integration_id)
+    label = f"alert integration “{integration.name}”"
     try:
-        delivery = services.alerts_ingest(integration=integration, body=body)
+        with acting(via=Via.ALERT, label=label):
+            delivery = services.alerts_ingest(integration=integration, body=body)
     except AlertPayloadError as exc:
         return _error(400, str(exc))
     return JsonResponse(

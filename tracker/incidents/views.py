@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST, require_safe
 
 from tracker.accounts.selectors import products_readable_by
+from tracker.audit import selectors as audit_selectors
 from tracker.incidents import selectors, services
 from tracker.incidents.filters import IncidentFilter
 from tracker.incidents.forms import (
@@ -115,6 +116,10 @@ def _detail_page(request, incident: Incident, *, status: int = 200, **forms):
             "incident": incident,
             "timeline": selectors.incident_timeline(incident=incident),
             "can_edit": can_edit,
+            **audit_selectors.history_for(
+                incident,
+                product_slug=incident.product.slug if incident.product else None,
+            ),
             **(forms if can_edit else {}),
         },
         status=status,

@@ -141,7 +141,9 @@ class ImportApi(ApiView):
                 "manage.py import_data."
             )
         try:
-            summary = data_import(document=request.data, **options.validated_data)
+            summary = data_import(
+                document=request.data, actor=request.user, **options.validated_data
+            )
         except DocumentError as error:
             raise _refusal(error) from None
         status = 200 if summary.dry_run else 201

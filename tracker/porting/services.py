@@ -17,6 +17,9 @@ from typing import Any
 from django.db import DatabaseError, connections, models, router, transaction
 
 from tracker.accounts.models import Team, User
+from tracker.audit.context import acting
+from tracker.audit.models import Via
+from tracker.audit.recorder import record_created
 from tracker.incidents.models import AlertIntegration
 from tracker.porting import spec
 from tracker.porting.reader import Document, DocumentError, Row, document_read
@@ -77,13 +80,19 @@ def _noun(model: type[models.Model], count: int) -> str:
 
 
 def data_import(
-    *, document: Any, skip_existing: bool = False, dry_run: bool = False
+    *,
+    document: Any,
+    skip_existing: bool = False,
+    dry_run: bool = False,
+    actor: User | None = None,
+    label: str = "JSON import",
 ) -> ImportSummary:
     """Import a parsed export document; DocumentError (nothing written) when it
-    is invalid or clashes with this instance's data."""
+    is invalid or clashes with this instance's data. The audit trail records
+    what it creates as an import by `actor` (None: a command, named by `label`)."""
     parsed = document_read(document)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), acting(actor=actor, via=Via.IMPORT, label=label):
             importer = _Importer(parsed, skip_existing=skip_existing)
             summary = importer.write()
             summary.dry_run = dry_run
@@ -287,3 +296,5 @@ def insert_as_given(model: type[models.Model], objs: list[models.Model]) -> None
         for obj in batch:
             obj._state.adding = False
             obj._state.db = alias
+    # No signals fire for these inserts: the audit trail is told here.
+    record_created(objs)

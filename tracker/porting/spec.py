@@ -29,6 +29,7 @@ from tracker.accounts.models import (
     Team,
     User,
 )
+from tracker.audit.models import AuditEvent
 from tracker.ci.models import CIStatus, CIStatusEvent
 from tracker.incidents.models import (
     AlertDelivery,
@@ -362,6 +363,8 @@ EXCLUDED: dict[type[models.Model], str] = {
     "works out what is due on the new instance",
     Digest: "delivery bookkeeping of daily digests",
     LeadershipDigest: "delivery bookkeeping of weekly leadership digests",
+    AuditEvent: "the audit trail records this instance's history; a backup with "
+    "pg_dump keeps it, and an import records what it creates as an import",
     LoginAttemptCounter: "sign-in throttling counters: short-lived, keyed by hashes "
     "that only this instance's SECRET_KEY reproduces",
 }

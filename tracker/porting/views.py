@@ -61,6 +61,7 @@ def data_page(request: HttpRequest) -> HttpResponse:
                 document=data["document"],
                 skip_existing=data["skip_existing"],
                 dry_run=data["dry_run"],
+                actor=request.user,
             )
         except DocumentError as error:
             hint = [CONFLICT_HINT] if error.conflict else []

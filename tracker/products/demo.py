@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import Membership, Team, User, Visibility
+from tracker.audit.context import acting
+from tracker.audit.models import Via
 from tracker.incidents.demo import seed_incidents
 from tracker.postmortems.demo import seed_postmortems
 from tracker.products import services
@@ -354,7 +356,9 @@ def seed_demo(*, now=None) -> bool:
         for username in members:
             Membership.objects.create(team=team, user=_user(username))
     for spec in PRODUCTS:
-        _seed_product(spec, now, rng)
+        # The demo's history reads as each product's PM entering it.
+        with acting(actor=_user(spec["owners"][0]), via=Via.COMMAND):
+            _seed_product(spec, now, rng)
     _seed_ci(now)
     _seed_ml_tests(now)
     seed_incidents(now=now)

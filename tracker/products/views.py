@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from tracker.audit import selectors as audit_selectors
+from tracker.audit.models import history_url
 from tracker.ci import selectors as ci_selectors
 from tracker.incidents.selectors import product_open_incidents
 from tracker.lib.charts import before_after_chart
@@ -113,6 +115,9 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "readiness": readiness_selectors.readiness_for_product(product),
             "ml_score": readiness_selectors.ml_test_score(product),
             "now": timezone.now(),
+            # The product's own changes; the link leads to everything's.
+            "history": audit_selectors.object_history(product),
+            "history_url": history_url(product.slug),
         },
     )
 
@@ -270,6 +275,7 @@ def metric_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 height=200,
                 label=f"{metric.name} over time",
             ),
+            **audit_selectors.history_for(metric, product_slug=product.slug),
         },
     )
 
@@ -355,6 +361,7 @@ def sla_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "can_edit": can_edit,
             "compliance": selectors.sla_compliance(sla=sla),
             "page": paginate(request, sla.checks.select_related("recorded_by"), 20),
+            **audit_selectors.history_for(sla, product_slug=product.slug),
         },
     )
 
@@ -375,6 +382,11 @@ def survey(request: HttpRequest, slug: str) -> HttpResponse:
             "survey": features,
             "survey_status": selectors.survey_status(features),
             "can_edit": selectors.user_can_edit_product(request.user, product),
+            # Deleted rows too: the survey's history is the product's, by kind.
+            "history": audit_selectors.kind_history(
+                product_id=product.pk, kind="survey"
+            ),
+            "history_url": history_url(product.slug, kind="survey"),
         },
     )
 
@@ -490,6 +502,10 @@ def _session_page(
             "action_items": session_action_items(session=session),
             "action_form": ActionItemForm() if can_edit else None,
             "today": timezone.localdate(),
+            # The session's action items (the session itself is not audited).
+            **audit_selectors.history_for(
+                session, product_slug=product.slug, kind="action_item"
+            ),
         },
         status=status,
     )

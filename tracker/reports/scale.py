@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import Membership, Team, User
+from tracker.audit.recorder import record_created
 from tracker.incidents.models import Incident, Kind, Severity, Status
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
@@ -49,7 +50,10 @@ METRICS = [
 
 
 def _bulk(model, rows: list) -> list:
-    return model.objects.bulk_create(rows, batch_size=BATCH)
+    made = model.objects.bulk_create(rows, batch_size=BATCH)
+    # bulk_create sends no signals: audited rows are recorded here, in bulk too.
+    record_created(made, batch_size=BATCH)
+    return made
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST, require_safe
 
+from tracker.audit import selectors as audit_selectors
 from tracker.incidents.selectors import incident_get_for_user
 from tracker.lib.views import paginate, run_service
 from tracker.postmortems import selectors, services
@@ -182,6 +183,10 @@ def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
             "can_edit": can_edit,
             "can_review": selectors.user_can_review(request.user, postmortem),
             "moves": selectors.moves_for(request.user, postmortem),
+            # The audit trail of the postmortem and its action items.
+            **audit_selectors.history_for(
+                postmortem, product_slug=postmortem.product.slug
+            ),
             **(forms if can_edit else {}),
         },
         status=status,

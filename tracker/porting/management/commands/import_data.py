@@ -36,6 +36,7 @@ class Command(BaseCommand):
                 document=document_parse(raw),
                 skip_existing=skip_existing,
                 dry_run=dry_run,
+                label=f"import_data {file}",
             )
         except DocumentError as error:
             for line in error.lines:

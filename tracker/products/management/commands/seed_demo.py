@@ -2,6 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from tracker.audit.context import acting
+from tracker.audit.models import Via
 from tracker.products.demo import DEMO_PASSWORD, seed_demo
 
 
@@ -22,6 +24,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, scale: int, **options):
+        # The audit trail names this command as the source of what it writes.
+        with acting(via=Via.COMMAND, label="manage.py seed_demo"):
+            self._seed(scale)
+
+    def _seed(self, scale: int) -> None:
         if scale < 0:
             self.stderr.write("--scale must be zero or more.")
             raise SystemExit(2)
