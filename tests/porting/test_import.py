@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import ProductFactory, TeamFactory, UserFactory
+from tests.factories import ProductFactory, TeamFactory, UserFactory, staff_reader
 from tests.porting.conftest import exported
 from tracker.accounts.models import Team, User
 from tracker.incidents.models import AlertIntegration, Incident
@@ -398,7 +398,7 @@ def test_imported_postmortems_are_found_by_the_library_search(db):
         "products.0.postmortems.0.lessons", "Retraining needs a drift gate.", document
     )
     data_import(document=document)
-    found = library_search(library_list(), "retrained")
+    found = library_search(library_list(user=staff_reader()), "retrained")
     assert [p.title for p in found] == ["Drift after retraining"]
 
 
