@@ -60,6 +60,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=200, help="per target")
     parser.add_argument("--rounds", type=int, default=4, help="alternations")
     parser.add_argument("--seconds", type=float, default=30, help="cap per round")
+    parser.add_argument("--port", type=int, default=0, help="server port (0: any)")
     return parser.parse_args()
 
 
@@ -249,7 +250,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     ensure_database(url)
     slug, raw = prepare()
-    port = free_port()
+    port = args.port or free_port()
     server = start_server(port, args.workers)
     results: dict[str, list[dict]] = {}
     try:
