@@ -224,6 +224,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# A CI token that passed every check is trusted again for this many seconds by the
+# process that checked it, without reading its row (accounts.tokens.recent_ci_token):
+# a revocation takes at most this long to reach the other processes. 0 turns it off.
+API_CI_TOKEN_CACHE_SECONDS = env_int("API_CI_TOKEN_CACHE_SECONDS", 5, minimum=0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ML product tracker API",
     "DESCRIPTION": "Products, success metrics, SLAs, data surveys, planning sessions, "

@@ -4,9 +4,13 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from tracker.accounts.models import ApiToken, CIPrincipal
+from tracker.accounts.models import ApiToken, CIPrincipal, User
 from tracker.accounts.selectors import token_get_by_secret
-from tracker.accounts.tokens import PREFIX
+from tracker.accounts.tokens import (
+    PREFIX,
+    recent_ci_token,
+    recent_ci_token_keep,
+)
 
 # Query parameters where clients commonly put credentials.
 _QUERY_CREDENTIALS = {"token", "access_token", "api_key", "apikey", "key", "auth"}
@@ -28,9 +32,14 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        return self._check(token_get_by_secret(raw=raw))
+        recent = recent_ci_token(raw)
+        token = recent if recent is not None else token_get_by_secret(raw=raw)
+        user = self._check(token)
+        if recent is None and token.is_ci:
+            recent_ci_token_keep(token)
+        return user, token
 
-    def _check(self, token: ApiToken | None):
+    def _check(self, token: ApiToken | None) -> User | CIPrincipal:
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.revoked_at is not None:
@@ -38,10 +47,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token.expires_at is not None and token.expires_at <= timezone.now():
             raise exceptions.AuthenticationFailed("This token has expired.")
         if token.is_ci:
-            return CIPrincipal(token), token
+            return CIPrincipal(token)
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("This account is disabled.")
-        return token.user, token
+        return token.user
 
     def _refuse_query_string(self, request: Request) -> None:
         """URLs end up in logs, browser history and Referer headers."""

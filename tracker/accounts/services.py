@@ -7,7 +7,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tracker.accounts.models import ApiToken, TokenKind, User
-from tracker.accounts.tokens import token_digest, token_generate
+from tracker.accounts.tokens import (
+    recent_ci_token_forget,
+    token_digest,
+    token_generate,
+)
 from tracker.lib.services import model_create
 from tracker.products.models import Product
 
@@ -50,6 +54,7 @@ def token_revoke(*, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+    recent_ci_token_forget(token.lookup)
 
 
 def token_touch(*, token: ApiToken) -> None:
