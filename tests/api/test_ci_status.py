@@ -5,6 +5,8 @@ import pytest
 from tests.factories import ProductFactory
 from tracker.ci.models import CIStatus, CIStatusEvent
 from tracker.ci.selectors import ci_combined_state
+from tracker.readiness.models import MLTestScoreSnapshot
+from tracker.readiness.services import ml_test_result_set
 
 URL = "/api/v1/products/fraud-score/ci-status/"
 SHA = "9fceb02d0ae598e95dc970b74767f19372d61af8"
@@ -234,3 +236,40 @@ def test_unknown_fields_are_reported_with_the_other_errors(alice_api, product):
     assert {"sha", "context", "state", "colour"} <= set(
         response.json()["error"]["fields"]
     )
+
+
+# --- The hot path: what one report costs ------------------------------------------
+
+
+def _map_test(product, context):
+    ml_test_result_set(
+        product=product,
+        code="infra-3",
+        actor=None,
+        data={"level": "manual", "evidence": "https://ci/x", "ci_context": context},
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # as served: no test transaction around it
+def test_a_ci_report_is_one_query(ci_api, product, django_assert_num_queries):
+    """After a pipeline's first post (its token read, its use recorded), each
+    report is one statement: the upsert, its history row and whether an ML test
+    is mapped to the stage. Finished or not, mapped tests elsewhere or not."""
+    _map_test(product, "evaluate")
+    assert report(ci_api, state="running").status_code == 201
+    with django_assert_num_queries(1):
+        assert report(ci_api, state="success").status_code == 200
+    with django_assert_num_queries(1):
+        assert report(ci_api, sha="b" * 40).status_code == 201
+    assert CIStatusEvent.objects.count() == 3
+
+
+def test_a_finished_mapped_stage_updates_the_score_history(ci_api, product):
+    _map_test(product, "evaluate")
+    before = MLTestScoreSnapshot.objects.count()
+    for n, context in enumerate(["train", "train", "evaluate", "evaluate"]):
+        report(ci_api, sha=f"{n}" * 40, context=context, state="success")
+    # Two successes of the mapped stage automate the test: one new score.
+    assert MLTestScoreSnapshot.objects.count() == before + 1
+    assert MLTestScoreSnapshot.objects.first().infra == 1.0

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tracker.accounts.models import ApiToken, User
 from tracker.ci.models import COMPLETED_BEFORE_STARTED, CIStatus, CIStatusEvent, State
 from tracker.products.models import Product
-from tracker.readiness.services import ml_tests_ci_changed
+from tracker.readiness.services import ml_tests_ci_changed, ml_tests_mapped_sql
 
 REPORT_FIELDS = [
     "state",
@@ -51,8 +51,9 @@ def ci_status_report(
     `pending`. Safe under concurrent reports.
 
     On PostgreSQL this is one statement (INSERT … ON CONFLICT DO UPDATE, with
-    the history row written by the same statement): one round trip and no lock
-    held across round trips, which is what lets CI post at full speed. Other
+    the history row written by the same statement, which also says whether an
+    ML Test Score test is mapped to the stage): one round trip and no lock held
+    across round trips, which is what lets CI post at full speed. Other
     databases (SQLite in development) take the portable path: lock, write,
     retry after a lost INSERT race.
     """
@@ -65,13 +66,14 @@ def ci_status_report(
         **{field: data[field] for field in REPORT_FIELDS if field in data},
     )
     given = [field for field in REPORT_FIELDS if field in data]
+    mapped = None  # whether an ML Test Score test is mapped to this stage
     if connection.vendor == "postgresql":
-        status, created = _report_upsert(report, given)
+        status, created, mapped = _report_upsert(report, given)
     else:
         status, created = ci_status_report_locked(report, given)
     if status.state in FINISHED:
         # A finished stage may (un)automate ML Test Score tests mapped to it.
-        ml_tests_ci_changed(product=product)
+        ml_tests_ci_changed(product=product, context=context, mapped=mapped)
     return status, created
 
 
@@ -125,7 +127,7 @@ def _report_locked(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool]:
     return status, created
 
 
-def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool]:
+def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool, bool]:
     report.created_at = report.updated_at = timezone.now()
     _validate(report)
     sql, params = _upsert_sql(report, given)
@@ -147,12 +149,12 @@ def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool]:
         f.from_db_value(value, None, connection)
         if hasattr(f, "from_db_value")
         else value
-        for f, value in zip(fields, row[1:-1], strict=True)
+        for f, value in zip(fields, row[1:-2], strict=True)
     ]
     columns = ["id", *(f.attname for f in fields)]
     status = CIStatus.from_db(connection.alias, columns, [row[0], *values])
     status.product = report.product
-    return status, row[-1]
+    return status, row[-2], row[-1]
 
 
 def _columns(model) -> list:
@@ -174,6 +176,7 @@ def _upsert_statement(given: tuple[str, ...]) -> str:
     (Built once per combination of given fields.)
 
     `xmax = 0` holds only for a row this statement inserted: that is `created`.
+    The last column says whether an ML Test Score test is mapped to the stage.
     """
     table = CIStatus._meta.db_table
     fields = _columns(CIStatus)
@@ -192,13 +195,16 @@ def _upsert_statement(given: tuple[str, ...]) -> str:
         f'"{from_status.get(f.column, f.column)}"' for f in history
     )
     placeholders = ", ".join(["%s"] * len(fields))
+    mapped = ml_tests_mapped_sql(
+        product_id='current."product_id"', context='current."context"'
+    )
     return (
         f"WITH current AS (INSERT INTO {table} ({names}) VALUES ({placeholders}) "
         f'ON CONFLICT ("product_id", "sha", "context") DO UPDATE SET {sets} '
         "RETURNING *, (xmax = 0) AS inserted), "
         f"history AS (INSERT INTO {CIStatusEvent._meta.db_table} ({history_names}) "
         f"SELECT {history_values} FROM current) "
-        f'SELECT "id", {names}, inserted FROM current'
+        f'SELECT "id", {names}, inserted, {mapped} FROM current'
     )
 
 
