@@ -157,3 +157,25 @@ def test_nul_characters_are_refused_not_a_database_error(alice_api, alice_client
         assert response.status_code == 400
         assert field in response.json()["error"]["fields"]
     assert alice_client.get("/products/", {"team": "ri\x00sk"}).status_code == 400
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_json_is_served_to_clients_accepting_it(alice_api, product, accept):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = alice_api.get("/api/v1/products/fraud-score/", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("accept", "query", "status"),
+    [("text/html", "", 406), ("image/png", "", 406)]
+    + [("*/*", "?format=xml", 404), (None, "?format=yaml", 404)],
+)
+def test_what_cannot_be_served_is_refused_in_the_error_shape(
+    alice_api, product, accept, query, status
+):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = alice_api.get(f"/api/v1/products/fraud-score/{query}", **headers)
+    assert response.status_code == status
+    assert_error_shape(response.json())

@@ -205,12 +205,21 @@ class ModelSerializer(serializers.ModelSerializer):
     class and give each use a copy."""
 
     _templates: dict[type, dict] = {}
+    _validators: dict[type, list] = {}
 
     def get_fields(self) -> dict[str, serializers.Field]:
         template = self._templates.get(type(self))
         if template is None:
             template = self._templates[type(self)] = super().get_fields()
         return {name: _field_copy(field) for name, field in template.items()}
+
+    def get_validators(self) -> list:
+        # The unique-together validators DRF derives from the model's constraints,
+        # per class too (they keep no state between uses).
+        validators = self._validators.get(type(self))
+        if validators is None:
+            validators = self._validators[type(self)] = super().get_validators()
+        return list(validators)
 
 
 def _field_copy(field: serializers.Field) -> serializers.Field:
