@@ -169,8 +169,12 @@ def test_json_is_served_to_clients_accepting_it(alice_api, product, accept):
 
 @pytest.mark.parametrize(
     ("accept", "query", "status"),
-    [("text/html", "", 406), ("image/png", "", 406)]
-    + [("*/*", "?format=xml", 404), (None, "?format=yaml", 404)],
+    [
+        ("text/html", "", 406),
+        ("image/png", "", 406),
+        ("*/*", "?format=xml", 404),
+        (None, "?format=yaml", 404),
+    ],
 )
 def test_what_cannot_be_served_is_refused_in_the_error_shape(
     alice_api, product, accept, query, status
