@@ -106,6 +106,15 @@ if _database_url:
     except ValueError as exc:
         raise ImproperlyConfiguredEnv(f"DATABASE_URL is malformed: {exc}") from None
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Lets the one statement a CI report is (ci.services) be prepared once per
+        # connection. The ORM's queries bind client-side and are never prepared.
+        # PgBouncer in transaction mode needs max_prepared_statements (1.21+), or
+        # DATABASE_PREPARED_STATEMENTS=false.
+        prepared = env_bool("DATABASE_PREPARED_STATEMENTS", default=True)
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+            5 if prepared else None
+        )
 else:
     DATABASES = {
         "default": {
