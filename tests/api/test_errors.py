@@ -113,6 +113,24 @@ def test_throttled_requests_get_429_with_retry_after(alice_api, product, setting
     assert assert_error_shape(response.json())["code"] == "throttled"
 
 
+def test_the_throttle_window_slides(alice_api, product, settings, time_machine):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "api": "2/min"},
+    }
+    time_machine.move_to("2026-01-05 09:00:00Z", tick=False)
+
+    def status_at(second: int) -> int:
+        time_machine.move_to(f"2026-01-05 09:{second // 60:02}:{second % 60:02}Z")
+        return alice_api.get("/api/v1/products/").status_code
+
+    assert [status_at(s) for s in (0, 30, 59)] == [200, 200, 429]
+    assert int(alice_api.get("/api/v1/products/")["Retry-After"]) == 1
+    # The first request leaves the window, then the second.
+    assert [status_at(s) for s in (60, 61, 89, 90)] == [200, 429, 429, 200]
+
+
 def test_sign_in_is_throttled_per_client_address(anon, alice, settings):
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     settings.REST_FRAMEWORK = {
