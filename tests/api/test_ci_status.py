@@ -1,8 +1,13 @@
 """CI status: reporting stages, the combined state, history."""
 
+import json
+
 import pytest
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 
 from tests.factories import ProductFactory
+from tracker.ci.api import CIStatusOut
 from tracker.ci.models import CIStatus, CIStatusEvent
 from tracker.ci.selectors import ci_combined_state
 from tracker.readiness.models import MLTestScoreSnapshot
@@ -265,6 +270,20 @@ def test_a_ci_report_is_one_query(ci_api, product, django_assert_num_queries):
     assert CIStatusEvent.objects.count() == 3
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_persons_report_is_three_queries(
+    alice_api, product, django_assert_num_queries
+):
+    """Their token (person tokens are read every time), the product with what
+    the permission check needs, and the report; showing who reported it costs
+    nothing more."""
+    assert report(alice_api, state="running").status_code == 201
+    with django_assert_num_queries(3):
+        response = report(alice_api, state="success")
+    assert response.json()["reported_by"] == "alice"
+
+
 def test_a_finished_mapped_stage_updates_the_score_history(ci_api, product):
     _map_test(product, "evaluate")
     before = MLTestScoreSnapshot.objects.count()
@@ -273,3 +292,29 @@ def test_a_finished_mapped_stage_updates_the_score_history(ci_api, product):
     # Two successes of the mapped stage automate the test: one new score.
     assert MLTestScoreSnapshot.objects.count() == before + 1
     assert MLTestScoreSnapshot.objects.first().infra == 1.0
+
+
+@pytest.mark.parametrize("who", ["alice_api", "ci_api"])
+def test_the_report_answer_is_what_the_documented_serializer_gives(
+    who, request, product
+):
+    """The POST answers without CIStatusOut (ci.api.ci_status_out); the schema
+    documents CIStatusOut: they must agree, field for field."""
+    client = request.getfixturevalue(who)
+    report(client, state="running", started_at="2025-05-01T10:00:00.5+02:00")
+    response = report(
+        client,
+        state="success",
+        ref="main",
+        target_url="https://ci.example.org/runs/42",
+        description="Évaluation",
+        run_id="42",
+        model_version="fraud-2025.05",
+        completed_at="2025-05-01T11:00:00Z",
+        metrics={"auc": 0.91, "rows": 120000},
+    )
+    status = CIStatus.objects.select_related("product", "reported_by").get()
+    context = {"request": Request(response.wsgi_request)}
+    documented = JSONRenderer().render(CIStatusOut(status, context=context).data)
+    assert response.json() == json.loads(documented)
+    assert response.json()["reported_by"] == ("alice" if who == "alice_api" else None)

@@ -1,6 +1,9 @@
 """API views for CI status: pipelines report each stage of a commit, people and
 dashboards read the combined state (like GitHub's commit statuses)."""
 
+from datetime import datetime
+from typing import Any
+
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -79,6 +82,27 @@ class CIStatusOut(ModelSerializer):
         fields = ["id", *_REPORT_OUT, "created_at", "updated_at", "html_url"]
 
 
+_DATETIME = serializers.DateTimeField(read_only=True)
+
+
+def ci_status_out(status: CIStatus, request: Request) -> dict[str, Any]:
+    """What CIStatusOut makes of `status` (tests hold the two equal), without the
+    serializer: answering a CI report is the API's busiest path, and building
+    the serializer costs more than the report's checks."""
+    out = {}
+    for name in CIStatusOut.Meta.fields:
+        if name == "html_url":
+            value = request.build_absolute_uri(status.get_absolute_url())
+        elif name == "reported_by":
+            value = status.reported_by.username if status.reported_by_id else None
+        else:
+            value = getattr(status, name)
+            if isinstance(value, datetime):
+                value = _DATETIME.to_representation(value)
+        out[name] = value
+    return out
+
+
 class CIStatusEventOut(ModelSerializer):
     metrics = MetricsField(read_only=True)
     sha = serializers.CharField(source="status.sha")
@@ -142,7 +166,7 @@ class CIStatusView(ApiView):
     )
     def post(self, request: Request, slug: str) -> Response:
         product = product_get_for_user(user=request.user, slug=slug, for_edit=True)
-        data = self.validated(CIStatusIn)
+        data = self.validated(CIStatusIn, quick=True)
         status, created = services.ci_status_report(
             product=product,
             sha=data.pop("sha"),
@@ -151,7 +175,7 @@ class CIStatusView(ApiView):
             actor=request_actor(request),
             token=request.auth if isinstance(request.auth, ApiToken) else None,
         )
-        return self.output(CIStatusOut, status, status=201 if created else 200)
+        return Response(ci_status_out(status, request), 201 if created else 200)
 
 
 class CIStatusHistoryView(ApiView):

@@ -155,7 +155,12 @@ def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool, 
     ]
     columns = ["id", *(f.attname for f in fields)]
     status = CIStatus.from_db(connection.alias, columns, [row[0], *values])
-    status.product = report.product
+    # The statement set these to the report's: no query to show them.
+    status.product, status.reported_by, status.token = (
+        report.product,
+        report.reported_by,
+        report.token,
+    )
     return status, row[-2], row[-1]
 
 
