@@ -166,9 +166,9 @@ def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool, 
 
 class _PreparingCursor(ServerBindingCursor):
     """Binds parameters server-side and prepares each statement the first time a
-    connection runs it: PostgreSQL then skips parsing and planning the upsert,
-    which otherwise costs it more than executing it. (Nothing is prepared when
-    settings turn prepared statements off: DATABASE_PREPARED_STATEMENTS.)"""
+    connection runs it: PostgreSQL then no longer parses and plans the upsert
+    for every report, about as much work as running it. (Nothing is prepared
+    when settings turn prepared statements off: DATABASE_PREPARED_STATEMENTS.)"""
 
     def execute(self, query, params=None, **kwargs):
         return super().execute(query, params, prepare=True, **kwargs)
