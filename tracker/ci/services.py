@@ -6,7 +6,14 @@ from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
@@ -130,15 +137,18 @@ def _report_locked(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool]:
 
 
 def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool, bool]:
+    # The connection itself, looked up once: each `connection.x` is a lookup.
+    db = connections[DEFAULT_DB_ALIAS]
     report.created_at = report.updated_at = timezone.now()
     _validate(report)
-    sql, params = _upsert_sql(report, given)
+    fields = _columns(CIStatus)
+    params = [f.get_db_prep_save(getattr(report, f.attname), db) for f in fields]
     # One statement is atomic on its own; inside a caller's transaction a
     # savepoint keeps a refused report from aborting that transaction.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    guard = transaction.atomic() if db.in_atomic_block else nullcontext()
     try:
-        with guard, _prepared_cursor() as cursor:
-            cursor.execute(sql, params)
+        with guard, _prepared_cursor(db) as cursor:
+            cursor.execute(_upsert_statement(tuple(given)), params)
             row = cursor.fetchone()
     except IntegrityError as exc:
         # A report can be valid alone yet not with the fields it keeps from
@@ -146,15 +156,12 @@ def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool, 
         if _constraint_of(exc) == "cistatus_completed_after_started":
             raise ValidationError({"completed_at": COMPLETED_BEFORE_STARTED}) from exc
         raise
-    fields = _columns(CIStatus)
     values = [
-        f.from_db_value(value, None, connection)
-        if hasattr(f, "from_db_value")
-        else value
+        f.from_db_value(value, None, db) if hasattr(f, "from_db_value") else value
         for f, value in zip(fields, row[1:-2], strict=True)
     ]
     columns = ["id", *(f.attname for f in fields)]
-    status = CIStatus.from_db(connection.alias, columns, [row[0], *values])
+    status = CIStatus.from_db(db.alias, columns, [row[0], *values])
     # The statement set these to the report's: no query to show them.
     status.product, status.reported_by, status.token = (
         report.product,
@@ -174,29 +181,22 @@ class _PreparingCursor(ServerBindingCursor):
         return super().execute(query, params, prepare=True, **kwargs)
 
 
-def _prepared_cursor() -> CursorWrapper:
-    """connection.cursor(), but a _PreparingCursor inside Django's wrapper (which
-    runs execute_wrappers and maps database errors). While queries are logged
-    (DEBUG, tests counting queries) the statement is not prepared: psycopg does
-    not record a prepared statement's text, which the log needs."""
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    if connection.queries_logged:
-        return connection.make_debug_cursor(ServerBindingCursor(connection.connection))
-    return connection.make_cursor(_PreparingCursor(connection.connection))
+def _prepared_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
+    """db.cursor(), but a _PreparingCursor inside Django's wrapper (which runs
+    execute_wrappers and maps database errors). While queries are logged (DEBUG,
+    tests counting queries) the statement is not prepared: psycopg does not
+    record a prepared statement's text, which the log needs."""
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    if db.queries_logged:
+        return db.make_debug_cursor(ServerBindingCursor(db.connection))
+    return db.make_cursor(_PreparingCursor(db.connection))
 
 
-def _columns(model) -> list:
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
-
-
-def _upsert_sql(report: CIStatus, given: list[str]) -> tuple[str, list]:
-    fields = _columns(CIStatus)
-    params = [
-        f.get_db_prep_save(getattr(report, f.attname), connection) for f in fields
-    ]
-    return _upsert_statement(tuple(given)), params
+@functools.cache
+def _columns(model) -> tuple:
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
 
 
 @functools.cache
