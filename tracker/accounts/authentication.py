@@ -1,5 +1,6 @@
 """`Authorization: Bearer <token>` for the REST API (people and product CI)."""
 
+from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -11,6 +12,23 @@ from tracker.accounts.tokens import (
     recent_ci_token,
     recent_ci_token_keep,
 )
+
+
+def recent_ci_token_of(request: HttpRequest) -> ApiToken | None:
+    """The CI token in a request's `Authorization: Bearer` header when this
+    process verified it moments ago (tokens.recent_ci_token) and it has not
+    expired since; None for anything else, which BearerTokenAuthentication then
+    checks in full. Lets the busiest API request skip the framework's steps."""
+    keyword, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if keyword.lower() != "bearer" or not raw or " " in raw:
+        return None
+    token = recent_ci_token(raw)
+    return None if token is None or _expired(token) else token
+
+
+def _expired(token: ApiToken) -> bool:
+    return token.expires_at is not None and token.expires_at <= timezone.now()
+
 
 # Query parameters where clients commonly put credentials.
 _QUERY_CREDENTIALS = {"token", "access_token", "api_key", "apikey", "key", "auth"}
@@ -44,7 +62,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This token has been revoked.")
-        if token.expires_at is not None and token.expires_at <= timezone.now():
+        if _expired(token):
             raise exceptions.AuthenticationFailed("This token has expired.")
         if token.is_ci:
             return CIPrincipal(token)
