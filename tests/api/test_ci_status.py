@@ -421,3 +421,15 @@ def test_anything_unusual_goes_the_full_way(
     assert response.status_code == status
     assert set(response.json()["error"]) == {"code", "message", "fields"}
     assert CIStatusEvent.objects.count() == 1
+
+
+def test_the_answer_links_to_the_products_page_under_its_current_slug(
+    alice_api, product
+):
+    assert report(alice_api).json()["html_url"].endswith("/fraud-score/#ci-h")
+    product.slug = "fraud-score-v2"
+    product.save()
+    url = "/api/v1/products/fraud-score-v2/ci-status/"
+    body = {"sha": SHA, "context": "train", "state": "success"}
+    answer = alice_api.post(url, body, format="json").json()
+    assert answer["html_url"] == "http://testserver/products/fraud-score-v2/#ci-h"

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
+from django.urls import get_script_prefix, get_urlconf
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import Throttled
@@ -103,7 +104,7 @@ def ci_status_out(status: CIStatus, request: Request) -> dict[str, Any]:
     out = {}
     for name in CIStatusOut.Meta.fields:
         if name == "html_url":
-            value = request.build_absolute_uri(status.get_absolute_url())
+            value = request.build_absolute_uri(_page_of(status))
         elif name == "reported_by":
             value = status.reported_by.username if status.reported_by_id else None
         else:
@@ -112,6 +113,21 @@ def ci_status_out(status: CIStatus, request: Request) -> dict[str, Any]:
                 value = _DATETIME.to_representation(value)
         out[name] = value
     return out
+
+
+def _page_of(status: CIStatus) -> str:
+    """status.get_absolute_url(), reversed once per product slug (and URL
+    configuration) rather than once per report."""
+    key = (status.product.slug, get_script_prefix(), get_urlconf())
+    page = _PAGES.get(key)
+    if page is None:
+        if len(_PAGES) >= 1024:  # bounded: forget them all, now and then
+            _PAGES.clear()
+        page = _PAGES[key] = status.get_absolute_url()
+    return page
+
+
+_PAGES: dict[tuple, str] = {}
 
 
 class CIStatusEventOut(ModelSerializer):
