@@ -1,15 +1,31 @@
 """CI-status POST throughput and latency, beside the framework floor.
 
-Starts the app with gunicorn on 127.0.0.1 against PostgreSQL, then posts a
+Starts the site with gunicorn on 127.0.0.1 against PostgreSQL, then posts a
 bounded number of requests from a few client processes to:
 
-- the floor: a minimal Django view doing one INSERT (benchmarks/floor_urls.py,
-  served only by this benchmark), through the same middleware;
+- the framework floor: the least a Django write request costs on this stack.
+  A minimal view (benchmarks/floor_urls.py) that does one INSERT and answers a
+  small JSON body, through the site's whole middleware stack. It checks no
+  token, counts nothing against a rate and validates nothing: that is what the
+  CI-status POST adds to the framework, and what the ratio prices.
 - POST /api/v1/products/{slug}/ci-status/ with a product CI token, half first
   reports (INSERT) and half repeats (UPDATE), each also writing a history row.
+  On top of the floor it checks the bearer token (a CI token a server process
+  checked in the last API_CI_TOKEN_CACHE_SECONDS is not read again, so the one
+  token here is read once every few seconds per worker), counts the request
+  against the CI rate (set high enough here never to refuse), validates the
+  report, upserts the stage and its history row in one prepared statement that
+  also says whether an ML test is mapped to the stage, and answers with the
+  stage's row.
 
-Prints requests/s, p50 and p99 latency for both and the throughput ratio.
-Goals: the API at least 0.5x the floor, p99 under 50 ms.
+Fair by construction: one gunicorn server (benchmarks/floor_wsgi.py serves the
+site's own tracker.wsgi module, with the floor's URL added) with the same sync
+workers for both, the same client processes, the same database and connection
+settings (persistent connections, health checks), and the targets alternating
+in rounds so a change in the machine's load weighs on both alike.
+
+Prints requests/s, p50 and p99 latency for both, the throughput ratio and the
+load average. Goals: the API at least 0.5x the floor, p99 under 50 ms.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_bench \\
         .venv/bin/python benchmarks/ci_status_throughput.py
@@ -60,6 +76,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=200, help="per target")
     parser.add_argument("--rounds", type=int, default=4, help="alternations")
     parser.add_argument("--seconds", type=float, default=30, help="cap per round")
+    parser.add_argument("--port", type=int, default=0, help="server port (0: any)")
     return parser.parse_args()
 
 
@@ -249,7 +266,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     ensure_database(url)
     slug, raw = prepare()
-    port = free_port()
+    port = args.port or free_port()
+    load = os.getloadavg()[0]
     server = start_server(port, args.workers)
     results: dict[str, list[dict]] = {}
     try:
@@ -268,14 +286,16 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    report({name: summarise(rounds) for name, rounds in results.items()}, args)
+    summaries = {name: summarise(rounds) for name, rounds in results.items()}
+    report(summaries, args, load=(load, os.getloadavg()[0]))
 
 
-def report(results: dict[str, dict], args) -> None:
+def report(results: dict[str, dict], args, load: tuple[float, float]) -> None:
     print(
         f"\n{args.clients} client processes, {args.workers} gunicorn sync workers, "
         f"PostgreSQL; {args.requests} requests per target in {args.rounds} "
-        f"alternating rounds, after {args.warmup} warm-up requests\n"
+        f"alternating rounds, after {args.warmup} warm-up requests; load average "
+        f"{load[0]:.1f} before, {load[1]:.1f} after\n"
     )
     print(
         f"{'target':<18}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses"

@@ -1,13 +1,16 @@
-"""WSGI entry point for the benchmark: the site with benchmarks.floor_urls as its
-URLconf, so the floor view exists only in benchmark runs."""
+"""WSGI entry point for the benchmarks: the site's own (tracker.wsgi) with
+benchmarks.floor_urls as its URLconf, so the floor views exist only in
+benchmark runs and are served exactly as the site is."""
 
 import os
 
 import django
 from django.conf import settings
-from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 django.setup()
 settings.ROOT_URLCONF = "benchmarks.floor_urls"
-application = get_wsgi_application()
+
+from tracker.wsgi import application  # noqa: E402
+
+__all__ = ["application"]

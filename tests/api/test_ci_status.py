@@ -1,10 +1,17 @@
 """CI status: reporting stages, the combined state, history."""
 
+import json
+
 import pytest
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 
 from tests.factories import ProductFactory
+from tracker.ci.api import CIStatusOut, CIStatusView
 from tracker.ci.models import CIStatus, CIStatusEvent
 from tracker.ci.selectors import ci_combined_state
+from tracker.readiness.models import MLTestScoreSnapshot
+from tracker.readiness.services import ml_test_result_set
 
 URL = "/api/v1/products/fraud-score/ci-status/"
 SHA = "9fceb02d0ae598e95dc970b74767f19372d61af8"
@@ -234,3 +241,195 @@ def test_unknown_fields_are_reported_with_the_other_errors(alice_api, product):
     assert {"sha", "context", "state", "colour"} <= set(
         response.json()["error"]["fields"]
     )
+
+
+# --- The hot path: what one report costs ------------------------------------------
+
+
+def _map_test(product, context):
+    ml_test_result_set(
+        product=product,
+        code="infra-3",
+        actor=None,
+        data={"level": "manual", "evidence": "https://ci/x", "ci_context": context},
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # as served: no test transaction around it
+def test_a_ci_report_is_one_query(ci_api, product, django_assert_num_queries):
+    """After a pipeline's first post (its token read, its use recorded), each
+    report is one statement: the upsert, its history row and whether an ML test
+    is mapped to the stage. Finished or not, mapped tests elsewhere or not."""
+    _map_test(product, "evaluate")
+    assert report(ci_api, state="running").status_code == 201
+    with django_assert_num_queries(1):
+        assert report(ci_api, state="success").status_code == 200
+    with django_assert_num_queries(1):
+        assert report(ci_api, sha="b" * 40).status_code == 201
+    assert CIStatusEvent.objects.count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_persons_report_is_three_queries(
+    alice_api, product, django_assert_num_queries
+):
+    """Their token (person tokens are read every time), the product with what
+    the permission check needs, and the report; showing who reported it costs
+    nothing more."""
+    assert report(alice_api, state="running").status_code == 201
+    with django_assert_num_queries(3):
+        response = report(alice_api, state="success")
+    assert response.json()["reported_by"] == "alice"
+
+
+def test_a_finished_mapped_stage_updates_the_score_history(ci_api, product):
+    _map_test(product, "evaluate")
+    before = MLTestScoreSnapshot.objects.count()
+    for n, context in enumerate(["train", "train", "evaluate", "evaluate"]):
+        report(ci_api, sha=f"{n}" * 40, context=context, state="success")
+    # Two successes of the mapped stage automate the test: one new score.
+    assert MLTestScoreSnapshot.objects.count() == before + 1
+    assert MLTestScoreSnapshot.objects.first().infra == 1.0
+
+
+@pytest.mark.parametrize("who", ["alice_api", "ci_api"])
+def test_the_report_answer_is_what_the_documented_serializer_gives(
+    who, request, product
+):
+    """The POST answers without CIStatusOut (ci.api.ci_status_out); the schema
+    documents CIStatusOut: they must agree, field for field."""
+    client = request.getfixturevalue(who)
+    report(client, state="running", started_at="2025-05-01T10:00:00.5+02:00")
+    response = report(
+        client,
+        state="success",
+        ref="main",
+        target_url="https://ci.example.org/runs/42",
+        description="Évaluation",
+        run_id="42",
+        model_version="fraud-2025.05",
+        completed_at="2025-05-01T11:00:00Z",
+        metrics={"auc": 0.91, "rows": 120000},
+    )
+    status = CIStatus.objects.select_related("product", "reported_by").get()
+    context = {"request": Request(response.wsgi_request)}
+    documented = JSONRenderer().render(CIStatusOut(status, context=context).data)
+    assert response.json() == json.loads(documented)
+    assert response.json()["reported_by"] == ("alice" if who == "alice_api" else None)
+
+
+# --- The short way (CIStatusView.report_quickly) ----------------------------------
+
+VOLATILE = {"id", "sha", "created_at", "updated_at"}
+
+
+@pytest.fixture
+def refuse_full_way(monkeypatch):
+    """Call it, and a request going through DRF's full cycle fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("took the full way")
+
+    return lambda: monkeypatch.setattr(CIStatusView, "initial", refuse)
+
+
+def test_a_pipelines_burst_takes_the_short_way(ci_api, product, refuse_full_way):
+    assert report(ci_api, state="running").status_code == 201  # verifies the token
+    refuse_full_way()
+    assert report(ci_api, state="success").status_code == 200
+    assert report(ci_api, sha="b" * 40).status_code == 201
+    states = [e.state for e in CIStatusEvent.objects.order_by("id")]
+    assert states == ["running", "success", "pending"]
+
+
+def test_the_short_way_answers_as_the_full_way(ci_api, product):
+    """Same status, body and headers as DRF gives (`?full=1` takes the full
+    way: the short one leaves any request with a query string to DRF)."""
+    for sha in ("a" * 40, "b" * 40):
+        report(ci_api, sha=sha, state="running")  # and the token is remembered
+    fields = {"state": "success", "description": "Évaluation", "metrics": {"auc": 1}}
+    short, full = [
+        ci_api.post(URL + query, {"sha": sha, "context": "train", **fields})
+        for query, sha in [("", "a" * 40), ("?full=1", "b" * 40)]
+    ]
+    assert short.status_code == full.status_code == 200
+    assert {k: v for k, v in short.json().items() if k not in VOLATILE} == {
+        k: v for k, v in full.json().items() if k not in VOLATILE
+    }
+    assert short.content.count(b",") == full.content.count(b",")  # same rendering
+    for header in ("Content-Type", "Allow", "Vary", "Retry-After"):
+        assert short.get(header) == full.get(header)
+
+
+def test_the_short_way_refuses_over_the_rate_as_the_full_way(ci_api, product, settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "ci": "2/min"},
+    }
+    statuses = [report(ci_api, sha=f"{n}" * 40).status_code for n in range(3)]
+    assert statuses == [201, 201, 429]
+    short, full = report(ci_api), ci_api.post(URL + "?full=1", {}, format="json")
+    for refused in (short, full):
+        assert refused.status_code == 429
+        assert int(refused["Retry-After"]) > 0
+        assert refused["Content-Type"] == "application/json"
+        assert refused.json()["error"]["code"] == "throttled"
+    assert CIStatus.objects.count() == 2
+
+
+def test_the_short_way_refuses_a_report_at_odds_with_the_last(
+    ci_api, product, refuse_full_way
+):
+    report(ci_api, started_at="2025-05-01T10:00:00Z")
+    refuse_full_way()
+    response = report(ci_api, state="success", completed_at="2025-05-01T09:00:00Z")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "completed_at" in response.json()["error"]["fields"]
+    assert CIStatusEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        ('{"sha": "xyz", "context": "train", "state": "pending"}', None, 400),
+        (
+            '{"sha": "abcdef1", "context": "train", "state": "pending", "x": 1}',
+            None,
+            400,
+        ),
+        ('{"sha": "abcdef1", "context": "train", "state": NaN}', None, 400),
+        ("{not json", None, 400),
+        ("[]", None, 400),
+        (
+            '{"sha": "abcdef1", "context": "train", "state": "pending"}',
+            "text/plain",
+            415,
+        ),
+    ],
+)
+def test_anything_unusual_goes_the_full_way(
+    ci_api, product, body, content_type, status
+):
+    assert report(ci_api).status_code == 201  # the token is now remembered
+    response = ci_api.generic(
+        "POST", URL, body, content_type=content_type or "application/json"
+    )
+    assert response.status_code == status
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+    assert CIStatusEvent.objects.count() == 1
+
+
+def test_the_answer_links_to_the_products_page_under_its_current_slug(
+    alice_api, product
+):
+    assert report(alice_api).json()["html_url"].endswith("/fraud-score/#ci-h")
+    product.slug = "fraud-score-v2"
+    product.save()
+    url = "/api/v1/products/fraud-score-v2/ci-status/"
+    body = {"sha": SHA, "context": "train", "state": "success"}
+    answer = alice_api.post(url, body, format="json").json()
+    assert answer["html_url"] == "http://testserver/products/fraud-score-v2/#ci-h"

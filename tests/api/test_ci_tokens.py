@@ -1,10 +1,14 @@
 """Per-product CI tokens: management, and what a CI token may (not) do."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.utils import timezone
 
 from tests.api.conftest import bearer
 from tests.factories import MetricFactory, ProductFactory, SLAFactory
+from tracker.accounts import tokens
 from tracker.accounts.models import ApiToken, TokenKind
 from tracker.accounts.services import token_create
 from tracker.ci.models import CIStatus
@@ -50,6 +54,71 @@ def test_revoked_ci_token_stops_working(alice_api, ci_api, ci_raw, product):
     assert response.status_code == 401
     assert alice_api.get(TOKENS).json()["results"] == []
     assert alice_api.delete(f"{TOKENS}{token.pk}/").status_code == 404
+
+
+# --- A CI token verified moments ago is not read again -----------------------------
+
+STATUS = "/api/v1/products/fraud-score/ci-status/"
+
+
+def post_status(client, state="pending"):
+    body = {"sha": SHA, "context": "train", "state": state}
+    return client.post(STATUS, body, format="json")
+
+
+def test_revoking_a_ci_token_refuses_it_at_once_even_right_after_use(
+    alice_api, ci_api, product
+):
+    assert post_status(ci_api).status_code == 201  # verified, and remembered
+    token = ApiToken.objects.get(kind=TokenKind.CI)
+    assert alice_api.delete(f"{TOKENS}{token.pk}/").status_code == 204
+    response = post_status(ci_api, "success")
+    assert response.status_code == 401
+    assert "revoked" in response.json()["error"]["message"]
+    assert CIStatus.objects.get().state == "pending"
+
+
+def test_a_revocation_by_another_process_is_seen_within_the_cache_time(
+    ci_api, product, monkeypatch, settings
+):
+    """Another server process revoking the token cannot reach this one's
+    memory: it is refused here once the entry runs out (the documented bound)."""
+    settings.API_CI_TOKEN_CACHE_SECONDS = 5
+    now = 1000.0
+    monkeypatch.setattr(tokens, "monotonic", lambda: now)
+    assert post_status(ci_api).status_code == 201
+    ApiToken.objects.update(revoked_at=timezone.now())  # not through this process
+    now += 4.9
+    assert post_status(ci_api, "running").status_code == 200
+    now += 0.1
+    assert post_status(ci_api, "success").status_code == 401
+    assert CIStatus.objects.get().state == "running"
+
+
+def test_without_the_cache_a_revocation_elsewhere_is_seen_at_once(
+    ci_api, product, settings
+):
+    settings.API_CI_TOKEN_CACHE_SECONDS = 0
+    assert post_status(ci_api).status_code == 201
+    ApiToken.objects.update(revoked_at=timezone.now())
+    assert post_status(ci_api, "success").status_code == 401
+
+
+def test_a_remembered_ci_token_still_expires_on_time(alice, product):
+    expires = timezone.now() + timedelta(hours=1)
+    _, raw = token_create(user=alice, name="ci", product=product, expires_at=expires)
+    client = bearer(raw)
+    assert post_status(client).status_code == 201
+    with time_machine.travel(expires + timedelta(seconds=1)):
+        response = post_status(client, "success")
+    assert response.status_code == 401
+    assert "expired" in response.json()["error"]["message"]
+
+
+def test_a_remembered_ci_token_does_not_vouch_for_another_secret(ci_raw, product):
+    assert post_status(bearer(ci_raw)).status_code == 201
+    forged = ci_raw[:16] + ("x" if ci_raw[16] != "x" else "y") + ci_raw[17:]
+    assert post_status(bearer(forged), "success").status_code == 401
 
 
 def test_outsider_cannot_revoke(carol_api, ci_raw, product):

@@ -113,6 +113,24 @@ def test_throttled_requests_get_429_with_retry_after(alice_api, product, setting
     assert assert_error_shape(response.json())["code"] == "throttled"
 
 
+def test_the_throttle_window_slides(alice_api, product, settings, time_machine):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "api": "2/min"},
+    }
+    time_machine.move_to("2026-01-05 09:00:00Z", tick=False)
+
+    def status_at(second: int) -> int:
+        time_machine.move_to(f"2026-01-05 09:{second // 60:02}:{second % 60:02}Z")
+        return alice_api.get("/api/v1/products/").status_code
+
+    assert [status_at(s) for s in (0, 30, 59)] == [200, 200, 429]
+    assert int(alice_api.get("/api/v1/products/")["Retry-After"]) == 1
+    # The first request leaves the window, then the second.
+    assert [status_at(s) for s in (60, 61, 89, 90)] == [200, 429, 429, 200]
+
+
 def test_sign_in_is_throttled_per_client_address(anon, alice, settings):
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     settings.REST_FRAMEWORK = {
@@ -157,3 +175,29 @@ def test_nul_characters_are_refused_not_a_database_error(alice_api, alice_client
         assert response.status_code == 400
         assert field in response.json()["error"]["fields"]
     assert alice_client.get("/products/", {"team": "ri\x00sk"}).status_code == 400
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_json_is_served_to_clients_accepting_it(alice_api, product, accept):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = alice_api.get("/api/v1/products/fraud-score/", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("accept", "query", "status"),
+    [
+        ("text/html", "", 406),
+        ("image/png", "", 406),
+        ("*/*", "?format=xml", 404),
+        (None, "?format=yaml", 404),
+    ],
+)
+def test_what_cannot_be_served_is_refused_in_the_error_shape(
+    alice_api, product, accept, query, status
+):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = alice_api.get(f"/api/v1/products/fraud-score/{query}", **headers)
+    assert response.status_code == status
+    assert_error_shape(response.json())

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from tracker.ci import services
@@ -100,3 +100,38 @@ def test_combined_status_for_unknown_sha_is_empty(product):
     combined = ci_status_combined(product=product, sha="0000000")
     assert combined.state is None and combined.total_count == 0
     assert combined.sha == "0000000"
+
+
+def _prepared_reports() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["WITH current AS (INSERT INTO ci_cistatus %"],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_the_report_statement_is_prepared_once_per_connection(product):
+    """PostgreSQL parses and plans the upsert once per connection, not once per
+    report: one prepared statement per set of fields a report gives."""
+    connection.ensure_connection()
+    before = _prepared_reports()
+    _report(product)
+    _report(product, state="success")
+    _report(product, state="failure", sha="b" * 40)
+    assert _prepared_reports() == before + 1
+    _report(product, description="queued")
+    assert _prepared_reports() == before + 2
+    assert CIStatusEvent.objects.count() == 4
+
+
+@pytest.mark.postgres
+def test_without_prepared_statements_a_report_is_not_prepared(product, monkeypatch):
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
+    before = _prepared_reports()
+    _report(product)
+    _report(product, state="success")
+    assert _prepared_reports() == before
+    assert CIStatus.objects.get().state == "success"

@@ -128,12 +128,15 @@ class CIReport(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     metrics = models.JSONField(default=dict, blank=True, validators=[validate_metrics])
+    # Indexed only where set (_report_indexes): a CI token's reports, the bulk of
+    # them, have no person, and each index entry is a write per report.
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
         help_text="The person who reported it; empty for a CI token.",
     )
     token = models.ForeignKey(
@@ -157,6 +160,17 @@ class CIReport(models.Model):
             raise ValidationError({"completed_at": COMPLETED_BEFORE_STARTED})
 
 
+def _report_indexes(prefix: str) -> list[models.Index]:
+    return [
+        # A person's reports, when deleting the person sets them to NULL.
+        models.Index(
+            fields=["reported_by"],
+            condition=Q(reported_by__isnull=False),
+            name=f"{prefix}_reported_by_idx",
+        ),
+    ]
+
+
 def _report_constraints(prefix: str) -> list[models.BaseConstraint]:
     return [
         models.CheckConstraint(
@@ -174,8 +188,13 @@ def _report_constraints(prefix: str) -> list[models.BaseConstraint]:
 class CIStatus(CIReport):
     """The current state of one pipeline stage (`context`) for one commit."""
 
+    # No index of its own: the unique constraint and cistatus_latest_sha_idx both
+    # start with it, and every report writes each index.
     product = models.ForeignKey(
-        "products.Product", on_delete=models.CASCADE, related_name="ci_statuses"
+        "products.Product",
+        on_delete=models.CASCADE,
+        related_name="ci_statuses",
+        db_index=False,
     )
     sha = models.CharField(max_length=64, validators=[validate_sha])
     context = models.CharField(max_length=100, validators=[validate_context])
@@ -199,6 +218,7 @@ class CIStatus(CIReport):
             models.Index(
                 fields=["product", "-created_at"], name="cistatus_latest_sha_idx"
             ),
+            *_report_indexes("cistatus"),
         ]
 
     def __str__(self) -> str:
@@ -211,8 +231,9 @@ class CIStatus(CIReport):
 class CIStatusEvent(CIReport):
     """One accepted report: the status as it stood after that report."""
 
+    # Indexed by cistatusevent_history_idx, which starts with it.
     status = models.ForeignKey(
-        CIStatus, on_delete=models.CASCADE, related_name="events"
+        CIStatus, on_delete=models.CASCADE, related_name="events", db_index=False
     )
     recorded_at = models.DateTimeField()
 
@@ -225,6 +246,7 @@ class CIStatusEvent(CIReport):
             models.Index(
                 fields=["status", "-recorded_at"], name="cistatusevent_history_idx"
             ),
+            *_report_indexes("cistatusevent"),
         ]
 
     def __str__(self) -> str:

@@ -6,13 +6,22 @@ from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from tracker.accounts.models import ApiToken, User
 from tracker.ci.models import COMPLETED_BEFORE_STARTED, CIStatus, CIStatusEvent, State
 from tracker.products.models import Product
-from tracker.readiness.services import ml_tests_ci_changed
+from tracker.readiness.services import ml_tests_ci_changed, ml_tests_mapped_sql
 
 REPORT_FIELDS = [
     "state",
@@ -51,8 +60,9 @@ def ci_status_report(
     `pending`. Safe under concurrent reports.
 
     On PostgreSQL this is one statement (INSERT … ON CONFLICT DO UPDATE, with
-    the history row written by the same statement): one round trip and no lock
-    held across round trips, which is what lets CI post at full speed. Other
+    the history row written by the same statement, which also says whether an
+    ML Test Score test is mapped to the stage): one round trip and no lock held
+    across round trips, which is what lets CI post at full speed. Other
     databases (SQLite in development) take the portable path: lock, write,
     retry after a lost INSERT race.
     """
@@ -65,13 +75,14 @@ def ci_status_report(
         **{field: data[field] for field in REPORT_FIELDS if field in data},
     )
     given = [field for field in REPORT_FIELDS if field in data]
+    mapped = None  # whether an ML Test Score test is mapped to this stage
     if connection.vendor == "postgresql":
-        status, created = _report_upsert(report, given)
+        status, created, mapped = _report_upsert(report, given)
     else:
         status, created = ci_status_report_locked(report, given)
     if status.state in FINISHED:
         # A finished stage may (un)automate ML Test Score tests mapped to it.
-        ml_tests_ci_changed(product=product)
+        ml_tests_ci_changed(product=product, context=context, mapped=mapped)
     return status, created
 
 
@@ -125,16 +136,19 @@ def _report_locked(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool]:
     return status, created
 
 
-def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool]:
+def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool, bool]:
+    # The connection itself, looked up once: each `connection.x` is a lookup.
+    db = connections[DEFAULT_DB_ALIAS]
     report.created_at = report.updated_at = timezone.now()
     _validate(report)
-    sql, params = _upsert_sql(report, given)
+    fields = _columns(CIStatus)
+    params = [f.get_db_prep_save(getattr(report, f.attname), db) for f in fields]
     # One statement is atomic on its own; inside a caller's transaction a
     # savepoint keeps a refused report from aborting that transaction.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    guard = transaction.atomic() if db.in_atomic_block else nullcontext()
     try:
-        with guard, connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        with guard, _prepared_cursor(db) as cursor:
+            cursor.execute(_upsert_statement(tuple(given)), params)
             row = cursor.fetchone()
     except IntegrityError as exc:
         # A report can be valid alone yet not with the fields it keeps from
@@ -142,29 +156,47 @@ def _report_upsert(report: CIStatus, given: list[str]) -> tuple[CIStatus, bool]:
         if _constraint_of(exc) == "cistatus_completed_after_started":
             raise ValidationError({"completed_at": COMPLETED_BEFORE_STARTED}) from exc
         raise
-    fields = _columns(CIStatus)
     values = [
-        f.from_db_value(value, None, connection)
-        if hasattr(f, "from_db_value")
-        else value
-        for f, value in zip(fields, row[1:-1], strict=True)
+        f.from_db_value(value, None, db) if hasattr(f, "from_db_value") else value
+        for f, value in zip(fields, row[1:-2], strict=True)
     ]
     columns = ["id", *(f.attname for f in fields)]
-    status = CIStatus.from_db(connection.alias, columns, [row[0], *values])
-    status.product = report.product
-    return status, row[-1]
+    status = CIStatus.from_db(db.alias, columns, [row[0], *values])
+    # The statement set these to the report's: no query to show them.
+    status.product, status.reported_by, status.token = (
+        report.product,
+        report.reported_by,
+        report.token,
+    )
+    return status, row[-2], row[-1]
 
 
-def _columns(model) -> list:
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
+class _PreparingCursor(ServerBindingCursor):
+    """Binds parameters server-side and prepares each statement the first time a
+    connection runs it: PostgreSQL then no longer parses and plans the upsert
+    for every report, about as much work as running it. (Nothing is prepared
+    when settings turn prepared statements off: DATABASE_PREPARED_STATEMENTS.)"""
+
+    def execute(self, query, params=None, **kwargs):
+        return super().execute(query, params, prepare=True, **kwargs)
 
 
-def _upsert_sql(report: CIStatus, given: list[str]) -> tuple[str, list]:
-    fields = _columns(CIStatus)
-    params = [
-        f.get_db_prep_save(getattr(report, f.attname), connection) for f in fields
-    ]
-    return _upsert_statement(tuple(given)), params
+def _prepared_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
+    """db.cursor(), but a _PreparingCursor inside Django's wrapper (which runs
+    execute_wrappers and maps database errors). While queries are logged (DEBUG,
+    tests counting queries) the statement is not prepared: psycopg does not
+    record a prepared statement's text, which the log needs."""
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    if db.queries_logged:
+        return db.make_debug_cursor(ServerBindingCursor(db.connection))
+    return db.make_cursor(_PreparingCursor(db.connection))
+
+
+@functools.cache
+def _columns(model) -> tuple:
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
 
 
 @functools.cache
@@ -174,6 +206,7 @@ def _upsert_statement(given: tuple[str, ...]) -> str:
     (Built once per combination of given fields.)
 
     `xmax = 0` holds only for a row this statement inserted: that is `created`.
+    The last column says whether an ML Test Score test is mapped to the stage.
     """
     table = CIStatus._meta.db_table
     fields = _columns(CIStatus)
@@ -192,13 +225,16 @@ def _upsert_statement(given: tuple[str, ...]) -> str:
         f'"{from_status.get(f.column, f.column)}"' for f in history
     )
     placeholders = ", ".join(["%s"] * len(fields))
+    mapped = ml_tests_mapped_sql(
+        product_id='current."product_id"', context='current."context"'
+    )
     return (
         f"WITH current AS (INSERT INTO {table} ({names}) VALUES ({placeholders}) "
         f'ON CONFLICT ("product_id", "sha", "context") DO UPDATE SET {sets} '
         "RETURNING *, (xmax = 0) AS inserted), "
         f"history AS (INSERT INTO {CIStatusEvent._meta.db_table} ({history_names}) "
         f"SELECT {history_values} FROM current) "
-        f'SELECT "id", {names}, inserted FROM current'
+        f'SELECT "id", {names}, inserted, {mapped} FROM current'
     )
 
 
