@@ -43,7 +43,7 @@ class Postmortem(models.Model):
 
     Sections are Markdown, rendered sanitized (tracker.lib.markdown). Each can be
     marked not applicable. `search_vector` is maintained on PostgreSQL only
-    (services.common._search_refresh) and stays empty on SQLite, where the library
+    (services.common.search_refresh) and stays empty on SQLite, where the library
     searches with icontains instead.
     """
 
