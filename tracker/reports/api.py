@@ -84,12 +84,12 @@ class PortfolioTotalsOut(serializers.Serializer):
 
 
 class PortfolioKpiOut(serializers.Serializer):
-    name = serializers.CharField(source="metric.name")
-    unit = serializers.CharField(source="metric.unit")
-    direction = serializers.CharField(source="metric.direction")
-    baseline = serializers.FloatField(source="metric.baseline", allow_null=True)
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.CharField()
+    baseline = serializers.FloatField(allow_null=True)
     latest = serializers.FloatField(allow_null=True)
-    target = serializers.FloatField(source="metric.target", allow_null=True)
+    target = serializers.FloatField(allow_null=True)
     progress = serializers.FloatField(
         allow_null=True, help_text="Share of the way from baseline to target."
     )

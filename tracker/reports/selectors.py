@@ -24,10 +24,13 @@ from tracker.products.models import (
     Measurement,
     MetricKind,
     Product,
+    ServiceLevel,
     Stage,
     SuccessMetric,
+    change_against,
+    progress_towards,
 )
-from tracker.products.selectors import Compliance, sla_compliance_many
+from tracker.products.selectors import Compliance, SlaRef, sla_compliance_many
 from tracker.readiness.selectors import (
     Readiness,
     Score,
@@ -44,18 +47,24 @@ STATUS_LABELS = {
     NO_DATA: "no data",
 }
 PROGRESS_BUCKETS = ["< 0%", "0–25%", "25–50%", "50–75%", "75–100%", "≥ 100%"]
-# What the report reads of products and KPIs; the rest is left in the database
-# (long texts and timestamps cost most of the time of loading 1,000 rows). The
-# page, CSV and API query-count tests catch a template reaching for more.
-PRODUCT_DEFERRED = [
-    "summary",
-    "problem_statement",
-    "success_definition",
-    "business_context",
-    "constraints",
-    "stage_entered_at",
-    "created_at",
-    "updated_at",
+# What the report reads of products (and their team): the rest stays in the
+# database (texts and timestamps cost most of the time of loading 1,000 rows).
+# The page, CSV and API query-count tests catch a template reaching for more.
+PRODUCT_FIELDS = [
+    "name",
+    "slug",
+    "team__name",
+    "team__slug",
+    "stage",
+    "risk_tier",
+    # readiness: owners, simple baseline and worst case
+    "pm_owner",
+    "ml_owner",
+    "eng_owner",
+    "shared_ownership_accepted",
+    "simple_baseline",
+    "worst_case_matters",
+    "worst_case_evaluation",
 ]
 KPI_FIELDS = [
     "product_id",
@@ -69,9 +78,16 @@ KPI_FIELDS = [
 ]
 
 
-@dataclass
+@dataclass(slots=True)
 class KpiRow:
-    metric: SuccessMetric
+    """A business KPI as the report shows it (read as values, not as models:
+    a portfolio has thousands)."""
+
+    name: str
+    unit: str
+    direction: str
+    baseline: float | None
+    target: float | None
     latest: float | None
     progress: float | None
     status: str
@@ -118,13 +134,12 @@ class ProductRow:
     @cached_property
     def attention(self) -> list[str]:
         """Why this product needs leadership's attention (empty: it does not)."""
-        items = {i.key: i for i in self.readiness.items}
         reasons = []
         if not self.kpis:
             reasons.append("no business KPI")
         if not self.slas:
             reasons.append("no SLA")
-        if items["survey"].passed is False:
+        if self.readiness.passed["survey"] is False:
             reasons.append("data survey incomplete")
         if self.overdue_followups:
             reasons.append(f"{self.overdue_followups} overdue KPI follow-up(s)")
@@ -264,18 +279,18 @@ def kpi_status(metric: SuccessMetric, progress: float | None, today) -> str:
     """On track when progress keeps pace with the time elapsed towards the target
     date (or the target is met); at risk when it has at least half that pace;
     off track otherwise. Without dates: met → on track, some progress → at risk."""
+    return _status(metric.baseline_at, metric.target_date, progress, today)
+
+
+def _status(baseline_at, target_date, progress: float | None, today) -> str:
     if progress is None:
         return NO_DATA
     if progress >= 1:
         return ON_TRACK
     expected = None
-    if (
-        metric.baseline_at
-        and metric.target_date
-        and metric.target_date > metric.baseline_at
-    ):
-        span = (metric.target_date - metric.baseline_at).days
-        expected = min(max((today - metric.baseline_at).days / span, 0.0), 1.0)
+    if baseline_at and target_date and target_date > baseline_at:
+        span = (target_date - baseline_at).days
+        expected = min(max((today - baseline_at).days / span, 0.0), 1.0)
     if expected is None:
         return AT_RISK if progress > 0 else OFF_TRACK
     if progress >= expected:
@@ -296,41 +311,43 @@ def _kpis(product_ids: list[int], today) -> dict[int, list[KpiRow]]:
         .annotate(mean=Avg("value"))
         .values("mean")
     )
-    metrics = (
+    rows = (
         SuccessMetric.objects.filter(
             in_ids("product_id", product_ids), kind=MetricKind.BUSINESS_KPI
         )
-        .only(*KPI_FIELDS)
         .annotate(
             latest_value=Subquery(newest.values("value")[:1]),
             after_launch_mean=Subquery(after_launch),
         )
         .order_by("product_id", "name")
+        .values_list(*KPI_FIELDS, "latest_value", "after_launch_mean")
     )
     found = defaultdict(list)
-    for metric in metrics:
-        progress = metric.progress(metric.latest_value)
-        found[metric.product_id].append(
+    for pid, name, unit, direction, base, base_at, target, due, latest, mean in rows:
+        progress = progress_towards(base, target, latest)
+        found[pid].append(
             KpiRow(
-                metric=metric,
-                latest=metric.latest_value,
-                progress=progress,
-                status=kpi_status(metric, progress, today),
-                after_launch_change=metric.change_vs_baseline(metric.after_launch_mean),
+                name,
+                unit,
+                direction,
+                base,
+                target,
+                latest,
+                progress,
+                _status(base_at, due, progress, today),
+                change_against(base, mean),
             )
         )
     return found
 
 
-def _slas(products: list[Product], now) -> dict[int, list[tuple[str, Compliance]]]:
-    from tracker.products.models import ServiceLevel
-
-    ids = [product.pk for product in products]
-    slas = list(
-        ServiceLevel.objects.filter(in_ids("product_id", ids))
-        .only("product_id", "name", "window_days", "objective")
+def _slas(product_ids: list[int], now) -> dict[int, list[tuple[str, Compliance]]]:
+    slas = [
+        SlaRef(*row)
+        for row in ServiceLevel.objects.filter(in_ids("product_id", product_ids))
         .order_by("name")
-    )
+        .values_list("pk", "product_id", "name", "window_days", "objective")
+    ]
     compliance = sla_compliance_many(slas, now=now)
     found = defaultdict(list)
     for sla in slas:
@@ -445,9 +462,11 @@ def _stuck(product_ids: list[int], now) -> Counter:
 
 
 def portfolio_products(*, filters: dict) -> QuerySet[Product]:
+    """The products the report covers, in its order: every figure of the report
+    is computed for these (and the page, CSV, PDF and API read them here)."""
     # The owners' ids are enough (owners_aligned); joining the three people
     # would build 3,000 more objects for a 1,000-product report.
-    products = Product.objects.select_related("team").defer(*PRODUCT_DEFERRED)
+    products = Product.objects.select_related("team").only(*PRODUCT_FIELDS)
     if filters.get("product"):  # the one-product summary (views.product_pdf)
         products = products.filter(pk=filters["product"].pk)
     if filters.get("team"):
@@ -472,7 +491,7 @@ def portfolio_report(
     ids = [p.pk for p in rows_products]
     scores = ml_test_scores(ids)
     kpis = _kpis(ids, today)
-    slas = _slas(rows_products, now)
+    slas = _slas(ids, now)
     overdue = _overdue(ids, now)
     incidents = _incidents(ids, period)
     ci = ci_latest_states(rows_products)

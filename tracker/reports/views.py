@@ -84,12 +84,13 @@ def _hours(value) -> float | None:
     return None if value is None else round(value.total_seconds() / 3600, 1)
 
 
-def _context(request, form, portfolio) -> dict:
+def _context(request, form, portfolio, *, pdf: bool = False) -> dict:
     return {
         "form": form,
         "portfolio": portfolio,
-        "product_rows": table.product_rows(portfolio),
-        "attention_items": table.attention_items(portfolio),
+        "pdf": pdf,
+        "product_rows": (table.pdf_rows if pdf else table.product_rows)(portfolio),
+        "attention_items": table.attention_items(portfolio, pdf=pdf),
         "charts": portfolio_charts(portfolio),
         "filters_text": form.describe()
         if form.is_bound
@@ -120,7 +121,7 @@ def portfolio_pdf(request: HttpRequest) -> HttpResponse:
     form, report = _portfolio(request)
     pdf = exports.render_pdf(
         "reports/portfolio_pdf.html",
-        _context(request, form, report),
+        _context(request, form, report, pdf=True),
         base_url=request.build_absolute_uri("/"),
     )
     response = HttpResponse(pdf, content_type="application/pdf")
