@@ -6,7 +6,7 @@ import io
 
 from django.template.loader import render_to_string
 
-from tracker.reports.selectors import Portfolio, ProductRow
+from tracker.reports.selectors import SEVERITIES, Portfolio, ProductRow
 
 # Stable column names: spreadsheets and scripts downstream depend on them.
 CSV_COLUMNS = [
@@ -47,9 +47,6 @@ CSV_COLUMNS = [
     "latest_ci_sha",
     "attention",
 ]
-
-
-SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 
 
 def _minutes(value) -> str:

@@ -17,7 +17,7 @@ from tracker.lib.aggregates import Median, Seconds, in_ids
 from tracker.postmortems.models import ActionItem, ActionStatus
 from tracker.postmortems.selectors.reports import (
     Completion,
-    postmortem_completion,
+    completion_aggregates,
     postmortems_stuck_in_draft,
 )
 from tracker.products.models import (
@@ -46,6 +46,9 @@ STATUS_LABELS = {
     OFF_TRACK: "off track",
     NO_DATA: "no data",
 }
+NO_COMPLETION = Completion(0, 0)
+# Severity.values builds a new list at every read: once per row adds up.
+SEVERITIES = tuple(Severity.values)
 PROGRESS_BUCKETS = ["< 0%", "0–25%", "25–50%", "50–75%", "75–100%", "≥ 100%"]
 # What the report reads of products (and their team): the rest stays in the
 # database (texts and timestamps cost most of the time of loading 1,000 rows).
@@ -110,7 +113,7 @@ class ProductRow:
     median_ttd: timedelta | None = None
     median_ttr: timedelta | None = None
     ci: CombinedStatus | None = None
-    postmortems: Completion = field(default_factory=lambda: Completion(0, 0))
+    postmortems: Completion = NO_COMPLETION
     open_action_items: int = 0
     overdue_action_items: int = 0
     stuck_postmortems: int = 0
@@ -177,10 +180,7 @@ class ProductRow:
             else None,
             "overdue_kpi_followups": self.overdue_followups,
             "incidents": self.incident_count,
-            **{
-                f"incidents_{sev}": self.incidents.get(sev, 0)
-                for sev in Severity.values
-            },
+            **{f"incidents_{sev}": self.incidents.get(sev, 0) for sev in SEVERITIES},
             "median_time_to_detect": self.median_ttd,
             "median_time_to_resolve": self.median_ttr,
             "sev12_incidents": self.postmortems.total,
@@ -370,6 +370,7 @@ class IncidentFigures:
     ttr: dict[int, timedelta | None]
     by_month: dict[str, Counter]
     ttr_by_month: dict[str, timedelta | None]
+    completion: dict[int, Completion]
 
 
 def _seconds(value: float | None) -> timedelta | None:
@@ -378,7 +379,8 @@ def _seconds(value: float | None) -> timedelta | None:
 
 def _incidents(product_ids: list[int], period: Period) -> IncidentFigures:
     """Incidents that started in the period, aggregated in the database (three
-    queries returning a row per product or per month, not per incident)."""
+    queries returning a row per product or per month, not per incident); the
+    per-product one also counts the postmortem completion."""
     in_period = Incident.objects.filter(
         in_ids("product_id", product_ids),
         started_at__gte=period.start,
@@ -388,16 +390,18 @@ def _incidents(product_ids: list[int], period: Period) -> IncidentFigures:
     per_product = in_period.values("product_id").annotate(
         ttd=Median(Seconds("detected_at", "started_at")),
         ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
-        **{sev: Count("pk", filter=Q(severity=sev)) for sev in Severity.values},
+        **{sev: Count("pk", filter=Q(severity=sev)) for sev in SEVERITIES},
+        **completion_aggregates(),
     )
     months = [m.strftime("%Y-%m") for m in period.months()]
     figures = IncidentFigures(
-        {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months)
+        {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months), {}
     )
     for row in per_product:
         pid = row["product_id"]
-        figures.by_product[pid] = {sev: row[sev] for sev in Severity.values if row[sev]}
+        figures.by_product[pid] = {sev: row[sev] for sev in SEVERITIES if row[sev]}
         figures.ttd[pid], figures.ttr[pid] = _seconds(row["ttd"]), _seconds(row["ttr"])
+        figures.completion[pid] = Completion(row["pm_total"], row["pm_covered"])
     by_month = in_period.annotate(month=TruncMonth("started_at")).values("month")
     for row in by_month.annotate(n=Count("pk")).values("month", "kind", "n"):
         figures.by_month.setdefault(row["month"].strftime("%Y-%m"), Counter())[
@@ -495,7 +499,6 @@ def portfolio_report(
     overdue = _overdue(ids, now)
     incidents = _incidents(ids, period)
     ci = ci_latest_states(rows_products)
-    completion = postmortem_completion(ids, period.start, period.end)
     actions = _action_items(ids, today)
     stuck = _stuck(ids, now)
     rows = [
@@ -510,7 +513,7 @@ def portfolio_report(
             median_ttd=incidents.ttd.get(product.pk),
             median_ttr=incidents.ttr.get(product.pk),
             ci=ci.get(product.pk),
-            postmortems=completion[product.pk],
+            postmortems=incidents.completion.get(product.pk, NO_COMPLETION),
             open_action_items=actions.get(product.pk, (0, 0))[0],
             overdue_action_items=actions.get(product.pk, (0, 0))[1],
             stuck_postmortems=stuck.get(product.pk, 0),

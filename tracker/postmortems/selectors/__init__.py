@@ -67,6 +67,7 @@ from tracker.postmortems.selectors.page import (
 from tracker.postmortems.selectors.reports import (
     SEVERE,
     Completion,
+    completion_aggregates,
     postmortem_completion,
     postmortems_stuck_in_draft,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "action_items_of",
     "action_items_overdue",
     "add_business_days",
+    "completion_aggregates",
     "incident_timeline_entries",
     "library_list",
     "library_search",
