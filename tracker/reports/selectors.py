@@ -49,6 +49,7 @@ STATUS_LABELS = {
 NO_COMPLETION = Completion(0, 0)
 # Severity.values builds a new list at every read: once per row adds up.
 SEVERITIES = tuple(Severity.values)
+KINDS = tuple(Kind.values)
 PROGRESS_BUCKETS = ["< 0%", "0–25%", "25–50%", "50–75%", "75–100%", "≥ 100%"]
 # What the report reads of products (and their team): the rest stays in the
 # database (texts and timestamps cost most of the time of loading 1,000 rows).
@@ -378,7 +379,7 @@ def _seconds(value: float | None) -> timedelta | None:
 
 
 def _incidents(product_ids: list[int], period: Period) -> IncidentFigures:
-    """Incidents that started in the period, aggregated in the database (three
+    """Incidents that started in the period, aggregated in the database (two
     queries returning a row per product or per month, not per incident); the
     per-product one also counts the postmortem completion."""
     in_period = Incident.objects.filter(
@@ -402,15 +403,18 @@ def _incidents(product_ids: list[int], period: Period) -> IncidentFigures:
         figures.by_product[pid] = {sev: row[sev] for sev in SEVERITIES if row[sev]}
         figures.ttd[pid], figures.ttr[pid] = _seconds(row["ttd"]), _seconds(row["ttr"])
         figures.completion[pid] = Completion(row["pm_total"], row["pm_covered"])
-    by_month = in_period.annotate(month=TruncMonth("started_at")).values("month")
-    for row in by_month.annotate(n=Count("pk")).values("month", "kind", "n"):
-        figures.by_month.setdefault(row["month"].strftime("%Y-%m"), Counter())[
-            row["kind"]
-        ] += row["n"]
-    for row in by_month.annotate(
-        ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved)
-    ):
-        figures.ttr_by_month[row["month"].strftime("%Y-%m")] = _seconds(row["ttr"])
+    by_month = (
+        in_period.annotate(month=TruncMonth("started_at"))
+        .values("month")
+        .annotate(
+            ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
+            **{kind: Count("pk", filter=Q(kind=kind)) for kind in KINDS},
+        )
+    )
+    for row in by_month:
+        month = row["month"].strftime("%Y-%m")
+        figures.by_month[month] = Counter({k: row[k] for k in KINDS if row[k]})
+        figures.ttr_by_month[month] = _seconds(row["ttr"])
     return figures
 
 
