@@ -80,11 +80,11 @@ class Readiness:
     def failing(self) -> list[Item]:
         return [item for item in self.items if item.passed is False]
 
-    @property
+    @cached_property
     def passed_count(self) -> int:
         return sum(1 for passed in self.passed.values() if passed)
 
-    @property
+    @cached_property
     def applicable_count(self) -> int:
         return sum(1 for passed in self.passed.values() if passed is not None)
 
