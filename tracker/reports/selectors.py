@@ -356,11 +356,16 @@ def _slas(product_ids: list[int], now) -> dict[int, list[tuple[str, Compliance]]
     return found
 
 
-def _overdue(product_ids: list[int], now) -> Counter:
-    return Counter(
+def _overdue(product_ids: list[int], now) -> dict[int, int]:
+    """Per product, its metrics whose follow-up measurement is overdue."""
+    return dict(
         SuccessMetric.objects.filter(
             in_ids("product_id", product_ids), next_due_at__lt=now
-        ).values_list("product_id", flat=True)
+        )
+        .values("product_id")
+        .annotate(n=Count("pk"))
+        .values_list("product_id", "n")
+        .order_by()
     )
 
 
@@ -398,11 +403,13 @@ def _incidents(product_ids: list[int], period: Period) -> IncidentFigures:
     figures = IncidentFigures(
         {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months), {}
     )
-    for row in per_product:
-        pid = row["product_id"]
-        figures.by_product[pid] = {sev: row[sev] for sev in SEVERITIES if row[sev]}
-        figures.ttd[pid], figures.ttr[pid] = _seconds(row["ttd"]), _seconds(row["ttr"])
-        figures.completion[pid] = Completion(row["pm_total"], row["pm_covered"])
+    columns = ["product_id", "ttd", "ttr", "pm_total", "pm_covered", *SEVERITIES]
+    for pid, ttd, ttr, total, covered, *counts in per_product.values_list(*columns):
+        figures.by_product[pid] = {
+            sev: n for sev, n in zip(SEVERITIES, counts, strict=True) if n
+        }
+        figures.ttd[pid], figures.ttr[pid] = _seconds(ttd), _seconds(ttr)
+        figures.completion[pid] = Completion(total, covered)
     by_month = (
         in_period.annotate(month=TruncMonth("started_at"))
         .values("month")
