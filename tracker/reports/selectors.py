@@ -502,7 +502,6 @@ def portfolio_report(
         portfolio_products(filters=filters), now=now
     )
     rows_products = [product for product, _ in with_readiness]
-    readiness = {product.pk: r for product, r in with_readiness}
     ids = [p.pk for p in rows_products]
     scores = ml_test_scores(ids)
     kpis = _kpis(ids, today)
@@ -512,25 +511,27 @@ def portfolio_report(
     ci = ci_latest_states(rows_products)
     actions = _action_items(ids, today)
     stuck = _stuck(ids, now)
-    rows = [
-        ProductRow(
-            product=product,
-            readiness=readiness[product.pk],
-            ml_score=scores[product.pk],
-            kpis=kpis.get(product.pk, []),
-            slas=slas.get(product.pk, []),
-            overdue_followups=overdue.get(product.pk, 0),
-            incidents=incidents.by_product.get(product.pk, {}),
-            median_ttd=incidents.ttd.get(product.pk),
-            median_ttr=incidents.ttr.get(product.pk),
-            ci=ci.get(product.pk),
-            postmortems=incidents.completion.get(product.pk, NO_COMPLETION),
-            open_action_items=actions.get(product.pk, (0, 0))[0],
-            overdue_action_items=actions.get(product.pk, (0, 0))[1],
-            stuck_postmortems=stuck.get(product.pk, 0),
+    rows = []
+    for (product, readiness), pid in zip(with_readiness, ids, strict=True):
+        open_items, overdue_items = actions.get(pid, (0, 0))
+        rows.append(
+            ProductRow(
+                product=product,
+                readiness=readiness,
+                ml_score=scores[pid],
+                kpis=kpis.get(pid, []),
+                slas=slas.get(pid, []),
+                overdue_followups=overdue.get(pid, 0),
+                incidents=incidents.by_product.get(pid, {}),
+                median_ttd=incidents.ttd.get(pid),
+                median_ttr=incidents.ttr.get(pid),
+                ci=ci.get(pid),
+                postmortems=incidents.completion.get(pid, NO_COMPLETION),
+                open_action_items=open_items,
+                overdue_action_items=overdue_items,
+                stuck_postmortems=stuck.get(pid, 0),
+            )
         )
-        for product in rows_products
-    ]
     return Portfolio(
         period=period,
         generated_at=now,
