@@ -8,7 +8,7 @@ application = get_wsgi_application()
 
 # What is loaded by now (Django, the apps, the URLconf) lives as long as the
 # process: keep it out of the garbage collector's full passes, which would walk
-# it again and again during a big page (a tenth of the portfolio report's time
-# at 1,000 products; benchmarks/report_render.py does the same).
+# it again and again during big pages (tracker/lib/collector.py; the report
+# benchmark does the same).
 gc.collect()
 gc.freeze()

@@ -1,11 +1,11 @@
 """CSV and PDF renderings of the portfolio report."""
 
 import csv
-import gc
 import io
 
 from django.template.loader import render_to_string
 
+from tracker.lib.collector import collector_paused
 from tracker.reports.selectors import SEVERITIES, Portfolio, ProductRow
 
 # Stable column names: spreadsheets and scripts downstream depend on them.
@@ -115,14 +115,5 @@ def render_pdf(template: str, context: dict, *, base_url: str) -> bytes:
     from weasyprint import HTML  # imported lazily: heavy, and only exports need it
 
     html = render_to_string(template, context)
-    # WeasyPrint builds a few hundred thousand objects for a long report, all
-    # alive until the end: the cyclic collector's passes over them found
-    # nothing to free and took a tenth of the time. Reference counting still
-    # frees everything; the collector runs again as soon as the PDF is done.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():  # WeasyPrint's boxes: tracker/lib/collector.py
         return HTML(string=html, base_url=base_url).write_pdf()
-    finally:
-        if was_enabled:
-            gc.enable()
