@@ -4,10 +4,10 @@ These are the parts that grow with the portfolio. As a template loop (nested
 loops over KPIs, SLAs and incidents, a dozen filters and an include per row)
 they took about 400 ms of the page at 1,000 products, and format_html still
 over 100 ms (its escaping checks every argument for lazy strings); plain
-f-strings take about 20 ms (benchmarks/report_render.py), half of it escaping
-until the texts that repeat (team, KPI and SLA names) were escaped once each.
-The page and its PDF both include the result
-(templates/reports/_portfolio_body.html), so the markup lives here once.
+f-strings take 20–30 ms (benchmarks/report_render.py), with the texts that
+repeat (team, KPI and SLA names, labels) escaped once per report. The page
+includes product_rows, the PDF pdf_rows: the same figures as plain lines, which
+WeasyPrint lays out four times faster (templates/reports/_portfolio_body.html).
 
 Escaping: every value from the database goes through `_e` (names, slugs,
 states); numbers go through the display filters, which print digits and signs
