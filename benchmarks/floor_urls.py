@@ -5,9 +5,13 @@ the same middleware:
 
 - /benchmark/floor/: one INSERT, a small JSON answer. ci_status_throughput.py
   serves it beside the CI-status API (via floor_wsgi.py) and compares the two.
-- /benchmark/floor/report/: the products, one plain query, rendered one row each
-  into a simple template table. report_render.py compares the portfolio report
-  with it.
+- /benchmark/floor/report/: what any page listing the report's products costs
+  at least. One plain query (the products, joined to their team: no
+  aggregates), and the same number of rows and cells as the report's products
+  table (one <tr> per product, ten <td>, eleven values), written by a Django
+  template loop, inside the site's base template (the same page chrome,
+  context processors and middleware as the report). report_render.py compares
+  the portfolio report with it.
 
 Never used by the site itself.
 """
@@ -23,19 +27,25 @@ from django.views.decorators.csrf import csrf_exempt
 
 FLOOR_TABLE = "benchmark_floor"
 REPORT_FLOOR_SQL = """
-    SELECT p.slug, p.name, t.name, p.stage, p.risk_tier, p.launched_at
+    SELECT p.slug, p.name, t.name, p.stage, p.risk_tier, p.launched_at,
+           COALESCE(p.pm_owner_id, 0), COALESCE(p.ml_owner_id, 0),
+           COALESCE(p.eng_owner_id, 0), p.summary, p.id
     FROM products_product p JOIN accounts_team t ON t.id = p.team_id
     ORDER BY t.name, p.name
 """
-_REPORT_FLOOR_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Products</title></head><body>
+# Ten columns, as the report's table has; each prints one value (the first two).
+_REPORT_FLOOR_TEMPLATE = """{% extends "base.html" %}
+{% block title %}Products{% endblock %}
+{% block content %}<h1>Products</h1>
 <table><thead><tr><th>Product</th><th>Team</th><th>Stage</th><th>Risk tier</th>
-<th>Launched</th></tr></thead><tbody>
-{% for slug, name, team, stage, risk_tier, launched_at in rows %}<tr>
-<td><a href="/products/{{ slug }}/">{{ name }}</a></td><td>{{ team }}</td>
-<td>{{ stage }}</td><td>{{ risk_tier }}</td><td>{{ launched_at|date:"Y-m-d" }}</td>
-</tr>{% endfor %}
-</tbody></table></body></html>"""
+<th>Launched</th><th>PM</th><th>ML</th><th>Engineering</th><th>Summary</th>
+<th>Id</th></tr></thead><tbody>
+{% for slug, name, team, stage, risk, launched, pm, ml, eng, summary, id in rows %}
+<tr><td><a href="/products/{{ slug }}/">{{ name }}</a></td><td>{{ team }}</td>
+<td>{{ stage }}</td><td>{{ risk }}</td><td>{{ launched|date:"Y-m-d" }}</td>
+<td>{{ pm }}</td><td>{{ ml }}</td><td>{{ eng }}</td><td>{{ summary }}</td>
+<td>{{ id }}</td></tr>{% endfor %}
+</tbody></table>{% endblock %}"""
 
 
 @csrf_exempt

@@ -13,4 +13,5 @@ application = get_wsgi_application()
 # reach: it lives as long as the process, and a full collection that walked it
 # would pause a request for tens of milliseconds.
 get_resolver().url_patterns  # noqa: B018
+gc.collect()
 gc.freeze()

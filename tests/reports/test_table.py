@@ -29,11 +29,11 @@ ESCAPED = "&lt;b&gt;&amp;&quot;&#x27;"
 
 
 def _cells(html: str) -> list[str]:
-    return re.findall(r"<td[^>]*>(.*?)</td>", html)
+    return re.findall(r"<td[^>]*>(.*?)</td>", html, re.S)
 
 
-@time_machine.travel(NOW, tick=False)
-def test_a_row_shows_every_figure(product):
+def _measured(product):
+    """A launched product with a KPI, an SLA, an incident and a CI status."""
     product.stage, product.launched_at = "production", NOW - timedelta(days=60)
     product.save()
     metric = MetricFactory(
@@ -57,10 +57,14 @@ def test_a_row_shows_every_figure(product):
         detected_at=started + timedelta(minutes=15),
     )
     ci_report(product, "train", "failure", sha="abcdef1234" + "0" * 30)
-    portfolio = portfolio_report(
+    return portfolio_report(
         filters={}, period=period_get(None), user=staff_reader(), now=NOW
     )
-    cells = _cells(table.product_rows(portfolio))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_row_shows_every_figure(product):
+    cells = _cells(table.product_rows(_measured(product)))
     assert cells == [
         '<a class="strong" href="/products/fraud-score/">Fraud score</a>'
         '<div class="muted small">Risk · Medium risk</div>',
@@ -80,6 +84,21 @@ def test_a_row_shows_every_figure(product):
     ]
 
 
+@time_machine.travel(NOW, tick=False)
+def test_a_pdf_row_shows_the_same_figures_as_lines(product):
+    cells = _cells(table.pdf_rows(_measured(product)))
+    assert cells == [
+        "<strong>Fraud score</strong>\nRisk · Production · Medium risk",
+        "4/7, ML Test 0\nowners incomplete",
+        "Losses 400 → 340 / 300: 60%, on track (after launch -15.0%)",
+        "Latency 75.0%, budget 50%",
+        "SEV2 1\ndetect 15m, resolve —",
+        "postmortems 0/1\nactions 0 open, 0 overdue",
+        "failure\nabcdef1",
+        "0",
+    ]
+
+
 def test_every_text_is_escaped(team):
     hostile_team = TeamFactory(name=HOSTILE, slug="hostile")
     product = ProductFactory(name=HOSTILE, team=hostile_team)
@@ -88,7 +107,12 @@ def test_every_text_is_escaped(team):
     portfolio = portfolio_report(
         filters={}, period=period_get(None), user=staff_reader()
     )
-    for html in (table.product_rows(portfolio), table.attention_items(portfolio)):
+    for html in (
+        table.product_rows(portfolio),
+        table.attention_items(portfolio),
+        table.pdf_rows(portfolio),
+        table.attention_items(portfolio, pdf=True),
+    ):
         assert "<b>" not in html
         assert ESCAPED in html
 

@@ -548,3 +548,13 @@ def connect() -> None:
                 weak=False,
                 dispatch_uid=f"{uid}.{field.name}",
             )
+
+
+def bulk_create_recorded(
+    model: type[models.Model], rows: list, *, batch_size: int = BATCH
+) -> list:
+    """`bulk_create` the rows and record the audited ones (bulk_create sends no
+    signals), both in batches: for seeders and other bulk writers."""
+    made = model.objects.bulk_create(rows, batch_size=batch_size)
+    record_created(made, batch_size=batch_size)
+    return made

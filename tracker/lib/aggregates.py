@@ -19,7 +19,10 @@ class _InIds(Lookup):
 
     def as_postgresql(self, compiler, connection):
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::bigint[])", [*params, self.rhs]
+        # One text parameter, '{1,2,3}': psycopg takes five times as long to
+        # adapt a list of 1,000 ints (the portfolio report sends one per query).
+        array = "{" + ",".join(str(int(pk)) for pk in self.rhs) + "}"
+        return f"{lhs} = ANY(%s::bigint[])", [*params, array]
 
 
 def in_ids(field: str, ids: Iterable[int]) -> Lookup:

@@ -218,6 +218,26 @@ class Direction(models.TextChoices):
     LOWER = "lower", "Lower is better"
 
 
+def progress_towards(
+    baseline: float | None, target: float | None, latest: float | None
+) -> float | None:
+    """(latest - baseline) / (target - baseline); None when undefined. A metric's
+    progress (SuccessMetric.progress; the portfolio report calls it on values)."""
+    if latest is None or baseline is None or target is None:
+        return None
+    span = target - baseline
+    if span == 0:
+        return None
+    return (latest - baseline) / span
+
+
+def change_against(baseline: float | None, value: float | None) -> float | None:
+    """Relative change of `value` against the baseline (0.1 = +10 %)."""
+    if value is None or not baseline:
+        return None
+    return (value - baseline) / abs(baseline)
+
+
 class SuccessMetric(models.Model):
     """A number that says whether the product works: a business KPI, a model metric
     or a guardrail, with a baseline measured before launch and a target."""
@@ -297,19 +317,10 @@ class SuccessMetric(models.Model):
             raise ValidationError(errors)
 
     def progress(self, latest: float | None) -> float | None:
-        """(latest - baseline) / (target - baseline); None when undefined."""
-        if latest is None or self.baseline is None or self.target is None:
-            return None
-        span = self.target - self.baseline
-        if span == 0:
-            return None
-        return (latest - self.baseline) / span
+        return progress_towards(self.baseline, self.target, latest)
 
     def change_vs_baseline(self, value: float | None) -> float | None:
-        """Relative change of `value` against the baseline (0.1 = +10 %)."""
-        if value is None or not self.baseline:
-            return None
-        return (value - self.baseline) / abs(self.baseline)
+        return change_against(self.baseline, value)
 
     def is_improvement(self, value: float, reference: float) -> bool:
         if self.direction == Direction.HIGHER:
@@ -344,8 +355,12 @@ class Measurement(models.Model):
         ordering = ["-measured_at", "-id"]
         indexes = [
             # Latest value per metric (selectors.metric_list_with_latest) and charts.
+            # With the id and the value in it (a key column: SQLite has no
+            # `include`), the portfolio report reads each KPI's latest value and
+            # after-launch mean from the index alone (reports.selectors._kpis).
             models.Index(
-                fields=["metric", "-measured_at"], name="measurement_latest_idx"
+                fields=["metric", "-measured_at", "-id", "value"],
+                name="measurement_latest_value_idx",
             ),
         ]
 

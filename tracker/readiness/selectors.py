@@ -56,7 +56,21 @@ class Item:
 
 @dataclass
 class Readiness:
-    items: list[Item]
+    """A product's checklist. Whether each item passes comes from the annotated
+    facts alone; the items, with their explanations and links, are built when
+    first read (the portfolio report needs only the counts, for every product)."""
+
+    product: Product
+    urls: dict[str, str] = field(repr=False)
+
+    @cached_property
+    def passed(self) -> dict[str, bool | None]:
+        """Item key → passed (None: does not apply to this product)."""
+        return _passes(self.product)
+
+    @cached_property
+    def items(self) -> list[Item]:
+        return _items(self.product, self.urls, self.passed)
 
     @property
     def applicable(self) -> list[Item]:
@@ -66,17 +80,18 @@ class Readiness:
     def failing(self) -> list[Item]:
         return [item for item in self.items if item.passed is False]
 
-    @property
+    @cached_property
     def passed_count(self) -> int:
-        return sum(1 for item in self.items if item.passed)
+        return sum(1 for passed in self.passed.values() if passed)
 
-    @property
+    @cached_property
     def applicable_count(self) -> int:
-        return len(self.applicable)
+        return sum(1 for passed in self.passed.values() if passed is not None)
 
     @property
     def ratio(self) -> float:
-        return self.passed_count / len(self.applicable) if self.applicable else 0.0
+        applicable = self.applicable_count
+        return self.passed_count / applicable if applicable else 0.0
 
 
 def _unrated_feature() -> Q:
@@ -135,15 +150,34 @@ def _fix_urls() -> dict[str, str]:
     return {name: reverse(f"products:{name}", args=[_SLUG]) for name in names}
 
 
-def _items(product: Product, urls: dict[str, str]) -> list[Item]:
+def _passes(product: Product) -> dict[str, bool | None]:
+    """Each item's verdict from a product annotated by readiness_annotate."""
+    worst_case_asked = product.worst_case_matters or product.risk_tier in (
+        RiskTier.HIGH,
+        RiskTier.CRITICAL,
+    )
+    return {
+        "owners": product.owners_aligned,
+        "kpi": product.rd_kpi,
+        "sla": product.rd_sla,
+        "survey": product.rd_survey_any
+        and not product.rd_survey_unrated
+        and not product.rd_survey_unavailable,
+        "monitoring": product.rd_monitoring,
+        "ci": product.rd_ci,
+        "baseline": bool(product.simple_baseline.strip()),
+        "worst_case": bool(product.worst_case_evaluation.strip())
+        if worst_case_asked
+        else None,
+    }
+
+
+def _items(
+    product: Product, urls: dict[str, str], passed: dict[str, bool | None]
+) -> list[Item]:
     def url(name: str) -> str:
         return urls[name].replace(_SLUG, product.slug)
 
-    survey_ok = (
-        product.rd_survey_any
-        and not product.rd_survey_unrated
-        and not product.rd_survey_unavailable
-    )
     if not product.rd_survey_any:
         survey_why = "No feature has been surveyed."
     elif product.rd_survey_unrated:
@@ -152,18 +186,14 @@ def _items(product: Product, urls: dict[str, str]) -> list[Item]:
         survey_why = "Some features are not (fully) available in production."
     else:
         survey_why = "Every feature rated and available in production."
-    worst_case_asked = product.worst_case_matters or product.risk_tier in (
-        RiskTier.HIGH,
-        RiskTier.CRITICAL,
-    )
     missing = product.missing_owner_roles
     return [
         Item(
             "owners",
             "Three owners set",
-            product.owners_aligned,
+            passed["owners"],
             "PM, ML and engineering owners are set."
-            if product.owners_aligned
+            if passed["owners"]
             else (
                 f"Missing: {', '.join(missing)}."
                 if missing
@@ -174,64 +204,62 @@ def _items(product: Product, urls: dict[str, str]) -> list[Item]:
         Item(
             "kpi",
             "A business KPI with a baseline and a target",
-            product.rd_kpi,
+            passed["kpi"],
             "Baseline and target recorded."
-            if product.rd_kpi
+            if passed["kpi"]
             else "No business KPI has both a baseline and a target.",
             url("metric_create"),
         ),
         Item(
             "sla",
             "An SLA",
-            product.rd_sla,
-            "At least one SLA defined." if product.rd_sla else "No SLA defined.",
+            passed["sla"],
+            "At least one SLA defined." if passed["sla"] else "No SLA defined.",
             url("sla_create"),
         ),
         Item(
             "survey",
             "Data survey complete, all features in production",
-            survey_ok,
+            passed["survey"],
             survey_why,
             url("survey"),
         ),
         Item(
             "monitoring",
             "Monitoring connected",
-            product.rd_monitoring,
+            passed["monitoring"],
             "Signals received in the last 30 days."
-            if product.rd_monitoring
+            if passed["monitoring"]
             else "No alert delivery or SLA check in the last 30 days.",
             url("detail") + "#slas-h",
         ),
         Item(
             "ci",
             "CI reporting",
-            product.rd_ci,
+            passed["ci"],
             "A CI status arrived in the last 30 days."
-            if product.rd_ci
+            if passed["ci"]
             else "No CI status in the last 30 days: post pipeline stages to the API.",
             url("detail") + "#ci-h",
         ),
         Item(
             "baseline",
             "A simple baseline recorded",
-            bool(product.simple_baseline.strip()),
+            passed["baseline"],
             "Recorded."
-            if product.simple_baseline.strip()
+            if passed["baseline"]
             else "What is the simplest thing that could work?",
             url("edit"),
         ),
         Item(
             "worst_case",
             "Worst-case evaluation stated",
-            bool(product.worst_case_evaluation.strip()) if worst_case_asked else None,
-            (
-                "Stated."
-                if product.worst_case_evaluation.strip()
-                else "The risk tier asks for a worst-case evaluation."
-            )
-            if worst_case_asked
-            else "Not required at this risk tier.",
+            passed["worst_case"],
+            "Not required at this risk tier."
+            if passed["worst_case"] is None
+            else "Stated."
+            if passed["worst_case"]
+            else "The risk tier asks for a worst-case evaluation.",
             url("edit"),
         ),
     ]
@@ -244,7 +272,7 @@ def readiness_with_products(
     now = now or timezone.now()
     urls = _fix_urls()
     return [
-        (product, Readiness(_items(product, urls)))
+        (product, Readiness(product, urls))
         for product in readiness_annotate(products, now=now)
     ]
 

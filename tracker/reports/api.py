@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from tracker.incidents.models import Kind
 from tracker.lib.api import ApiView, ErrorSerializer, HtmlUrlField
+from tracker.lib.collector import collector_paused
 from tracker.products.models import RiskTier, Stage
 from tracker.reports.forms import PortfolioFilterForm
 from tracker.reports.periods import period_get
@@ -84,12 +85,12 @@ class PortfolioTotalsOut(serializers.Serializer):
 
 
 class PortfolioKpiOut(serializers.Serializer):
-    name = serializers.CharField(source="metric.name")
-    unit = serializers.CharField(source="metric.unit")
-    direction = serializers.CharField(source="metric.direction")
-    baseline = serializers.FloatField(source="metric.baseline", allow_null=True)
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.CharField()
+    baseline = serializers.FloatField(allow_null=True)
     latest = serializers.FloatField(allow_null=True)
-    target = serializers.FloatField(source="metric.target", allow_null=True)
+    target = serializers.FloatField(allow_null=True)
     progress = serializers.FloatField(
         allow_null=True, help_text="Share of the way from baseline to target."
     )
@@ -230,6 +231,7 @@ class PortfolioReportView(ApiView):
     @extend_schema(
         parameters=_FILTERS, responses={200: PortfolioOut, 400: ErrorSerializer}
     )
+    @collector_paused()  # a thousand products' objects: tracker/lib/collector.py
     def get(self, request: Request) -> Response:
         """The portfolio report: totals and one object per product."""
         form = PortfolioFilterForm(request.query_params, user=request.user)

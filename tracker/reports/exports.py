@@ -5,7 +5,8 @@ import io
 
 from django.template.loader import render_to_string
 
-from tracker.reports.selectors import Portfolio, ProductRow
+from tracker.lib.collector import collector_paused
+from tracker.reports.selectors import SEVERITIES, Portfolio, ProductRow
 
 # Stable column names: spreadsheets and scripts downstream depend on them.
 CSV_COLUMNS = [
@@ -48,9 +49,6 @@ CSV_COLUMNS = [
 ]
 
 
-SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
-
-
 def _minutes(value) -> str:
     return "" if value is None else f"{value.total_seconds() / 60:.0f}"
 
@@ -80,7 +78,7 @@ def csv_row(row: ProductRow) -> dict[str, object]:
         "kpi_min_progress_pct": _pct(f["kpi_min_progress"]),
         "kpi_after_launch_change_pct": _pct(f["kpi_after_launch_change"]),
         "kpi_summary": "; ".join(
-            f"{k.metric.name}: {k.metric.baseline} -> {k.latest} / {k.metric.target} "
+            f"{k.name}: {k.baseline} -> {k.latest} / {k.target} "
             f"({_pct(k.progress) or '-'}%, {k.status_label})"
             for k in row.kpis
         ),
@@ -117,4 +115,5 @@ def render_pdf(template: str, context: dict, *, base_url: str) -> bytes:
     from weasyprint import HTML  # imported lazily: heavy, and only exports need it
 
     html = render_to_string(template, context)
-    return HTML(string=html, base_url=base_url).write_pdf()
+    with collector_paused():  # WeasyPrint's boxes: tracker/lib/collector.py
+        return HTML(string=html, base_url=base_url).write_pdf()

@@ -1,8 +1,10 @@
 """A large, realistic dataset for benchmarks and load: `seed_demo --scale N`.
 
 N products (in teams of about 20), and per product 5 metrics with 20 measurements
-each, 2 SLAs with checks, 4 surveyed features and 10 incidents over the last year:
-1,000 products give 5,000 metrics, 100,000 measurements and 10,000 incidents.
+each, 2 SLAs with checks, 4 surveyed features, 10 incidents over the last year and
+2 postmortems on its SEV1–2 incidents (tracker/postmortems/scale.py): 1,000
+products give 5,000 metrics, 100,000 measurements, 10,000 incidents and 2,000
+postmortems.
 Rows are bulk-inserted (services would take minutes at this size) but hold the same
 invariants the services keep; a fixed random seed makes every run identical.
 """
@@ -15,8 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import Membership, Team, User
-from tracker.audit.recorder import record_created
+from tracker.audit.recorder import bulk_create_recorded
 from tracker.incidents.models import Incident, Kind, Severity, Status
+from tracker.lib.aggregates import in_ids
+from tracker.postmortems.scale import seed_postmortems
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
     FeatureSource,
@@ -50,10 +54,7 @@ METRICS = [
 
 
 def _bulk(model, rows: list) -> list:
-    made = model.objects.bulk_create(rows, batch_size=BATCH)
-    # bulk_create sends no signals: audited rows are recorded here, in bulk too.
-    record_created(made, batch_size=BATCH)
-    return made
+    return bulk_create_recorded(model, rows, batch_size=BATCH)
 
 
 @transaction.atomic
@@ -88,7 +89,7 @@ def seed_scale(
         [
             Membership(team=team, user=people[(t * 5 + k) % len(people)])
             for t, team in enumerate(teams)
-            for k in range(5)
+            for k in range(min(5, len(people)))
         ],
     )
     made = _bulk(
@@ -112,8 +113,17 @@ def seed_scale(
     counts["features"] = len(
         _bulk(FeatureSource, [_feature(p, n, rng) for p in made for n in range(4)])
     )
-    counts["incidents"] = len(
-        _bulk(Incident, [_incident(p, n, rng, now) for p in made for n in range(10)])
+    incidents = _bulk(
+        Incident, [_incident(p, n, rng, now) for p in made for n in range(10)]
+    )
+    counts["incidents"] = len(incidents)
+    kpis = dict(
+        SuccessMetric.objects.filter(
+            in_ids("product_id", [p.pk for p in made]), name=METRICS[0][0]
+        ).values_list("product_id", "pk")
+    )
+    counts |= seed_postmortems(
+        incidents, people, kpis, count=2 * len(made), rng=rng, now=now
     )
     return counts
 
@@ -243,15 +253,27 @@ def _feature(product, n, rng) -> FeatureSource:
     )
 
 
+# What the alerts that opened the incidents were about, by kind.
+INCIDENT_TITLES = {
+    Kind.DRIFT: "Input drift on feature_{n}",
+    Kind.SLA_BREACH: "Latency SLO burn rate above 10x",
+    Kind.DATA_QUALITY: "Null rate of feature_{n} above 5%",
+    Kind.OUTAGE: "Scoring service error rate above 5%",
+    Kind.BAD_PREDICTIONS: "Score distribution shifted against the shadow model",
+    Kind.OTHER: "Labels older than the evaluation window",
+}
+
+
 def _incident(product, n, rng, now) -> Incident:
+    kind = rng.choice(Kind.values)
     started = now - timedelta(days=rng.randint(0, 360), minutes=rng.randint(0, 1440))
     detected = started + timedelta(minutes=rng.randint(1, 240))
     resolved = detected + timedelta(minutes=rng.randint(10, 3000))
     done = resolved < now and rng.random() < 0.9
     return Incident(
         product=product,
-        title=f"Generated incident {n}",
-        kind=rng.choice(Kind.values),
+        title=INCIDENT_TITLES[kind].format(n=n % 4),
+        kind=kind,
         severity=rng.choice(Severity.values),
         status=Status.RESOLVED if done else Status.OPEN,
         source="api",

@@ -18,17 +18,20 @@ from tracker.lib.aggregates import Median, Seconds, in_ids
 from tracker.postmortems.models import ActionItem, ActionStatus
 from tracker.postmortems.selectors.reports import (
     Completion,
-    postmortem_completion,
+    completion_aggregates,
     postmortems_stuck_in_draft,
 )
 from tracker.products.models import (
     Measurement,
     MetricKind,
     Product,
+    ServiceLevel,
     Stage,
     SuccessMetric,
+    change_against,
+    progress_towards,
 )
-from tracker.products.selectors import Compliance, sla_compliance_many
+from tracker.products.selectors import Compliance, SlaRef, sla_compliance_many
 from tracker.readiness.selectors import (
     Readiness,
     Score,
@@ -44,19 +47,29 @@ STATUS_LABELS = {
     OFF_TRACK: "off track",
     NO_DATA: "no data",
 }
+NO_COMPLETION = Completion(0, 0)
+# Severity.values builds a new list at every read: once per row adds up.
+SEVERITIES = tuple(Severity.values)
+KINDS = tuple(Kind.values)
 PROGRESS_BUCKETS = ["< 0%", "0–25%", "25–50%", "50–75%", "75–100%", "≥ 100%"]
-# What the report reads of products and KPIs; the rest is left in the database
-# (long texts and timestamps cost most of the time of loading 1,000 rows). The
-# page, CSV and API query-count tests catch a template reaching for more.
-PRODUCT_DEFERRED = [
-    "summary",
-    "problem_statement",
-    "success_definition",
-    "business_context",
-    "constraints",
-    "stage_entered_at",
-    "created_at",
-    "updated_at",
+# What the report reads of products (and their team): the rest stays in the
+# database (texts and timestamps cost most of the time of loading 1,000 rows).
+# The page, CSV and API query-count tests catch a template reaching for more.
+PRODUCT_FIELDS = [
+    "name",
+    "slug",
+    "team__name",
+    "team__slug",
+    "stage",
+    "risk_tier",
+    # readiness: owners, simple baseline and worst case
+    "pm_owner",
+    "ml_owner",
+    "eng_owner",
+    "shared_ownership_accepted",
+    "simple_baseline",
+    "worst_case_matters",
+    "worst_case_evaluation",
 ]
 KPI_FIELDS = [
     "product_id",
@@ -70,9 +83,16 @@ KPI_FIELDS = [
 ]
 
 
-@dataclass
+@dataclass(slots=True)
 class KpiRow:
-    metric: SuccessMetric
+    """A business KPI as the report shows it (read as values, not as models:
+    a portfolio has thousands)."""
+
+    name: str
+    unit: str
+    direction: str
+    baseline: float | None
+    target: float | None
     latest: float | None
     progress: float | None
     status: str
@@ -95,7 +115,7 @@ class ProductRow:
     median_ttd: timedelta | None = None
     median_ttr: timedelta | None = None
     ci: CombinedStatus | None = None
-    postmortems: Completion = field(default_factory=lambda: Completion(0, 0))
+    postmortems: Completion = NO_COMPLETION
     open_action_items: int = 0
     overdue_action_items: int = 0
     stuck_postmortems: int = 0
@@ -119,13 +139,12 @@ class ProductRow:
     @cached_property
     def attention(self) -> list[str]:
         """Why this product needs leadership's attention (empty: it does not)."""
-        items = {i.key: i for i in self.readiness.items}
         reasons = []
         if not self.kpis:
             reasons.append("no business KPI")
         if not self.slas:
             reasons.append("no SLA")
-        if items["survey"].passed is False:
+        if self.readiness.passed["survey"] is False:
             reasons.append("data survey incomplete")
         if self.overdue_followups:
             reasons.append(f"{self.overdue_followups} overdue KPI follow-up(s)")
@@ -163,10 +182,7 @@ class ProductRow:
             else None,
             "overdue_kpi_followups": self.overdue_followups,
             "incidents": self.incident_count,
-            **{
-                f"incidents_{sev}": self.incidents.get(sev, 0)
-                for sev in Severity.values
-            },
+            **{f"incidents_{sev}": self.incidents.get(sev, 0) for sev in SEVERITIES},
             "median_time_to_detect": self.median_ttd,
             "median_time_to_resolve": self.median_ttr,
             "sev12_incidents": self.postmortems.total,
@@ -265,18 +281,18 @@ def kpi_status(metric: SuccessMetric, progress: float | None, today) -> str:
     """On track when progress keeps pace with the time elapsed towards the target
     date (or the target is met); at risk when it has at least half that pace;
     off track otherwise. Without dates: met → on track, some progress → at risk."""
+    return _status(metric.baseline_at, metric.target_date, progress, today)
+
+
+def _status(baseline_at, target_date, progress: float | None, today) -> str:
     if progress is None:
         return NO_DATA
     if progress >= 1:
         return ON_TRACK
     expected = None
-    if (
-        metric.baseline_at
-        and metric.target_date
-        and metric.target_date > metric.baseline_at
-    ):
-        span = (metric.target_date - metric.baseline_at).days
-        expected = min(max((today - metric.baseline_at).days / span, 0.0), 1.0)
+    if baseline_at and target_date and target_date > baseline_at:
+        span = (target_date - baseline_at).days
+        expected = min(max((today - baseline_at).days / span, 0.0), 1.0)
     if expected is None:
         return AT_RISK if progress > 0 else OFF_TRACK
     if progress >= expected:
@@ -297,41 +313,43 @@ def _kpis(product_ids: list[int], today) -> dict[int, list[KpiRow]]:
         .annotate(mean=Avg("value"))
         .values("mean")
     )
-    metrics = (
+    rows = (
         SuccessMetric.objects.filter(
             in_ids("product_id", product_ids), kind=MetricKind.BUSINESS_KPI
         )
-        .only(*KPI_FIELDS)
         .annotate(
             latest_value=Subquery(newest.values("value")[:1]),
             after_launch_mean=Subquery(after_launch),
         )
         .order_by("product_id", "name")
+        .values_list(*KPI_FIELDS, "latest_value", "after_launch_mean")
     )
     found = defaultdict(list)
-    for metric in metrics:
-        progress = metric.progress(metric.latest_value)
-        found[metric.product_id].append(
+    for pid, name, unit, direction, base, base_at, target, due, latest, mean in rows:
+        progress = progress_towards(base, target, latest)
+        found[pid].append(
             KpiRow(
-                metric=metric,
-                latest=metric.latest_value,
-                progress=progress,
-                status=kpi_status(metric, progress, today),
-                after_launch_change=metric.change_vs_baseline(metric.after_launch_mean),
+                name,
+                unit,
+                direction,
+                base,
+                target,
+                latest,
+                progress,
+                _status(base_at, due, progress, today),
+                change_against(base, mean),
             )
         )
     return found
 
 
-def _slas(products: list[Product], now) -> dict[int, list[tuple[str, Compliance]]]:
-    from tracker.products.models import ServiceLevel
-
-    ids = [product.pk for product in products]
-    slas = list(
-        ServiceLevel.objects.filter(in_ids("product_id", ids))
-        .only("product_id", "name", "window_days", "objective")
+def _slas(product_ids: list[int], now) -> dict[int, list[tuple[str, Compliance]]]:
+    slas = [
+        SlaRef(*row)
+        for row in ServiceLevel.objects.filter(in_ids("product_id", product_ids))
         .order_by("name")
-    )
+        .values_list("pk", "product_id", "name", "window_days", "objective")
+    ]
     compliance = sla_compliance_many(slas, now=now)
     found = defaultdict(list)
     for sla in slas:
@@ -339,11 +357,16 @@ def _slas(products: list[Product], now) -> dict[int, list[tuple[str, Compliance]
     return found
 
 
-def _overdue(product_ids: list[int], now) -> Counter:
-    return Counter(
+def _overdue(product_ids: list[int], now) -> dict[int, int]:
+    """Per product, its metrics whose follow-up measurement is overdue."""
+    return dict(
         SuccessMetric.objects.filter(
             in_ids("product_id", product_ids), next_due_at__lt=now
-        ).values_list("product_id", flat=True)
+        )
+        .values("product_id")
+        .annotate(n=Count("pk"))
+        .values_list("product_id", "n")
+        .order_by()
     )
 
 
@@ -354,6 +377,7 @@ class IncidentFigures:
     ttr: dict[int, timedelta | None]
     by_month: dict[str, Counter]
     ttr_by_month: dict[str, timedelta | None]
+    completion: dict[int, Completion]
 
 
 def _seconds(value: float | None) -> timedelta | None:
@@ -361,8 +385,9 @@ def _seconds(value: float | None) -> timedelta | None:
 
 
 def _incidents(product_ids: list[int], period: Period) -> IncidentFigures:
-    """Incidents that started in the period, aggregated in the database (three
-    queries returning a row per product or per month, not per incident)."""
+    """Incidents that started in the period, aggregated in the database (two
+    queries returning a row per product or per month, not per incident); the
+    per-product one also counts the postmortem completion."""
     in_period = Incident.objects.filter(
         in_ids("product_id", product_ids),
         started_at__gte=period.start,
@@ -372,25 +397,32 @@ def _incidents(product_ids: list[int], period: Period) -> IncidentFigures:
     per_product = in_period.values("product_id").annotate(
         ttd=Median(Seconds("detected_at", "started_at")),
         ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
-        **{sev: Count("pk", filter=Q(severity=sev)) for sev in Severity.values},
+        **{sev: Count("pk", filter=Q(severity=sev)) for sev in SEVERITIES},
+        **completion_aggregates(),
     )
     months = [m.strftime("%Y-%m") for m in period.months()]
     figures = IncidentFigures(
-        {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months)
+        {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months), {}
     )
-    for row in per_product:
-        pid = row["product_id"]
-        figures.by_product[pid] = {sev: row[sev] for sev in Severity.values if row[sev]}
-        figures.ttd[pid], figures.ttr[pid] = _seconds(row["ttd"]), _seconds(row["ttr"])
-    by_month = in_period.annotate(month=TruncMonth("started_at")).values("month")
-    for row in by_month.annotate(n=Count("pk")).values("month", "kind", "n"):
-        figures.by_month.setdefault(row["month"].strftime("%Y-%m"), Counter())[
-            row["kind"]
-        ] += row["n"]
-    for row in by_month.annotate(
-        ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved)
-    ):
-        figures.ttr_by_month[row["month"].strftime("%Y-%m")] = _seconds(row["ttr"])
+    columns = ["product_id", "ttd", "ttr", "pm_total", "pm_covered", *SEVERITIES]
+    for pid, ttd, ttr, total, covered, *counts in per_product.values_list(*columns):
+        figures.by_product[pid] = {
+            sev: n for sev, n in zip(SEVERITIES, counts, strict=True) if n
+        }
+        figures.ttd[pid], figures.ttr[pid] = _seconds(ttd), _seconds(ttr)
+        figures.completion[pid] = Completion(total, covered)
+    by_month = (
+        in_period.annotate(month=TruncMonth("started_at"))
+        .values("month")
+        .annotate(
+            ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
+            **{kind: Count("pk", filter=Q(kind=kind)) for kind in KINDS},
+        )
+    )
+    for row in by_month:
+        month = row["month"].strftime("%Y-%m")
+        figures.by_month[month] = Counter({k: row[k] for k in KINDS if row[k]})
+        figures.ttr_by_month[month] = _seconds(row["ttr"])
     return figures
 
 
@@ -446,9 +478,11 @@ def _stuck(product_ids: list[int], now) -> Counter:
 
 
 def portfolio_products(*, filters: dict, user: Reader) -> QuerySet[Product]:
+    """The products the report covers, in its order: every figure of the report
+    is computed for these (and the page, CSV, PDF and API read them here)."""
     # The owners' ids are enough (owners_aligned); joining the three people
     # would build 3,000 more objects for a 1,000-product report.
-    products = Product.objects.select_related("team").defer(*PRODUCT_DEFERRED)
+    products = Product.objects.select_related("team").only(*PRODUCT_FIELDS)
     # Only what `user` may read: every figure below is keyed by these products.
     products = products.filter(product_readable_q(user))
     if filters.get("product"):  # the one-product summary (views.product_pdf)
@@ -471,36 +505,36 @@ def portfolio_report(
         portfolio_products(filters=filters, user=user), now=now
     )
     rows_products = [product for product, _ in with_readiness]
-    readiness = {product.pk: r for product, r in with_readiness}
     ids = [p.pk for p in rows_products]
     scores = ml_test_scores(ids)
     kpis = _kpis(ids, today)
-    slas = _slas(rows_products, now)
+    slas = _slas(ids, now)
     overdue = _overdue(ids, now)
     incidents = _incidents(ids, period)
     ci = ci_latest_states(rows_products)
-    completion = postmortem_completion(ids, period.start, period.end)
     actions = _action_items(ids, today)
     stuck = _stuck(ids, now)
-    rows = [
-        ProductRow(
-            product=product,
-            readiness=readiness[product.pk],
-            ml_score=scores[product.pk],
-            kpis=kpis.get(product.pk, []),
-            slas=slas.get(product.pk, []),
-            overdue_followups=overdue.get(product.pk, 0),
-            incidents=incidents.by_product.get(product.pk, {}),
-            median_ttd=incidents.ttd.get(product.pk),
-            median_ttr=incidents.ttr.get(product.pk),
-            ci=ci.get(product.pk),
-            postmortems=completion[product.pk],
-            open_action_items=actions.get(product.pk, (0, 0))[0],
-            overdue_action_items=actions.get(product.pk, (0, 0))[1],
-            stuck_postmortems=stuck.get(product.pk, 0),
+    rows = []
+    for (product, readiness), pid in zip(with_readiness, ids, strict=True):
+        open_items, overdue_items = actions.get(pid, (0, 0))
+        rows.append(
+            ProductRow(
+                product=product,
+                readiness=readiness,
+                ml_score=scores[pid],
+                kpis=kpis.get(pid, []),
+                slas=slas.get(pid, []),
+                overdue_followups=overdue.get(pid, 0),
+                incidents=incidents.by_product.get(pid, {}),
+                median_ttd=incidents.ttd.get(pid),
+                median_ttr=incidents.ttr.get(pid),
+                ci=ci.get(pid),
+                postmortems=incidents.completion.get(pid, NO_COMPLETION),
+                open_action_items=open_items,
+                overdue_action_items=overdue_items,
+                stuck_postmortems=stuck.get(pid, 0),
+            )
         )
-        for product in rows_products
-    ]
     return Portfolio(
         period=period,
         generated_at=now,

@@ -4,13 +4,15 @@ These are the parts that grow with the portfolio. As a template loop (nested
 loops over KPIs, SLAs and incidents, a dozen filters and an include per row)
 they took about 400 ms of the page at 1,000 products, and format_html still
 over 100 ms (its escaping checks every argument for lazy strings); plain
-f-strings take about 20 ms (benchmarks/report_render.py). The page and its PDF
-both include the result (templates/reports/_portfolio_body.html), so the markup
-lives here once.
+f-strings take 20–30 ms (benchmarks/report_render.py), with the texts that
+repeat (team, KPI and SLA names, labels) escaped once per report. The page
+includes product_rows, the PDF pdf_rows: the same figures as plain lines, which
+WeasyPrint lays out four times faster (templates/reports/_portfolio_body.html).
 
 Escaping: every value from the database goes through `_e` (names, slugs,
 states); numbers go through the display filters, which print digits and signs
-only. tests/reports/test_table.py feeds markup in every text field.
+only; labels of choices are escaped once, below. tests/reports/test_table.py
+feeds markup in every text field.
 """
 
 from html import escape
@@ -21,10 +23,19 @@ from django.utils.safestring import SafeString, mark_safe
 from tracker.ci.models import State
 from tracker.products.models import RiskTier, Stage
 from tracker.products.templatetags.tracker_tags import duration, num, pct, signed_pct
-from tracker.reports.selectors import Portfolio, ProductRow
+from tracker.reports.selectors import STATUS_LABELS, Portfolio, ProductRow
 
-_STAGES = dict(Stage.choices)
-_RISK_TIERS = dict(RiskTier.choices)
+
+def _stage_badge(value: str, label: str) -> str:
+    return f'<span class="badge stage-{escape(value)}">{escape(label)}</span>'
+
+
+_STAGES = {value: _stage_badge(value, label) for value, label in Stage.choices}
+_RISK_TIERS = {value: escape(label) for value, label in RiskTier.choices}
+_STATUSES = {
+    key: (f'<span class="badge status-{escape(key)}">', escape(label))
+    for key, label in STATUS_LABELS.items()
+}
 # As templates/ci/_state_badge.html colours a CI state.
 _CI_TONES = {
     State.SUCCESS: "good",
@@ -37,6 +48,15 @@ _CI_TONES = {
 _SLUG = "__slug__"
 
 
+class _Escaped(dict):
+    """Escapes each distinct text once: team, KPI and SLA names repeat across
+    a portfolio's rows."""
+
+    def __missing__(self, text: str) -> str:
+        self[text] = escaped = escape(str(text))
+        return escaped
+
+
 def _e(value: object) -> str:
     return escape(str(value))
 
@@ -47,57 +67,108 @@ def _product_url() -> str:
     return reverse("products:detail", args=[_SLUG])
 
 
-def _product_link(row: ProductRow, url: str) -> str:
-    href = url.replace(_SLUG, row.product.slug)
-    return f'<a class="strong" href="{_e(href)}">{_e(row.product.name)}</a>'
+_SEVERITY_BADGES = {}  # "sev2" → '<span class="badge sev-sev2">SEV2 '
 
 
-def _kpis(row: ProductRow) -> str:
-    if not row.kpis:
-        return '<span class="warn-text">no business KPI</span>'
-    parts = []
-    for kpi in row.kpis:
-        change = kpi.after_launch_change
-        after = (
-            ""
-            if change is None
-            else f' <span class="small muted">after launch {signed_pct(change)}</span>'
+def _severity(sev: str) -> str:
+    badge = _SEVERITY_BADGES.get(sev)
+    if badge is None:
+        e = escape(sev)
+        badge = _SEVERITY_BADGES[sev] = f'<span class="badge sev-{e}">{e.upper()} '
+    return badge
+
+
+class _Writer:
+    """Writes the rows of one report (the product URL and the escaped texts are
+    shared by all its rows)."""
+
+    def __init__(self) -> None:
+        self.url = _product_url()
+        self.text = _Escaped()
+
+    def link(self, row: ProductRow) -> str:
+        href = _e(self.url.replace(_SLUG, row.product.slug))
+        return f'<a class="strong" href="{href}">{_e(row.product.name)}</a>'
+
+    def kpis(self, row: ProductRow) -> str:
+        if not row.kpis:
+            return '<span class="warn-text">no business KPI</span>'
+        parts = []
+        for kpi in row.kpis:
+            change = kpi.after_launch_change
+            after = (
+                ""
+                if change is None
+                else f' <span class="small muted">after launch '
+                f"{signed_pct(change)}</span>"
+            )
+            badge, label = _STATUSES[kpi.status]
+            parts.append(
+                f'<div class="kpi"><span>{self.text[kpi.name]}</span> '
+                f'<span class="nowrap">{num(kpi.baseline)} → {num(kpi.latest)} / '
+                f"{num(kpi.target)}</span> "
+                f"{badge}{pct(kpi.progress)} · {label}</span>{after}</div>"
+            )
+        return "".join(parts)
+
+    def slas(self, row: ProductRow) -> str:
+        if not row.slas:
+            return '<span class="warn-text">no SLA</span>'
+        parts = []
+        for name, compliance in row.slas:
+            if not compliance.total:
+                shown = '<span class="muted">no checks</span>'
+            else:
+                tone = "good-text" if compliance.meets_objective else "bad-text"
+                shown = (
+                    f'<span class="{tone}">{pct(compliance.ratio, 1)}</span> · '
+                    f"budget {pct(compliance.budget_remaining)}"
+                )
+            parts.append(f'<div class="small">{self.text[name]}: {shown}</div>')
+        return "".join(parts)
+
+    def row(self, row: ProductRow) -> str:
+        product = row.product
+        owners = (
+            '<span class="badge good">complete</span>'
+            if row.owners_complete
+            else '<span class="badge bad">incomplete</span>'
         )
-        parts.append(
-            f'<div class="kpi"><span>{_e(kpi.metric.name)}</span> '
-            f'<span class="nowrap">{num(kpi.metric.baseline)} → {num(kpi.latest)} / '
-            f"{num(kpi.metric.target)}</span> "
-            f'<span class="badge status-{_e(kpi.status)}">{pct(kpi.progress)} · '
-            f"{_e(kpi.status_label)}</span>{after}</div>"
+        overdue = (
+            f'<span class="bad-text">{row.overdue_followups}</span>'
+            if row.overdue_followups
+            else "0"
         )
-    return "".join(parts)
-
-
-def _sla(name: str, compliance) -> str:
-    if not compliance.total:
-        shown = '<span class="muted">no checks</span>'
-    else:
-        tone = "good-text" if compliance.meets_objective else "bad-text"
-        shown = (
-            f'<span class="{tone}">{pct(compliance.ratio, 1)}</span> · '
-            f"budget {pct(compliance.budget_remaining)}"
+        stage = _STAGES.get(product.stage) or _stage_badge(product.stage, product.stage)
+        risk = _RISK_TIERS.get(product.risk_tier) or self.text[product.risk_tier]
+        return (
+            f'<tr><td>{self.link(row)}<div class="muted small">'
+            f"{self.text[product.team.name]} · {risk} risk</div></td>"
+            f"<td>{stage}</td><td>{owners}</td>"
+            f'<td class="nowrap">{row.readiness.passed_count}/'
+            f"{row.readiness.applicable_count}"
+            f'<div class="muted small">ML Test {num(row.ml_score.score)}</div></td>'
+            f"<td>{self.kpis(row)}</td><td>{self.slas(row)}</td>"
+            f'<td class="nowrap">{_incidents(row)}</td>'
+            f'<td class="nowrap small">{_learning(row)}</td><td>{self.ci(row)}</td>'
+            f'<td class="num">{overdue}</td></tr>'
         )
-    return f'<div class="small">{_e(name)}: {shown}</div>'
 
-
-def _slas(row: ProductRow) -> str:
-    if not row.slas:
-        return '<span class="warn-text">no SLA</span>'
-    return "".join(_sla(name, compliance) for name, compliance in row.slas)
+    def ci(self, row: ProductRow) -> str:
+        if not row.ci:
+            return '<span class="muted">none</span>'
+        state = row.ci.state
+        return (
+            f'<span class="badge {_CI_TONES.get(state, "")}">'
+            f"{self.text[state or 'no status']}</span>"
+            f'<div class="small muted">{_e((row.ci.sha or "")[:7])}</div>'
+        )
 
 
 def _incidents(row: ProductRow) -> str:
     if not row.incident_count:
         return '<span class="muted">none</span>'
-    badges = "".join(
-        f'<span class="badge sev-{_e(sev)}">{_e(sev.upper())} {n}</span> '
-        for sev, n in row.incidents.items()
-    )
+    badges = "".join(f"{_severity(sev)}{n}</span> " for sev, n in row.incidents.items())
     return (
         f'{badges}<div class="small muted">detect {duration(row.median_ttd)} · '
         f"resolve {duration(row.median_ttr)}</div>"
@@ -119,59 +190,111 @@ def _learning(row: ProductRow) -> str:
     return f"{postmortems}<div>actions {row.open_action_items} open{overdue}</div>"
 
 
-def _ci(row: ProductRow) -> str:
-    if not row.ci:
-        return '<span class="muted">none</span>'
-    state = row.ci.state
+class _PdfWriter(_Writer):
+    """The same figures for the PDF, as lines of plain text: WeasyPrint lays
+    out every element, inline box and line on its own, so 1,000 rows of badges
+    and nested blocks took over 30 s. Here a cell is one text with line breaks
+    (white-space: pre-line) in a table of fixed column widths
+    (templates/reports/_portfolio_body.html)."""
+
+    def kpis(self, row: ProductRow) -> str:
+        if not row.kpis:
+            return "no business KPI"
+        lines = []
+        for kpi in row.kpis:
+            change = kpi.after_launch_change
+            after = "" if change is None else f" (after launch {signed_pct(change)})"
+            lines.append(
+                f"{self.text[kpi.name]} {num(kpi.baseline)} → {num(kpi.latest)} / "
+                f"{num(kpi.target)}: {pct(kpi.progress)}, "
+                f"{_STATUS_TEXT[kpi.status]}{after}"
+            )
+        return "\n".join(lines)
+
+    def slas(self, row: ProductRow) -> str:
+        if not row.slas:
+            return "no SLA"
+        lines = []
+        for name, compliance in row.slas:
+            shown = (
+                f"{pct(compliance.ratio, 1)}, budget {pct(compliance.budget_remaining)}"
+                if compliance.total
+                else "no checks"
+            )
+            lines.append(f"{self.text[name]} {shown}")
+        return "\n".join(lines)
+
+    def row(self, row: ProductRow) -> str:
+        product = row.product
+        stage = _STAGE_TEXT.get(product.stage) or self.text[product.stage]
+        risk = _RISK_TIERS.get(product.risk_tier) or self.text[product.risk_tier]
+        owners = "complete" if row.owners_complete else "incomplete"
+        done = row.postmortems
+        postmortems = (
+            f"postmortems {done.covered}/{done.total}" if done.total else "no SEV1–2"
+        )
+        ci = (
+            f"{self.text[row.ci.state or 'no status']}\n{_e((row.ci.sha or '')[:7])}"
+            if row.ci
+            else "none"
+        )
+        overdue = row.overdue_followups
+        return (
+            f"<tr><td><strong>{_e(product.name)}</strong>\n"
+            f"{self.text[product.team.name]} · {stage} · {risk} risk</td>"
+            f"<td>{row.readiness.passed_count}/{row.readiness.applicable_count}, "
+            f"ML Test {num(row.ml_score.score)}\nowners {owners}</td>"
+            f"<td>{self.kpis(row)}</td><td>{self.slas(row)}</td>"
+            f"<td>{_incident_lines(row)}</td>"
+            f"<td>{postmortems}\n"
+            f"actions {row.open_action_items} open, "
+            f"{row.overdue_action_items} overdue</td><td>{ci}</td>"
+            f'<td class="num{" bad-text" if overdue else ""}">{overdue}</td></tr>'
+        )
+
+
+_STAGE_TEXT = {value: escape(label) for value, label in Stage.choices}
+_STATUS_TEXT = {key: escape(label) for key, label in STATUS_LABELS.items()}
+
+
+def _incident_lines(row: ProductRow) -> str:
+    if not row.incident_count:
+        return "none"
+    counts = " · ".join(f"{_e(sev.upper())} {n}" for sev, n in row.incidents.items())
     return (
-        f'<span class="badge {_CI_TONES.get(state, "")}">{_e(state or "no status")}'
-        f'</span><div class="small muted">{_e((row.ci.sha or "")[:7])}</div>'
+        f"{counts}\ndetect {duration(row.median_ttd)}, "
+        f"resolve {duration(row.median_ttr)}"
     )
 
 
-def _row(row: ProductRow, url: str) -> str:
-    product = row.product
-    owners = (
-        '<span class="badge good">complete</span>'
-        if row.owners_complete
-        else '<span class="badge bad">incomplete</span>'
-    )
-    overdue = (
-        f'<span class="bad-text">{row.overdue_followups}</span>'
-        if row.overdue_followups
-        else "0"
-    )
-    risk = _RISK_TIERS.get(product.risk_tier, product.risk_tier)
-    return (
-        f'<tr><td>{_product_link(row, url)}<div class="muted small">'
-        f"{_e(product.team.name)} · {_e(risk)} risk</div></td>"
-        f'<td><span class="badge stage-{_e(product.stage)}">'
-        f"{_e(_STAGES.get(product.stage, product.stage))}</span></td>"
-        f"<td>{owners}</td>"
-        f'<td class="nowrap">{row.readiness.passed_count}/'
-        f"{row.readiness.applicable_count}"
-        f'<div class="muted small">ML Test {num(row.ml_score.score)}</div></td>'
-        f"<td>{_kpis(row)}</td><td>{_slas(row)}</td>"
-        f'<td class="nowrap">{_incidents(row)}</td>'
-        f'<td class="nowrap small">{_learning(row)}</td><td>{_ci(row)}</td>'
-        f'<td class="num">{overdue}</td></tr>'
-    )
+def pdf_rows(portfolio: Portfolio) -> SafeString:
+    """The products table's rows for the PDF export: the same figures as lines."""
+    writer = _PdfWriter()
+    return mark_safe("\n".join([writer.row(row) for row in portfolio.rows]))
 
 
 def product_rows(portfolio: Portfolio) -> SafeString:
     """The <tr> of every product, in the report's order."""
-    url = _product_url()
-    return mark_safe("\n".join(_row(row, url) for row in portfolio.rows))
+    writer = _Writer()
+    return mark_safe("\n".join([writer.row(row) for row in portfolio.rows]))
 
 
-def attention_items(portfolio: Portfolio) -> SafeString:
-    """An <li> per product that needs attention, with the reasons."""
-    url = _product_url()
-    return mark_safe(
-        "".join(
-            f"<li>{_product_link(row, url)} "
-            f'<span class="muted small">{_e(row.product.team.name)}</span> — '
-            f"{_e('; '.join(row.attention))}</li>"
+def attention_items(portfolio: Portfolio, *, pdf: bool = False) -> SafeString:
+    """An <li> per product that needs attention, with the reasons (in the PDF,
+    without the link and the styled team name: a box less each)."""
+    writer = _Writer()
+    if pdf:
+        items = (
+            f"<li><strong>{_e(row.product.name)}</strong> "
+            f"({writer.text[row.product.team.name]}) — {_e('; '.join(row.attention))}"
+            "</li>"
             for row in portfolio.attention
         )
-    )
+    else:
+        items = (
+            f"<li>{writer.link(row)} "
+            f'<span class="muted small">{writer.text[row.product.team.name]}</span>'
+            f" — {_e('; '.join(row.attention))}</li>"
+            for row in portfolio.attention
+        )
+    return mark_safe("".join(items))

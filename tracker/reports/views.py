@@ -1,4 +1,8 @@
-"""Leadership report pages and exports. Thin: filters in, selector, render."""
+"""Leadership report pages and exports. Thin: filters in, selector, render.
+
+The portfolio views build a thousand rows' worth of objects, alive until the
+response is written: they run with the cyclic collector paused
+(tracker/lib/collector.py)."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from tracker.incidents.models import Kind
 from tracker.lib.charts import before_after_chart, line_chart, stacked_bar_chart
+from tracker.lib.collector import collector_paused
 from tracker.products import selectors as product_selectors
 from tracker.reports import exports, table
 from tracker.reports.forms import PortfolioFilterForm
@@ -85,12 +90,13 @@ def _hours(value) -> float | None:
     return None if value is None else round(value.total_seconds() / 3600, 1)
 
 
-def _context(request, form, portfolio) -> dict:
+def _context(request, form, portfolio, *, pdf: bool = False) -> dict:
     return {
         "form": form,
         "portfolio": portfolio,
-        "product_rows": table.product_rows(portfolio),
-        "attention_items": table.attention_items(portfolio),
+        "pdf": pdf,
+        "product_rows": (table.pdf_rows if pdf else table.product_rows)(portfolio),
+        "attention_items": table.attention_items(portfolio, pdf=pdf),
         "charts": portfolio_charts(portfolio),
         "filters_text": form.describe()
         if form.is_bound
@@ -100,12 +106,14 @@ def _context(request, form, portfolio) -> dict:
 
 
 @login_required
+@collector_paused()
 def portfolio(request: HttpRequest) -> HttpResponse:
     form, report = _portfolio(request)
     return render(request, "reports/portfolio.html", _context(request, form, report))
 
 
 @login_required
+@collector_paused()
 def portfolio_csv(request: HttpRequest) -> HttpResponse:
     _, report = _portfolio(request)
     response = HttpResponse(
@@ -117,11 +125,12 @@ def portfolio_csv(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@collector_paused()
 def portfolio_pdf(request: HttpRequest) -> HttpResponse:
     form, report = _portfolio(request)
     pdf = exports.render_pdf(
         "reports/portfolio_pdf.html",
-        _context(request, form, report),
+        _context(request, form, report, pdf=True),
         base_url=request.build_absolute_uri("/"),
     )
     response = HttpResponse(pdf, content_type="application/pdf")

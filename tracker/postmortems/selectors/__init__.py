@@ -69,6 +69,7 @@ from tracker.postmortems.selectors.page import (
 from tracker.postmortems.selectors.reports import (
     SEVERE,
     Completion,
+    completion_aggregates,
     postmortem_completion,
     postmortems_stuck_in_draft,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "action_items_of",
     "action_items_overdue",
     "add_business_days",
+    "completion_aggregates",
     "incident_timeline_entries",
     "library_list",
     "library_search",

@@ -80,6 +80,25 @@ class Completion:
         return self.covered / self.total if self.total else None
 
 
+def completion_aggregates() -> dict[str, Count]:
+    """The counts behind Completion, for a query over incidents already limited
+    to some products and a period, grouped by product: `pm_total` SEV1–2
+    incidents, `pm_covered` of them with a published postmortem. The portfolio
+    report adds them to its own per-product incident figures (one pass over the
+    incidents instead of two); postmortem_completion uses them alone."""
+    # An IN (subquery) rather than a correlated EXISTS: PostgreSQL hashes it
+    # once either way, but prices the EXISTS per row, which tipped the
+    # report's query over the JIT threshold (60 ms of compiling for nothing).
+    published = Postmortem.incidents.through.objects.filter(
+        postmortem__status=Status.PUBLISHED
+    ).values("incident_id")
+    severe = Q(severity__in=SEVERE)
+    return {
+        "pm_total": Count("pk", filter=severe),
+        "pm_covered": Count("pk", filter=severe & Q(pk__in=published)),
+    }
+
+
 def postmortem_completion(
     product_ids: Iterable[int], start: datetime, end: datetime
 ) -> dict[int, Completion]:
@@ -88,9 +107,6 @@ def postmortem_completion(
     result (total 0 when it had none). One query whatever the number of
     products."""
     ids = list(product_ids)
-    published = Postmortem.objects.filter(
-        incidents=OuterRef("pk"), status=Status.PUBLISHED
-    )
     rows = (
         Incident.objects.filter(
             in_ids("product_id", ids),
@@ -98,15 +114,11 @@ def postmortem_completion(
             started_at__gte=start,
             started_at__lt=end,
         )
-        .annotate(is_covered=Exists(published))
         .values("product_id")
-        .annotate(
-            total=Count("pk"),
-            covered=Count("pk", filter=Q(is_covered=True)),
-        )
+        .annotate(**completion_aggregates())
         .order_by()
     )
     result = {pk: Completion(0, 0) for pk in ids}
     for row in rows:
-        result[row["product_id"]] = Completion(row["total"], row["covered"])
+        result[row["product_id"]] = Completion(row["pm_total"], row["pm_covered"])
     return result

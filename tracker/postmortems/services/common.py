@@ -4,9 +4,10 @@ any change (the blameless check, the search vector, the edit history)."""
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import SearchVector
 from django.db import connection
-from django.db.models import Value
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from tracker.accounts.models import User
@@ -14,6 +15,7 @@ from tracker.postmortems import selectors
 from tracker.postmortems.models import (
     SECTION_KEYS,
     SECTIONS,
+    ContributingFactor,
     EventKind,
     Postmortem,
     PostmortemEvent,
@@ -56,7 +58,13 @@ def _note_edit(postmortem: Postmortem, actor: User | None, changed: list[str]) -
 
 
 def postmortem_search_refresh(postmortem: Postmortem) -> None:
-    """Rebuild the full-text vector (PostgreSQL only; see selectors.library_search).
+    """Rebuild one postmortem's full-text vector (see search_refresh)."""
+    search_refresh(Postmortem.objects.filter(pk=postmortem.pk))
+
+
+def search_refresh(postmortems: QuerySet[Postmortem]) -> None:
+    """Rebuild the full-text vector of `postmortems` in one statement (PostgreSQL
+    only; see selectors.library_search). Also used by the scale seeder.
 
     Title weighs most, then the summary and lessons, then the rest and the
     contributing factors.
@@ -64,15 +72,21 @@ def postmortem_search_refresh(postmortem: Postmortem) -> None:
     if connection.vendor != "postgresql":
         return
     config = selectors.SEARCH_CONFIG
-    factors = " ".join(postmortem.factors.values_list("description", flat=True))
+    factors = (
+        ContributingFactor.objects.filter(postmortem=OuterRef("pk"))
+        .order_by()
+        .values("postmortem")
+        .annotate(text=StringAgg("description", " ", order_by="id"))
+        .values("text")
+    )
     others = [k for k in SECTION_KEYS if k not in ("summary", "lessons")]
     vector = (
         SearchVector("title", weight="A", config=config)
         + SearchVector("summary", "lessons", weight="B", config=config)
         + SearchVector(*others, weight="C", config=config)
-        + SearchVector(Value(factors), weight="C", config=config)
+        + SearchVector(Subquery(factors), weight="C", config=config)
     )
-    Postmortem.objects.filter(pk=postmortem.pk).update(search_vector=vector)
+    postmortems.update(search_vector=vector)
 
 
 def _text_changed(postmortem: Postmortem) -> None:
