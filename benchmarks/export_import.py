@@ -34,6 +34,7 @@ from benchmarks.report_render import (  # noqa: E402
     Counter,
     create_database,
     drop_database,
+    scratch_url,
 )
 
 
@@ -129,12 +130,7 @@ def report(results: list[dict], load: tuple) -> None:
 
 def main() -> None:
     args = parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit(
-            "Set DATABASE_URL to a scratch PostgreSQL database for the script to "
-            "create, e.g. postgres://postgres@127.0.0.1:5432/tracker_porting_bench"
-        )
+    url = scratch_url("tracker_porting_bench")
     os.environ.update(ENV)
     warnings.filterwarnings("ignore", message="No directory at")
     load = os.getloadavg()
