@@ -75,6 +75,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="cap per target")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure a database an earlier --keep run left, at its size (no seeding)",
+    )
     return parser.parse_args()
 
 
@@ -190,19 +195,42 @@ def profile(client, path: str, limit: int = 25) -> None:
     stats.sort_stats("tottime").print_stats(limit)
 
 
+def seed(count: int, size: int) -> None:
+    from django.db import connection
+
+    from tracker.reports.scale import seed_scale
+
+    started = time.perf_counter()
+    made = seed_scale(count)
+    with connection.cursor() as cursor:
+        # Planner statistics, as a database in use has them (autovacuum would
+        # gather them a little later).
+        cursor.execute("VACUUM ANALYZE")
+    print(
+        f"seeded up to {size} products in "
+        f"{time.perf_counter() - started:.0f} s (this step: "
+        + ", ".join(f"{n:,} {kind}" for kind, n in made.items())
+        + ")"
+    )
+
+
 def run(args: argparse.Namespace) -> list[dict]:
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
     from django.test.utils import override_settings
 
     from tracker.accounts.models import User
-    from tracker.reports.scale import seed_scale
 
     settings.ROOT_URLCONF = "benchmarks.floor_urls"
     call_command("migrate", verbosity=0)
-    user = User.objects.create_user("benchmark", password=secrets.token_hex(8))
+    if args.reuse:
+        from tracker.products.models import Product
+
+        args.sizes = [Product.objects.count()]
+        user = User.objects.get(username="benchmark")
+    else:
+        user = User.objects.create_user("benchmark", password=secrets.token_hex(8))
     client = Client()
     client.force_login(user)
     results, seeded = [], 0
@@ -210,19 +238,9 @@ def run(args: argparse.Namespace) -> list[dict]:
     static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     with override_settings(STORAGES={**settings.STORAGES, "staticfiles": static}):
         for size in sorted(args.sizes):
-            started = time.perf_counter()
-            made = seed_scale(size - seeded)
-            seeded = size
-            with connection.cursor() as cursor:
-                # Planner statistics, as a database in use has them (autovacuum
-                # would gather them a little later).
-                cursor.execute("VACUUM ANALYZE")
-            print(
-                f"seeded up to {size} products in "
-                f"{time.perf_counter() - started:.0f} s (this step: "
-                + ", ".join(f"{n:,} {kind}" for kind, n in made.items())
-                + ")"
-            )
+            if not args.reuse:
+                seed(size - seeded, size)
+                seeded = size
             # As tracker/wsgi.py does once the site is loaded.
             gc.collect()
             gc.freeze()
@@ -268,14 +286,15 @@ def main() -> None:
     # Whitenoise warns that no static files were collected: none are served here.
     warnings.filterwarnings("ignore", message="No directory at")
     load = os.getloadavg()
-    create_database(url)
+    if not args.reuse:
+        create_database(url)
     try:
         import django
 
         django.setup()
         results = run(args)
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             drop_database(url)
     report(results, load, args)
 

@@ -15,6 +15,7 @@ from tracker.accounts.selectors import Reader, product_readable_q
 from tracker.ci.selectors import CombinedStatus, ci_latest_states
 from tracker.incidents.models import Incident, Kind, Severity
 from tracker.lib.aggregates import Median, Seconds, in_ids
+from tracker.lib.parallel_reads import parallel_reads
 from tracker.postmortems.models import ActionItem, ActionStatus
 from tracker.postmortems.selectors.reports import (
     Completion,
@@ -501,19 +502,29 @@ def portfolio_report(
 ) -> Portfolio:
     now = now or timezone.now()
     today = timezone.localdate(now)
-    with_readiness = readiness_with_products(
-        portfolio_products(filters=filters, user=user), now=now
-    )
-    rows_products = [product for product, _ in with_readiness]
-    ids = [p.pk for p in rows_products]
-    scores = ml_test_scores(ids)
-    kpis = _kpis(ids, today)
-    slas = _slas(ids, now)
-    overdue = _overdue(ids, now)
-    incidents = _incidents(ids, period)
-    ci = ci_latest_states(rows_products)
-    actions = _action_items(ids, today)
-    stuck = _stuck(ids, now)
+    # The products first (every figure is keyed by them), then the figures'
+    # queries side by side on their own connections, in the same snapshot.
+    with parallel_reads() as reads:
+        with_readiness = readiness_with_products(
+            portfolio_products(filters=filters, user=user), now=now
+        )
+        rows_products = [product for product, _ in with_readiness]
+        ids = [p.pk for p in rows_products]
+        pending = {
+            "incidents": reads.submit(_incidents, ids, period),
+            "kpis": reads.submit(_kpis, ids, today),
+            "slas": reads.submit(_slas, ids, now),
+            "stuck": reads.submit(_stuck, ids, now),
+            "closure": reads.submit(_closure, ids, period),
+            "actions": reads.submit(_action_items, ids, today),
+            "overdue": reads.submit(_overdue, ids, now),
+            "scores": reads.submit(ml_test_scores, ids),
+            "ci": reads.submit(ci_latest_states, rows_products),
+        }
+        found = {name: future.result() for name, future in pending.items()}
+    scores, kpis, slas = found["scores"], found["kpis"], found["slas"]
+    overdue, incidents, ci = found["overdue"], found["incidents"], found["ci"]
+    actions, stuck = found["actions"], found["stuck"]
     rows = []
     for (product, readiness), pid in zip(with_readiness, ids, strict=True):
         open_items, overdue_items = actions.get(pid, (0, 0))
@@ -541,5 +552,5 @@ def portfolio_report(
         rows=rows,
         incidents_by_month=incidents.by_month,
         ttr_by_month=incidents.ttr_by_month,
-        closure_by_month=_closure(ids, period),
+        closure_by_month=found["closure"],
     )

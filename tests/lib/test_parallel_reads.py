@@ -1,0 +1,171 @@
+"""tracker.lib.parallel_reads: work on other connections, in the caller's snapshot,
+and on the calling connection where another one could not see the data."""
+
+import threading
+import time
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tests.factories import TeamFactory
+from tracker.accounts.models import Team
+from tracker.lib import parallel_reads
+from tracker.lib.parallel_reads import can_run_in_parallel
+
+pytestmark = pytest.mark.django_db
+
+
+def _backend() -> tuple[int, int]:
+    """(this thread, the PostgreSQL backend serving its connection)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_backend_pid()"
+            if connection.vendor == "postgresql"
+            else "SELECT 0"
+        )
+        return threading.get_ident(), cursor.fetchone()[0]
+
+
+def _team_names() -> list[str]:
+    return sorted(Team.objects.values_list("name", flat=True))
+
+
+def test_inside_a_transaction_the_work_runs_here_and_sees_uncommitted_rows():
+    """The test's own transaction is the case: another connection would see none
+    of the rows it wrote."""
+    TeamFactory(name="Uncommitted")
+    assert connection.in_atomic_block and not can_run_in_parallel()
+    with parallel_reads.parallel_reads() as reads:
+        here = reads.submit(_backend)
+        names = reads.submit(_team_names)
+    assert not reads.parallel
+    assert here.result()[0] == threading.get_ident()
+    assert "Uncommitted" in names.result()
+
+
+def test_turned_off_by_setting(settings):
+    settings.PARALLEL_READ_THREADS = 0
+    assert not can_run_in_parallel()
+
+
+def test_an_error_reaches_the_caller_in_either_mode():
+    def fails():
+        raise ValueError("bad figure")
+
+    with parallel_reads.parallel_reads() as reads:
+        failed = reads.submit(fails)
+    with pytest.raises(ValueError, match="bad figure"):
+        failed.result()
+
+
+# --- On PostgreSQL, with committed data: the parallel path ---------------------------
+
+
+@pytest.fixture
+def pool():
+    """The pool's threads and connections go at the end (the test database is
+    dropped after the session)."""
+    yield
+    parallel_reads.shutdown()
+
+
+def _other_connection_commits(name: str) -> None:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("prepare_threshold", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute(
+            "INSERT INTO accounts_team (name, slug, description, visibility, "
+            "created_at) VALUES (%s, %s, '', 'organisation', now())",
+            [name, name.lower()],
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_work_runs_on_other_connections_in_the_callers_snapshot(pool):
+    TeamFactory(name="Before")
+    assert can_run_in_parallel()
+    with parallel_reads.parallel_reads() as reads:
+        assert reads.parallel
+        here = _backend()
+        # Committed after the snapshot was taken: no reader of the block sees it.
+        _other_connection_commits("After")
+        there = [reads.submit(_backend) for _ in range(4)]
+        names = [reads.submit(_team_names) for _ in range(3)]
+        assert _team_names() == ["Before"]
+    assert all(future.result()[0] != here[0] for future in there)
+    assert all(future.result()[1] != here[1] for future in there)
+    assert all(future.result() == ["Before"] for future in names)
+    assert not connection.in_atomic_block
+    assert _team_names() == ["After", "Before"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_work_sees_the_callers_time_zone_and_query_counters(pool):
+    statements = []
+
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    with (
+        timezone.override(tokyo),
+        connection.execute_wrapper(count),
+        parallel_reads.parallel_reads() as reads,
+    ):
+        zone = reads.submit(timezone.get_current_timezone_name)
+        names = reads.submit(_team_names)
+    assert zone.result() == "Asia/Tokyo"
+    assert names.result() == []
+    # The caller's snapshot export, then the worker's snapshot import and query.
+    assert any("pg_export_snapshot" in sql for sql in statements)
+    assert any("SET TRANSACTION SNAPSHOT" in sql for sql in statements)
+    assert any("accounts_team" in sql for sql in statements)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_read_leaves_every_connection_usable(pool):
+    def fails():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")
+
+    with parallel_reads.parallel_reads() as reads:
+        failed = reads.submit(fails)
+    with pytest.raises(Exception, match="division by zero"):
+        failed.result()
+    with parallel_reads.parallel_reads() as reads:
+        after = reads.submit(_team_names)
+    assert after.result() == []
+    with transaction.atomic():
+        TeamFactory(name="Writable")
+    assert _team_names() == ["Writable"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_shutdown_closes_the_pools_connections():
+    def backends() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    before = backends()
+    with parallel_reads.parallel_reads() as reads:
+        futures = [reads.submit(_team_names) for _ in range(6)]
+    assert all(future.result() == [] for future in futures)
+    assert backends() > before
+    parallel_reads.shutdown()
+    deadline = time.monotonic() + 5  # a backend leaves the view once it has exited
+    while backends() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert backends() == before
