@@ -248,7 +248,7 @@ def test_product_summary_pdf_is_of_the_product_asked(alice_client, product, team
 
 def test_report_selector_filters_by_product(product, team):
     ProductFactory(team=team, name="Anomaly desk")
-    assert [row.product for row in report(product=product).rows] == [product]
+    assert [row.product.pk for row in report(product=product).rows] == [product.pk]
 
 
 def _incident(

@@ -143,7 +143,7 @@ def readiness_annotate(
 _SLUG = "__slug__"
 
 
-def _fix_urls() -> dict[str, str]:
+def fix_urls() -> dict[str, str]:
     """The pages where items are fixed, reversed once per call rather than once
     per product and item (reverse() dominated the portfolio report's time)."""
     names = ("edit", "metric_create", "sla_create", "survey", "detail")
@@ -270,7 +270,7 @@ def readiness_with_products(
 ) -> list[tuple[Product, Readiness]]:
     """Each product (in the queryset's order) with its readiness: one query."""
     now = now or timezone.now()
-    urls = _fix_urls()
+    urls = fix_urls()
     return [
         (product, Readiness(product, urls))
         for product in readiness_annotate(products, now=now)
