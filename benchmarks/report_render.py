@@ -24,7 +24,11 @@ Targets are requested in rounds, the floor first and then each target once
 (the PDF in rounds of its own), so that a target and its floor meet the same
 load: other work on a shared machine comes and goes. It prints, per target, the
 median and the fastest wall time, the median CPU time of this process (Python's
-share; the rest is waiting for PostgreSQL), the queries per request and the
+share, in every thread; the rest is waiting for PostgreSQL), the statements per
+request on every connection (the report's figures are read side by side on up
+to PARALLEL_READ_THREADS more connections, tracker/lib/parallel_reads.py: their
+snapshot and isolation statements count too; PARALLEL_READ_THREADS=0 measures
+one connection reading everything in turn) and the
 ratio to the floor (the median of the rounds' ratios). Goal: the HTML report
 within 3x the floor and under 500 ms at 1,000 products; the load average is
 printed. --profile prints where the HTML report spends its time at the largest
@@ -121,6 +125,9 @@ def drop_database(url: str) -> None:
     import psycopg
     from django.db import connections
 
+    from tracker.lib import parallel_reads
+
+    parallel_reads.shutdown()  # the report's pool holds connections too
     connections.close_all()
     admin, name = _admin_url(url)
     with psycopg.connect(admin, autocommit=True) as conn:
