@@ -19,13 +19,11 @@ that request every URL (anonymous access here; the team/outsider matrix too).
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
-from django.utils import timezone
 
 _ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 # Named groups without nested groups: all the regex patterns Django's admin and
@@ -140,12 +138,13 @@ def _last_segment(text: str) -> str:
 
 
 def _value(route: Route, segment: str, name: str, values: Mapping[str, Any]) -> str:
-    for key in (f"{segment}/{name}", name):
+    for key in (f"{segment}/{name}", segment, name):
         if key in values:
             return str(values[key])
     raise MissingParameter(
         f"{route.label}: no value for <{name}> after {segment!r}; add "
-        f"'{segment}/{name}' or '{name}' to the values (tests/urlwalk.py)"
+        f"'{segment}' to tests/world.py, or '{segment}/{name}' or '{name}' to "
+        "walk_values (tests/urlwalk.py)"
     )
 
 
@@ -176,101 +175,15 @@ def _walk(patterns, prefix: tuple, namespace: str) -> Iterator[Route]:
 
 def walk_values(*, product, actor) -> dict[str, Any]:
     """One object of each kind a URL names, all of `product` (whose team `actor`
-    should be in), created through the services where they have rules; returns
-    the values `Route.url` needs."""
-    from tests.factories import (
-        FeatureFactory,
-        IncidentFactory,
-        MeasurementFactory,
-        MetricFactory,
-        SessionFactory,
-        SLAFactory,
-    )
-    from tracker.accounts.services import token_create
-    from tracker.incidents import services as incidents
-    from tracker.postmortems import services as postmortems
-    from tracker.postmortems.models import SECTIONS
-    from tracker.readiness.rubric import TESTS
-    from tracker.reminders.models import KPIReview, Reminder
+    should be in; tests/world.py makes them through the services); returns the
+    values `Route.url` needs: by the path segment before a parameter (world's
+    keys), by segment and parameter, or by parameter alone."""
+    from tests.world import one_of_everything
 
-    now = timezone.now()
-    metric = MetricFactory(product=product)
-    measurement = MeasurementFactory(metric=metric)
-    incident = IncidentFactory(product=product)
-    integration, _ = incidents.integration_create(
-        actor=actor, data={"name": "walk", "kind": "alertmanager", "product": product}
-    )
-    postmortem = postmortems.postmortem_create(
-        product=product, actor=actor, data={"title": "Walk", "incidents": [incident]}
-    )
-    moment = postmortems.moment_add(
-        postmortem=postmortem,
-        actor=actor,
-        data={"at": now, "kind": "note", "description": "Paged."},
-    )
-    factor = postmortems.factor_add(  # blaming words: a blameless-check warning
-        postmortem=postmortem,
-        actor=actor,
-        data={"category": "process", "description": "Human error in the rollout."},
-    )
-    impact = postmortems.impact_add(
-        postmortem=postmortem, actor=actor, metric=metric, change="-3%"
-    )
-    action_item = postmortems.action_item_create(
-        actor=actor,
-        postmortem=postmortem,
-        data={
-            "description": "Alert on drift",
-            "kind": "detect",
-            "owner": actor,
-            "due_date": timezone.localdate() + timedelta(days=7),
-        },
-    )
-    notification = Reminder.objects.create(
-        rule="walk",
-        subject_type="metric",
-        subject_id=metric.pk,
-        occurrence=now,
-        recipient=actor,
-        channel="in_app",
-        title="Walk",
-        url=product.get_absolute_url(),
-        created_at=now,
-        sent_at=now,
-    )
-    review = KPIReview.objects.create(
-        product=product, weeks=2, due_at=now, created_at=now
-    )
-    person_token, _ = token_create(user=actor, name="walk")
-    ci_token, _ = token_create(user=actor, name="walk ci", product=product)
-    session = SessionFactory(product=product)
+    keys, _ = one_of_everything(product, author=actor, owner=actor, notified=actor)
     return {
-        "products/slug": product.slug,
-        "teams/slug": product.team.slug,
-        "metrics/pk": metric.pk,
-        "measurements/measurement_pk": measurement.pk,
-        "measurements/measurement_id": measurement.pk,
-        "slas/pk": SLAFactory(product=product).pk,
-        "survey/pk": FeatureFactory(product=product).pk,
-        "sessions/pk": session.pk,
-        "from-session/session_pk": session.pk,
-        "tests/code": TESTS[0].code,
-        "ml-test-score/code": TESTS[0].code,
-        "incidents/pk": incident.pk,
-        "from-incident/incident_pk": incident.pk,
-        "integrations/pk": integration.pk,
-        "alerts/integration_id": integration.pk,
-        "postmortems/pk": postmortem.pk,
-        "check/section": SECTIONS[0].key,
-        "timeline/moment_pk": moment.pk,
-        "factors/factor_pk": factor.pk,
-        "impacts/impact_pk": impact.pk,
-        "warnings/warning_pk": postmortem.warnings.get(factor=factor).pk,
-        "action-items/pk": action_item.pk,
-        "notifications/pk": notification.pk,
-        "kpi-reviews/pk": review.pk,
-        "tokens/pk": person_token.pk,
-        "ci-tokens/pk": ci_token.pk,
+        **keys,
+        "alerts/integration_id": keys["integrations"],
         "people/username": actor.username,
         # The admin's: any object will do (it checks staff status first).
         "object_id": product.pk,

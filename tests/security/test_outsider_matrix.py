@@ -26,8 +26,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import ProductFactory, TeamFactory
-from tests.security.world import one_of_everything
 from tests.urlwalk import HTTP_METHODS, Route, routes
+from tests.world import one_of_everything
 from tracker.accounts.models import ApiToken, Visibility
 from tracker.accounts.services import token_create
 
@@ -175,7 +175,7 @@ def _snapshot() -> dict[str, list[dict]]:
 
 def test_every_route_is_classified(db, organisation_keys):
     problems = [
-        f"{route.pattern}: no key for {noun!r} (add it to tests/security/world.py, "
+        f"{route.pattern}: no key for {noun!r} (add it to tests/world.py, "
         "or to PEOPLE or EXEMPT here, saying why)"
         for route in _walked()
         for noun, _ in route.keys
