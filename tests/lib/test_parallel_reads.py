@@ -1,6 +1,8 @@
 """tracker.lib.parallel_reads: work on other connections, in the caller's snapshot,
 and on the calling connection where another one could not see the data."""
 
+import os
+import signal
 import threading
 import time
 from zoneinfo import ZoneInfo
@@ -169,3 +171,36 @@ def test_shutdown_closes_the_pools_connections():
     while backends() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert backends() == before
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_forked_child_makes_its_own_pool(pool):
+    """What a pre-forking server does after the parent has used the pool: the
+    child reads through a pool of its own, on connections of its own."""
+    with parallel_reads.parallel_reads() as reads:
+        parent = reads.submit(_backend).result()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        code = 1
+        try:
+            connection.inc_thread_sharing()
+            connection.connection = None  # the parent's socket is not ours
+            with parallel_reads.parallel_reads() as reads:
+                mine = reads.submit(_backend).result(timeout=10)
+            ok = parallel_reads._pool is not None and mine[1] != parent[1]
+            os.write(write, b"ok" if ok else b"shared")
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    deadline = time.monotonic() + 30
+    while not (exited := os.waitpid(child, os.WNOHANG))[0]:
+        if time.monotonic() > deadline:  # it waits for the parent's threads
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            pytest.fail("the forked child hung on its parent's pool")
+        time.sleep(0.05)
+    assert os.read(read, 16) == b"ok"
+    assert os.waitstatus_to_exitcode(exited[1]) == 0

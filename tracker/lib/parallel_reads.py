@@ -26,10 +26,12 @@ The work runs on the calling connection, one call after the other, when:
 A worker runs with the caller's context variables, time zone (date truncation
 in SQL follows it) and language, and with the calling connection's execute
 wrappers, so query counters and tracing see every statement. Each web or worker process
-holds up to PARALLEL_READ_THREADS more database connections (docs/operations.md).
+holds up to PARALLEL_READ_THREADS more database connections (docs/operations.md);
+a forked child (a gunicorn or Celery worker) starts a pool of its own.
 """
 
 import contextvars
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -62,6 +64,18 @@ def _executor() -> ThreadPoolExecutor:
                 thread_name_prefix="parallel-reads",
             )
         return _pool
+
+
+def _forget_after_fork() -> None:
+    """A forked child (a pre-forking server's worker, a Celery child) has none of
+    its parent's threads: it makes its own pool, and never touches the
+    parent's connections."""
+    global _pool, _pool_lock, _opened_lock
+    _pool, _pool_lock, _opened_lock = None, threading.Lock(), threading.Lock()
+    _opened.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def shutdown() -> None:
