@@ -44,7 +44,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _parallel_reads_pool_closed(django_db_setup, django_db_blocker):
+def _parallel_reads_pool_closed(django_db_setup):
     """Requests served by the live server (browser tests) read the report on the
     pool's connections: they go before the test database is dropped."""
     yield

@@ -141,6 +141,11 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Threads (each with its own database connection) that run the portfolio report's
+# independent queries side by side on PostgreSQL; 0 runs them one after another
+# (tracker/lib/parallel_reads.py).
+PARALLEL_READ_THREADS = env_int("PARALLEL_READ_THREADS", 3, minimum=0)
+
 # --- Celery: Redis when REDIS_URL is set, otherwise tasks run eagerly in-process.
 REDIS_URL = env_url("REDIS_URL", schemes={"redis", "rediss"})
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -168,10 +173,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # worker's claim on a mail lasts before another may take it over, send attempts,
 # how often data surveys and SLAs must be looked at again, and how many days
 # ahead an action item's owner hears that it is due.
-# Threads (each with its own database connection) that run the portfolio report's
-# independent queries side by side on PostgreSQL; 0 runs them one after another
-# (tracker/lib/parallel_reads.py).
-PARALLEL_READ_THREADS = env_int("PARALLEL_READ_THREADS", 3, minimum=0)
 REMINDERS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 1000, minimum=1)
 REMINDERS_CLAIM_LEASE_SECONDS = env_int(
     "REMINDERS_CLAIM_LEASE_SECONDS", 15 * 60, minimum=30

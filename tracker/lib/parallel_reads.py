@@ -159,9 +159,7 @@ def _in_snapshot(using, snapshot, caller: _Caller, fn, args, kwargs):
             for wrapper in caller.wrappers:
                 stack.enter_context(connection.execute_wrapper(wrapper))
             with transaction.atomic(using=using), connection.cursor() as cursor:
-                cursor.execute(
-                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-                )
+                cursor.execute(_READ_ONLY_SNAPSHOT)
                 cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
                 return fn(*args, **kwargs)
     finally:
