@@ -1,7 +1,7 @@
 """Demo incidents for `make run`, written through the same services the app uses:
 two integrations, alerts delivered as Alertmanager and Grafana send them (some
 resolved, one untriaged), and incidents people reported, acknowledged and
-resolved. Called by tracker.products.demo.seed_demo after the products exist."""
+resolved. Called by tracker.demo.seed.seed_demo after the products exist."""
 
 import json
 from datetime import datetime, timedelta
