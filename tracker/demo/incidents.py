@@ -223,8 +223,7 @@ def _reported_and_resolved(churn, dan, erin, now) -> None:
 
 
 def _sla_breach(churn, now) -> None:
-    # Imported here: products.services imports this app's services.
-    from tracker.products.services import sla_check_record
-
     sla = churn.slas.get(indicator="freshness_minutes")
-    sla_check_record(sla=sla, value=140, checked_at=now, actor=None, source="api")
+    services.sla_check_submit(
+        sla=sla, value=140, checked_at=now, actor=None, source="api"
+    )

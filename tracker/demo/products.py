@@ -10,6 +10,7 @@ from tracker.accounts.models import Team
 from tracker.audit.context import acting
 from tracker.audit.models import Via
 from tracker.demo.people import user_named
+from tracker.incidents.services import sla_check_submit
 from tracker.products import services
 from tracker.products.models import Product, Stage
 
@@ -420,7 +421,7 @@ def _seed_checks(sla, span, pass_rate, now, rng) -> None:
         )
         if rng.random() > pass_rate:
             value = sla.threshold * (1.15 if sla.comparator == "lte" else 0.998)
-        services.sla_check_record(
+        sla_check_submit(
             sla=sla,
             value=value,
             checked_at=now - timedelta(hours=hour),
