@@ -5,7 +5,7 @@ cascading delete, bulk seeding, and the history page over a large trail.
         .venv/bin/python benchmarks/audit_overhead.py [--products 200] [--posts 300]
 
 DATABASE_URL names a scratch database that the script creates (it refuses one
-that exists), migrates, fills with tracker.reports.scale.seed_scale and drops at
+that exists), migrates, fills with tracker.demo.scale.portfolio.seed_scale and drops at
 the end (--keep leaves it). In-process (Django's test clients, DEBUG off):
 
 - POST /api/v1/metrics/{id}/measurements/ with a product CI token, --posts

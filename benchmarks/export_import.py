@@ -5,7 +5,7 @@
 
 DATABASE_URL names a scratch database that the script creates (it refuses one
 that exists), migrates and drops at the end (--keep leaves it). At each size it
-fills the database with `seed_demo --scale N` (tracker.reports.scale), then:
+fills the database with `seed_demo --scale N` (tracker.demo.scale), then:
 
 - exports the instance (tracker.porting.selectors.export_instance, streamed to a
   temporary file) and prints the time, the size, the queries and the largest
@@ -74,9 +74,9 @@ def same_document(first: Path, second: Path) -> bool:
 def run(size: int, folder: Path) -> dict:
     from django.core.management import call_command
 
+    from tracker.demo.scale.portfolio import seed_scale
     from tracker.porting.reader import document_read
     from tracker.porting.services import data_import
-    from tracker.reports.scale import seed_scale
 
     call_command("flush", interactive=False, verbosity=0)
     started = time.perf_counter()

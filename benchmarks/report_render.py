@@ -4,7 +4,7 @@
         .venv/bin/python benchmarks/report_render.py [--sizes 100 1000] [--runs 9]
 
 DATABASE_URL names a scratch database that the script creates (it refuses one
-that exists), migrates, fills with tracker.reports.scale.seed_scale (products
+that exists), migrates, fills with tracker.demo.scale.portfolio.seed_scale (products
 with their KPIs, SLAs, incidents and postmortems) and drops at the end (--keep
 leaves it). At each size it renders, in-process with Django's test Client signed
 in and with DEBUG off, after the garbage collector's freeze that the WSGI entry
@@ -205,7 +205,7 @@ def profile(client, path: str, limit: int = 25) -> None:
 def seed(count: int, size: int) -> None:
     from django.db import connection
 
-    from tracker.reports.scale import seed_scale
+    from tracker.demo.scale.portfolio import seed_scale
 
     started = time.perf_counter()
     made = seed_scale(count)

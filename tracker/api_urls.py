@@ -8,6 +8,7 @@ from tracker.accounts import api as accounts
 from tracker.audit import api as audit
 from tracker.ci import api as ci
 from tracker.incidents import api as incidents
+from tracker.incidents import sla_api
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
 from tracker.porting import api as porting
 from tracker.postmortems import api as postmortems
@@ -43,7 +44,7 @@ urlpatterns = [
     path("teams/<slug:slug>/", accounts.TeamDetailView.as_view(), name="team"),
     # Products and what belongs to them
     path("products/", products.ProductListView.as_view(), name="products"),
-    path(f"{P}/", products.ProductDetailView.as_view(), name="product"),
+    path(f"{P}/", readiness.ProductDetailView.as_view(), name="product"),
     path(f"{P}/stage-changes/", products.ProductStageChangeListView.as_view()),
     path(f"{P}/metrics/", products.ProductMetricListView.as_view(), name="metrics"),
     path(f"{P}/slas/", products.ProductSLAListView.as_view(), name="slas"),
@@ -81,7 +82,7 @@ urlpatterns = [
         products.MeasurementDetailView.as_view(),
     ),
     path("slas/<int:pk>/", products.SLADetailView.as_view(), name="sla"),
-    path("slas/<int:pk>/checks/", products.SLACheckListView.as_view(), name="checks"),
+    path("slas/<int:pk>/checks/", sla_api.SLACheckListView.as_view(), name="checks"),
     # Incidents and the alert integrations that open them
     path("incidents/", incidents.IncidentListCreateApi.as_view(), name="incidents"),
     path("incidents/<int:pk>/", incidents.IncidentDetailApi.as_view(), name="incident"),

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "tracker.postmortems",
     "tracker.porting",
     "tracker.audit",
+    "tracker.pages",
+    "tracker.demo",
 ]
 
 MIDDLEWARE = [

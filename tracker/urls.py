@@ -7,6 +7,9 @@ from django.views.generic import RedirectView
 from tracker.ci.views import product_badge
 from tracker.incidents.receiver import alerts_receive
 from tracker.lib.unavailable import RETRY_AFTER_SECONDS
+from tracker.pages import urls as pages_urls
+from tracker.products import urls as products_urls
+from tracker.readiness import urls as readiness_urls
 
 # Any error the database could not be reached for is a 503, wherever it happens.
 handler500 = "tracker.lib.unavailable.server_error"
@@ -35,7 +38,22 @@ urlpatterns = [
     # without trying every page of those apps first (CI posts are the busiest).
     path("api/v1/", include("tracker.api_urls")),
     path("accounts/", include("tracker.accounts.urls")),
-    path("products/", include("tracker.products.urls")),
+    # One `products` namespace (products:detail, products:stage …) served by
+    # three apps: the product's own pages first (their `new/` wins over a slug),
+    # then the stage move (readiness owns the gate) and the composed screens.
+    path(
+        "products/",
+        include(
+            (
+                [
+                    *products_urls.urlpatterns,
+                    *readiness_urls.product_urlpatterns,
+                    *pages_urls.product_urlpatterns,
+                ],
+                "products",
+            )
+        ),
+    ),
     path("products/", include("tracker.readiness.urls")),
     path("products/", include("tracker.audit.urls")),
     path("reports/", include("tracker.reports.urls")),

@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests.factories import SLAFactory
 from tests.incidents.conftest import deliver, load_payload, make_integration
 from tracker.incidents.models import AlertDelivery, Incident, TimelineEntry
-from tracker.products.services import sla_check_record
+from tracker.incidents.services import sla_check_submit
 
 THREADS = 32  # below PostgreSQL's default 100 connections, with room to spare
 DELIVERIES = 96
@@ -97,7 +97,7 @@ def test_concurrent_breaching_checks_open_one_sla_incident(product):
     sla = SLAFactory(product=product, threshold=100)
     now = timezone.now()
     _concurrently(
-        lambda i: sla_check_record(
+        lambda i: sla_check_submit(
             sla=sla,
             value=500 + i,
             checked_at=now - timedelta(seconds=i),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.factories import IncidentFactory, ProductFactory, SLAFactory
 from tracker.incidents import services
 from tracker.incidents.models import Incident
-from tracker.products.services import sla_check_record
+from tracker.incidents.services import sla_check_submit
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def sla(product):
 
 
 def _check(sla, value, minutes_ago=0, actor=None):
-    return sla_check_record(
+    return sla_check_submit(
         sla=sla,
         value=value,
         checked_at=timezone.now() - timedelta(minutes=minutes_ago),

@@ -22,13 +22,13 @@ from tests.factories import (
 )
 from tracker.accounts.models import User
 from tracker.audit.models import AuditEvent
+from tracker.demo.seed import seed_demo
 from tracker.incidents import services as incidents
 from tracker.incidents.models import AlertIntegration
 from tracker.porting import spec
 from tracker.porting.selectors import export_instance, export_product
 from tracker.postmortems import services as postmortems
 from tracker.postmortems.models import Postmortem
-from tracker.products.demo import seed_demo
 from tracker.products.models import Product
 from tracker.readiness.services import product_change_stage_gated
 from tracker.reminders import services as reminders

@@ -369,7 +369,7 @@ def test_parallel_reads_give_the_same_report_in_a_fixed_number_of_statements(
     pool's connections in one snapshot (tracker/lib/parallel_reads.py): the same
     figures as one connection reading them in turn, and as many statements
     (counted on every connection) at any number of products."""
-    from tracker.reports.scale import seed_scale
+    from tracker.demo.scale.portfolio import seed_scale
 
     def read() -> tuple:
         portfolio = report()

@@ -108,6 +108,24 @@ def sla_get_for_user(
     return _checked(user, sla, sla and sla.product, for_edit, "SLA")
 
 
+def sla_of_product(*, product: Product, pk: int) -> ServiceLevel:
+    """One of the product's SLAs (the product already read through
+    product_get_for_user); 404 when it is another product's."""
+    sla = product.slas.filter(pk=pk).first()
+    if sla is None:
+        raise Http404("No such SLA.")
+    return sla
+
+
+def session_of_product(*, product: Product, pk: int) -> PlanningSession:
+    """One of the product's planning sessions, with its attendees; 404 when it is
+    another product's."""
+    session = product.sessions.prefetch_related("attendees").filter(pk=pk).first()
+    if session is None:
+        raise Http404("No such planning session.")
+    return session
+
+
 def _checked(user, obj, product: Product | None, for_edit: bool, noun: str):
     if obj is None or not user.is_authenticated:
         raise Http404(f"No such {noun}.")

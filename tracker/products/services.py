@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from tracker.accounts.models import User
 from tracker.audit.recorder import remember
-from tracker.incidents.services import sla_breach_sync
 from tracker.lib.services import model_create, model_update
 from tracker.products.models import (
     GATED_STAGES,
@@ -296,7 +295,8 @@ def sla_check_record(
     source: str = MeasurementSource.UI,
 ) -> SLACheck:
     """Record a check of the SLA's indicator, judged against today's threshold.
-    A breach opens the SLA's incident; a pass may resolve it (sla_breach_sync)."""
+    Pages, the API and seeders record checks through the incidents app's
+    sla_check_submit, which also opens or resolves the SLA's breach incident."""
     check = model_create(
         SLACheck,
         sla=sla,
@@ -306,7 +306,6 @@ def sla_check_record(
         source=source,
         recorded_by=actor,
     )
-    sla_breach_sync(check=check)
     return check
 
 

@@ -1,3 +1,7 @@
+"""The products' own pages. The `products` namespace also holds the stage move
+(tracker.readiness) and the composed screens (tracker.pages): tracker/urls.py
+joins them, keeping every URL and name."""
+
 from django.urls import path
 
 from tracker.products import views
@@ -7,9 +11,7 @@ app_name = "products"
 urlpatterns = [
     path("", views.product_list, name="list"),
     path("new/", views.product_create, name="create"),
-    path("<slug:slug>/", views.product_detail, name="detail"),
     path("<slug:slug>/edit/", views.product_edit, name="edit"),
-    path("<slug:slug>/stage/", views.product_stage, name="stage"),
     path("<slug:slug>/metrics/new/", views.metric_create, name="metric_create"),
     path("<slug:slug>/metrics/<int:pk>/", views.metric_detail, name="metric_detail"),
     path("<slug:slug>/metrics/<int:pk>/edit/", views.metric_edit, name="metric_edit"),
@@ -19,24 +21,12 @@ urlpatterns = [
         name="measurement_delete",
     ),
     path("<slug:slug>/slas/new/", views.sla_create, name="sla_create"),
-    path("<slug:slug>/slas/<int:pk>/", views.sla_detail, name="sla_detail"),
     path("<slug:slug>/slas/<int:pk>/edit/", views.sla_edit, name="sla_edit"),
     path("<slug:slug>/survey/", views.survey, name="survey"),
     path("<slug:slug>/survey/new/", views.survey_create, name="survey_create"),
     path("<slug:slug>/survey/<int:pk>/edit/", views.survey_edit, name="survey_edit"),
     path("<slug:slug>/sessions/new/", views.session_create, name="session_create"),
-    path("<slug:slug>/sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path(
         "<slug:slug>/sessions/<int:pk>/edit/", views.session_edit, name="session_edit"
-    ),
-    path(
-        "<slug:slug>/sessions/<int:pk>/notes/",
-        views.session_notes,
-        name="session_notes",
-    ),
-    path(
-        "<slug:slug>/sessions/<int:pk>/survey/",
-        views.session_survey_add,
-        name="session_survey_add",
     ),
 ]

@@ -1,5 +1,6 @@
 """API views for readiness: a product's checklist, its ML Test Score with the 28
-tests and their history, and setting one test's level.
+tests and their history, setting one test's level, and reading or updating a
+product (a new stage passes the readiness gate, which this app owns).
 
 Any signed-in person may read; only the product's team and owners may set a test
 (CI tokens may not: CI marks tests automated through the CI status it posts).
@@ -7,16 +8,30 @@ Any signed-in person may read; only the product's team and owners may set a test
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.lib.api import AbsoluteUrlField, ApiView, HtmlUrlField, request_actor
+from tracker.lib.api import (
+    AbsoluteUrlField,
+    ApiView,
+    ErrorSerializer,
+    FieldsError,
+    HtmlUrlField,
+    request_actor,
+)
+from tracker.products.api.products import (
+    ProductOut,
+    ProductUpdateIn,
+    require_team,
+)
+from tracker.products.models import Stage
 from tracker.products.selectors import product_get_for_user
 from tracker.readiness import selectors, services
 from tracker.readiness.models import Level, MLTestResult
 from tracker.readiness.rubric import SECTIONS, TESTS_BY_CODE
+from tracker.readiness.selectors import Item
 
 EVIDENCE_REQUIRED = "Give a link or a note showing how it is done."
 
@@ -158,3 +173,55 @@ class MLTestDetailView(ApiView):
         )
         row = selectors.ml_test_score(product).row(code)
         return self.output(MLTestOut, row, slug=product.slug)
+
+
+# --- One product: read and update, its stage through the readiness gate ----------
+
+
+class ReadinessGateBlocked(FieldsError):
+    status_code = 409
+    default_code = "readiness_gate"
+
+
+def _gate_blocked(stage: str, failing: list[Item]) -> ReadinessGateBlocked:
+    labels = ", ".join(item.label for item in failing)
+    return ReadinessGateBlocked(
+        f"Entering {Stage(stage).label} needs every readiness item to pass; "
+        f'failing: {labels}. Fix them, or send "override_readiness": true to '
+        "move anyway (the override is recorded).",
+        fields={"stage": [f"{item.label}: {item.detail}" for item in failing]},
+    )
+
+
+class ProductDetailView(ApiView):
+    @extend_schema(responses=ProductOut)
+    def get(self, request: Request, slug: str) -> Response:
+        product = product_get_for_user(user=request.user, slug=slug)
+        return self.output(ProductOut, product)
+
+    @extend_schema(
+        request=ProductUpdateIn,
+        responses={
+            200: ProductOut,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                "Entering pilot or production with failing readiness items, "
+                "without override_readiness: fields.stage lists them.",
+            ),
+        },
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        """Update fields; a new `stage` is recorded in the stage timeline, and
+        entering pilot or production passes the readiness gate."""
+        product = product_get_for_user(user=request.user, slug=slug, for_edit=True)
+        data = self.validated(ProductUpdateIn, instance=product, partial=True)
+        if "team" in data and data["team"].pk != product.team_id:
+            require_team(request.user, data["team"])
+        override = data.pop("override_readiness", False)
+        try:
+            services.product_update_gated(
+                product=product, actor=request.user, data=data, override=override
+            )
+        except services.GateBlocked as blocked:
+            raise _gate_blocked(data["stage"], blocked.failing) from None
+        return self.output(ProductOut, product)

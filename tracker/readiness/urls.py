@@ -12,3 +12,9 @@ urlpatterns = [
         name="ml_test_edit",
     ),
 ]
+
+# The stage move keeps its name in the products namespace (`products:stage`);
+# tracker/urls.py routes it there.
+product_urlpatterns = [
+    path("<slug:slug>/stage/", views.product_stage, name="stage"),
+]

@@ -1,14 +1,17 @@
-"""Readiness pages: the checklist and the ML Test Score of a product."""
+"""Readiness pages: the checklist and the ML Test Score of a product, and the
+product's stage move, which passes the readiness gate."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from tracker.lib.charts import before_after_chart
 from tracker.lib.views import run_service
 from tracker.products import selectors as product_selectors
+from tracker.products.forms import StageForm
+from tracker.products.models import Stage
 from tracker.readiness import selectors, services
 from tracker.readiness.forms import MLTestResultForm
 from tracker.readiness.models import MLTestResult
@@ -78,3 +81,39 @@ def ml_test_edit(request: HttpRequest, slug: str, code: str) -> HttpResponse:
             "suggestion": suggestion,
         },
     )
+
+
+@login_required
+@require_POST
+def product_stage(request: HttpRequest, slug: str) -> HttpResponse:
+    """Move the stage; entering pilot or production with failing readiness items
+    asks for an explicit, recorded override."""
+    product = product_selectors.product_get_for_user(
+        user=request.user, slug=slug, for_edit=True
+    )
+    form = StageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid stage.")
+        return redirect(product)
+    stage, note = form.cleaned_data["stage"], form.cleaned_data["note"]
+    if stage == product.stage:
+        return redirect(product)
+    try:
+        services.product_change_stage_gated(
+            product=product,
+            stage=stage,
+            note=note,
+            actor=request.user,
+            override=form.cleaned_data["override"],
+        )
+    except services.GateBlocked as blocked:
+        context = {
+            "product": product,
+            "failing": blocked.failing,
+            "stage": stage,
+            "stage_label": Stage(stage).label,
+            "note": note,
+        }
+        return render(request, "readiness/gate_confirm.html", context, status=409)
+    messages.success(request, f"Moved to {product.get_stage_display()}.")
+    return redirect(product)

@@ -1,5 +1,5 @@
 """Writes for incidents, their timeline and alert integrations. Views, API views,
-the alert receiver and the SLA check service call these; nothing else changes
+the alert receiver and seeders call these; nothing else changes
 these models. Split by concern; import from here.
 """
 
@@ -17,7 +17,7 @@ from tracker.incidents.services.ingest import (
     alert_apply,
     alerts_ingest,
 )
-from tracker.incidents.services.sla import sla_breach_sync
+from tracker.incidents.services.sla import sla_breach_sync, sla_check_submit
 
 __all__ = [
     "ALERT_OUTCOMES",
@@ -31,4 +31,5 @@ __all__ = [
     "integration_create",
     "integration_revoke",
     "sla_breach_sync",
+    "sla_check_submit",
 ]

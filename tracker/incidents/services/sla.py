@@ -1,9 +1,13 @@
 """SLA breaches: a failing check opens the SLA's incident, a passing one may
-resolve it."""
+resolve it. The incidents app owns this reaction: sla_check_submit records the
+check through the products' service, then keeps the incident in step."""
+
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tracker.accounts.models import User
 from tracker.incidents.models import (
     ACTIVE_STATUSES,
     Incident,
@@ -13,12 +17,31 @@ from tracker.incidents.models import (
     Status,
 )
 from tracker.incidents.services.incidents import _set_status, incident_open
-from tracker.products.models import RiskTier, ServiceLevel, SLACheck
+from tracker.products.models import MeasurementSource, RiskTier, ServiceLevel, SLACheck
+from tracker.products.services import sla_check_record
 
 
 def _breach_severity(sla: ServiceLevel) -> str:
     risky = sla.product.risk_tier in (RiskTier.HIGH, RiskTier.CRITICAL)
     return Severity.SEV2 if risky else Severity.SEV3
+
+
+@transaction.atomic
+def sla_check_submit(
+    *,
+    sla: ServiceLevel,
+    value: float,
+    checked_at: datetime,
+    actor: User | None,
+    source: str = MeasurementSource.UI,
+) -> SLACheck:
+    """Record a check of the SLA (pages, API, CI tokens, seeders): a breach opens
+    the SLA's incident, a pass may resolve it (sla_breach_sync)."""
+    check = sla_check_record(
+        sla=sla, value=value, checked_at=checked_at, actor=actor, source=source
+    )
+    sla_breach_sync(check=check)
+    return check
 
 
 @transaction.atomic

@@ -13,31 +13,21 @@ from tracker.products.api.metrics import (
     MetricMeasurementListView,
     ProductMetricListView,
 )
-from tracker.products.api.products import (
-    ProductDetailView,
-    ProductListView,
-    ProductStageChangeListView,
-)
+from tracker.products.api.products import ProductListView, ProductStageChangeListView
 from tracker.products.api.sessions import ProductSessionListView, SessionDetailView
-from tracker.products.api.slas import (
-    ProductSLAListView,
-    SLACheckListView,
-    SLADetailView,
-)
+from tracker.products.api.slas import ProductSLAListView, SLADetailView
 from tracker.products.api.survey import ProductSurveyListView, SurveyFeatureDetailView
 
 __all__ = [
     "MeasurementDetailView",
     "MetricDetailView",
     "MetricMeasurementListView",
-    "ProductDetailView",
     "ProductListView",
     "ProductMetricListView",
     "ProductSLAListView",
     "ProductSessionListView",
     "ProductStageChangeListView",
     "ProductSurveyListView",
-    "SLACheckListView",
     "SLADetailView",
     "SessionDetailView",
     "SurveyFeatureDetailView",

@@ -1,7 +1,9 @@
-"""Products and their stage timeline."""
+"""Products and their stage timeline. Reading and updating one product (an
+update may move its stage through the readiness gate) is tracker.readiness.api's
+ProductDetailView; its serializers are here."""
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,8 +12,6 @@ from tracker.accounts.models import Team, User
 from tracker.accounts.selectors import team_visible_q
 from tracker.lib.api import (
     ApiView,
-    ErrorSerializer,
-    FieldsError,
     HtmlUrlField,
     ModelSerializer,
     ReadableSlugField,
@@ -20,9 +20,7 @@ from tracker.lib.api import (
 )
 from tracker.products import selectors, services
 from tracker.products.filters import ProductFilter
-from tracker.products.models import Product, Stage, StageChange
-from tracker.readiness import services as readiness_services
-from tracker.readiness.selectors import Item
+from tracker.products.models import Product, StageChange
 
 
 class ProductOut(ModelSerializer):
@@ -76,22 +74,7 @@ class ProductUpdateIn(ProductIn):
         fields = [*ProductIn.Meta.fields, "stage_note", "override_readiness"]
 
 
-class ReadinessGateBlocked(FieldsError):
-    status_code = 409
-    default_code = "readiness_gate"
-
-
-def _gate_blocked(stage: str, failing: list[Item]) -> ReadinessGateBlocked:
-    labels = ", ".join(item.label for item in failing)
-    return ReadinessGateBlocked(
-        f"Entering {Stage(stage).label} needs every readiness item to pass; "
-        f'failing: {labels}. Fix them, or send "override_readiness": true to '
-        "move anyway (the override is recorded).",
-        fields={"stage": [f"{item.label}: {item.detail}" for item in failing]},
-    )
-
-
-def _require_team(user: User, team: Team) -> None:
+def require_team(user: User, team: Team) -> None:
     if not selectors.teams_editable_by(user).filter(pk=team.pk).exists():
         raise PermissionDenied("You can only put products in teams you belong to.")
 
@@ -108,45 +91,9 @@ class ProductListView(ApiView):
     @extend_schema(request=ProductIn, responses={201: ProductOut})
     def post(self, request: Request) -> Response:
         data = self.validated(ProductIn)
-        _require_team(request.user, data["team"])
+        require_team(request.user, data["team"])
         product = services.product_create(actor=request.user, data=data)
         return self.output(ProductOut, product, status=201)
-
-
-class ProductDetailView(ApiView):
-    @extend_schema(responses=ProductOut)
-    def get(self, request: Request, slug: str) -> Response:
-        product = selectors.product_get_for_user(user=request.user, slug=slug)
-        return self.output(ProductOut, product)
-
-    @extend_schema(
-        request=ProductUpdateIn,
-        responses={
-            200: ProductOut,
-            409: OpenApiResponse(
-                ErrorSerializer,
-                "Entering pilot or production with failing readiness items, "
-                "without override_readiness: fields.stage lists them.",
-            ),
-        },
-    )
-    def patch(self, request: Request, slug: str) -> Response:
-        """Update fields; a new `stage` is recorded in the stage timeline, and
-        entering pilot or production passes the readiness gate."""
-        product = selectors.product_get_for_user(
-            user=request.user, slug=slug, for_edit=True
-        )
-        data = self.validated(ProductUpdateIn, instance=product, partial=True)
-        if "team" in data and data["team"].pk != product.team_id:
-            _require_team(request.user, data["team"])
-        override = data.pop("override_readiness", False)
-        try:
-            readiness_services.product_update_gated(
-                product=product, actor=request.user, data=data, override=override
-            )
-        except readiness_services.GateBlocked as blocked:
-            raise _gate_blocked(data["stage"], blocked.failing) from None
-        return self.output(ProductOut, product)
 
 
 class StageChangeOut(ModelSerializer):

@@ -10,13 +10,11 @@ from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
     ModelSerializer,
-    request_actor,
-    request_source,
     slug_of,
     username_field,
 )
 from tracker.products import selectors, services
-from tracker.products.filters import SLACheckFilter, SLAFilter
+from tracker.products.filters import SLAFilter
 from tracker.products.models import ServiceLevel, SLACheck
 
 
@@ -118,28 +116,3 @@ class SLACheckIn(ModelSerializer):
     class Meta:
         model = SLACheck
         fields = ["value", "checked_at"]
-
-
-class SLACheckListView(ApiView):
-    """An SLA's checks, newest first. Product CI tokens may post here."""
-
-    queryset = SLACheck.objects.none()
-    filterset_class = SLACheckFilter
-    ci_token_methods = {"POST"}
-
-    @extend_schema(responses=SLACheckOut(many=True))
-    def get(self, request: Request, pk: int) -> Response:
-        sla = selectors.sla_get_for_user(user=request.user, pk=pk)
-        checks = self.filter_queryset(sla.checks.select_related("recorded_by"))
-        return self.paginated(SLACheckOut, checks)
-
-    @extend_schema(request=SLACheckIn, responses={201: SLACheckOut})
-    def post(self, request: Request, pk: int) -> Response:
-        sla = selectors.sla_get_for_user(user=request.user, pk=pk, for_edit=True)
-        check = services.sla_check_record(
-            sla=sla,
-            actor=request_actor(request),
-            source=request_source(request),
-            **self.validated(SLACheckIn),
-        )
-        return self.output(SLACheckOut, check, status=201)

@@ -1,4 +1,4 @@
-"""`seed_demo --scale N` (tracker/reports/scale.py): the generated postmortems
+"""`seed_demo --scale N` (tracker/demo/scale/): the generated postmortems
 hold the services' invariants and feed the library and the report."""
 
 from collections import Counter
@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from tests.factories import staff_reader
+from tracker.demo.scale.portfolio import seed_scale
 from tracker.postmortems import selectors
 from tracker.postmortems.blameless import check_text
 from tracker.postmortems.models import (
@@ -19,7 +20,6 @@ from tracker.postmortems.models import (
     Status,
 )
 from tracker.reports.periods import period_get
-from tracker.reports.scale import seed_scale
 from tracker.reports.selectors import portfolio_report
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 """Demo notification preferences for `make run`: `leader` gets the weekly
 leadership digest. Written through the services; called by
-tracker.products.demo.seed_demo."""
+tracker.demo.seed.seed_demo."""
 
 from tracker.accounts.models import User
 from tracker.reminders import services

@@ -1,7 +1,7 @@
 """Demo incidents for `make run`, written through the same services the app uses:
 two integrations, alerts delivered as Alertmanager and Grafana send them (some
 resolved, one untriaged), and incidents people reported, acknowledged and
-resolved. Called by tracker.products.demo.seed_demo after the products exist."""
+resolved. Called by tracker.demo.seed.seed_demo after the products exist."""
 
 import json
 from datetime import datetime, timedelta
@@ -223,8 +223,7 @@ def _reported_and_resolved(churn, dan, erin, now) -> None:
 
 
 def _sla_breach(churn, now) -> None:
-    # Imported here: products.services imports this app's services.
-    from tracker.products.services import sla_check_record
-
     sla = churn.slas.get(indicator="freshness_minutes")
-    sla_check_record(sla=sla, value=140, checked_at=now, actor=None, source="api")
+    services.sla_check_submit(
+        sla=sla, value=140, checked_at=now, actor=None, source="api"
+    )

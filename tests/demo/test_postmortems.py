@@ -3,9 +3,9 @@ the services: one published, one draft stuck past its deadline."""
 
 from django.utils import timezone
 
+from tracker.demo.seed import seed_demo
 from tracker.postmortems import selectors
 from tracker.postmortems.models import ActionItem, Postmortem, Status
-from tracker.products.demo import seed_demo
 
 
 def test_demo_has_a_published_and_a_stuck_draft_postmortem(db):

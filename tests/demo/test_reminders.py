@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from tests.reminders.helpers import HOUR, run
 from tracker.accounts.models import User
-from tracker.products.demo import seed_demo
+from tracker.demo.seed import seed_demo
 from tracker.reminders import selectors, tasks
 from tracker.reminders.models import NotificationPreferences, Reminder
 

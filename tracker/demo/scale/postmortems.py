@@ -1,4 +1,4 @@
-"""Generated postmortems for `seed_demo --scale N` (tracker/reports/scale.py).
+"""Generated postmortems for `seed_demo --scale N` (tracker/demo/scale/portfolio.py).
 
 Two postmortems per product on its resolved SEV1–2 incidents (one in ten covers
 a second incident too), in a realistic mix of states: most published, some
@@ -21,7 +21,7 @@ from itertools import pairwise
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from tracker.audit.recorder import bulk_create_recorded
+from tracker.demo.scale.rows import bulk_insert
 from tracker.incidents.models import Incident
 from tracker.lib.aggregates import in_ids
 from tracker.postmortems.models import (
@@ -39,7 +39,6 @@ from tracker.postmortems.models import (
 from tracker.postmortems.selectors import SEVERE
 from tracker.postmortems.services.common import search_refresh
 
-BATCH = 2000
 PER_PRODUCT = 2
 # Target state → weight. Drafts include those sent back from review.
 STATES = {
@@ -472,9 +471,9 @@ def _close(item: ActionItem, created, due, rng, now) -> None:
 
 
 def _insert(drafts: list[_Draft]) -> dict[str, int]:
-    postmortems = _bulk(Postmortem, [d.postmortem for d in drafts])
+    postmortems = bulk_insert(Postmortem, [d.postmortem for d in drafts])
     through = Postmortem.incidents.through
-    _bulk(
+    bulk_insert(
         through,
         [
             through(postmortem_id=d.postmortem.pk, incident_id=i.pk)
@@ -484,7 +483,7 @@ def _insert(drafts: list[_Draft]) -> dict[str, int]:
     )
     for relation, people in (("authors", "authors"), ("reviewers", "reviewers")):
         model = getattr(Postmortem, relation).through
-        _bulk(
+        bulk_insert(
             model,
             [
                 model(postmortem_id=d.postmortem.pk, user_id=p.pk)
@@ -500,8 +499,8 @@ def _insert(drafts: list[_Draft]) -> dict[str, int]:
         ("action_items", ActionItem, "actions"),
     ):
         rows = [_owned(row, d.postmortem) for d in drafts for row in getattr(d, attr)]
-        counts[name] = len(_bulk(model, rows))
-    _bulk(
+        counts[name] = len(bulk_insert(model, rows))
+    bulk_insert(
         MetricImpact,
         [
             MetricImpact(
@@ -520,12 +519,6 @@ def _insert(drafts: list[_Draft]) -> dict[str, int]:
 def _owned(row, postmortem: Postmortem):
     row.postmortem = postmortem
     return row
-
-
-def _bulk(model, rows: list) -> list:
-    # bulk_create sends no signals: audited rows (postmortems, action items) are
-    # recorded in bulk too.
-    return bulk_create_recorded(model, rows, batch_size=BATCH)
 
 
 def _dates_from_history(ids: list[int]) -> None:

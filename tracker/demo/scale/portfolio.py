@@ -2,7 +2,7 @@
 
 N products (in teams of about 20), and per product 5 metrics with 20 measurements
 each, 2 SLAs with checks, 4 surveyed features, 10 incidents over the last year and
-2 postmortems on its SEV1–2 incidents (tracker/postmortems/scale.py): 1,000
+2 postmortems on its SEV1–2 incidents (tracker/demo/scale/postmortems.py): 1,000
 products give 5,000 metrics, 100,000 measurements, 10,000 incidents and 2,000
 postmortems.
 Rows are bulk-inserted (services would take minutes at this size) but hold the same
@@ -17,10 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import Membership, Team, User
-from tracker.audit.recorder import bulk_create_recorded
+from tracker.demo.scale.postmortems import seed_postmortems
+from tracker.demo.scale.rows import BATCH, bulk_insert
 from tracker.incidents.models import Incident, Kind, Severity, Status
 from tracker.lib.aggregates import in_ids
-from tracker.postmortems.scale import seed_postmortems
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
     FeatureSource,
@@ -33,7 +33,6 @@ from tracker.products.models import (
     SuccessMetric,
 )
 
-BATCH = 2000
 STAGES = [
     Stage.PROPOSED,
     Stage.DISCOVERY,
@@ -53,10 +52,6 @@ METRICS = [
 ]
 
 
-def _bulk(model, rows: list) -> list:
-    return bulk_create_recorded(model, rows, batch_size=BATCH)
-
-
 @transaction.atomic
 def seed_scale(
     products: int, *, now: datetime | None = None, seed: int = 7
@@ -66,7 +61,7 @@ def seed_scale(
     rng = random.Random(seed)
     start = Product.objects.filter(slug__startswith="scale-").count()
     password = make_password("tracker-demo")
-    people = _bulk(
+    people = bulk_insert(
         User,
         [
             User(
@@ -77,14 +72,14 @@ def seed_scale(
             for i in range(max(3, products // 4))
         ],
     )
-    teams = _bulk(
+    teams = bulk_insert(
         Team,
         [
             Team(name=f"Scale team {start + i}", slug=f"scale-team-{start + i}")
             for i in range(max(1, products // 20))
         ],
     )
-    _bulk(
+    bulk_insert(
         Membership,
         [
             Membership(team=team, user=people[(t * 5 + k) % len(people)])
@@ -92,10 +87,10 @@ def seed_scale(
             for k in range(min(5, len(people)))
         ],
     )
-    made = _bulk(
+    made = bulk_insert(
         Product, [_product(start + i, rng, teams, people, now) for i in range(products)]
     )
-    _bulk(
+    bulk_insert(
         StageChange,
         [
             StageChange(
@@ -111,9 +106,11 @@ def seed_scale(
     counts |= _metrics(made, rng, people, now)
     counts |= _slas(made, rng, now)
     counts["features"] = len(
-        _bulk(FeatureSource, [_feature(p, n, rng) for p in made for n in range(4)])
+        bulk_insert(
+            FeatureSource, [_feature(p, n, rng) for p in made for n in range(4)]
+        )
     )
-    incidents = _bulk(
+    incidents = bulk_insert(
         Incident, [_incident(p, n, rng, now) for p in made for n in range(10)]
     )
     counts["incidents"] = len(incidents)
@@ -177,7 +174,7 @@ def _metrics(products, rng, people, now) -> dict[str, int]:
                     cadence_days=rng.choice([7, 14, 30]),
                 )
             )
-    metrics = _bulk(SuccessMetric, metrics)
+    metrics = bulk_insert(SuccessMetric, metrics)
     measurements = []
     for metric in metrics:
         value = metric.baseline
@@ -190,13 +187,13 @@ def _metrics(products, rng, people, now) -> dict[str, int]:
             )
         if metric.product.stage != Stage.RETIRED:
             metric.next_due_at = last + timedelta(days=metric.cadence_days)
-    _bulk(Measurement, measurements)
+    bulk_insert(Measurement, measurements)
     SuccessMetric.objects.bulk_update(metrics, ["next_due_at"], batch_size=BATCH)
     return {"metrics": len(metrics), "measurements": len(measurements)}
 
 
 def _slas(products, rng, now) -> dict[str, int]:
-    slas = _bulk(
+    slas = bulk_insert(
         ServiceLevel,
         [
             ServiceLevel(
@@ -233,7 +230,7 @@ def _slas(products, rng, now) -> dict[str, int]:
                     checked_at=now - timedelta(days=n * 2, hours=rng.randint(0, 23)),
                 )
             )
-    _bulk(SLACheck, checks)
+    bulk_insert(SLACheck, checks)
     return {"slas": len(slas), "sla_checks": len(checks)}
 
 

@@ -2,20 +2,17 @@
 blameless warning) and one draft past its review deadline, with contributing
 factors and action items (some overdue), and an action item from a planning
 session. Written through the services, so the demo follows the real rules.
-Called by tracker.products.demo.seed_demo."""
+Called by tracker.demo.seed.seed_demo."""
 
 from datetime import datetime, timedelta
 
 from tracker.accounts.models import User
+from tracker.demo.people import user_named
 from tracker.incidents import services as incidents
 from tracker.incidents.models import Incident
 from tracker.postmortems import services
 from tracker.postmortems.models import ActionStatus, MomentKind, Status
 from tracker.products.models import Product
-
-
-def _user(username: str) -> User:
-    return User.objects.get(username=username)
 
 
 def _incident(
@@ -59,7 +56,7 @@ def seed_postmortems(*, now: datetime) -> None:
 
 
 def _published(now: datetime) -> None:
-    alice, bob, carol = _user("alice"), _user("bob"), _user("carol")
+    alice, bob, carol = user_named("alice"), user_named("bob"), user_named("carol")
     product = Product.objects.get(slug="fraud-score")
     start = now - timedelta(days=38, hours=3)
     incident = _incident(
@@ -241,7 +238,7 @@ PUBLISHED_TEXT = {
 
 
 def _draft(now: datetime) -> None:
-    dan, erin = _user("dan"), _user("erin")
+    dan, erin = user_named("dan"), user_named("erin")
     product = Product.objects.get(slug="churn-warning")
     start = now - timedelta(days=11, hours=6)
     incident = _incident(
@@ -326,7 +323,7 @@ def _from_session(now: datetime) -> None:
             "description": "Confirm with the data owners that every survey "
             "feature is available in the authorisation path",
             "kind": "process",
-            "owner": _user("carol"),
+            "owner": user_named("carol"),
             "due_date": (now - timedelta(days=9)).date(),
             "priority": "medium",
         },

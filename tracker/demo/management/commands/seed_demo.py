@@ -4,7 +4,9 @@ from django.core.management.base import BaseCommand
 
 from tracker.audit.context import acting
 from tracker.audit.models import Via
-from tracker.products.demo import DEMO_PASSWORD, seed_demo
+from tracker.demo.people import DEMO_PASSWORD
+from tracker.demo.scale.portfolio import seed_scale
+from tracker.demo.seed import seed_demo
 
 
 class Command(BaseCommand):
@@ -33,8 +35,6 @@ class Command(BaseCommand):
             self.stderr.write("--scale must be zero or more.")
             raise SystemExit(2)
         if scale:
-            from tracker.reports.scale import seed_scale
-
             began = time.perf_counter()
             counts = seed_scale(scale)
             took = time.perf_counter() - began

@@ -3,7 +3,7 @@ there to see: Operations' products are its own."""
 
 from tracker.accounts.models import Team, User, Visibility
 from tracker.accounts.selectors import products_readable_by
-from tracker.products.demo import seed_demo
+from tracker.demo.seed import seed_demo
 
 
 def test_demo_operations_team_is_private(db):

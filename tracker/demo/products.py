@@ -1,46 +1,18 @@
-"""Realistic demo data for `make run`: teams, people and products at every stage,
-with metrics, measurements, SLAs, surveys and planning sessions.
-
-Deterministic (no randomness without a fixed seed) and written through the same
-services the app uses, so the demo exercises the real rules.
-"""
+"""The demo's products at every stage, with metrics, measurements, SLAs and their
+checks, surveys and planning sessions, written through the products' services so
+the demo exercises the real rules. Deterministic: randomness comes from the `rng`
+the caller seeds."""
 
 import random
 from datetime import timedelta
 
-from django.db import transaction
-from django.utils import timezone
-
-from tracker.accounts.models import Membership, Team, User, Visibility
+from tracker.accounts.models import Team
 from tracker.audit.context import acting
 from tracker.audit.models import Via
-from tracker.incidents.demo import seed_incidents
-from tracker.postmortems.demo import seed_postmortems
+from tracker.demo.people import user_named
+from tracker.incidents.services import sla_check_submit
 from tracker.products import services
 from tracker.products.models import Product, Stage
-from tracker.reminders.demo import seed_preferences
-
-DEMO_PASSWORD = "tracker-demo"
-
-PEOPLE = [
-    ("alice", "Alice", "Nguyen"),
-    ("bob", "Bob", "Okafor"),
-    ("carol", "Carol", "Schmidt"),
-    ("dan", "Dan", "Ivanova"),
-    ("erin", "Erin", "Kowalski"),
-    ("farid", "Farid", "Haddad"),
-    ("grace", "Grace", "Lindqvist"),
-    ("leader", "Lee", "Park"),
-]
-
-TEAMS = [
-    ("Risk & Payments", "risk-payments", ["alice", "bob", "carol"]),
-    ("Growth", "growth", ["dan", "erin", "alice"]),
-    ("Operations", "operations", ["farid", "grace"]),
-]
-# Operations keeps its products to itself: bob, carol, dan, erin and leader do not
-# see them (alice does: she is staff).
-PRIVATE_TEAMS = {"operations"}
 
 PRODUCTS = [
     {
@@ -327,163 +299,15 @@ SURVEY = {
 }
 
 
-def _user(username: str | None) -> User | None:
-    return User.objects.get(username=username) if username else None
-
-
-@transaction.atomic
-def seed_demo(*, now=None) -> bool:
-    """Load the demo; returns False (and changes nothing) when it is already there."""
-    if Product.objects.filter(slug="fraud-score").exists():
-        return False
-    now = now or timezone.now()
-    rng = random.Random(42)
-    for username, first, last in PEOPLE:
-        user = User.objects.create_user(
-            username,
-            f"{username}@example.org",
-            DEMO_PASSWORD,
-            first_name=first,
-            last_name=last,
-        )
-        if username == "alice":
-            user.is_staff = user.is_superuser = True
-            user.save()
-    for name, slug, members in TEAMS:
-        private = slug in PRIVATE_TEAMS
-        visibility = Visibility.PRIVATE if private else Visibility.ORGANISATION
-        team = Team.objects.create(name=name, slug=slug, visibility=visibility)
-        for username in members:
-            Membership.objects.create(team=team, user=_user(username))
+def seed_products(*, now, rng: random.Random) -> None:
     for spec in PRODUCTS:
         # The demo's history reads as each product's PM entering it.
-        with acting(actor=_user(spec["owners"][0]), via=Via.COMMAND):
+        with acting(actor=user_named(spec["owners"][0]), via=Via.COMMAND):
             _seed_product(spec, now, rng)
-    _seed_ci(now)
-    _seed_ml_tests(now)
-    seed_incidents(now=now)
-    seed_postmortems(now=now)
-    seed_preferences()
-    return True
-
-
-ML_TESTS = {
-    "fraud-score": {
-        "data-1": (
-            "automated",
-            "Schema checks in the feature pipeline (Great Expectations suite).",
-        ),
-        "data-5": ("manual", "Privacy review 2026-03, ticket SEC-114."),
-        "data-7": ("automated", "Unit tests for every feature transform in CI."),
-        "model-1": ("manual", "Model config reviewed in pull requests."),
-        "model-2": ("manual", "Offline AUC vs chargeback losses tracked monthly."),
-        "model-5": (
-            "manual",
-            "Beats the velocity rules by 31% recall at equal review rate.",
-        ),
-        "model-6": ("manual", "Per-merchant-segment recall in the evaluation report."),
-        "infra-1": (
-            "automated",
-            "Pinned data snapshots and seeds; nightly retrain diff < 0.2%.",
-        ),
-        "infra-4": (
-            "manual",
-            "Evaluation gate blocks deploys that lose recall.",
-            "evaluate",
-        ),
-        "infra-7": ("manual", "Rollback runbook rehearsed in May."),
-        "monitoring-2": ("automated", "Null-rate and range alerts in Alertmanager."),
-        "monitoring-4": ("automated", "Model age alert at 14 days."),
-        "monitoring-7": ("manual", "Weekly precision review on labelled disputes."),
-    },
-    "churn-warning": {
-        "data-1": ("manual", "Expected ranges documented in the feature catalogue."),
-        "model-5": ("manual", "Compared with the usage-drop rule in the pilot."),
-        "infra-1": ("manual", "Training notebook checked in with data snapshot ids."),
-    },
-}
-
-
-CI_RUNS = {
-    # product: [(sha, {context: state}), ...] oldest commit first
-    "fraud-score": [
-        (
-            "3f9c2a1e7b",
-            {
-                "data-validation": "success",
-                "train": "success",
-                "evaluate": "success",
-                "deploy": "success",
-            },
-        ),
-        (
-            "8d41be07c2",
-            {
-                "data-validation": "success",
-                "train": "success",
-                "evaluate": "success",
-                "deploy": "pending",
-            },
-        ),
-    ],
-    "churn-warning": [
-        (
-            "a17e5c9d30",
-            {"data-validation": "success", "train": "success", "evaluate": "failure"},
-        ),
-    ],
-}
-
-
-def _seed_ci(now) -> None:
-    """CI reports as a pipeline would post them, one stage after another."""
-    from tracker.ci.services import ci_status_report
-
-    for slug, runs in CI_RUNS.items():
-        product = Product.objects.get(slug=slug)
-        for n, (sha, stages) in enumerate(runs):
-            for context, state in stages.items():
-                ci_status_report(
-                    product=product,
-                    sha=sha.ljust(40, "0"),
-                    context=context,
-                    actor=product.eng_owner,
-                    token=None,
-                    data={
-                        "state": state,
-                        "ref": "main",
-                        "target_url": f"https://ci.example.org/{slug}/{n + 1}",
-                        "description": f"{context} {state}",
-                    },
-                )
-
-
-def _seed_ml_tests(now) -> None:
-    from tracker.readiness.models import MLTestScoreSnapshot
-    from tracker.readiness.services import ml_test_result_set
-
-    for slug, tests in ML_TESTS.items():
-        product = Product.objects.get(slug=slug)
-        for code, (level, evidence, *context) in tests.items():
-            ml_test_result_set(
-                product=product,
-                code=code,
-                actor=product.ml_owner,
-                data={
-                    "level": level,
-                    "evidence": evidence,
-                    "ci_context": "".join(context),
-                },
-            )
-        # The tests were put in place over months, not in one instant.
-        snapshots = list(product.ml_test_snapshots.order_by("id"))
-        for i, snapshot in enumerate(snapshots):
-            snapshot.recorded_at = now - timedelta(days=7 * (len(snapshots) - i))
-        MLTestScoreSnapshot.objects.bulk_update(snapshots, ["recorded_at"])
 
 
 def _seed_product(spec: dict, now, rng: random.Random) -> None:
-    pm, ml, eng = (_user(u) for u in spec["owners"])
+    pm, ml, eng = (user_named(u) for u in spec["owners"])
     data = {k: spec[k] for k in spec if k in services.PRODUCT_FIELDS and k != "team"}
     data |= {
         "team": Team.objects.get(slug=spec["team"]),
@@ -597,7 +421,7 @@ def _seed_checks(sla, span, pass_rate, now, rng) -> None:
         )
         if rng.random() > pass_rate:
             value = sla.threshold * (1.15 if sla.comparator == "lte" else 0.998)
-        services.sla_check_record(
+        sla_check_submit(
             sla=sla,
             value=value,
             checked_at=now - timedelta(hours=hour),

@@ -1,7 +1,7 @@
 """The demo data includes incidents, made through the services."""
 
+from tracker.demo.seed import seed_demo
 from tracker.incidents.models import AlertDelivery, AlertIntegration, Incident
-from tracker.products.demo import seed_demo
 
 
 def test_demo_has_open_resolved_and_untriaged_incidents(db):

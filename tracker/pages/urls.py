@@ -1,0 +1,22 @@
+"""The composed product screens, routed in the `products` namespace by
+tracker/urls.py (after tracker.products.urls, whose `new/` must win over a slug)."""
+
+from django.urls import path
+
+from tracker.pages import views
+
+product_urlpatterns = [
+    path("<slug:slug>/", views.product_detail, name="detail"),
+    path("<slug:slug>/slas/<int:pk>/", views.sla_detail, name="sla_detail"),
+    path("<slug:slug>/sessions/<int:pk>/", views.session_detail, name="session_detail"),
+    path(
+        "<slug:slug>/sessions/<int:pk>/notes/",
+        views.session_notes,
+        name="session_notes",
+    ),
+    path(
+        "<slug:slug>/sessions/<int:pk>/survey/",
+        views.session_survey_add,
+        name="session_survey_add",
+    ),
+]

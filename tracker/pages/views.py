@@ -1,0 +1,146 @@
+"""HTML views for screens that compose several apps. Thin: read the product
+through its selector, gather the page (tracker.pages.selectors) or call one
+service, render. Routed in the `products` namespace (tracker/urls.py), so their
+URLs and names are the product pages' own."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from tracker.audit import selectors as audit_selectors
+from tracker.incidents.services import sla_check_submit
+from tracker.lib.views import paginate, run_service
+from tracker.pages import selectors as pages
+from tracker.postmortems.forms import ActionItemForm
+from tracker.products import selectors, services
+from tracker.products.forms import (
+    SessionNotesForm,
+    SLACheckForm,
+    StageForm,
+    SurveyFeatureForm,
+)
+from tracker.products.models import PlanningSession, Product
+
+
+def _editable(request: HttpRequest, slug: str) -> Product:
+    return selectors.product_get_for_user(user=request.user, slug=slug, for_edit=True)
+
+
+@login_required
+@require_safe
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    product = selectors.product_get_for_user(user=request.user, slug=slug)
+    page = pages.product_page(product=product, user=request.user, now=timezone.now())
+    page["stage_form"] = StageForm(initial={"stage": product.stage})
+    return render(request, "pages/product_detail.html", page)
+
+
+@login_required
+def sla_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """An SLA's checks, compliance and error budget; recording a check here opens
+    or resolves the SLA's breach incident."""
+    product = selectors.product_get_for_user(user=request.user, slug=slug)
+    sla = selectors.sla_of_product(product=product, pk=pk)
+    can_edit = selectors.user_can_edit_product(request.user, product)
+    form = SLACheckForm(request.POST or None) if can_edit else None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied(
+                "Only the product's team and owners can record checks."
+            )
+        if form.is_valid():
+            data = form.cleaned_data
+            if run_service(
+                form, lambda: sla_check_submit(sla=sla, actor=request.user, **data)
+            ):
+                messages.success(request, "Check recorded.")
+                return redirect(sla)
+    return render(
+        request,
+        "pages/sla_detail.html",
+        {
+            "product": product,
+            "sla": sla,
+            "form": form,
+            "can_edit": can_edit,
+            "compliance": selectors.sla_compliance(sla=sla),
+            "page": paginate(request, sla.checks.select_related("recorded_by"), 20),
+            **audit_selectors.history_for(sla, product_slug=product.slug),
+        },
+    )
+
+
+# --- The planning-session workspace -------------------------------------------------
+
+
+def _session_page(
+    request: HttpRequest,
+    product: Product,
+    session: PlanningSession,
+    *,
+    notes_form: SessionNotesForm | None = None,
+    survey_form: SurveyFeatureForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    page = pages.session_page(session=session, product=product, user=request.user)
+    can_edit = page["can_edit"]
+    page |= {
+        "notes_form": (notes_form or SessionNotesForm(instance=session))
+        if can_edit
+        else None,
+        "survey_form": (survey_form or SurveyFeatureForm()) if can_edit else None,
+        "action_form": ActionItemForm() if can_edit else None,
+        "today": timezone.localdate(),
+    }
+    return render(request, "pages/session_detail.html", page, status=status)
+
+
+@login_required
+@require_safe
+def session_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The planning-session workspace: decisions and the data survey in one sitting."""
+    product = selectors.product_get_for_user(user=request.user, slug=slug)
+    session = selectors.session_of_product(product=product, pk=pk)
+    return _session_page(request, product, session)
+
+
+@login_required
+@require_POST
+def session_notes(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Save decisions, open questions and notes from the session workspace."""
+    product = _editable(request, slug)
+    session = selectors.session_of_product(product=product, pk=pk)
+    form = SessionNotesForm(request.POST, instance=session)
+    if form.is_valid():
+        data = form.cleaned_data
+        session.refresh_from_db()
+        if (
+            run_service(
+                form, lambda: services.session_update(session=session, data=data)
+            )
+            is not None
+        ):
+            messages.success(request, "Decisions saved.")
+            return redirect(session)
+    return _session_page(request, product, session, notes_form=form, status=400)
+
+
+@login_required
+@require_POST
+def session_survey_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Add a survey row from the session workspace, then return to it."""
+    product = _editable(request, slug)
+    session = selectors.session_of_product(product=product, pk=pk)
+    form = SurveyFeatureForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        if run_service(
+            form, lambda: services.survey_feature_create(product=product, data=data)
+        ):
+            messages.success(request, f"Added {data['feature']} to the survey.")
+            return redirect(session)
+    return _session_page(request, product, session, survey_form=form, status=400)
