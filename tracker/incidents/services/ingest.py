@@ -120,7 +120,9 @@ def delivery_ingest(
     delivery at once; a claim older than CLAIM_LEASE (its worker died) may be
     taken over. Applying an alert twice changes nothing, so a delivery ingested
     again after a crash, or sent again by its tool, opens nothing twice.
-    Returns None when the delivery is not there to claim."""
+    Alerts are dated by the delivery's arrival: an incident is detected when
+    the tracker heard of it, however late the task ran. Returns None when the
+    delivery is not there to claim."""
     now = now or timezone.now()
     delivery = _claim(delivery_id, now)
     if delivery is None:
@@ -139,7 +141,10 @@ def delivery_ingest(
             with transaction.atomic():
                 outcomes[
                     alert_apply(
-                        integration=integration, event=event, now=now, products=products
+                        integration=integration,
+                        event=event,
+                        now=delivery.received_at,  # detected when it arrived
+                        products=products,
                     )
                 ] += 1
         except (DataError, ValidationError) as exc:
