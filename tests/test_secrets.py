@@ -103,7 +103,7 @@ def test_the_hmac_key_is_encrypted_at_rest_and_still_verifies(signed, product):
         == HMAC_KEY
     )
     assert AlertIntegration.objects.get().hmac_secret == HMAC_KEY
-    assert signed_delivery(signed).status_code == 200
+    assert signed_delivery(signed).status_code == 202
     assert signed_delivery(signed, key="guessed").status_code == 401
 
 
@@ -127,8 +127,8 @@ def test_rotating_secret_key_with_a_fallback_keeps_every_credential(
     old = settings.SECRET_KEY
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = OTHER_KEY, [old]
     assert bearer(raw).get("/api/v1/products/").status_code == 200
-    assert deliver(signed, load_payload("grafana-firing.json")).status_code == 200
-    assert signed_delivery(signed).status_code == 200
+    assert deliver(signed, load_payload("grafana-firing.json")).status_code == 202
+    assert signed_delivery(signed).status_code == 202
     integration = AlertIntegration.objects.get()
     integration.save()  # re-encrypted under the new key
     settings.SECRET_KEY_FALLBACKS = []
@@ -188,7 +188,7 @@ def test_a_revoked_ci_token_stops_working_and_use_is_recorded(alice_api, ci_raw)
 
 
 def test_a_revoked_integration_refuses_deliveries(alice_client, am, product):
-    assert deliver(am, load_payload("alertmanager-v4-firing.json")).status_code == 200
+    assert deliver(am, load_payload("alertmanager-v4-firing.json")).status_code == 202
     assert AlertIntegration.objects.get().last_delivery_at is not None
     alice_client.post(f"/incidents/integrations/{am.pk}/revoke/")
     assert deliver(am, load_payload("alertmanager-v4-firing.json")).status_code == 404
@@ -339,7 +339,7 @@ def test_a_failed_integration_create_reports_no_hmac_key(
 
 
 def test_a_failed_delivery_reports_no_secret(error_report, monkeypatch, signed):
-    monkeypatch.setattr("tracker.incidents.services.alerts_ingest", fail)
+    monkeypatch.setattr("tracker.incidents.services.ingest.delivery_accept", fail)
     body = json.dumps(load_payload("grafana-firing.json")).encode()
     client = Client(raise_request_exception=False)
     response = client.post(

@@ -93,6 +93,11 @@ urlpatterns = [
         name="integrations",
     ),
     path("integrations/<int:pk>/", incidents.IntegrationDetailApi.as_view()),
+    path(
+        "integrations/<int:pk>/deliveries/",
+        incidents.IntegrationDeliveriesApi.as_view(),
+        name="integration-deliveries",
+    ),
     # The caller's own notifications
     path(
         "notifications/",

@@ -41,6 +41,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=4),
         "options": {"expires": 50 * 60},
     },
+    # Alert deliveries whose ingestion task was never queued (Redis was down
+    # when they arrived) or whose worker died.
+    "alert-deliveries-sweep": {
+        "task": "tracker.incidents.tasks.deliveries_sweep",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
     # Sign-in throttle counters of windows that have ended.
     "login-counters-purge": {
         "task": "tracker.accounts.tasks.login_counters_purge_task",

@@ -129,7 +129,7 @@ def test_the_alert_hook_records_its_integration(alice, product):
     integration = make_integration(alice)
     assert (
         deliver(integration, load_payload("alertmanager-v4-firing.json")).status_code
-        == 200
+        == 202
     )
     incident = Incident.objects.get()
     (event,) = events_of(incident)

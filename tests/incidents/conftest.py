@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from tests.factories import ProductFactory, UserFactory
-from tracker.incidents import services
-from tracker.incidents.models import AlertIntegration
+from tracker.incidents import services, tasks
+from tracker.incidents.models import AlertDelivery, AlertIntegration
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alerts"
 
@@ -48,18 +48,40 @@ def make_integration(
     return integration
 
 
-def deliver(integration, body, *, secret: str | None = None, **headers):
-    """POST a delivery as the monitoring tool would (no session, no CSRF token)."""
+def deliver(
+    integration, body, *, secret: str | None = None, ingest: bool = True, **headers
+):
+    """POST a delivery as the monitoring tool would (no session, no CSRF token),
+    then (unless `ingest` is false) ingest it as a worker would: the task the
+    receiver queued on commit is run here, whether or not it ran already
+    (ingesting twice changes nothing)."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     token = integration.secret if secret is None else secret
     if token:
         headers.setdefault("Authorization", f"Bearer {token}")
-    return Client(enforce_csrf_checks=True).post(
+    response = Client(enforce_csrf_checks=True).post(
         f"/hooks/alerts/{integration.pk}/",
         data=raw,
         content_type="application/json",
         headers=headers,
     )
+    if ingest and response.status_code == 202:
+        tasks.delivery_ingest(response.json()["delivery"])
+    return response
+
+
+def outcome(response) -> dict:
+    """What the accepted delivery of `response` did, once ingested."""
+    assert response.status_code == 202, response.content
+    delivery = AlertDelivery.objects.get(pk=response.json()["delivery"])
+    assert delivery.state == "processed"
+    return {
+        field: getattr(delivery, field)
+        for field in (
+            *("alerts", "opened", "updated", "resolved", "unchanged"),
+            *("rejected", "truncated_alerts", "rejections"),
+        )
+    }
 
 
 @pytest.fixture

@@ -161,31 +161,51 @@ def _one(**alert) -> bytes:
     [
         (b"", "empty"),
         (b"not json", "not valid JSON"),
-        (b"\xff\xfe\x00", "not valid JSON"),
+        (b"\xff\xfe\x00", "not UTF-8"),
         (b"[1, 2]", "JSON object"),
+        (b"[" * 5000 + b"]" * 5000, "not valid JSON"),
         (b'{"alerts": "nope", "version": "4"}', "`alerts` must be a list"),
         (b'{"version": "3", "alerts": []}', "version"),
-        (b'{"alerts": [42]}', "alerts[0] must be an object"),
-        (_one(status="firing", startsAt=T), "labels"),
-        (_one(status="burning", labels={}, startsAt=T), "status"),
-        (_one(status="firing", labels={}), "startsAt is required"),
-        (_one(status="firing", labels={}, startsAt="yesterday"), "RFC 3339"),
-        (_one(status="firing", labels={"a": {"b": 1}}, startsAt=T), "labels.a"),
-        (_one(status="firing", labels={"a": "x\u0000"}, startsAt=T), "NUL"),
         (b'{"alerts": [], "truncatedAlerts": -1}', "truncatedAlerts"),
         (b'{"evalMatches": [], "ruleName": "old"}', "legacy"),
     ],
 )
-def test_bad_alertmanager_payloads_say_why(body, reason):
+def test_bad_deliveries_are_refused_whole_and_say_why(body, reason):
     with pytest.raises(AlertPayloadError, match=re.escape(reason)):
         parse(body)
 
 
-def test_fingerprint_too_long_is_refused():
-    payload = load_payload("alertmanager-v4-firing.json")
-    payload["alerts"][0]["fingerprint"] = "f" * 201
-    with pytest.raises(AlertPayloadError, match="fingerprint"):
-        parse(payload)
+@pytest.mark.parametrize(
+    ("alert", "reason"),
+    [
+        (42, "alerts[0] must be an object"),
+        ({"status": "firing", "startsAt": T}, "labels"),
+        ({"status": "burning", "labels": {}, "startsAt": T}, "status"),
+        ({"status": "firing", "labels": {}}, "startsAt is required"),
+        ({"status": "firing", "labels": {}, "startsAt": "yesterday"}, "RFC 3339"),
+        ({"status": "firing", "labels": {"a": {"b": 1}}, "startsAt": T}, "labels.a"),
+        ({"status": "firing", "labels": {"a": "x\u0000"}, "startsAt": T}, "NUL"),
+        ({"status": "firing", "labels": {"a\u0000": "x"}, "startsAt": T}, "NUL"),
+        ({"status": "firing", "labels": {"a": "\ud800"}, "startsAt": T}, "surrogate"),
+        (
+            {"status": "firing", "labels": {}, "annotations": {"\udfff": "x"}}
+            | {"startsAt": T},
+            "surrogate",
+        ),
+        (
+            {"status": "firing", "labels": {}, "startsAt": T, "fingerprint": "f" * 201},
+            "fingerprint",
+        ),
+    ],
+)
+def test_a_bad_alert_is_rejected_alone_and_says_why(alert, reason):
+    good = load_payload("alertmanager-v4-firing.json")["alerts"][0]
+    batch = parse(json.dumps({"alerts": [alert, good]}).encode())
+    assert [event.fingerprint for event in batch.alerts] == [good["fingerprint"]]
+    [rejected] = batch.rejected
+    assert rejected.index == 0
+    assert reason in rejected.reason
+    assert batch.total == 2
 
 
 def test_generic_alert_without_identity_is_refused():

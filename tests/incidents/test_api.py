@@ -279,7 +279,7 @@ def test_create_integration_returns_url_and_secret_once(alice, product):
     integration.secret = body["secret"]
     assert (
         deliver(integration, load_payload("alertmanager-v4-firing.json")).status_code
-        == 200
+        == 202
     )
 
 

@@ -66,7 +66,7 @@ def _sign_in(page, live_server, username: str) -> None:
 def test_triage_acknowledge_resolve(page, live_server, am, product, console_errors):
     payload = load_payload("alertmanager-v4-firing.json")
     del payload["alerts"][0]["labels"]["product"]
-    assert deliver(am, payload).status_code == 200
+    assert deliver(am, payload).status_code == 202
 
     _sign_in(page, live_server, "bob")
     page.click("nav.mainnav >> text=Incidents")

@@ -5,8 +5,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.factories import ProductFactory
-from tests.incidents.conftest import deliver, load_payload, make_integration
+from tests.factories import ProductFactory, TeamFactory
+from tests.incidents.conftest import (
+    alert_payload,
+    deliver,
+    load_payload,
+    make_integration,
+    outcome,
+)
 from tracker.incidents import services
 from tracker.incidents.models import AlertDelivery, Incident, TimelineEntry
 
@@ -48,8 +54,8 @@ def test_repeated_delivery_changes_and_creates_nothing(am, product):
     deliver(am, payload)
     before = _state()
     response = deliver(am, payload)
-    assert response.json()["unchanged"] == 1
-    assert response.json()["opened"] == 0
+    assert outcome(response)["unchanged"] == 1
+    assert outcome(response)["opened"] == 0
     assert _state() == before
     # The delivery itself is kept, raw.
     assert AlertDelivery.objects.count() == 2
@@ -58,7 +64,7 @@ def test_repeated_delivery_changes_and_creates_nothing(am, product):
 def test_resolved_alert_resolves_with_its_end_time(am, product):
     deliver(am, load_payload("alertmanager-v4-firing.json"))
     response = deliver(am, load_payload("alertmanager-v4-resolved.json"))
-    assert response.json()["resolved"] == 1
+    assert outcome(response)["resolved"] == 1
     incident = Incident.objects.get()
     assert incident.status == "resolved"
     assert incident.resolved_at == datetime(2026, 10, 2, 15, 20, tzinfo=UTC)
@@ -79,7 +85,7 @@ def test_repeated_resolved_delivery_changes_nothing(am, product):
     deliver(am, load_payload("alertmanager-v4-resolved.json"))
     before = _state()
     assert (
-        deliver(am, load_payload("alertmanager-v4-resolved.json")).json()["unchanged"]
+        outcome(deliver(am, load_payload("alertmanager-v4-resolved.json")))["unchanged"]
         == 1
     )
     assert _state() == before
@@ -87,8 +93,8 @@ def test_repeated_resolved_delivery_changes_nothing(am, product):
 
 def test_resolved_alert_never_seen_creates_nothing(am, product):
     response = deliver(am, load_payload("alertmanager-v4-resolved.json"))
-    assert response.status_code == 200
-    assert response.json()["unchanged"] == 1
+    assert response.status_code == 202
+    assert outcome(response)["unchanged"] == 1
     assert not Incident.objects.exists()
 
 
@@ -99,7 +105,7 @@ def test_late_firing_after_resolution_does_not_reopen(am, product):
     deliver(am, load_payload("alertmanager-v4-resolved.json"))
     before = _state()
     assert (
-        deliver(am, load_payload("alertmanager-v4-firing.json")).json()["unchanged"]
+        outcome(deliver(am, load_payload("alertmanager-v4-firing.json")))["unchanged"]
         == 1
     )
     assert _state() == before
@@ -110,7 +116,7 @@ def test_alert_firing_again_later_opens_a_new_incident(am, product):
     deliver(am, load_payload("alertmanager-v4-resolved.json"))
     again = load_payload("alertmanager-v4-firing.json")
     again["alerts"][0]["startsAt"] = "2026-10-09T10:00:00Z"
-    assert deliver(am, again).json()["opened"] == 1
+    assert outcome(deliver(am, again))["opened"] == 1
     assert Incident.objects.filter(status="open").count() == 1
     assert Incident.objects.count() == 2
 
@@ -126,7 +132,7 @@ def test_person_resolving_keeps_a_still_firing_alert_closed(am, product, alice):
 
 def test_several_alerts_in_one_delivery(am, product):
     response = deliver(am, load_payload("alertmanager-v4-group-truncated.json"))
-    body = response.json()
+    body = outcome(response)
     assert (body["alerts"], body["opened"], body["truncated_alerts"]) == (3, 3, 2)
     incidents = Incident.objects.order_by("fingerprint")
     assert [i.severity for i in incidents] == ["sev1", "sev1", "sev3"]
@@ -142,7 +148,7 @@ def test_group_with_one_alert_resolved(am, product):
     deliver(am, payload)
     payload["alerts"][1]["status"] = "resolved"
     payload["alerts"][1]["endsAt"] = "2026-10-03T08:30:00Z"
-    body = deliver(am, payload).json()
+    body = outcome(deliver(am, payload))
     assert (body["resolved"], body["unchanged"]) == (1, 2)
     assert Incident.objects.filter(status="resolved").count() == 1
 
@@ -181,13 +187,65 @@ def test_same_fingerprint_on_two_integrations_is_two_incidents(am, grafana, prod
 # --- Routing ----------------------------------------------------------------------
 
 
-def test_unknown_product_label_goes_to_the_integration_default(alice, team):
+def test_unknown_product_label_waits_in_the_inbox_with_the_reason(alice, team):
+    """Not the default product: an unknown slug must read exactly like a
+    private product's, or the answer would tell which private products exist."""
     default = ProductFactory(slug="churn", team=team)
     integration = make_integration(alice, product=default)
     payload = load_payload("alertmanager-v4-firing.json")
     payload["alerts"][0]["labels"]["product"] = "no-such-product"
     deliver(integration, payload)
-    assert Incident.objects.get().product == default
+    incident = Incident.objects.get()
+    assert incident.product is None
+    assert "“no-such-product”, which this integration may not route to" in (
+        incident.timeline.get(kind="note").note
+    )
+
+
+def test_outsiders_integration_cannot_route_to_a_private_product(carol, alice):
+    """Anyone may create an integration; it opens incidents only on products
+    its creator may edit. A private team's product named in a label is never
+    touched, and its owners hear nothing."""
+    private = ProductFactory(
+        slug="private-scoring", team=TeamFactory(visibility="private"), pm_owner=alice
+    )
+    integration = make_integration(carol)
+    deliver(integration, alert_payload("fp-private", product=private.slug))
+    incident = Incident.objects.get()
+    assert incident.product is None
+    assert not private.incidents.exists()
+    note = incident.timeline.get(kind="note").note
+    assert note == _refusal("private-scoring")
+    # The same words as for a product that does not exist at all.
+    deliver(integration, alert_payload("fp-nowhere", product="nowhere"))
+    assert Incident.objects.get(fingerprint="fp-nowhere").timeline.get(
+        kind="note"
+    ).note == _refusal("nowhere")
+
+
+def test_outsiders_integration_cannot_route_to_another_teams_product(carol, product):
+    integration = make_integration(carol)
+    response = deliver(integration, alert_payload("fp-x", product=product.slug))
+    assert outcome(response)["opened"] == 1
+    assert Incident.objects.get().product is None
+    assert not product.incidents.exists()
+
+
+def test_refusal_is_noted_once_however_often_the_alert_repeats(carol, product):
+    integration = make_integration(carol)
+    payload = alert_payload("fp-x", product=product.slug)
+    deliver(integration, payload)
+    payload["alerts"][0]["annotations"]["description"] = "still broken"
+    deliver(integration, payload)
+    assert Incident.objects.get().timeline.filter(kind="note").count() == 1
+
+
+def _refusal(slug: str) -> str:
+    return (
+        f"The alert names product “{slug}”, which this integration may not route "
+        "to: no such product, or not one its creator's team owns. It waits here "
+        "for triage."
+    )
 
 
 def test_product_label_wins_over_the_default(alice, team, product):
@@ -210,7 +268,7 @@ def test_alert_severity_change_is_recorded(am, product):
     payload = load_payload("alertmanager-v4-firing.json")
     deliver(am, payload)
     payload["alerts"][0]["labels"]["severity"] = "critical"
-    assert deliver(am, payload).json()["updated"] == 1
+    assert outcome(deliver(am, payload))["updated"] == 1
     incident = Incident.objects.get()
     assert incident.severity == "sev1"
     entry = incident.timeline.get(kind="severity")
@@ -267,10 +325,10 @@ def test_generic_integration(alice, product):
         "kind": "outage",
         "product": "fraud-score",
     }
-    assert deliver(integration, body).json()["opened"] == 1
-    assert deliver(integration, body).json()["unchanged"] == 1
+    assert outcome(deliver(integration, body))["opened"] == 1
+    assert outcome(deliver(integration, body))["unchanged"] == 1
     body["status"] = "resolved"
-    assert deliver(integration, body).json()["resolved"] == 1
+    assert outcome(deliver(integration, body))["resolved"] == 1
     incident = Incident.objects.get()
     assert (incident.source, incident.severity, incident.status) == (
         "generic",

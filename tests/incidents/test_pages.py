@@ -334,7 +334,7 @@ def test_creating_an_integration_shows_the_secret_once(alice_client, product):
     integration.secret = secret
     assert (
         deliver(integration, load_payload("alertmanager-v4-firing.json")).status_code
-        == 200
+        == 202
     )
 
 

@@ -1,7 +1,10 @@
 """Alert payloads as the monitoring tools send them, read into `AlertEvent`s.
 
-Pure functions, no database: the receiver rejects a malformed delivery (400, with
-the reason) before anything is written. Three dialects:
+Pure functions, no database. A delivery whose envelope is malformed (not JSON,
+no `alerts` list, an unknown version) is refused whole (400, with the reason);
+an alert that is malformed on its own (a bad time, a label holding NUL or a lone
+surrogate) is set aside in `AlertBatch.rejected` with its reason, and the other
+alerts of the delivery go ahead. Three dialects:
 
 - Prometheus Alertmanager webhook, version "4";
 - Grafana unified alerting webhook contact point, version "1" (Alertmanager's
@@ -14,6 +17,7 @@ the reason) before anything is written. Three dialects:
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -98,12 +102,26 @@ class AlertEvent:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """An alert of a delivery that could not be read: its place and why."""
+
+    index: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class AlertBatch:
-    """A whole delivery: its alerts and how many the sender left out."""
+    """A whole delivery: its readable alerts, the rejected ones and how many the
+    sender left out."""
 
     status: str
     alerts: list[AlertEvent] = field(default_factory=list)
     truncated_alerts: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.alerts) + len(self.rejected)
 
 
 def parse_payload(body: bytes, *, kind: str) -> AlertBatch:
@@ -117,13 +135,13 @@ def parse_payload(body: bytes, *, kind: str) -> AlertBatch:
 def _json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         raise AlertPayloadError("The body is empty; send the alert as JSON.")
-    # PostgreSQL cannot store NUL in text or jsonb; refuse it here rather than
-    # failing half-way through the writes.
-    if b"\\u0000" in body:
-        raise AlertPayloadError("NUL characters (\\u0000) are not accepted.")
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AlertPayloadError("The body is not UTF-8.") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep
         raise AlertPayloadError("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise AlertPayloadError("The body must be a JSON object.")
@@ -149,11 +167,26 @@ def _parse_alertmanager(data: dict[str, Any], *, grafana: bool) -> AlertBatch:
     alerts = data.get("alerts")
     if not isinstance(alerts, list):
         raise AlertPayloadError("`alerts` must be a list of alerts.")
+    events, rejected = _each(alerts, _alertmanager_alert)
     return AlertBatch(
         status=_choice(data.get("status", "firing"), "status"),
-        alerts=[_alertmanager_alert(alert, i) for i, alert in enumerate(alerts)],
+        alerts=events,
         truncated_alerts=_count(data.get("truncatedAlerts", 0), "truncatedAlerts"),
+        rejected=rejected,
     )
+
+
+def _each(
+    alerts: list[Any], read: Callable[[Any, int], AlertEvent]
+) -> tuple[list[AlertEvent], list[Rejected]]:
+    """Read every alert of a delivery; one that fails is rejected alone."""
+    events, rejected = [], []
+    for index, raw in enumerate(alerts):
+        try:
+            events.append(read(raw, index))
+        except AlertPayloadError as exc:
+            rejected.append(Rejected(index=index, reason=str(exc)))
+    return events, rejected
 
 
 def _alertmanager_alert(raw: Any, index: int) -> AlertEvent:
@@ -183,13 +216,15 @@ def _parse_generic(data: dict[str, Any]) -> AlertBatch:
         alerts = data["alerts"]
         if not isinstance(alerts, list):
             raise AlertPayloadError("`alerts` must be a list of alerts.")
-        events = [
-            _generic_alert(alert, f"alerts[{i}]") for i, alert in enumerate(alerts)
-        ]
-    else:
-        events = [_generic_alert(data, "the alert")]
+        events, rejected = _each(
+            alerts, lambda raw, i: _generic_alert(raw, f"alerts[{i}]")
+        )
+    else:  # one alert, from a script: refused whole when it is malformed
+        events, rejected = [_generic_alert(data, "the alert")], []
     firing = any(event.firing for event in events) or not events
-    return AlertBatch(status="firing" if firing else "resolved", alerts=events)
+    return AlertBatch(
+        status="firing" if firing else "resolved", alerts=events, rejected=rejected
+    )
 
 
 def _generic_alert(raw: Any, where: str) -> AlertEvent:
@@ -238,7 +273,7 @@ def _count(value: Any, where: str) -> int:
 def _string(value: Any, where: str) -> str:
     # Label values are strings on the wire; numbers and booleans are tolerated.
     if isinstance(value, str):
-        return value
+        return _storable(value, where)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -251,7 +286,22 @@ def _strings(value: Any, where: str, *, required: bool = False) -> dict[str, str
         return {}
     if not isinstance(value, dict):
         raise AlertPayloadError(f"{where} must be an object of strings.")
-    return {str(key): _string(item, f"{where}.{key}") for key, item in value.items()}
+    return {
+        _storable(key, f"{where} key"): _string(item, f"{where}.{key}")
+        for key, item in value.items()
+    }
+
+
+def _storable(text: str, where: str) -> str:
+    """Text PostgreSQL can store: no NUL, and valid UTF-8 (JSON's "\\ud800"
+    escapes decode to lone surrogates, which no encoding can write)."""
+    if "\x00" in text:
+        raise AlertPayloadError(f"{where} holds a NUL character (\\u0000).")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise AlertPayloadError(f"{where} holds a lone surrogate.") from None
+    return text
 
 
 def _fingerprint(value: Any, identity: dict[str, str], where: str) -> str:
@@ -265,7 +315,7 @@ def _fingerprint(value: Any, identity: dict[str, str], where: str) -> str:
             f"{where}.fingerprint must be a string of at most {MAX_FINGERPRINT} "
             "characters."
         )
-    return value
+    return _storable(value, f"{where}.fingerprint")
 
 
 def _time(value: Any, where: str, *, required: bool = False) -> datetime | None:
@@ -293,5 +343,8 @@ def _link(value: Any) -> str:
     """Keep http(s) links that fit; drop anything else rather than refuse the alert."""
     if not isinstance(value, str) or len(value) > MAX_URL:
         return ""
-    value = value.strip()
+    try:
+        value = _storable(value.strip(), "a link")
+    except AlertPayloadError:
+        return ""
     return value if value.lower().startswith(("http://", "https://")) else ""

@@ -16,8 +16,9 @@ from rest_framework.response import Response
 
 from tracker.accounts.selectors import product_readable_q
 from tracker.incidents import selectors, services
-from tracker.incidents.filters import IncidentFilter
+from tracker.incidents.filters import DeliveryFilter, IncidentFilter
 from tracker.incidents.models import (
+    AlertDelivery,
     AlertIntegration,
     Incident,
     IntegrationKind,
@@ -330,3 +331,41 @@ class IntegrationDetailApi(GenericAPIView):
         )
         services.integration_revoke(integration=integration, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeliveryOutput(serializers.ModelSerializer):
+    class Meta:
+        model = AlertDelivery
+        fields = [
+            "id",
+            "received_at",
+            "state",
+            "http_status",
+            "reason",
+            "status",
+            "alerts",
+            "truncated_alerts",
+            "opened",
+            "updated",
+            "resolved",
+            "unchanged",
+            "rejected",
+            "rejections",
+            "processed_at",
+        ]
+
+
+class IntegrationDeliveriesApi(ListAPIView):
+    """GET: the integration's deliveries, newest first: accepted ones with what
+    their alerts did (each rejected alert with its reason), and refused ones
+    with the reason and the status the sender got. Filter: `state`."""
+
+    serializer_class = DeliveryOutput
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DeliveryFilter
+
+    def get_queryset(self):
+        integration = selectors.integration_get_for_user(
+            user=self.request.user, pk=self.kwargs["pk"]
+        )
+        return selectors.delivery_list(integration=integration)

@@ -6,7 +6,15 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from tracker.incidents.models import ACTIVE_STATUSES, Incident, Kind, Severity, Status
+from tracker.incidents.models import (
+    ACTIVE_STATUSES,
+    AlertDelivery,
+    DeliveryState,
+    Incident,
+    Kind,
+    Severity,
+    Status,
+)
 from tracker.lib.filters import readable_products, visible_teams
 
 ACTIVE = "active"
@@ -67,3 +75,13 @@ class IncidentFilter(django_filters.FilterSet):
     def filter_period(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         _, span = PERIODS[value]
         return queryset.filter(started_at__gte=timezone.now() - span)
+
+
+class DeliveryFilter(django_filters.FilterSet):
+    """An integration's deliveries (its page and the API list)."""
+
+    state = django_filters.ChoiceFilter(choices=DeliveryState.choices)
+
+    class Meta:
+        model = AlertDelivery
+        fields = ["state"]

@@ -360,15 +360,37 @@ class TimelineEntry(models.Model):
         return f"{self.incident_id} {self.kind}: {self.old_value} → {self.new_value}"
 
 
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Waiting to be ingested"
+    PROCESSED = "processed", "Ingested"
+    REFUSED = "refused", "Refused"
+
+
 class AlertDelivery(models.Model):
-    """One accepted webhook delivery, kept raw for debugging and audit, with what
-    it did. Rejected deliveries (bad secret, too large, malformed) leave no row."""
+    """One webhook delivery and what became of it.
+
+    An authenticated delivery of the right size and shape is stored as it
+    arrives (`pending`, raw body kept) and answered at once; a task ingests it
+    alert by alert (`processed`, with the counts and each rejected alert's
+    reason). A refused delivery (bad secret or signature, too large, malformed)
+    is kept too, without the body of a sender that did not authenticate, so a
+    team can see why alerts did not arrive.
+    """
 
     integration = models.ForeignKey(
         AlertIntegration, on_delete=models.CASCADE, related_name="deliveries"
     )
     received_at = models.DateTimeField()
-    body = models.TextField()
+    state = models.CharField(
+        max_length=10, choices=DeliveryState, default=DeliveryState.PENDING
+    )
+    reason = models.CharField(
+        max_length=300, blank=True, help_text="Why a refused delivery was refused."
+    )
+    http_status = models.PositiveSmallIntegerField(
+        default=202, help_text="What the sender was answered."
+    )
+    body = models.TextField(blank=True)
     status = models.CharField(max_length=20, blank=True, help_text="firing/resolved")
     alerts = models.PositiveIntegerField(default=0)
     truncated_alerts = models.PositiveIntegerField(default=0)
@@ -376,6 +398,12 @@ class AlertDelivery(models.Model):
     updated = models.PositiveIntegerField(default=0)
     resolved = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    # [{"alert": index in the delivery, "reason": "..."}], one per rejected alert.
+    rejections = models.JSONField(default=list, blank=True)
+    # Set by the task that ingests it (a claim: see services.ingest), then done.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -384,6 +412,18 @@ class AlertDelivery(models.Model):
             # The integration page lists its latest deliveries.
             models.Index(
                 fields=["integration", "-received_at"], name="delivery_latest_idx"
+            ),
+            # The sweep (services.ingest.deliveries_sweep) finds the pending ones.
+            models.Index(
+                fields=["received_at"],
+                condition=Q(state="pending"),
+                name="delivery_pending_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=DeliveryState.values),
+                name="delivery_state_valid",
             ),
         ]
 

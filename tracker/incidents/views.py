@@ -274,7 +274,9 @@ def _integration_page(request, integration, *, secret: str = "") -> HttpResponse
             "can_manage": selectors.user_can_manage_integration(
                 request.user, integration
             ),
-            "deliveries": selectors.delivery_list(integration=integration)[:20],
+            "deliveries": paginate(
+                request, selectors.delivery_list(integration=integration), 20
+            ),
         },
     )
 
