@@ -65,8 +65,8 @@ urlpatterns = [
     ),
     path(f"{P}/ml-test-score/<str:code>/", readiness.MLTestDetailView.as_view()),
     # CI: per-product tokens, stage statuses and their history
-    path(f"{P}/ci-tokens/", accounts.CITokenListView.as_view(), name="ci_tokens"),
-    path(f"{P}/ci-tokens/<int:pk>/", accounts.CITokenDetailView.as_view()),
+    path(f"{P}/ci-tokens/", products.CITokenListView.as_view(), name="ci_tokens"),
+    path(f"{P}/ci-tokens/<int:pk>/", products.CITokenDetailView.as_view()),
     path(f"{P}/ci-status/", ci.CIStatusView.as_view(), name="ci_status"),
     path(f"{P}/ci-status/history/", ci.CIStatusHistoryView.as_view()),
     # Metrics and SLAs by id

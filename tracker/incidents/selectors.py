@@ -13,7 +13,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from tracker.accounts.models import Membership, User
-from tracker.accounts.selectors import Reader, readable
+from tracker.accounts.selectors import Reader
 from tracker.incidents.models import (
     ACTIVE_STATUSES,
     AlertDelivery,
@@ -23,7 +23,7 @@ from tracker.incidents.models import (
     TimelineEntry,
 )
 from tracker.products.models import Product
-from tracker.products.selectors import user_can_edit_product
+from tracker.products.selectors import readable, user_can_edit_product
 
 
 def user_can_triage(user: User) -> bool:

@@ -8,7 +8,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.lib.filters import readable_products
 from tracker.postmortems.models import (
     ActionItem,
     ActionKind,
@@ -19,6 +18,7 @@ from tracker.postmortems.models import (
     Status,
 )
 from tracker.postmortems.selectors import library_search
+from tracker.products.filters import readable_products
 
 
 class _ModelChoiceField(django_filters.fields.ModelChoiceField):

@@ -1,5 +1,5 @@
 """API views for products and what hangs off them: metrics and measurements, SLAs
-and checks, the data survey, planning sessions and the stage timeline.
+and checks, the data survey, planning sessions, the stage timeline and CI tokens.
 
 Thin: each method fetches-and-authorizes through a selector, validates with an
 input serializer, calls one service and shapes the response with an output
@@ -25,8 +25,11 @@ from tracker.products.api.slas import (
     SLADetailView,
 )
 from tracker.products.api.survey import ProductSurveyListView, SurveyFeatureDetailView
+from tracker.products.api.tokens import CITokenDetailView, CITokenListView
 
 __all__ = [
+    "CITokenDetailView",
+    "CITokenListView",
     "MeasurementDetailView",
     "MetricDetailView",
     "MetricMeasurementListView",
