@@ -5,7 +5,6 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tracker.accounts import api as accounts
-from tracker.audit import api as audit
 from tracker.ci import api as ci
 from tracker.incidents import api as incidents
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
@@ -51,7 +50,7 @@ urlpatterns = [
     path(f"{P}/survey/<int:pk>/", products.SurveyFeatureDetailView.as_view()),
     path(f"{P}/sessions/", products.ProductSessionListView.as_view(), name="sessions"),
     path(f"{P}/sessions/<int:pk>/", products.SessionDetailView.as_view()),
-    path(f"{P}/history/", audit.ProductHistoryView.as_view(), name="history"),
+    path(f"{P}/history/", products.ProductHistoryView.as_view(), name="history"),
     # Readiness: the checklist, the ML Test Score and its tests
     path(
         f"{P}/readiness/",

@@ -1,5 +1,6 @@
 """API views for products and what hangs off them: metrics and measurements, SLAs
-and checks, the data survey, planning sessions, the stage timeline and CI tokens.
+and checks, the data survey, planning sessions, the stage timeline, CI tokens
+and the product's history.
 
 Thin: each method fetches-and-authorizes through a selector, validates with an
 input serializer, calls one service and shapes the response with an output
@@ -7,6 +8,7 @@ serializer. Class-level `queryset`s are `.none()`: they name the model for the
 filter backend and the schema; rows always come from the selectors.
 """
 
+from tracker.products.api.history import ProductHistoryView
 from tracker.products.api.metrics import (
     MeasurementDetailView,
     MetricDetailView,
@@ -34,6 +36,7 @@ __all__ = [
     "MetricDetailView",
     "MetricMeasurementListView",
     "ProductDetailView",
+    "ProductHistoryView",
     "ProductListView",
     "ProductMetricListView",
     "ProductSLAListView",
