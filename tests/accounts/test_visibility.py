@@ -1,5 +1,5 @@
 """Team visibility: who reads a private team's products (the one rule in
-tracker/accounts/selectors.py), the team pages and API that set it, and the
+tracker/products/selectors.py), the team pages and API that set it, and the
 labels that show it. The route-by-route outsider matrix is in tests/security."""
 
 import pytest

@@ -1,7 +1,7 @@
 """Reads for incidents and alert integrations, and who may change them.
 
 Incidents follow their product: whoever may read it reads them (a private team's
-are 404 to everyone else, tracker.accounts.selectors); untriaged ones, on no
+are 404 to everyone else, tracker.products.selectors); untriaged ones, on no
 product yet, are read by every signed-in person. Changing an incident needs the
 right to edit its product (tracker.products.selectors.user_can_edit_product); an
 untriaged incident belongs to no product yet, so any team member may work on it,
