@@ -5,7 +5,6 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tracker.accounts import api as accounts
-from tracker.audit import api as audit
 from tracker.ci import api as ci
 from tracker.incidents import api as incidents
 from tracker.incidents import sla_api
@@ -52,7 +51,7 @@ urlpatterns = [
     path(f"{P}/survey/<int:pk>/", products.SurveyFeatureDetailView.as_view()),
     path(f"{P}/sessions/", products.ProductSessionListView.as_view(), name="sessions"),
     path(f"{P}/sessions/<int:pk>/", products.SessionDetailView.as_view()),
-    path(f"{P}/history/", audit.ProductHistoryView.as_view(), name="history"),
+    path(f"{P}/history/", products.ProductHistoryView.as_view(), name="history"),
     # Readiness: the checklist, the ML Test Score and its tests
     path(
         f"{P}/readiness/",
@@ -66,8 +65,8 @@ urlpatterns = [
     ),
     path(f"{P}/ml-test-score/<str:code>/", readiness.MLTestDetailView.as_view()),
     # CI: per-product tokens, stage statuses and their history
-    path(f"{P}/ci-tokens/", accounts.CITokenListView.as_view(), name="ci_tokens"),
-    path(f"{P}/ci-tokens/<int:pk>/", accounts.CITokenDetailView.as_view()),
+    path(f"{P}/ci-tokens/", products.CITokenListView.as_view(), name="ci_tokens"),
+    path(f"{P}/ci-tokens/<int:pk>/", products.CITokenDetailView.as_view()),
     path(f"{P}/ci-status/", ci.CIStatusView.as_view(), name="ci_status"),
     path(f"{P}/ci-status/history/", ci.CIStatusHistoryView.as_view()),
     # Metrics and SLAs by id

@@ -1,5 +1,5 @@
 """Team visibility: who reads a private team's products (the one rule in
-tracker/accounts/selectors.py), the team pages and API that set it, and the
+tracker/products/selectors.py), the team pages and API that set it, and the
 labels that show it. The route-by-route outsider matrix is in tests/security."""
 
 import pytest
@@ -14,14 +14,14 @@ from tests.factories import (
     staff_reader,
 )
 from tracker.accounts.models import CIPrincipal, Team, Visibility
-from tracker.accounts.selectors import (
+from tracker.accounts.selectors import teams_visible_to
+from tracker.accounts.services import token_create
+from tracker.incidents.models import Incident
+from tracker.products.selectors import (
     private_product_readers,
     products_readable_by,
     readable,
-    teams_visible_to,
 )
-from tracker.accounts.services import token_create
-from tracker.incidents.models import Incident
 
 PRIVATE = Visibility.PRIVATE
 

@@ -2,8 +2,8 @@
 there to see: Operations' products are its own."""
 
 from tracker.accounts.models import Team, User, Visibility
-from tracker.accounts.selectors import products_readable_by
 from tracker.demo.seed import seed_demo
+from tracker.products.selectors import products_readable_by
 
 
 def test_demo_operations_team_is_private(db):

@@ -1,5 +1,6 @@
-"""API views for accounts: signing in for a token, person and CI tokens, teams
-and their visibility."""
+"""API views for accounts: signing in for a token, person tokens, teams and
+their visibility. The token serializers serve a product's CI tokens too
+(tracker.products.api.tokens)."""
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
@@ -23,7 +24,6 @@ from tracker.lib.api import (
     slug_of,
     username_field,
 )
-from tracker.products.selectors import product_get_for_user
 
 # --- Serializers ----------------------------------------------------------------
 
@@ -110,7 +110,7 @@ class TeamIn(StrictInputMixin, ModelSerializer):
         fields = services.TEAM_FIELDS
 
 
-def _created(view: ApiView, token: ApiToken, raw: str) -> Response:
+def token_created(view: ApiView, token: ApiToken, raw: str) -> Response:
     context = {**view.get_serializer_context(), "raw": raw}
     return Response(TokenCreatedOut(token, context=context).data, status=201)
 
@@ -147,7 +147,7 @@ class TokenObtainView(ApiView):
         token, raw = services.token_create(
             user=user, name=data["name"], expires_at=data.get("expires_at")
         )
-        return _created(self, token, raw)
+        return token_created(self, token, raw)
 
 
 class PersonTokenListView(ApiView):
@@ -166,40 +166,6 @@ class PersonTokenDetailView(ApiView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         tokens = selectors.token_list_for_user(user=request.user)
-        services.token_revoke(token=selectors.token_get(tokens=tokens, pk=pk))
-        return Response(status=204)
-
-
-class CITokenListView(ApiView):
-    """A product's CI tokens: for its owners and team members only."""
-
-    queryset = ApiToken.objects.none()
-
-    @extend_schema(responses=TokenOut(many=True))
-    def get(self, request: Request, slug: str) -> Response:
-        product = product_get_for_user(user=request.user, slug=slug, for_edit=True)
-        return self.paginated(
-            TokenOut, selectors.token_list_for_product(product=product)
-        )
-
-    @extend_schema(request=TokenIn, responses={201: TokenCreatedOut})
-    def post(self, request: Request, slug: str) -> Response:
-        product = product_get_for_user(user=request.user, slug=slug, for_edit=True)
-        data = self.validated(TokenIn)
-        token, raw = services.token_create(
-            user=request.user,
-            name=data["name"],
-            product=product,
-            expires_at=data.get("expires_at"),
-        )
-        return _created(self, token, raw)
-
-
-class CITokenDetailView(ApiView):
-    @extend_schema(responses={204: None})
-    def delete(self, request: Request, slug: str, pk: int) -> Response:
-        product = product_get_for_user(user=request.user, slug=slug, for_edit=True)
-        tokens = selectors.token_list_for_product(product=product)
         services.token_revoke(token=selectors.token_get(tokens=tokens, pk=pk))
         return Response(status=204)
 

@@ -1,8 +1,11 @@
-"""FilterSets for account lists."""
+"""FilterSets for account lists, and the team choices of other apps' filters."""
 
 import django_filters
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from tracker.accounts.models import Team
+from tracker.accounts.selectors import teams_visible_to
 
 
 class TeamFilter(django_filters.FilterSet):
@@ -14,3 +17,12 @@ class TeamFilter(django_filters.FilterSet):
     class Meta:
         model = Team
         fields = ["member"]
+
+
+# The choices of the team filters (products, incidents): only the teams the
+# requester sees, so a private team's name never shows in a drop-down and its slug
+# filters like an unknown one. A FilterSet built without its request offers none.
+def visible_teams(request: HttpRequest | None) -> QuerySet[Team]:
+    if request is None:
+        return Team.objects.none()
+    return teams_visible_to(request.user)

@@ -32,7 +32,7 @@ class Team(models.Model):
 
     `visibility` decides who reads the team's products: everyone signed in
     (organisation), or only its members, each product's three owners, staff and
-    superusers (private). tracker.accounts.selectors holds the rule.
+    superusers (private). tracker.products.selectors holds the rule.
     """
 
     name = models.CharField(max_length=120, unique=True)

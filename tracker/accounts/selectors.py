@@ -1,9 +1,6 @@
-"""Reads for accounts: who may read which team's products (the one rule every
-list, page, export, digest and reminder applies), teams and API tokens."""
-
-import operator
-from collections.abc import Iterable
-from functools import reduce
+"""Reads for accounts: who sees everything, which teams a person sees and is a
+member of, teams and API tokens. Which products a person reads is built on these
+in tracker.products.selectors (docs/access.md)."""
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -19,17 +16,14 @@ from tracker.accounts.models import (
     Visibility,
 )
 from tracker.accounts.tokens import token_lookup, token_matches
-from tracker.lib.aggregates import in_ids
-from tracker.products.models import Product
 
 Reader = User | CIPrincipal | AnonymousUser
 
 # --- Who may read what (docs/access.md) ---------------------------------------------
 # A team's visibility is "organisation" (every signed-in person reads its products)
 # or "private" (only its members, each product's three owners, staff and
-# superusers). Everything under a product (metrics, incidents, postmortems, CI,
-# reminders, report rows…) follows its product: the filters below are SQL, used
-# inside other querysets, so lists stay a fixed number of queries.
+# superusers). The filters below are SQL, used inside other querysets (the
+# products' own filters among them), so lists stay a fixed number of queries.
 
 
 # What people who read everything get: a condition that is always true (not an
@@ -42,75 +36,9 @@ def sees_everything(user: Reader) -> bool:
     return bool(user.is_active and (user.is_staff or user.is_superuser))
 
 
-def _member_of(user: User) -> QuerySet[Membership]:
+def member_of(user: User) -> QuerySet[Membership]:
+    """The ids of the teams `user` is a member of, as a subquery."""
     return Membership.objects.filter(user_id=user.pk).values("team_id")
-
-
-def product_readable_q(user: Reader) -> Q:
-    """The products `user` may read, as a filter over Product. A CI token reads
-    its own product and what the whole organisation may read."""
-    if isinstance(user, CIPrincipal):
-        return Q(pk=user.product_id) | Q(team__visibility=Visibility.ORGANISATION)
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    if sees_everything(user):
-        return EVERYTHING
-    return (
-        Q(team__visibility=Visibility.ORGANISATION)
-        | Q(team__in=_member_of(user))
-        | Q(pm_owner_id=user.pk)
-        | Q(ml_owner_id=user.pk)
-        | Q(eng_owner_id=user.pk)
-    )
-
-
-def products_readable_by(user: Reader) -> QuerySet[Product]:
-    return Product.objects.filter(product_readable_q(user))
-
-
-def readable(user: Reader, *paths: str, unassigned: bool = False) -> Q:
-    """A filter for rows under a product: those whose product `user` may read.
-
-    `paths` lead from the rows to their product ("product", "sla__product"); a row
-    with several (an action item's "postmortem__product" or "session__product")
-    passes when the product on one of them is readable. `unassigned` also passes
-    rows with no product (an untriaged incident, a shared integration). An
-    `IN (SELECT …)` subquery: no joins that multiply rows, no extra query.
-    """
-    if sees_everything(user):
-        return EVERYTHING
-    products = products_readable_by(user).values("pk")
-    conditions = [Q(**{f"{path}__in": products}) for path in paths]
-    if unassigned:
-        conditions.append(Q(**{f"{path}__isnull": True for path in paths}))
-    return reduce(operator.or_, conditions)
-
-
-def private_product_readers(
-    product_ids: Iterable[int], user_ids: Iterable[int]
-) -> dict[int, set[int]]:
-    """For many people and products at once (the reminder sweep): each of the
-    private teams' products among `product_ids`, with who among `user_ids` reads
-    it as a member of its team or one of its owners. Products left out are read
-    by everyone; staff and superusers read every product, which callers check
-    on the users they load anyway. One query, two with a private product."""
-    rows = list(
-        Product.objects.filter(
-            in_ids("pk", product_ids), team__visibility=Visibility.PRIVATE
-        ).values_list("pk", "team_id", "pm_owner_id", "ml_owner_id", "eng_owner_id")
-    )
-    readers = {pk: {o for o in owners if o} for pk, _, *owners in rows}
-    if not readers:
-        return {}
-    teams = {team for _, team, *_ in rows}
-    members: dict[int, set[int]] = {}
-    for user, team in Membership.objects.filter(
-        in_ids("user_id", user_ids), team_id__in=teams
-    ).values_list("user_id", "team_id"):
-        members.setdefault(team, set()).add(user)
-    for pk, team, *_ in rows:
-        readers[pk] |= members.get(team, set())
-    return readers
 
 
 def team_visible_q(user: Reader) -> Q:
@@ -122,7 +50,7 @@ def team_visible_q(user: Reader) -> Q:
         return EVERYTHING
     if isinstance(user, CIPrincipal):
         return Q(visibility=Visibility.ORGANISATION)
-    return Q(visibility=Visibility.ORGANISATION) | Q(pk__in=_member_of(user))
+    return Q(visibility=Visibility.ORGANISATION) | Q(pk__in=member_of(user))
 
 
 def teams_visible_to(user: Reader) -> QuerySet[Team]:
@@ -189,13 +117,6 @@ def token_list_for_user(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(
         user=user, kind=TokenKind.PERSON, revoked_at__isnull=True
     ).select_related("user")
-
-
-def token_list_for_product(*, product: Product) -> QuerySet[ApiToken]:
-    """A product's active CI tokens."""
-    return ApiToken.objects.filter(
-        product=product, kind=TokenKind.CI, revoked_at__isnull=True
-    ).select_related("user", "product")
 
 
 def token_get(*, tokens: QuerySet[ApiToken], pk: int) -> ApiToken:

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -14,7 +15,6 @@ from tracker.accounts.tokens import (
     token_generate,
 )
 from tracker.lib.services import model_create, model_update
-from tracker.products.models import Product
 
 # last_used_at is bookkeeping: refreshing it at most this often keeps a busy CI
 # token from turning every request into an extra UPDATE.
@@ -38,10 +38,11 @@ def token_create(
     *,
     user: User,
     name: str,
-    product: Product | None = None,
+    product: models.Model | None = None,
     expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a person token (no product) or a CI token for `product`.
+    """Create a person token (no product) or a CI token for `product` (a
+    products.Product, whose API calls this).
 
     Returns the row and the token itself, which is not stored and cannot be
     shown again.

@@ -1,15 +1,12 @@
-"""A product's history over the API: read-only, like the trail itself."""
+"""The audit trail over the API: read-only, like the trail itself. The product
+history endpoint that serves these is products' (tracker.products.api.history),
+which checks who may read the product."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
 
-from tracker.audit import selectors
-from tracker.audit.filters import AuditEventFilter
 from tracker.audit.models import AuditEvent
-from tracker.lib.api import AbsoluteUrlField, ApiView, ModelSerializer, username_field
-from tracker.products.selectors import product_get_for_user
+from tracker.lib.api import AbsoluteUrlField, ModelSerializer, username_field
 
 
 @extend_schema_field(
@@ -64,19 +61,3 @@ class AuditEventOut(ModelSerializer):
             "changes",
             "html_url",
         ]
-
-
-class ProductHistoryView(ApiView):
-    """Everything recorded about the product and what belongs to it, deleted
-    objects included, newest first. Nobody can change it."""
-
-    queryset = AuditEvent.objects.none()
-    filterset_class = AuditEventFilter
-
-    @extend_schema(responses=AuditEventOut(many=True))
-    def get(self, request: Request, slug: str) -> Response:
-        product = product_get_for_user(user=request.user, slug=slug)
-        events = selectors.product_history(product_id=product.pk)
-        return self.paginated(
-            AuditEventOut, self.filter_queryset(events.select_related("actor"))
-        )

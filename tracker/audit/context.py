@@ -16,12 +16,12 @@ Outside all of these, writes are recorded as "command line".
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
 
-from tracker.audit.models import Via
+from tracker.audit.choices import Via
 
 
 @dataclass(frozen=True)
@@ -36,17 +36,13 @@ class Acting:
     """The source of the next audit events.
 
     `actor` is a person (or a CI token's principal); with `request`, the person
-    is `request.user` at the time of recording. `memo` caches lookups the
-    recorder repeats within one request or task (a measurement's product, a
-    person's name), so a cascade of deletes costs a query per parent, not per
-    row.
+    is `request.user` at the time of recording.
     """
 
     via: str
     actor: Any = None
     label: str = ""
     request: HttpRequest | None = None
-    memo: dict | None = field(default_factory=dict)
 
     def who(self) -> Who:
         actor = self.actor
@@ -68,7 +64,7 @@ def person_label(user: Any) -> str:
     return f"{name} ({user.username})" if name else user.username
 
 
-_DEFAULT = Acting(via=Via.COMMAND, label="command line", memo=None)
+_DEFAULT = Acting(via=Via.COMMAND, label="command line")
 _current: ContextVar[Acting] = ContextVar("audit_acting", default=_DEFAULT)
 
 

@@ -5,7 +5,8 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from tracker.audit import registry
-from tracker.audit.models import Action, AuditEvent, Via
+from tracker.audit.choices import Action, Via
+from tracker.audit.models import AuditEvent
 
 BIGINT_MAX = 2**63 - 1
 
@@ -16,7 +17,7 @@ class _IdFilter(django_filters.NumberFilter):
 
 class AuditEventFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
-        choices=registry.kind_choices(), method="filter_kind", empty_label="Everything"
+        choices=registry.kind_choices, method="filter_kind", empty_label="Everything"
     )
     object = _IdFilter(
         method="filter_object",

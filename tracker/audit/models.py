@@ -17,22 +17,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-
-class Via(models.TextChoices):
-    WEB = "web", "Web"
-    API = "api", "API"
-    ADMIN = "admin", "Admin"
-    CI = "ci", "CI token"
-    TASK = "task", "System task"
-    ALERT = "alert", "Alert hook"
-    IMPORT = "import", "Import"
-    COMMAND = "command", "Command line"
-
-
-class Action(models.TextChoices):
-    CREATE = "create", "Created"
-    UPDATE = "update", "Changed"
-    DELETE = "delete", "Deleted"
+from tracker.audit.choices import Action, Via
+from tracker.audit.registry import by_label
 
 
 def history_url(
@@ -151,8 +137,6 @@ class AuditEvent(models.Model):
     @property
     def kind(self) -> str:
         """The object's kind as the filters and the API name it ("metric")."""
-        from tracker.audit.registry import by_label
-
         spec = by_label().get(self.object_type)
         return spec.kind if spec else self.object_type
 

@@ -7,15 +7,18 @@ deleted (on_delete=SET_NULL is a bulk UPDATE) are recorded from the target's
 pre_delete, and bulk inserts call record_created(). No service uses
 QuerySet.update() on an audited field (see docs/governance.md).
 
-Costs per write: one INSERT, plus one SELECT of the old values for an update
-unless the caller handed them over with remember() (services.model_update and
-the services that lock a row before changing it do); a create reads nothing.
+Costs per write: one INSERT, plus one SELECT of the old values for an update; a
+create reads nothing. Names and products the instance does not hold already
+(the product of a row deleted in a cascade, the old target of a changed foreign
+key) are read when needed, one small query each.
+
+The audited models and how their rows find their product come from the apps'
+audit.py modules (registry.py); nothing here knows a domain model.
 """
 
 import json
 import math
 from collections.abc import Callable, Iterable
-from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
@@ -27,9 +30,9 @@ from django.db.models import signals
 from django.utils import timezone
 
 from tracker.audit import context, registry
-from tracker.audit.models import Action, AuditEvent
+from tracker.audit.choices import Action
+from tracker.audit.models import AuditEvent
 from tracker.lib.durations import format_duration
-from tracker.products.models import Product
 
 # Longer text (Markdown sections, descriptions) is kept as an excerpt and its
 # length: the object itself holds the text, the trail says who changed it when,
@@ -38,14 +41,9 @@ TEXT_LIMIT = 500
 EXCERPT = 200
 NAME_LIMIT = 200
 
-_BEFORE = "_audit_before"  # stored values the caller already has: attname → value
-_NAMES = "_audit_names"  # names of the objects old foreign keys pointed at
-_OLD = "_audit_old"  # from pre_save to post_save
+_OLD = "_audit_old"  # from pre_save to post_save, from pre_delete to post_delete
 _SKIP = object()  # the save writes no audited field
-_PENDING = "_audit_pending"  # on a delete's origin: the events of its cascade
 BATCH = 2000  # events per INSERT when writing many
-# Lookups shared by the rows of one cascading delete, also outside a request.
-_cascade_memo: ContextVar[dict | None] = ContextVar("audit_cascade", default=None)
 
 
 # --- What is recorded of a value ---------------------------------------------------
@@ -112,17 +110,6 @@ def _empty(value: Any) -> bool:
     return value is None or value is False or value in ("", [], {})
 
 
-def _memo(key: tuple, compute: Callable[[], Any]) -> Any:
-    memo = _cascade_memo.get()
-    if memo is None:
-        memo = context.current().memo
-    if memo is None:
-        return compute()
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]
-
-
 def _name(obj: models.Model) -> str:
     try:
         name = registry.name_of(obj)
@@ -135,19 +122,13 @@ def _related_name(
     field: models.Field, pk: Any, instance: models.Model | None = None
 ) -> str:
     """The name of the object a foreign key points at: from the instance's
-    cache when it holds it, else looked up once per request."""
+    cache when it holds it, else looked up."""
     if instance is not None and field.is_cached(instance):
         obj = field.get_cached_value(instance)
         if obj is not None and obj.pk == pk:
             return _name(obj)
-    model = field.related_model
-    key = ("name", model._meta.label_lower, pk)
-
-    def lookup() -> str:
-        obj = model._base_manager.filter(pk=pk).first()
-        return _name(obj) if obj is not None else f"#{pk} (deleted)"
-
-    return _memo(key, lookup)
+    obj = field.related_model._base_manager.filter(pk=pk).first()
+    return _name(obj) if obj is not None else f"#{pk} (deleted)"
 
 
 def _value(
@@ -193,15 +174,8 @@ def _product_slug(owner: models.Model, product_id: int | None) -> str:
     cached = field.get_cached_value(owner, None)
     if cached is not None and cached.pk == product_id:
         return cached.slug
-    return _memo(
-        ("slug", product_id),
-        lambda: (
-            Product._base_manager.filter(pk=product_id)
-            .values_list("slug", flat=True)
-            .first()
-            or ""
-        ),
-    )
+    slugs = field.related_model._base_manager.filter(pk=product_id)
+    return slugs.values_list("slug", flat=True).first() or ""
 
 
 def _belongs(spec: registry.Audited, instance: models.Model) -> dict[str, Any]:
@@ -224,15 +198,9 @@ def _belongs(spec: registry.Audited, instance: models.Model) -> dict[str, Any]:
         if parent is not None and parent.pk == parent_id:
             product = (parent.product_id, _product_slug(parent, parent.product_id))
         else:
-            product = _memo(
-                (parent_type, parent_id),
-                lambda field=field, parent_id=parent_id: (
-                    field.related_model._base_manager.filter(pk=parent_id)
-                    .values_list("product_id", "product__slug")
-                    .first()
-                    or (None, "")
-                ),
-            )
+            parents = field.related_model._base_manager.filter(pk=parent_id)
+            row = parents.values_list("product_id", "product__slug").first()
+            product = row or (None, "")
         return {
             "product_id": product[0],
             "product_slug": product[1] or "",
@@ -278,26 +246,6 @@ def _record(
     event.save(using=using)
 
 
-# --- Handing over old values ----------------------------------------------------------
-
-
-def remember(instance: models.Model, values: dict[str, Any]) -> None:
-    """Hand over what the row of `instance` holds before a change: field names
-    to their stored values (a foreign key's object or id). Its next save then
-    compares against these instead of reading the row again; the save consumes
-    them. Call it before changing the instance's attributes."""
-    if registry.spec_for(type(instance)) is None:
-        return
-    before = instance.__dict__.setdefault(_BEFORE, {})
-    names = instance.__dict__.setdefault(_NAMES, {})
-    for name, value in values.items():
-        f = instance._meta.get_field(name)
-        if isinstance(value, models.Model):
-            names[f.attname] = _name(value)
-            value = value.pk
-        before[f.attname] = value
-
-
 # --- Signal receivers -------------------------------------------------------------
 
 
@@ -310,8 +258,6 @@ def _written(model: type[models.Model], update_fields) -> list[models.Field]:
 
 
 def _pre_save(sender, instance, update_fields=None, using=None, **kwargs) -> None:
-    before = instance.__dict__.pop(_BEFORE, None) or {}
-    names = instance.__dict__.pop(_NAMES, None) or {}
     if instance._state.adding and instance.pk is None:
         instance.__dict__[_OLD] = None  # an INSERT: nothing to read
         return
@@ -319,59 +265,35 @@ def _pre_save(sender, instance, update_fields=None, using=None, **kwargs) -> Non
     if not fields:
         instance.__dict__[_OLD] = _SKIP
         return
-    missing = [f.attname for f in fields if f.attname not in before]
-    if missing:
-        row = (
-            sender._base_manager.using(using)
-            .filter(pk=instance.pk)
-            .values(*missing)
-            .first()
-        )
-        if row is None:  # a new row with a chosen id
-            instance.__dict__[_OLD] = None
-            return
-        before = {**before, **row}
-    instance.__dict__[_OLD] = (before, names)
+    rows = sender._base_manager.using(using).filter(pk=instance.pk)
+    # None: a new row with a chosen id.
+    instance.__dict__[_OLD] = rows.values(*[f.attname for f in fields]).first()
 
 
 def _post_save(
     sender, instance, created, update_fields=None, using=None, **kwargs
 ) -> None:
-    old = instance.__dict__.pop(_OLD, None)
-    if old is _SKIP:
+    before = instance.__dict__.pop(_OLD, None)
+    if before is _SKIP:
         return
     fields = _written(sender, update_fields)
-    if created or old is None:
+    if created or before is None:
         changes = {
             name: [None, value] for name, value in _snapshot(instance, fields).items()
         }
         _record(instance, Action.CREATE, changes, using)
         return
-    before, names = old
     changes = {}
     for f in fields:
         loaded, new = _loaded(instance, f)
         if not loaded or _normal(f, before[f.attname]) == _normal(f, new):
             continue
         changes[f.name] = [
-            _value(f, before[f.attname], name=names.get(f.attname)),
+            _value(f, before[f.attname]),
             _value(f, new, instance=instance),
         ]
     if changes:
         _record(instance, Action.UPDATE, changes, using)
-    _forget(instance)
-
-
-def _forget(instance: models.Model) -> None:
-    """Drop what the memo knows of a changed object (renamed, moved)."""
-    memo = context.current().memo
-    if memo is None:
-        return
-    label = instance._meta.label_lower
-    memo.pop((label, instance.pk), None)
-    memo.pop(("name", label, instance.pk), None)
-    if label == "products.product":
-        memo.pop(("slug", instance.pk), None)
 
 
 def _deleted(instance: models.Model) -> AuditEvent:
@@ -383,45 +305,16 @@ def _deleted(instance: models.Model) -> AuditEvent:
     return _event(spec, instance, Action.DELETE, changes, context.current().who())
 
 
-def _cascade(origin: Any, instance: models.Model) -> dict | None:
-    """What one delete (of `origin`, with everything it cascades to) has built
-    so far: its events, how many deleted rows are still to come, and lookups
-    shared by all of them."""
-    if origin is None:
-        return None
-    key = (instance._meta.label_lower, instance.pk)
-    pending = origin.__dict__.get(_PENDING)
-    if pending is None or key in pending["keys"]:  # new, or a failed attempt
-        memo = context.current().memo
-        pending = {"keys": set(), "events": [], "memo": {} if memo is None else memo}
-        origin.__dict__[_PENDING] = pending
-    pending["keys"].add(key)
-    return pending
-
-
-def _pre_delete(sender, instance, origin=None, **kwargs) -> None:
+def _pre_delete(sender, instance, **kwargs) -> None:
     # Django sends pre_delete for every row of a cascade before deleting any:
     # each event is built now, while the parent it names (a planning session,
-    # a metric) still exists, and all are written in one go after the last.
-    pending = _cascade(origin, instance)
-    token = _cascade_memo.set(pending["memo"] if pending else None)
-    try:
-        instance.__dict__[_OLD] = _deleted(instance)
-    finally:
-        _cascade_memo.reset(token)
+    # a metric) still exists, and written once its row is gone.
+    instance.__dict__[_OLD] = _deleted(instance)
 
 
-def _post_delete(sender, instance, using=None, origin=None, **kwargs) -> None:
+def _post_delete(sender, instance, using=None, **kwargs) -> None:
     event = instance.__dict__.pop(_OLD, None) or _deleted(instance)
-    pending = origin.__dict__.get(_PENDING) if origin is not None else None
-    if pending is None:
-        event.save(using=using)
-        return
-    pending["events"].append(event)
-    pending["keys"].discard((instance._meta.label_lower, event.object_id))
-    if not pending["keys"]:  # the last row of this delete
-        del origin.__dict__[_PENDING]
-        AuditEvent.objects.using(using).bulk_create(pending["events"], batch_size=BATCH)
+    event.save(using=using)
 
 
 # --- Foreign keys set to NULL by a delete ------------------------------------------

@@ -1,14 +1,20 @@
 """What the audit trail records: the governed models, how each is named, which
-product and parent it belongs to, and which fields are bookkeeping."""
+product and parent it belongs to, and which fields are bookkeeping.
+
+The apps that own the models fill it: each has an `audit.py` that calls
+register() (and names() for models it does not audit but others point at),
+loaded by the audit app's ready() like admin.py, before the recorder connects
+its signals. The audit app itself knows no domain model.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
-from functools import cache
 
 from django.apps import apps
 from django.db import models
-from django.utils.text import Truncator, capfirst
+from django.utils.text import capfirst
+
+from tracker.audit.context import person_label
 
 
 @dataclass(frozen=True)
@@ -18,7 +24,8 @@ class Audited:
     `describe` names an object from its own fields only (never through a
     relation, which would cost a query per row in a cascade of deletes).
     `product` is the foreign key to its product, if it has one; otherwise the
-    product is its first set `parents` foreign key's product.
+    product is its first set `parents` foreign key's product. With neither, the
+    model is the product itself (its `slug` names it in the trail).
     """
 
     model: str
@@ -41,60 +48,44 @@ class Audited:
         return str(self.model_class._meta.verbose_name)
 
 
-def _measurement(m) -> str:
-    """ "350 at 2026-06-01 09:00" (UTC)."""
-    at = m.measured_at
-    when = f" at {at.astimezone(UTC).isoformat(' ', 'minutes')[:16]}" if at else ""
-    value = f"{m.value:g}" if isinstance(m.value, float | int) else str(m.value)
-    return f"{value}{when}"
-
-
-AUDITED = [
-    Audited("products.Product", "product", lambda p: p.name, product=None),
-    Audited(
-        "products.SuccessMetric",
-        "metric",
-        lambda m: m.name,
-        ignore=frozenset({"next_due_at"}),
-    ),
-    Audited("products.Measurement", "measurement", _measurement, None, ("metric",)),
-    Audited("products.ServiceLevel", "sla", lambda s: s.name),
-    Audited("products.FeatureSource", "survey", lambda f: f.feature),
-    Audited("incidents.Incident", "incident", lambda i: f"#{i.pk} {i.title}"),
-    Audited(
-        "postmortems.Postmortem",
-        "postmortem",
-        lambda p: p.title,
-        ignore=frozenset({"search_vector"}),
-    ),
-    Audited(
-        "postmortems.ActionItem",
-        "action_item",
-        lambda a: Truncator(a.description).chars(80),
-        None,
-        ("postmortem", "session"),
-    ),
-]
-
+# In registration order: the apps' order in INSTALLED_APPS, then each audit.py's.
+AUDITED: list[Audited] = []
+_BY_LABEL: dict[str, Audited] = {}
+_BY_KIND: dict[str, Audited] = {}
 # How objects of other models are named when a governed object points at them.
 _NAMES: dict[str, Callable[[models.Model], str]] = {
-    "products.planningsession": lambda s: s.title,
+    "accounts.user": person_label,
 }
 
 
-@cache
+def register(*specs: Audited) -> None:
+    """Audit these models (called from the owning app's audit.py)."""
+    for spec in specs:
+        label = spec.model.lower()
+        if label in _BY_LABEL or spec.kind in _BY_KIND:
+            raise ValueError(f"{spec.model} ({spec.kind}) is already audited.")
+        AUDITED.append(spec)
+        _BY_LABEL[label] = spec
+        _BY_KIND[spec.kind] = spec
+
+
+def names(model: str, describe: Callable[[models.Model], str]) -> None:
+    """Name objects of `model` ("app_label.Model"), not audited itself, by
+    `describe` when a governed object points at them."""
+    _NAMES[model.lower()] = describe
+
+
 def by_label() -> dict[str, Audited]:
     """Audited models by "app_label.modelname" (AuditEvent.object_type)."""
-    return {spec.model_class._meta.label_lower: spec for spec in AUDITED}
+    return _BY_LABEL
 
 
-@cache
 def by_kind() -> dict[str, Audited]:
-    return {spec.kind: spec for spec in AUDITED}
+    return _BY_KIND
 
 
 def spec_for(model: type[models.Model]) -> Audited | None:
-    return by_label().get(model._meta.label_lower)
+    return _BY_LABEL.get(model._meta.label_lower)
 
 
 def kind_choices() -> list[tuple[str, str]]:
@@ -108,11 +99,7 @@ def kind_choices() -> list[tuple[str, str]]:
 def name_of(obj: models.Model) -> str:
     """A short name for `obj`, from its own fields where we know how."""
     label = obj._meta.label_lower
-    spec = by_label().get(label)
+    spec = _BY_LABEL.get(label)
     if spec is not None:
         return spec.describe(obj)
-    if label == "accounts.user":
-        from tracker.audit.context import person_label
-
-        return person_label(obj)
     return _NAMES.get(label, str)(obj)

@@ -7,10 +7,10 @@ from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from tracker.accounts.models import User
-from tracker.accounts.selectors import product_readable_q
 from tracker.ci.models import CIStatus, CIStatusEvent, CombinedState, State
 from tracker.lib.aggregates import in_ids
 from tracker.products.models import Product
+from tracker.products.selectors import product_readable_q
 
 _ERRORED = {State.ERROR, State.CANCELLED}
 _UNFINISHED = {State.PENDING, State.RUNNING}

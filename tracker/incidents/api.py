@@ -14,7 +14,6 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.accounts.selectors import product_readable_q
 from tracker.incidents import selectors, services
 from tracker.incidents.filters import DeliveryFilter, IncidentFilter
 from tracker.incidents.models import (
@@ -31,6 +30,7 @@ from tracker.incidents.models import (
 from tracker.lib.api import ReadableSlugField
 from tracker.lib.api import call_service as _call
 from tracker.products.models import Product
+from tracker.products.selectors import product_readable_q
 
 # --- Serializers ------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from tracker.accounts.filters import visible_teams
 from tracker.incidents.models import (
     ACTIVE_STATUSES,
     AlertDelivery,
@@ -15,7 +16,7 @@ from tracker.incidents.models import (
     Severity,
     Status,
 )
-from tracker.lib.filters import readable_products, visible_teams
+from tracker.products.filters import readable_products
 
 ACTIVE = "active"
 STATUS_CHOICES = [(ACTIVE, "Open or acknowledged"), *Status.choices]

@@ -1,7 +1,7 @@
 """Reads for incidents and alert integrations, and who may change them.
 
 Incidents follow their product: whoever may read it reads them (a private team's
-are 404 to everyone else, tracker.accounts.selectors); untriaged ones, on no
+are 404 to everyone else, tracker.products.selectors); untriaged ones, on no
 product yet, are read by every signed-in person. Changing an incident needs the
 right to edit its product (tracker.products.selectors.user_can_edit_product); an
 untriaged incident belongs to no product yet, so any team member may work on it,
@@ -13,7 +13,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from tracker.accounts.models import Membership, User
-from tracker.accounts.selectors import Reader, readable
+from tracker.accounts.selectors import Reader
 from tracker.incidents.models import (
     ACTIVE_STATUSES,
     AlertDelivery,
@@ -23,7 +23,7 @@ from tracker.incidents.models import (
     TimelineEntry,
 )
 from tracker.products.models import Product
-from tracker.products.selectors import user_can_edit_product
+from tracker.products.selectors import readable, user_can_edit_product
 
 
 def user_can_triage(user: User) -> bool:

@@ -13,7 +13,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST, require_safe
 
-from tracker.accounts.selectors import products_readable_by
 from tracker.audit import selectors as audit_selectors
 from tracker.incidents import selectors, services
 from tracker.incidents.filters import IncidentFilter
@@ -26,6 +25,7 @@ from tracker.incidents.forms import (
 )
 from tracker.incidents.models import Incident, Severity, Source
 from tracker.lib.views import paginate, run_service
+from tracker.products.selectors import products_readable_by
 
 
 def _list_page(request: HttpRequest, queryset, template: str, **context):

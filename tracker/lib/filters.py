@@ -1,16 +1,12 @@
-"""Filters shared by the apps' FilterSets (HTML lists and API lists)."""
+"""Filters shared by the apps' FilterSets (HTML lists and API lists). No domain
+model here: the product and team choices live with their apps (products.filters,
+accounts.filters)."""
 
 from datetime import UTC, datetime
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
-from django.http import HttpRequest
 from django_filters.fields import IsoDateTimeField, ModelChoiceField
-
-from tracker.accounts.models import Team
-from tracker.accounts.selectors import products_readable_by, teams_visible_to
-from tracker.products.models import Product
 
 
 class UTCDateTimeField(IsoDateTimeField):
@@ -51,20 +47,3 @@ class _NulSafeModelChoiceField(ModelChoiceField):
 
 class ModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = _NulSafeModelChoiceField
-
-
-# Choices of the product and team filters: only what the requester may read, so a
-# private team's names never show in a drop-down and its slugs filter like
-# unknown ones. A FilterSet built without its request offers nothing.
-
-
-def readable_products(request: HttpRequest | None) -> QuerySet[Product]:
-    if request is None:
-        return Product.objects.none()
-    return products_readable_by(request.user).order_by("name")
-
-
-def visible_teams(request: HttpRequest | None) -> QuerySet[Team]:
-    if request is None:
-        return Team.objects.none()
-    return teams_visible_to(request.user)

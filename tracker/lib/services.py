@@ -1,11 +1,10 @@
-"""Helpers shared by the apps' service modules."""
+"""Building blocks of the apps' service modules: validated create and update. No
+domain app here; the audit trail sees these writes through model signals."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.db import models
-
-from tracker.audit.recorder import remember
 
 M = TypeVar("M", bound=models.Model)
 
@@ -17,17 +16,13 @@ def model_update(
 
     Returns the names of the fields that changed (empty: nothing was written).
     Validation runs model and constraint checks, so API and form paths share them.
-    The old values go to the audit trail, which then need not read the row again.
     """
     changed = []
-    old = {}
     for field in fields:
         if field in data and getattr(instance, field) != data[field]:
-            old[field] = getattr(instance, field)
             setattr(instance, field, data[field])
             changed.append(field)
     if changed:
-        remember(instance, old)
         instance.full_clean()
         update_fields = list(changed)
         if any(f.name == "updated_at" for f in instance._meta.concrete_fields):

@@ -21,7 +21,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.accounts.models import User
-from tracker.accounts.selectors import product_readable_q, readable
 from tracker.incidents.models import Incident, validate_http_url
 from tracker.lib.api import ReadableSlugField
 from tracker.lib.api import call_service as _call
@@ -38,7 +37,11 @@ from tracker.postmortems.models import (
     Status,
 )
 from tracker.products.models import PlanningSession, Product
-from tracker.products.selectors import user_can_edit_product
+from tracker.products.selectors import (
+    product_readable_q,
+    readable,
+    user_can_edit_product,
+)
 
 BIGINT = 2**63 - 1
 # PositiveIntegerField is a 32-bit integer on PostgreSQL.

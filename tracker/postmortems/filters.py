@@ -3,12 +3,11 @@
 from datetime import timedelta
 
 import django_filters
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.lib.filters import readable_products
+from tracker.lib.filters import ModelChoiceFilter
 from tracker.postmortems.models import (
     ActionItem,
     ActionKind,
@@ -19,21 +18,7 @@ from tracker.postmortems.models import (
     Status,
 )
 from tracker.postmortems.selectors import library_search
-
-
-class _ModelChoiceField(django_filters.fields.ModelChoiceField):
-    def to_python(self, value):
-        # PostgreSQL refuses NUL in text: a lookup with one would be a 500.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice"
-            )
-        return super().to_python(value)
-
-
-class ModelChoiceFilter(django_filters.ModelChoiceFilter):
-    field_class = _ModelChoiceField
-
+from tracker.products.filters import readable_products
 
 PERIODS = {
     "30d": ("Last 30 days", timedelta(days=30)),

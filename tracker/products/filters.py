@@ -2,8 +2,10 @@
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
-from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter, visible_teams
+from tracker.accounts.filters import visible_teams
+from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter
 from tracker.products.models import (
     Availability,
     Computation,
@@ -22,6 +24,16 @@ from tracker.products.models import (
     Stage,
     SuccessMetric,
 )
+from tracker.products.selectors import products_readable_by
+
+
+# The choices of the product filters (incidents, postmortems): only what the
+# requester may read, so a private team's products never show in a drop-down and
+# their slugs filter like unknown ones. Without its request a FilterSet offers none.
+def readable_products(request: HttpRequest | None) -> QuerySet[Product]:
+    if request is None:
+        return Product.objects.none()
+    return products_readable_by(request.user).order_by("name")
 
 
 def _range(field: str, kind=DateTimeFilter) -> tuple:

@@ -1,10 +1,14 @@
 """Reads for the products domain. Every object a user reaches by slug or id comes
 through a `*_get_for_user` here: 404 when it does not exist or the user may not
-read it (tracker.accounts.selectors decides who reads what), 403 when `for_edit`
-is asked by someone who may read but not change it."""
+read it (product_readable_q below decides who reads what, from the team's
+visibility in tracker.accounts), 403 when `for_edit` is asked by someone who may
+read but not change it."""
 
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
@@ -22,8 +26,21 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from tracker.accounts.models import CIPrincipal, Membership, Team, User
-from tracker.accounts.selectors import Reader, product_readable_q, readable
+from tracker.accounts.models import (
+    ApiToken,
+    CIPrincipal,
+    Membership,
+    Team,
+    TokenKind,
+    User,
+    Visibility,
+)
+from tracker.accounts.selectors import (
+    EVERYTHING,
+    Reader,
+    member_of,
+    sees_everything,
+)
 from tracker.lib.aggregates import in_ids
 from tracker.products.models import (
     Availability,
@@ -36,6 +53,78 @@ from tracker.products.models import (
     Stage,
     SuccessMetric,
 )
+
+# --- Who may read which product (docs/access.md) -------------------------------------
+# Everything under a product (metrics, incidents, postmortems, CI, reminders,
+# report rows…) follows its product: these filters are SQL, used inside other
+# querysets, so lists stay a fixed number of queries.
+
+
+def product_readable_q(user: Reader) -> Q:
+    """The products `user` may read, as a filter over Product. A CI token reads
+    its own product and what the whole organisation may read."""
+    if isinstance(user, CIPrincipal):
+        return Q(pk=user.product_id) | Q(team__visibility=Visibility.ORGANISATION)
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if sees_everything(user):
+        return EVERYTHING
+    return (
+        Q(team__visibility=Visibility.ORGANISATION)
+        | Q(team__in=member_of(user))
+        | Q(pm_owner_id=user.pk)
+        | Q(ml_owner_id=user.pk)
+        | Q(eng_owner_id=user.pk)
+    )
+
+
+def products_readable_by(user: Reader) -> QuerySet[Product]:
+    return Product.objects.filter(product_readable_q(user))
+
+
+def readable(user: Reader, *paths: str, unassigned: bool = False) -> Q:
+    """A filter for rows under a product: those whose product `user` may read.
+
+    `paths` lead from the rows to their product ("product", "sla__product"); a row
+    with several (an action item's "postmortem__product" or "session__product")
+    passes when the product on one of them is readable. `unassigned` also passes
+    rows with no product (an untriaged incident, a shared integration). An
+    `IN (SELECT …)` subquery: no joins that multiply rows, no extra query.
+    """
+    if sees_everything(user):
+        return EVERYTHING
+    products = products_readable_by(user).values("pk")
+    conditions = [Q(**{f"{path}__in": products}) for path in paths]
+    if unassigned:
+        conditions.append(Q(**{f"{path}__isnull": True for path in paths}))
+    return reduce(operator.or_, conditions)
+
+
+def private_product_readers(
+    product_ids: Iterable[int], user_ids: Iterable[int]
+) -> dict[int, set[int]]:
+    """For many people and products at once (the reminder sweep): each of the
+    private teams' products among `product_ids`, with who among `user_ids` reads
+    it as a member of its team or one of its owners. Products left out are read
+    by everyone; staff and superusers read every product, which callers check
+    on the users they load anyway. One query, two with a private product."""
+    rows = list(
+        Product.objects.filter(
+            in_ids("pk", product_ids), team__visibility=Visibility.PRIVATE
+        ).values_list("pk", "team_id", "pm_owner_id", "ml_owner_id", "eng_owner_id")
+    )
+    readers = {pk: {o for o in owners if o} for pk, _, *owners in rows}
+    if not readers:
+        return {}
+    teams = {team for _, team, *_ in rows}
+    members: dict[int, set[int]] = {}
+    for user, team in Membership.objects.filter(
+        in_ids("user_id", user_ids), team_id__in=teams
+    ).values_list("user_id", "team_id"):
+        members.setdefault(team, set()).add(user)
+    for pk, team, *_ in rows:
+        readers[pk] |= members.get(team, set())
+    return readers
 
 
 def user_can_edit_product(user: User | CIPrincipal, product: Product) -> bool:
@@ -379,3 +468,10 @@ def stage_timeline(*, product: Product) -> list[dict]:
         }
         for index, stage in enumerate(Stage)
     ]
+
+
+def token_list_for_product(*, product: Product) -> QuerySet[ApiToken]:
+    """A product's active CI tokens."""
+    return ApiToken.objects.filter(
+        product=product, kind=TokenKind.CI, revoked_at__isnull=True
+    ).select_related("user", "product")

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.audit.recorder import remember
 from tracker.lib.services import model_create, model_update
 from tracker.products.models import (
     GATED_STAGES,
@@ -170,14 +169,6 @@ def product_change_stage(
         changed_at=at,
         changed_by=actor,
         note=note,
-    )
-    remember(
-        product,
-        {
-            "stage": product.stage,
-            "stage_entered_at": product.stage_entered_at,
-            "launched_at": product.launched_at,
-        },
     )
     product.stage = stage
     product.stage_entered_at = at

@@ -10,9 +10,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.accounts.selectors import readable
 from tracker.products.models import Product, SuccessMetric
-from tracker.products.selectors import metric_list_with_latest
+from tracker.products.selectors import metric_list_with_latest, readable
 from tracker.reminders.models import (
     DEFAULT_KPI_REVIEW_WEEKS,
     Channel,

@@ -26,12 +26,12 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.accounts.selectors import (
+from tracker.products.models import Product, ServiceLevel, Stage
+from tracker.products.selectors import (
     private_product_readers,
     products_readable_by,
     readable,
 )
-from tracker.products.models import Product, ServiceLevel, Stage
 from tracker.reminders import mail, registry
 from tracker.reminders.models import (
     DEFAULT_KPI_REVIEW_WEEKS,

@@ -11,7 +11,7 @@ from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from tracker.accounts.selectors import Reader, product_readable_q
+from tracker.accounts.selectors import Reader
 from tracker.ci.selectors import CombinedStatus, ci_latest_states
 from tracker.incidents.models import Incident, Kind, Severity
 from tracker.lib.aggregates import Median, Seconds, in_ids
@@ -33,7 +33,12 @@ from tracker.products.models import (
     change_against,
     progress_towards,
 )
-from tracker.products.selectors import Compliance, SlaRef, sla_compliance_many
+from tracker.products.selectors import (
+    Compliance,
+    SlaRef,
+    product_readable_q,
+    sla_compliance_many,
+)
 from tracker.readiness.selectors import (
     Readiness,
     Score,

@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from tracker.accounts.models import User
-from tracker.audit.recorder import remember
 from tracker.incidents import signing
 from tracker.incidents.models import (
     AlertIntegration,
@@ -177,15 +176,6 @@ def _set_status(
             {"status": f"An incident that is {incident.status} cannot become {status}."}
         )
     old = incident.status
-    # The audit trail compares against these instead of reading the row again.
-    remember(
-        incident,
-        {
-            "status": old,
-            "acknowledged_at": incident.acknowledged_at,
-            "resolved_at": incident.resolved_at,
-        },
-    )
     incident.status = status
     fields = ["status"]
     if status == Status.ACKNOWLEDGED:
@@ -268,7 +258,6 @@ def _apply_changes(
     for field, kind in TRACKED_FIELDS.items():
         if field in data and getattr(incident, field) != data[field]:
             old = _shown(incident, field)
-            remember(incident, {field: getattr(incident, field)})
             setattr(incident, field, data[field])
             changes.append((field, kind, old, _shown(incident, field)))
     if not changes:

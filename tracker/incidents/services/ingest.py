@@ -15,7 +15,6 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tracker.audit.recorder import remember
 from tracker.incidents.alerts import AlertEvent, parse_payload
 from tracker.incidents.models import (
     ACTIVE_STATUSES,
@@ -402,7 +401,6 @@ def _alert_refresh(
     _apply_changes(incident, changes, actor=None, source=integration.source, at=now)
     context = ["description", "labels", "annotations"]
     context += ["generator_url", "dashboard_url", "runbook_url"]
-    remember(incident, {field: getattr(incident, field) for field in context})
     for field in context:
         setattr(incident, field, data[field])
     _save(incident, context)

@@ -3,7 +3,7 @@
 Whoever may read a product reads its postmortems, drafts included: learning is
 shared across the organisation (the pages say so), except for a private team's
 products, whose postmortems and action items only the people who read the
-product see (tracker.accounts.selectors; 404 for everyone else). Changing one needs
+product see (tracker.products.selectors; 404 for everyone else). Changing one needs
 to be an author, a reviewer, its review owner, or someone who may edit its
 product (team members and owners).
 

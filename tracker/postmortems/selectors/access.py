@@ -12,7 +12,6 @@ from django.db.models import (
 from django.http import Http404
 
 from tracker.accounts.models import User
-from tracker.accounts.selectors import readable
 from tracker.postmortems.blameless import People
 from tracker.postmortems.models import (
     TRANSITIONS,
@@ -21,7 +20,7 @@ from tracker.postmortems.models import (
     Status,
 )
 from tracker.products.models import PlanningSession, Product
-from tracker.products.selectors import user_can_edit_product
+from tracker.products.selectors import readable, user_can_edit_product
 
 
 def _people_ids(postmortem: Postmortem, relation: str) -> set[int]:

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.accounts.selectors import Reader, readable
+from tracker.accounts.selectors import Reader
 from tracker.postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -22,6 +22,7 @@ from tracker.postmortems.models import (
     Status,
 )
 from tracker.products.models import PlanningSession, Product
+from tracker.products.selectors import readable
 
 
 def _action_items() -> QuerySet[ActionItem]:

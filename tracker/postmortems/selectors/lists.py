@@ -16,7 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from tracker.accounts.selectors import Reader, readable
+from tracker.accounts.selectors import Reader
 from tracker.incidents.models import Incident
 from tracker.postmortems.models import (
     SECTIONS,
@@ -27,6 +27,7 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
 )
+from tracker.products.selectors import readable
 
 # The text-search configuration (stemming language) of the library.
 SEARCH_CONFIG = "english"

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.audit.recorder import remember
 from tracker.incidents.models import Incident
 from tracker.lib.services import model_create, model_update
 from tracker.postmortems import selectors
@@ -211,7 +210,6 @@ def postmortem_transition(
         )
     reason = reason.strip()
     _check_move(postmortem, actor, status, reason)
-    remember(postmortem, {"status": old, "published_at": postmortem.published_at})
     postmortem.status = status
     fields = ["status", "updated_at"]
     if status == Status.PUBLISHED:

@@ -1,5 +1,6 @@
 """API views for products and what hangs off them: metrics and measurements, SLAs
-and checks, the data survey, planning sessions and the stage timeline.
+and checks, the data survey, planning sessions, the stage timeline, CI tokens
+and the product's history.
 
 Thin: each method fetches-and-authorizes through a selector, validates with an
 input serializer, calls one service and shapes the response with an output
@@ -7,6 +8,7 @@ serializer. Class-level `queryset`s are `.none()`: they name the model for the
 filter backend and the schema; rows always come from the selectors.
 """
 
+from tracker.products.api.history import ProductHistoryView
 from tracker.products.api.metrics import (
     MeasurementDetailView,
     MetricDetailView,
@@ -17,11 +19,15 @@ from tracker.products.api.products import ProductListView, ProductStageChangeLis
 from tracker.products.api.sessions import ProductSessionListView, SessionDetailView
 from tracker.products.api.slas import ProductSLAListView, SLADetailView
 from tracker.products.api.survey import ProductSurveyListView, SurveyFeatureDetailView
+from tracker.products.api.tokens import CITokenDetailView, CITokenListView
 
 __all__ = [
+    "CITokenDetailView",
+    "CITokenListView",
     "MeasurementDetailView",
     "MetricDetailView",
     "MetricMeasurementListView",
+    "ProductHistoryView",
     "ProductListView",
     "ProductMetricListView",
     "ProductSLAListView",

@@ -1,11 +1,12 @@
-"""The product history page: everything recorded about a product, filterable."""
+"""The product history page: everything the audit trail recorded about a product
+and what belongs to it, filterable, for those who may read the product."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from tracker.audit import selectors
+from tracker.audit import selectors as audit_selectors
 from tracker.audit.filters import AuditEventFilter
 from tracker.lib.views import paginate
 from tracker.products.selectors import product_get_for_user
@@ -18,7 +19,7 @@ PER_PAGE = 50
 def product_history(request: HttpRequest, slug: str) -> HttpResponse:
     product = product_get_for_user(user=request.user, slug=slug)
     history_filter = AuditEventFilter(
-        request.GET, queryset=selectors.product_history(product_id=product.pk)
+        request.GET, queryset=audit_selectors.product_history(product_id=product.pk)
     )
     page = paginate(request, history_filter.qs, PER_PAGE)
     return render(
@@ -28,6 +29,6 @@ def product_history(request: HttpRequest, slug: str) -> HttpResponse:
             "product": product,
             "filter": history_filter,
             "page": page,
-            "history": selectors.entries(page),
+            "history": audit_selectors.entries(page),
         },
     )
