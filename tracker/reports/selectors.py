@@ -2,11 +2,14 @@
 fixed number of queries however many products there are (a test guards it)."""
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from django.db import connections, transaction
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -15,7 +18,6 @@ from tracker.accounts.selectors import Reader, product_readable_q
 from tracker.ci.selectors import CombinedStatus, ci_latest_states
 from tracker.incidents.models import Incident, Kind, Severity
 from tracker.lib.aggregates import Median, Seconds, in_ids
-from tracker.lib.parallel_reads import parallel_reads
 from tracker.postmortems.models import ActionItem, ActionStatus
 from tracker.postmortems.selectors.reports import (
     Completion,
@@ -54,6 +56,7 @@ NO_COMPLETION = Completion(0, 0)
 # Severity.values builds a new list at every read: once per row adds up.
 SEVERITIES = tuple(Severity.values)
 KINDS = tuple(Kind.values)
+READ_ONLY_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 PROGRESS_BUCKETS = ["< 0%", "0–25%", "25–50%", "50–75%", "75–100%", "≥ 100%"]
 # What the report reads of products: the rest stays in the database (texts and
 # timestamps cost most of the time of loading 1,000 rows). ReportProduct says
@@ -564,34 +567,42 @@ def report_products(
     return found
 
 
+@contextmanager
+def _one_snapshot(using: str = "default") -> Iterator[None]:
+    """The block's queries read one instant of the database: on PostgreSQL, one
+    REPEATABLE READ, READ ONLY transaction (its first statement sets that, so
+    the snapshot is taken by the first query after it). Inside a caller's
+    transaction (a test's, or an atomic block around the call) the queries just
+    run in it: its isolation level is set already, and what it wrote is seen.
+    SQLite runs them as they come."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute(READ_ONLY_SNAPSHOT)
+        yield
+
+
 def portfolio_report(
     *, filters: dict, period: Period, user: Reader, now: datetime | None = None
 ) -> Portfolio:
     now = now or timezone.now()
     today = timezone.localdate(now)
-    # The products first (every figure is keyed by them), then the figures'
-    # queries side by side on their own connections, in the same snapshot.
-    with parallel_reads() as reads:
+    # The products first (every figure is keyed by them), then the figures, all
+    # from the same snapshot: a row written meanwhile is in none or in all.
+    with _one_snapshot():
         with_readiness = report_products(
             portfolio_products(filters=filters, user=user), now=now
         )
         rows_products = [product for product, _ in with_readiness]
         ids = [p.pk for p in rows_products]
-        pending = {
-            "incidents": reads.submit(_incidents, ids, period),
-            "kpis": reads.submit(_kpis, ids, today),
-            "slas": reads.submit(_slas, ids, now),
-            "stuck": reads.submit(_stuck, ids, now),
-            "closure": reads.submit(_closure, ids, period),
-            "actions": reads.submit(_action_items, ids, today),
-            "overdue": reads.submit(_overdue, ids, now),
-            "scores": reads.submit(ml_test_scores, ids),
-            "ci": reads.submit(ci_latest_states, rows_products),
-        }
-        found = {name: future.result() for name, future in pending.items()}
-    scores, kpis, slas = found["scores"], found["kpis"], found["slas"]
-    overdue, incidents, ci = found["overdue"], found["incidents"], found["ci"]
-    actions, stuck = found["actions"], found["stuck"]
+        incidents = _incidents(ids, period)
+        kpis, slas = _kpis(ids, today), _slas(ids, now)
+        stuck, closure = _stuck(ids, now), _closure(ids, period)
+        actions, overdue = _action_items(ids, today), _overdue(ids, now)
+        scores, ci = ml_test_scores(ids), ci_latest_states(rows_products)
     rows = []
     for (product, readiness), pid in zip(with_readiness, ids, strict=True):
         open_items, overdue_items = actions.get(pid, (0, 0))
@@ -619,5 +630,5 @@ def portfolio_report(
         rows=rows,
         incidents_by_month=incidents.by_month,
         ttr_by_month=incidents.ttr_by_month,
-        closure_by_month=found["closure"],
+        closure_by_month=closure,
     )

@@ -1,8 +1,4 @@
-"""Leadership report pages and exports. Thin: filters in, selector, render.
-
-The portfolio views build a thousand rows' worth of objects, alive until the
-response is written: they run with the cyclic collector paused
-(tracker/lib/collector.py)."""
+"""Leadership report pages and exports. Thin: filters in, selector, render."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +8,6 @@ from django.views.decorators.http import require_safe
 
 from tracker.incidents.models import Kind
 from tracker.lib.charts import before_after_chart, line_chart, stacked_bar_chart
-from tracker.lib.collector import collector_paused
 from tracker.products import selectors as product_selectors
 from tracker.reports import exports, table
 from tracker.reports.forms import PortfolioFilterForm
@@ -106,14 +101,12 @@ def _context(request, form, portfolio, *, pdf: bool = False) -> dict:
 
 
 @login_required
-@collector_paused()
 def portfolio(request: HttpRequest) -> HttpResponse:
     form, report = _portfolio(request)
     return render(request, "reports/portfolio.html", _context(request, form, report))
 
 
 @login_required
-@collector_paused()
 def portfolio_csv(request: HttpRequest) -> HttpResponse:
     _, report = _portfolio(request)
     response = HttpResponse(
@@ -125,7 +118,6 @@ def portfolio_csv(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@collector_paused()
 def portfolio_pdf(request: HttpRequest) -> HttpResponse:
     form, report = _portfolio(request)
     pdf = exports.render_pdf(
