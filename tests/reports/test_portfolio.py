@@ -21,7 +21,8 @@ from tests.factories import (
 from tracker.products.models import Product
 from tracker.reports.exports import CSV_COLUMNS
 from tracker.reports.periods import period_choices, period_get
-from tracker.reports.selectors import kpi_status, portfolio_report
+from tracker.reports.selectors.kpis import kpi_status
+from tracker.reports.selectors.portfolio import portfolio_report
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)

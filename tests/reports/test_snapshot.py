@@ -11,7 +11,7 @@ from tests.factories import IncidentFactory, ProductFactory, staff_reader
 from tests.reports.test_portfolio import NOW, report
 from tracker.products.models import Product
 from tracker.reports.periods import period_get
-from tracker.reports.selectors import portfolio_report
+from tracker.reports.selectors.portfolio import portfolio_report
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

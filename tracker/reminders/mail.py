@@ -16,7 +16,7 @@ from tracker.reminders.models import (
     NotificationPreferences,
     Reminder,
 )
-from tracker.reports.selectors import Portfolio
+from tracker.reports.selectors.rows import Portfolio
 
 
 def _one_line(text: str) -> str:

@@ -22,7 +22,8 @@ from tracker.reminders.models import (
     Reminder,
 )
 from tracker.reports.periods import period_get
-from tracker.reports.selectors import Portfolio, portfolio_report
+from tracker.reports.selectors.portfolio import portfolio_report
+from tracker.reports.selectors.rows import Portfolio
 
 # --- Notifications (the in-app reminders) --------------------------------------------
 

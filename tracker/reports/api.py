@@ -20,7 +20,8 @@ from tracker.lib.api import ApiView, ErrorSerializer, HtmlUrlField
 from tracker.products.models import RiskTier, Stage
 from tracker.reports.forms import PortfolioFilterForm
 from tracker.reports.periods import period_get
-from tracker.reports.selectors import STATUS_LABELS, portfolio_report
+from tracker.reports.selectors.portfolio import portfolio_report
+from tracker.reports.selectors.rows import STATUS_LABELS
 
 
 @extend_schema_field({"type": "integer", "nullable": True, "example": 5400})

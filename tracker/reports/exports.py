@@ -5,7 +5,7 @@ import io
 
 from django.template.loader import render_to_string
 
-from tracker.reports.selectors import SEVERITIES, Portfolio, ProductRow
+from tracker.reports.selectors.rows import SEVERITIES, Portfolio, ProductRow
 
 # Stable column names: spreadsheets and scripts downstream depend on them.
 CSV_COLUMNS = [

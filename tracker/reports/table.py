@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from tracker.ci.models import State
 from tracker.products.models import RiskTier, Stage
 from tracker.products.templatetags.tracker_tags import duration, num, pct, signed_pct
-from tracker.reports.selectors import STATUS_LABELS, Portfolio, ProductRow
+from tracker.reports.selectors.rows import STATUS_LABELS, Portfolio, ProductRow
 
 
 def _stage_badge(value: str, label: str) -> str:

@@ -12,7 +12,8 @@ from tracker.products import selectors as product_selectors
 from tracker.reports import exports, table
 from tracker.reports.forms import PortfolioFilterForm
 from tracker.reports.periods import period_get
-from tracker.reports.selectors import Portfolio, portfolio_report
+from tracker.reports.selectors.portfolio import portfolio_report
+from tracker.reports.selectors.rows import Portfolio
 
 
 def _portfolio(request: HttpRequest) -> tuple[PortfolioFilterForm, Portfolio]:
