@@ -43,12 +43,12 @@ class TeamRef:
 
 class ReportProduct:
     """A product as the report reads it: the fields above, its team and the
-    readiness facts (readiness_annotate), from one values() query. Building
-    1,000 Product and Team instances took 15–20 ms of the page's CPU time
-    (benchmarks/report_render.py); these take 3. It answers what the report's
-    page, exports, API, digest and readiness checklist ask of a product, with
-    Product's own properties; anything else is an AttributeError, which the
-    tests of each of them would show."""
+    readiness facts (readiness_annotate), from one values() query: building a
+    Product and a Team instance per row costs several times more, for fields
+    the report never shows (benchmarks/report_render.py). It answers what the
+    report's page, exports, API, digest and readiness checklist ask of a
+    product, with Product's own properties; anything else is an AttributeError,
+    which the tests of each of them would show."""
 
     __slots__ = (*PRODUCT_FIELDS, "team", "__dict__")
 
