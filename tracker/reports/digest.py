@@ -34,7 +34,7 @@ def leadership_portfolio(*, user: User, now: datetime) -> Portfolio:
     return portfolio_report(filters={}, period=period, user=user, now=now)
 
 
-def leadership_digestcompose_message(
+def leadership_digest_message(
     digest: LeadershipDigest, portfolio: Portfolio, prefs: NotificationPreferences
 ) -> EmailMultiAlternatives:
     rows = portfolio.attention
@@ -61,7 +61,7 @@ def leadership_digestcompose_message(
 def send_leadership_digest(
     digest: LeadershipDigest, portfolio: Portfolio, prefs: NotificationPreferences
 ) -> None:
-    leadership_digestcompose_message(digest, portfolio, prefs).send()
+    leadership_digest_message(digest, portfolio, prefs).send()
 
 
 def leadership_digests_prepare(*, now: datetime | None = None) -> list[int]:
