@@ -36,8 +36,8 @@ from django.utils import timezone  # noqa: E402
 
 from tracker.accounts.models import Team, User  # noqa: E402
 from tracker.products.models import Product, Stage, SuccessMetric  # noqa: E402
-from tracker.reminders import services  # noqa: E402
 from tracker.reminders.models import KPIReviewPlan, Reminder  # noqa: E402
+from tracker.reminders.services import delivery, sweep  # noqa: E402
 
 PEOPLE = 1000
 METRICS_PER_PRODUCT = 100
@@ -140,7 +140,7 @@ def main() -> None:
         f"pages of {size:,} → {pages} pages"
     )
     with counted() as first:
-        recorded = services.reminders_record_due(now=now)
+        recorded = sweep.reminders_record_due(now=now)
     report("first sweep", first)
     by_channel = dict(
         Reminder.objects.values_list("channel").annotate(n=Count("pk")).order_by()
@@ -156,7 +156,7 @@ def main() -> None:
         f"{occurrences:,} distinct due occurrences (recorded {recorded})"
     )
     with counted() as second:
-        services.reminders_record_due(now=now)
+        sweep.reminders_record_due(now=now)
     report("second sweep", second)
     duplicates = (
         Reminder.objects.values(
@@ -169,7 +169,7 @@ def main() -> None:
     total = Reminder.objects.count()
     print(f"  reminders after it: {total:,}; duplicates: {duplicates}")
     with counted() as dispatch:
-        queued = services.reminders_dispatch(now=now)
+        queued = delivery.reminders_dispatch(now=now)
     report(f"dispatch (mark {len(queued):,} mails queued, none sent)", dispatch)
     # No private team in this data: the readers query finds no private product.
     fixed = first["queries"] - 4 * pages

@@ -7,8 +7,7 @@ DATABASE_URL names a scratch database that the script creates (it refuses one
 that exists), migrates, fills with tracker.demo.scale.portfolio.seed_scale (products
 with their KPIs, SLAs, incidents and postmortems) and drops at the end (--keep
 leaves it). At each size it renders, in-process with Django's test Client signed
-in and with DEBUG off, after the garbage collector's freeze that the WSGI entry
-point (tracker/wsgi.py) makes at start-up:
+in and with DEBUG off:
 
 - the floor (benchmarks/floor_urls.py): the least a page listing these products
   can cost. The same rows (one per product) and the same number of cells (ten
@@ -24,12 +23,10 @@ Targets are requested in rounds, the floor first and then each target once
 (the PDF in rounds of its own), so that a target and its floor meet the same
 load: other work on a shared machine comes and goes. It prints, per target, the
 median and the fastest wall time, the median CPU time of this process (Python's
-share, in every thread; the rest is waiting for PostgreSQL), the statements per
-request on every connection (the report's figures are read side by side on up
-to PARALLEL_READ_THREADS more connections, tracker/lib/parallel_reads.py: their
-snapshot and isolation statements count too; PARALLEL_READ_THREADS=0 measures
-one connection reading everything in turn) and the
-ratio to the floor (the median of the rounds' ratios). Goal: the HTML report
+share; the rest is waiting for PostgreSQL), the statements per request (the
+report reads everything on the request's connection, in one REPEATABLE READ,
+READ ONLY transaction whose isolation statement counts too) and the ratio to
+the floor (the median of the rounds' ratios). Goal: the HTML report
 within 3x the floor and under 500 ms at 1,000 products; the load average is
 printed. --profile prints where the HTML report spends its time at the largest
 size (cProfile, CPU time). Bounded: --runs rounds, and no new round after
@@ -38,7 +35,6 @@ size (cProfile, CPU time). Bounded: --runs rounds, and no new round after
 
 import argparse
 import cProfile
-import gc
 import os
 import pstats
 import secrets
@@ -125,9 +121,6 @@ def drop_database(url: str) -> None:
     import psycopg
     from django.db import connections
 
-    from tracker.lib import parallel_reads
-
-    parallel_reads.shutdown()  # the report's pool holds connections too
     connections.close_all()
     admin, name = _admin_url(url)
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -248,9 +241,6 @@ def run(args: argparse.Namespace) -> list[dict]:
             if not args.reuse:
                 seed(size - seeded, size)
                 seeded = size
-            # As tracker/wsgi.py does once the site is loaded.
-            gc.collect()
-            gc.freeze()
             fast = measure(client, [FLOOR, *FAST], args.runs, args.seconds)
             slow = measure(client, [FLOOR, PDF], args.pdf_runs, args.seconds)
             for name, found in {**fast, PDF: slow[PDF]}.items():

@@ -17,7 +17,6 @@ import pytest
 from django.db import connection
 
 from tests.factories import ProductFactory, TeamFactory, UserFactory
-from tracker.lib import parallel_reads
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -41,14 +40,6 @@ def pytest_collection_modifyitems(config, items):
             item.fixturenames.insert(0, "_require_chromium")
         if item.get_closest_marker("redis"):
             item.fixturenames.insert(0, "_require_redis")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _parallel_reads_pool_closed(django_db_setup):
-    """Requests served by the live server (browser tests) read the report on the
-    pool's connections: they go before the test database is dropped."""
-    yield
-    parallel_reads.shutdown()
 
 
 @pytest.fixture

@@ -36,8 +36,8 @@ app.conf.beat_schedule = {
     },
     # Weekly leadership digests: on Monday at each subscriber's local digest hour.
     # Hourly every day: Monday morning somewhere is Sunday, Monday or Tuesday in UTC.
-    "reminders-leadership-digests": {
-        "task": "tracker.reminders.tasks.leadership_digests_send_due",
+    "reports-leadership-digests": {
+        "task": "tracker.reports.tasks.leadership_digests_send_due",
         "schedule": crontab(minute=4),
         "options": {"expires": 50 * 60},
     },

@@ -143,10 +143,6 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Threads (each with its own database connection) that run the portfolio report's
-# independent queries side by side on PostgreSQL; 0 runs them one after another
-# (tracker/lib/parallel_reads.py).
-PARALLEL_READ_THREADS = env_int("PARALLEL_READ_THREADS", 3, minimum=0)
 
 # --- Celery: Redis when REDIS_URL is set, otherwise tasks run eagerly in-process.
 REDIS_URL = env_url("REDIS_URL", schemes={"redis", "rediss"})

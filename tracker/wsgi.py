@@ -1,6 +1,5 @@
 """The WSGI application (gunicorn tracker.wsgi:application)."""
 
-import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -8,10 +7,5 @@ from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 application = get_wsgi_application()
-# Import every view now rather than on the first request, then move all that was
-# loaded (Django, the apps, DRF, their caches) out of the garbage collector's
-# reach: it lives as long as the process, and a full collection that walked it
-# would pause a request for tens of milliseconds.
+# Import every view now rather than on the first request.
 get_resolver().url_patterns  # noqa: B018
-gc.collect()
-gc.freeze()

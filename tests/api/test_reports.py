@@ -20,7 +20,7 @@ from tests.readiness.test_readiness import ci_report
 from tracker.postmortems.models import ActionItem, Postmortem
 from tracker.reports.exports import csv_row
 from tracker.reports.periods import period_get
-from tracker.reports.selectors import portfolio_report
+from tracker.reports.selectors.portfolio import portfolio_report
 
 URL = "/api/v1/reports/portfolio/"
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.factories import ProductFactory
 from tracker.products import services as product_services
-from tracker.reminders import services
+from tracker.reminders.services import sweep
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ def test_follow_a_reminder_to_the_measurement(
         product=product,
         data={"name": "Chargeback losses", "owner": bob, "cadence_days": 7},
     )
-    services.reminders_record_due()
+    sweep.reminders_record_due()
 
     sign_in("bob")
     bell = page.get_by_role("link", name="Notifications, 1 unread")
@@ -53,7 +53,7 @@ def test_follow_a_reminder_to_the_measurement(
     page.get_by_role("button", name="Record").click()
     expect(page.get_by_text("Measurement recorded.")).to_be_visible()
 
-    services.reminders_record_due()
+    sweep.reminders_record_due()
     page.get_by_role("link", name="Notifications", exact=True).click()
     expect(page.get_by_text(re.compile("done"))).to_be_visible()
     shoot("12-notification-done")

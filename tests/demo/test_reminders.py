@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from tests.reminders.helpers import HOUR, run
 from tracker.accounts.models import User
 from tracker.demo.seed import seed_demo
-from tracker.reminders import selectors, tasks
 from tracker.reminders.models import NotificationPreferences, Reminder
+from tracker.reports import tasks
+from tracker.reports.digest import leadership_portfolio
 
 MONDAY = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 
@@ -24,7 +25,7 @@ def test_demo_leader_gets_the_monday_digest_and_late_work_is_chased(
     [digest] = [m for m in mailoutbox if m.subject.startswith("Portfolio, week 11")]
     assert digest.to == ["leader@example.org"]
     leader = User.objects.get(username="leader")
-    attention = selectors.leadership_portfolio(user=leader, now=MONDAY + HOUR).attention
+    attention = leadership_portfolio(user=leader, now=MONDAY + HOUR).attention
     assert attention
     for row in attention:
         assert f"/products/{row.product.slug}/" in digest.body

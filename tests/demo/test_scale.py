@@ -20,7 +20,7 @@ from tracker.postmortems.models import (
     Status,
 )
 from tracker.reports.periods import period_get
-from tracker.reports.selectors import portfolio_report
+from tracker.reports.selectors.portfolio import portfolio_report
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)

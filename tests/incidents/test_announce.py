@@ -13,9 +13,9 @@ from tracker.incidents.models import Incident
 from tracker.incidents.reminder_rules import OPENED
 from tracker.incidents.tasks import delivery_ingest
 from tracker.lib.tasks import _Enqueue
-from tracker.reminders import services as reminders
 from tracker.reminders import tasks
 from tracker.reminders.models import Reminder
+from tracker.reminders.services import sweep
 
 
 def _announcements() -> list[tuple[str, str]]:
@@ -92,7 +92,7 @@ def _sweeps(queued: list) -> list:
 
 def test_acknowledging_first_cancels_the_mail(am, owned, alice, mailoutbox):
     deliver(am, alert_payload("fp-1"))  # no commit here: nothing queued
-    reminders.reminders_record_due(rules=[OPENED])
+    sweep.reminders_record_due(rules=[OPENED])
     incidents.incident_acknowledge(incident=Incident.objects.get(), actor=alice)
     tasks.reminders_dispatch()
     assert mailoutbox == []
@@ -102,5 +102,5 @@ def test_acknowledging_first_cancels_the_mail(am, owned, alice, mailoutbox):
 def test_incidents_older_than_a_week_are_not_announced(am, owned):
     deliver(am, alert_payload("fp-1"))
     later = Incident.objects.get().detected_at + timedelta(days=8)
-    assert reminders.reminders_record_due(now=later, rules=[OPENED]) == {OPENED: 0}
+    assert sweep.reminders_record_due(now=later, rules=[OPENED]) == {OPENED: 0}
     assert _announcements() == []

@@ -51,7 +51,8 @@ def test_hung_broker_costs_one_socket_timeout(settings):
 def test_a_task_failing_when_run_eagerly_is_logged_not_raised(settings, caplog):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     with mock.patch(
-        "tracker.reminders.services.reminders_dispatch", side_effect=RuntimeError
+        "tracker.reminders.services.delivery.reminders_dispatch",
+        side_effect=RuntimeError,
     ):
         assert tasks.enqueue(reminders_dispatch) is False
     assert "failed; the periodic sweep will retry it" in caplog.text

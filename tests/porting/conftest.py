@@ -31,8 +31,8 @@ from tracker.postmortems import services as postmortems
 from tracker.postmortems.models import Postmortem
 from tracker.products.models import Product
 from tracker.readiness.services import product_change_stage_gated
-from tracker.reminders import services as reminders
 from tracker.reminders.models import KPIReview
+from tracker.reminders.services import notifications, reviews
 
 
 def add_what_the_demo_lacks() -> None:
@@ -45,14 +45,14 @@ def add_what_the_demo_lacks() -> None:
         product=forecast, stage="pilot", actor=alice, note="Pilot.", override=True
     )
     # Post-launch KPI reviews: a plan, and one review concluded.
-    reminders.kpi_review_plan_update(product=fraud, weeks=[2, 6, 26], actor=alice)
-    reminders.kpi_reviews_schedule(product_ids=[fraud.pk])
+    reviews.kpi_review_plan_update(product=fraud, weeks=[2, 6, 26], actor=alice)
+    reviews.kpi_reviews_schedule(product_ids=[fraud.pk])
     review = KPIReview.objects.filter(product=fraud).order_by("weeks").first()
-    reminders.kpi_review_complete(review=review, actor=alice, conclusion="On track.")
+    reviews.kpi_review_complete(review=review, actor=alice, conclusion="On track.")
     # "Still accurate" confirmations of the survey and of an SLA.
-    reminders.review_confirm(product=fraud, actor=alice)
-    reminders.review_confirm(product=fraud, actor=bob, sla=fraud.slas.first())
-    reminders.preferences_update(
+    reviews.review_confirm(product=fraud, actor=alice)
+    reviews.review_confirm(product=fraud, actor=bob, sla=fraud.slas.first())
+    notifications.preferences_update(
         user=bob,
         data={
             "timezone": "Europe/Berlin",

@@ -15,7 +15,7 @@ from tracker.porting import selectors, spec
 from tracker.porting.services import data_import
 from tracker.postmortems.models import Postmortem
 from tracker.products.models import Product
-from tracker.reminders.services import preferences_update
+from tracker.reminders.services.notifications import preferences_update
 
 
 def _copy_of(document: dict, n: int) -> dict:

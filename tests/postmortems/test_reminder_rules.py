@@ -13,8 +13,8 @@ from tests.reminders.helpers import DAY, HOUR, LAUNCH, rows, run
 from tracker.postmortems import services
 from tracker.postmortems.models import Status
 from tracker.products import services as product_services
-from tracker.reminders import services as reminder_services
 from tracker.reminders.models import Reminder
+from tracker.reminders.services import notifications, sweep
 
 pytestmark = pytest.mark.django_db
 SITE = "https://tracker.example.org"
@@ -167,7 +167,7 @@ def test_items_of_retired_products_are_not_chased(item, product, time_machine):
 @pytest.fixture
 def bob_is_quiet(bob):
     """Bob's mail waits until 18:00 UTC, so it is still unsent when he acts."""
-    reminder_services.preferences_update(
+    notifications.preferences_update(
         user=bob, data={"timezone": "UTC", "quiet_start_hour": 8, "quiet_end_hour": 18}
     )
 
@@ -274,7 +274,7 @@ def test_minor_incidents_need_no_reminder(product, alice, bob, time_machine):
 
 @pytest.fixture
 def alice_is_quiet(alice):
-    reminder_services.preferences_update(
+    notifications.preferences_update(
         user=alice,
         data={"timezone": "UTC", "quiet_start_hour": 8, "quiet_end_hour": 18},
     )
@@ -377,7 +377,7 @@ def _late_work(team, n: int) -> None:
 
 def _sweep_queries(at) -> int:
     with CaptureQueriesContext(connection) as captured:
-        reminder_services.reminders_record_due(now=at)
+        sweep.reminders_record_due(now=at)
     return len(captured.captured_queries)
 
 
@@ -400,9 +400,9 @@ def test_sweep_pages_through_batches(team, time_machine, settings):
     settings.REMINDERS_BATCH_SIZE = 1
     time_machine.move_to(LAUNCH - HOUR, tick=False)
     _late_work(team, 3)
-    recorded = reminder_services.reminders_record_due(now=LAUNCH + 7 * DAY)
+    recorded = sweep.reminders_record_due(now=LAUNCH + 7 * DAY)
     assert recorded["postmortem_draft_overdue"] == 3 * 6
     assert recorded["action_item_overdue"] == 3 * 8
     assert recorded["action_item_due_soon"] == 3 * 2
-    again = reminder_services.reminders_record_due(now=LAUNCH + 7 * DAY)
+    again = sweep.reminders_record_due(now=LAUNCH + 7 * DAY)
     assert sum(again.values()) == 0

@@ -5,8 +5,8 @@ from rest_framework.test import APIClient
 
 from tests.reminders.helpers import DAY, HOUR, LAUNCH, make_metric, run
 from tests.reminders.test_views import notify
-from tracker.reminders import services
 from tracker.reminders.models import Reminder
+from tracker.reminders.services import notifications
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/notifications/"
@@ -56,7 +56,7 @@ def test_list_shows_the_callers_notifications_newest_first(
 
 def test_list_filters_unread(api, bob):
     first, second = notify(bob, 2)
-    services.notification_mark_read(notification=first)
+    notifications.notification_mark_read(notification=first)
     api.force_authenticate(bob)
     unread = api.get(LIST, {"unread": "true"}).json()["results"]
     read = api.get(LIST, {"unread": "false"}).json()["results"]

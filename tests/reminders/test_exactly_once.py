@@ -14,8 +14,10 @@ from tests.factories import FeatureFactory, ProductFactory, SLAFactory, UserFact
 from tests.reminders.helpers import DAY, HOUR, LAUNCH, make_metric, rows, run
 from tracker.celery import app
 from tracker.products import services as product_services
-from tracker.reminders import mail, services, tasks
+from tracker.reminders import mail, tasks
 from tracker.reminders.models import NotificationPreferences, Reminder
+from tracker.reminders.services import delivery, sweep
+from tracker.reports import tasks as report_tasks
 
 pytestmark = pytest.mark.django_db
 MINUTE = HOUR / 60
@@ -42,19 +44,19 @@ def test_sweep_run_twice_records_and_sends_once(metric, time_machine, mailoutbox
 
 def test_dispatch_queues_a_mail_once_per_lease(metric, time_machine):
     time_machine.move_to(DUE, tick=False)
-    services.reminders_record_due()
-    assert services.reminders_dispatch() == [_email_id()]
-    assert services.reminders_dispatch() == []
+    sweep.reminders_record_due()
+    assert delivery.reminders_dispatch() == [_email_id()]
+    assert delivery.reminders_dispatch() == []
     # Queued but never sent (the task was lost): queued again after the lease.
     time_machine.move_to(DUE + 16 * MINUTE, tick=False)
-    assert services.reminders_dispatch() == [_email_id()]
+    assert delivery.reminders_dispatch() == [_email_id()]
 
 
 def test_sending_twice_sends_once(metric, time_machine, mailoutbox):
     time_machine.move_to(DUE, tick=False)
-    services.reminders_record_due()
-    assert services.reminder_send(reminder_id=_email_id()) is True
-    assert services.reminder_send(reminder_id=_email_id()) is False
+    sweep.reminders_record_due()
+    assert delivery.reminder_send(reminder_id=_email_id()) is True
+    assert delivery.reminder_send(reminder_id=_email_id()) is False
     assert len(mailoutbox) == 1
 
 
@@ -62,7 +64,7 @@ def test_claim_abandoned_by_a_dead_worker_is_sent_once_after_the_lease(
     metric, time_machine, mailoutbox, monkeypatch
 ):
     time_machine.move_to(DUE, tick=False)
-    services.reminders_record_due()
+    sweep.reminders_record_due()
 
     def worker_dies(reminder, prefs):
         raise SystemExit("worker killed")  # not an Exception: the claim stays
@@ -70,11 +72,11 @@ def test_claim_abandoned_by_a_dead_worker_is_sent_once_after_the_lease(
     with monkeypatch.context() as patch:
         patch.setattr(mail, "send_reminder", worker_dies)
         with pytest.raises(SystemExit):
-            services.reminder_send(reminder_id=_email_id())
+            delivery.reminder_send(reminder_id=_email_id())
     assert Reminder.objects.get(channel="email").claimed_at == DUE
     # Within the lease nobody else may take it ...
     run(time_machine, DUE + 10 * MINUTE)
-    assert services.reminder_send(reminder_id=_email_id()) is False
+    assert delivery.reminder_send(reminder_id=_email_id()) is False
     assert mailoutbox == []
     # ... after it, the next dispatch re-claims and sends it, once.
     run(time_machine, DUE + 16 * MINUTE)
@@ -124,7 +126,7 @@ def test_mail_that_keeps_failing_is_given_up_after_the_attempts(
     assert (reminder.sent_at, reminder.claimed_at) == (None, None)
     assert "SMTP server down" in reminder.last_error
     time_machine.move_to(DUE + DAY, tick=False)
-    assert services.reminders_dispatch() == []
+    assert delivery.reminders_dispatch() == []
 
 
 def test_retry_policy_backs_off():
@@ -138,12 +140,12 @@ def test_mail_is_not_sent_for_an_occurrence_dealt_with_after_it_was_queued(
     metric, bob, time_machine, mailoutbox
 ):
     time_machine.move_to(DUE, tick=False)
-    services.reminders_record_due()
-    [queued] = services.reminders_dispatch()
+    sweep.reminders_record_due()
+    [queued] = delivery.reminders_dispatch()
     product_services.measurement_record(
         metric=metric, value=11, measured_at=DUE, actor=bob
     )
-    assert services.reminder_send(reminder_id=queued) is False
+    assert delivery.reminder_send(reminder_id=queued) is False
     assert Reminder.objects.get(pk=queued).cancelled_at == DUE
     assert mailoutbox == []
 
@@ -165,7 +167,7 @@ def test_mail_text_is_plain_and_html_is_escaped(launched, bob, time_machine):
     time_machine.move_to(LAUNCH, tick=False)
     make_metric(launched, owner=bob, name="Loss <EUR> & fees\nper month")
     time_machine.move_to(DUE, tick=False)
-    services.reminders_record_due()
+    sweep.reminders_record_due()
     reminder = Reminder.objects.select_related("recipient").get(channel="email")
     message = mail.reminder_message(reminder, NotificationPreferences())
     assert "\n" not in message.subject
@@ -192,7 +194,7 @@ def test_beat_runs_the_reminder_tasks():
         tasks.reminders_sweep.name,
         tasks.reminders_dispatch.name,
         tasks.digests_send_due.name,
-        tasks.leadership_digests_send_due.name,
+        report_tasks.leadership_digests_send_due.name,
     } <= scheduled
     app.loader.import_default_modules()  # autodiscovery, as a worker starts
     assert scheduled <= set(app.tasks)
@@ -221,7 +223,7 @@ def _due_everywhere(team, n: int) -> None:
 
 def _sweep_queries(at) -> int:
     with CaptureQueriesContext(connection) as captured:
-        services.reminders_record_due(now=at)
+        sweep.reminders_record_due(now=at)
     return len(captured.captured_queries)
 
 
@@ -244,10 +246,10 @@ def test_sweep_pages_through_batches(team, time_machine, settings):
     settings.REMINDERS_BATCH_SIZE = 3
     time_machine.move_to(LAUNCH, tick=False)
     _due_everywhere(team, 7)
-    recorded = services.reminders_record_due(now=LAUNCH + 100 * DAY)
+    recorded = sweep.reminders_record_due(now=LAUNCH + 100 * DAY)
     assert recorded["metric_followup"] == 7 * 4
     assert Reminder.objects.filter(rule="metric_followup").count() == 7 * 4
-    assert services.reminders_record_due(now=LAUNCH + 100 * DAY)["survey_review"] == 0
+    assert sweep.reminders_record_due(now=LAUNCH + 100 * DAY)["survey_review"] == 0
 
 
 # --- Concurrency, on PostgreSQL -----------------------------------------------------
@@ -298,8 +300,8 @@ def test_two_workers_sending_the_same_reminder_send_it_once(team, bob, mailoutbo
         team=team, stage="production", launched_at=LAUNCH, stage_entered_at=LAUNCH
     )
     make_metric(product, owner=bob)
-    services.reminders_record_due()
+    sweep.reminders_record_due()
     [queued] = Reminder.objects.filter(channel="email", rule="metric_followup")
-    sent = _in_parallel(lambda: services.reminder_send(reminder_id=queued.pk), n=4)
+    sent = _in_parallel(lambda: delivery.reminder_send(reminder_id=queued.pk), n=4)
     assert sorted(sent) == [False, False, False, True]
     assert len(mailoutbox) == 1

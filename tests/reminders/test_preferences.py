@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from tests.reminders.helpers import DAY, HOUR, LAUNCH, make_metric, rows, run
 from tests.reminders.test_exactly_once import _in_parallel
 from tracker.products import services as product_services
-from tracker.reminders import mail, services, tasks
+from tracker.reminders import mail, tasks
 from tracker.reminders.models import Digest, NotificationPreferences, Reminder
+from tracker.reminders.services import digests, notifications, sweep
 
 pytestmark = pytest.mark.django_db
 DUE = LAUNCH + 7 * DAY  # Monday 9 March 2026, 09:00 UTC (10:00 in Berlin)
@@ -25,7 +26,7 @@ def metrics(launched, bob, time_machine):
 
 
 def prefer(user, **data):
-    return services.preferences_update(user=user, data=data)
+    return notifications.preferences_update(user=user, data=data)
 
 
 # --- Channels -----------------------------------------------------------------------
@@ -158,8 +159,8 @@ def test_digest_abandoned_by_a_dead_worker_is_sent_once_after_the_lease(
 ):
     prefer(bob, digest_enabled=True, digest_hour=8)
     time_machine.move_to(DUE + HOUR, tick=False)
-    services.reminders_record_due()
-    [digest_id] = services.digests_prepare()
+    sweep.reminders_record_due()
+    [digest_id] = digests.digests_prepare()
 
     def worker_dies(*args):
         raise SystemExit("worker killed")
@@ -167,7 +168,7 @@ def test_digest_abandoned_by_a_dead_worker_is_sent_once_after_the_lease(
     with monkeypatch.context() as patch:
         patch.setattr(mail, "send_digest", worker_dies)
         with pytest.raises(SystemExit):
-            services.digest_send(digest_id=digest_id)
+            digests.digest_send(digest_id=digest_id)
     run(time_machine, DUE + HOUR + 10 * HOUR / 60)
     assert mailoutbox == []
     run(time_machine, DUE + HOUR + 16 * HOUR / 60)
@@ -182,7 +183,7 @@ def test_two_concurrent_digest_runs_send_one_digest(launched, bob, mailoutbox):
     for n in range(5):
         make_metric(launched, owner=bob, name=f"KPI {n}")
     prefer(bob, digest_enabled=True, digest_hour=0)
-    services.reminders_record_due()
+    sweep.reminders_record_due()
     _in_parallel(tasks.digests_send_due, n=3)
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject == "5 follow-ups waiting for you"

@@ -7,8 +7,9 @@ import pytest
 from tests.factories import FeatureFactory, ProductFactory, SLAFactory
 from tests.reminders.helpers import DAY, HOUR, LAUNCH, make_metric, rows, run
 from tracker.products import services as product_services
-from tracker.reminders import registry, services
+from tracker.reminders import registry
 from tracker.reminders.models import KPIReview, Reminder
+from tracker.reminders.services import notifications, reviews
 
 pytestmark = pytest.mark.django_db
 WEEK = timedelta(weeks=1)
@@ -173,7 +174,7 @@ def test_completing_a_review_stops_its_reminders(
 ):
     run(time_machine, LAUNCH + 2 * WEEK + HOUR)
     review = KPIReview.objects.get(weeks=2)
-    services.kpi_review_complete(review=review, actor=alice, conclusion="On track.")
+    reviews.kpi_review_complete(review=review, actor=alice, conclusion="On track.")
     run(time_machine, LAUNCH + 2 * WEEK + 2 * HOUR)
     assert not Reminder.objects.filter(resolved_at__isnull=True).exists()
     run(time_machine, LAUNCH + 6 * WEEK + HOUR)
@@ -184,10 +185,10 @@ def test_review_weeks_are_configurable_per_product(
     entering_production, alice, time_machine
 ):
     run(time_machine, LAUNCH + 2 * WEEK + HOUR)
-    services.kpi_review_complete(
+    reviews.kpi_review_complete(
         review=KPIReview.objects.get(weeks=2), actor=alice, conclusion="Fine."
     )
-    services.kpi_review_plan_update(
+    reviews.kpi_review_plan_update(
         product=entering_production, weeks=[4, 26], actor=alice
     )
     weeks = [w for w, _, _ in _reviews(entering_production)]
@@ -200,13 +201,13 @@ def test_review_weeks_are_configurable_per_product(
 
 
 def test_changing_the_launch_date_moves_open_reviews(entering_production, alice):
-    services.kpi_reviews_schedule(now=LAUNCH)
+    reviews.kpi_reviews_schedule(now=LAUNCH)
     product_services.product_update(
         product=entering_production,
         actor=alice,
         data={"launched_at": LAUNCH + WEEK},
     )
-    services.kpi_reviews_schedule(now=LAUNCH)
+    reviews.kpi_reviews_schedule(now=LAUNCH)
     assert _reviews(entering_production)[0] == (2, LAUNCH + 3 * WEEK, None)
 
 
@@ -239,7 +240,7 @@ def test_survey_unreviewed_for_the_period_reminds_the_ml_owner(
 def test_confirming_the_survey_restarts_its_clock(surveyed, bob, time_machine):
     run(time_machine, LAUNCH + 90 * DAY + HOUR)
     time_machine.move_to(LAUNCH + 91 * DAY, tick=False)
-    services.review_confirm(product=surveyed, actor=bob)
+    reviews.review_confirm(product=surveyed, actor=bob)
     run(time_machine, LAUNCH + 91 * DAY + HOUR)
     assert not Reminder.objects.filter(resolved_at__isnull=True).exists()
     run(time_machine, LAUNCH + 181 * DAY - HOUR)
@@ -286,7 +287,7 @@ def test_editing_or_confirming_an_sla_ends_its_review_reminder(
     run(time_machine, LAUNCH + 90 * DAY + HOUR)
     time_machine.move_to(LAUNCH + 95 * DAY, tick=False)
     product_services.sla_update(sla=edited, data={"threshold": 80.0})
-    services.review_confirm(product=launched, sla=confirmed, actor=dan)
+    reviews.review_confirm(product=launched, sla=confirmed, actor=dan)
     run(time_machine, LAUNCH + 95 * DAY + HOUR)
     assert not Reminder.objects.filter(resolved_at__isnull=True).exists()
 
@@ -321,7 +322,7 @@ def custom_rule():
 def test_a_new_rule_needs_no_change_to_the_engine(
     custom_rule, carol, time_machine, settings
 ):
-    services.preferences_update(user=carol, data={"email_enabled": False})
+    notifications.preferences_update(user=carol, data={"email_enabled": False})
     run(time_machine, LAUNCH)
     run(time_machine, LAUNCH + HOUR)
     assert rows(rule="test_welcome") == [("carol", "in_app", False)]

@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from tests.factories import MeasurementFactory, SLAFactory
 from tests.reminders.helpers import DAY, LAUNCH, make_metric
-from tracker.reminders import services
 from tracker.reminders.context_processors import Bell
 from tracker.reminders.models import (
     KPIReview,
@@ -19,6 +18,7 @@ from tracker.reminders.models import (
     Reminder,
     ReviewConfirmation,
 )
+from tracker.reminders.services import notifications, reviews
 
 pytestmark = pytest.mark.django_db
 SUBJECT_IDS = count(1000)
@@ -52,7 +52,7 @@ def notify(user, n: int = 1, *, title: str = "Chargeback losses · Fraud score")
 def test_bell_shows_the_unread_count_on_every_page(bob_client, bob, team):
     notify(bob, 2)
     read = notify(bob, 1, title="Old")[0]
-    services.notification_mark_read(notification=read)
+    notifications.notification_mark_read(notification=read)
     page = bob_client.get(reverse("products:list")).content.decode()
     assert 'aria-label="Notifications, 2 unread"' in page
     assert '<span class="bell-count">2</span>' in page
@@ -90,7 +90,7 @@ def test_anonymous_is_sent_to_login(client, db, name):
 
 def test_notifications_newest_first_with_an_unread_filter(bob_client, bob):
     first, second, third = notify(bob, 3)
-    services.notification_mark_read(notification=second)
+    notifications.notification_mark_read(notification=second)
     page = bob_client.get(reverse("reminders:notifications")).content.decode()
     assert page.index(third.title) < page.index(second.title) < page.index(first.title)
     unread = bob_client.get(reverse("reminders:notifications") + "?unread=true")
@@ -240,7 +240,7 @@ def review(launched, bob, time_machine):
     metric = make_metric(launched, owner=bob)
     MeasurementFactory(metric=metric, value=9.5, measured_at=LAUNCH - 3 * DAY)
     MeasurementFactory(metric=metric, value=12.5, measured_at=LAUNCH + 10 * DAY)
-    services.kpi_reviews_schedule()
+    reviews.kpi_reviews_schedule()
     return KPIReview.objects.get(product=launched, weeks=2)
 
 
@@ -359,10 +359,10 @@ def test_reviews_page_query_count_does_not_grow(
     alice_client, launched, alice, django_assert_num_queries
 ):
     url = reverse("reminders:kpi_reviews", args=[launched.slug])
-    services.kpi_review_plan_update(product=launched, weeks=[2], actor=alice)
+    reviews.kpi_review_plan_update(product=launched, weeks=[2], actor=alice)
     with django_assert_num_queries(6) as small:
         alice_client.get(url)
-    services.kpi_review_plan_update(product=launched, weeks=[2, 4, 8, 16], actor=alice)
+    reviews.kpi_review_plan_update(product=launched, weeks=[2, 4, 8, 16], actor=alice)
     with django_assert_num_queries(len(small.captured_queries)):
         alice_client.get(url)
 

@@ -20,9 +20,10 @@ from tests.reminders.helpers import DAY, HOUR, LAUNCH, make_metric, rows, run
 from tracker.accounts.models import Visibility
 from tracker.accounts.services import token_create
 from tracker.postmortems import services as postmortems
-from tracker.reminders import services
 from tracker.reminders.models import KPIReview, Reminder
 from tracker.reminders.selectors import notification_unread_count
+from tracker.reminders.services import delivery, notifications, outbox, sweep
+from tracker.reports.digest import leadership_digest_send, leadership_digests_prepare
 
 pytestmark = pytest.mark.django_db
 DUE = LAUNCH + 7 * DAY + HOUR
@@ -73,7 +74,7 @@ def test_a_notification_about_a_product_gone_private_disappears(
     carols_metric, team, carol, client, time_machine, mailoutbox
 ):
     time_machine.move_to(DUE, tick=False)
-    services.reminders_record_due()  # recorded, mail not sent yet
+    sweep.reminders_record_due()  # recorded, mail not sent yet
     notification = Reminder.objects.get(channel="in_app")
     mail = Reminder.objects.get(channel="email")
     assert notification_unread_count(user=carol) == 1
@@ -91,16 +92,16 @@ def test_a_notification_about_a_product_gone_private_disappears(
     assert api.post(f"/api/v1/notifications/{notification.pk}/read/").status_code == 404
     notification.refresh_from_db()
     assert notification.read_at is None  # "mark all read" did not reach it
-    assert services.reminder_send(reminder_id=mail.pk) is False
+    assert delivery.reminder_send(reminder_id=mail.pk) is False
     mail.refresh_from_db()
-    assert mail.cancelled_at and mail.last_error == services.NOT_READABLE
+    assert mail.cancelled_at and mail.last_error == outbox.NOT_READABLE
     assert mailoutbox == []
 
 
 def test_the_daily_digest_leaves_out_a_product_gone_private(
     launched, team, other_team, carol, time_machine, mailoutbox
 ):
-    services.preferences_update(user=carol, data={"digest_enabled": True})
+    notifications.preferences_update(user=carol, data={"digest_enabled": True})
     time_machine.move_to(LAUNCH, tick=False)
     make_metric(launched, owner=carol, cadence=7, name="Hidden losses")
     elsewhere = ProductFactory(
@@ -112,7 +113,7 @@ def test_the_daily_digest_leaves_out_a_product_gone_private(
     )
     make_metric(elsewhere, owner=carol, cadence=7, name="Open losses")
     time_machine.move_to(DUE, tick=False)
-    services.reminders_record_due()
+    sweep.reminders_record_due()
     _private(team)
     run(time_machine, DUE + HOUR)  # past her digest hour (08:00)
     [digest] = mailoutbox
@@ -127,14 +128,14 @@ def test_the_leadership_digest_lists_only_what_its_reader_may_read(
     leader = UserFactory(username="leader")
     auditor = UserFactory(username="auditor", is_staff=True)
     for person in (leader, auditor):
-        services.preferences_update(
+        notifications.preferences_update(
             user=person, data={"leadership_digest": True, "timezone": "UTC"}
         )
     _private(team)  # the launched product needs attention (no KPI, no SLA)
     time_machine.move_to(LAUNCH - HOUR, tick=False)  # Monday, 08:00
-    services.leadership_digests_prepare()
-    for pk in services.leadership_digests_prepare():
-        services.leadership_digest_send(digest_id=pk)
+    leadership_digests_prepare()
+    for pk in leadership_digests_prepare():
+        leadership_digest_send(digest_id=pk)
     sent = {message.to[0]: message for message in mailoutbox}
     assert "Fraud score" not in sent["leader@example.org"].body
     assert "no product needs attention" in sent["leader@example.org"].subject

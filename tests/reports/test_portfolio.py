@@ -21,7 +21,8 @@ from tests.factories import (
 from tracker.products.models import Product
 from tracker.reports.exports import CSV_COLUMNS
 from tracker.reports.periods import period_choices, period_get
-from tracker.reports.selectors import kpi_status, portfolio_report
+from tracker.reports.selectors.kpis import kpi_status
+from tracker.reports.selectors.portfolio import portfolio_report
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
@@ -358,53 +359,3 @@ def test_postmortem_completion_and_stuck_drafts(product, alice):
     assert (row.postmortems.total, row.postmortems.covered) == (2, 1)
     assert row.stuck_postmortems == 1
     assert "1 postmortem(s) stuck in draft" in row.attention
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_parallel_reads_give_the_same_report_in_a_fixed_number_of_statements(
-    settings,
-):
-    """Outside a transaction, on PostgreSQL, the report's queries run on the
-    pool's connections in one snapshot (tracker/lib/parallel_reads.py): the same
-    figures as one connection reading them in turn, and as many statements
-    (counted on every connection) at any number of products."""
-    from tracker.demo.scale.portfolio import seed_scale
-
-    def read() -> tuple:
-        portfolio = report()
-        return (
-            [
-                (row.product.slug, row.figures, row.attention, row.readiness.passed)
-                for row in portfolio.rows
-            ],
-            portfolio.incidents_by_month,
-            portfolio.ttr_by_month,
-            portfolio.closure_by_month,
-        )
-
-    def counted() -> tuple[tuple, list[str]]:
-        statements = []
-
-        def count(execute, sql, params, many, context):
-            statements.append(sql)
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(count):
-            return read(), statements
-
-    seed_scale(3, now=NOW)
-    settings.PARALLEL_READ_THREADS = 0
-    serial = read()
-    settings.PARALLEL_READ_THREADS = 3
-    parallel, small = counted()
-    assert any("SET TRANSACTION SNAPSHOT" in sql for sql in small)
-    assert len(parallel[0]) == 3
-    assert sum(figures["incidents"] for _, figures, *_ in parallel[0]) > 0
-    assert sum(figures["business_kpis"] for _, figures, *_ in parallel[0]) > 0
-    assert parallel == serial
-
-    seed_scale(6, now=NOW)
-    parallel, large = counted()
-    assert len(parallel[0]) == 9
-    assert len(large) == len(small)

@@ -3,9 +3,9 @@ leadership digest. Written through the services; called by
 tracker.demo.seed.seed_demo."""
 
 from tracker.accounts.models import User
-from tracker.reminders import services
+from tracker.reminders.services import notifications
 
 
 def seed_preferences() -> None:
     leader = User.objects.get(username="leader")
-    services.preferences_update(user=leader, data={"leadership_digest": True})
+    notifications.preferences_update(user=leader, data={"leadership_digest": True})

@@ -357,7 +357,7 @@ class Measurement(models.Model):
             # Latest value per metric (selectors.metric_list_with_latest) and charts.
             # With the id and the value in it (a key column: SQLite has no
             # `include`), the portfolio report reads each KPI's latest value and
-            # after-launch mean from the index alone (reports.selectors._kpis).
+            # after-launch mean from the index alone (reports.selectors.kpis.kpi_rows).
             models.Index(
                 fields=["metric", "-measured_at", "-id", "value"],
                 name="measurement_latest_value_idx",

@@ -7,9 +7,10 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.reminders import registry, selectors, services
+from tracker.reminders import registry, selectors
 from tracker.reminders.filters import NotificationFilter
 from tracker.reminders.models import Reminder
+from tracker.reminders.services import notifications
 
 
 class SubjectSerializer(serializers.Serializer):
@@ -67,6 +68,6 @@ class NotificationReadAPI(generics.GenericAPIView):
     @extend_schema(request=None, responses={200: NotificationOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
         notification = selectors.notification_get_for_user(user=request.user, pk=pk)
-        services.notification_mark_read(notification=notification)
+        notifications.notification_mark_read(notification=notification)
         notification.refresh_from_db()
         return Response(NotificationOutputSerializer(notification).data)

@@ -5,7 +5,7 @@ import zoneinfo
 from django import forms
 
 from tracker.reminders.models import NotificationPreferences
-from tracker.reminders.services import parse_review_weeks
+from tracker.reminders.services.reviews import parse_review_weeks
 
 HOUR_CHOICES = [(h, f"{h:02d}:00") for h in range(24)]
 

@@ -1,7 +1,8 @@
 """Reminder e-mail: a .txt and .html template pair per rule
-(templates/emails/reminder_<rule>.txt/.html), one pair for the daily digest and
-one for the weekly leadership digest, sent through Django's mail backend. Times
-are shown in the recipient's time zone."""
+(templates/emails/reminder_<rule>.txt/.html) and one pair for the daily digest,
+sent through Django's mail backend. Times are shown in the recipient's time
+zone. `compose_message` also writes the weekly leadership digest
+(tracker/reports/digest.py)."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -12,11 +13,9 @@ from django.utils import timezone
 from tracker.reminders import registry
 from tracker.reminders.models import (
     Digest,
-    LeadershipDigest,
     NotificationPreferences,
     Reminder,
 )
-from tracker.reports.selectors import Portfolio
 
 
 def _one_line(text: str) -> str:
@@ -24,7 +23,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _message(
+def compose_message(
     *,
     subject: str,
     templates: tuple[str, str],
@@ -51,7 +50,7 @@ def reminder_message(
 ) -> EmailMultiAlternatives:
     rule = registry.get_rule(reminder.rule)
     headline = rule.headline(reminder.escalation)
-    return _message(
+    return compose_message(
         subject=f"{headline}: {reminder.title}",
         templates=rule.email_templates,
         context={
@@ -75,40 +74,10 @@ def send_digest(
         rule = registry.get_rule(item.rule)
         item.headline = rule.headline(item.escalation) if rule else item.rule
     count = len(items)
-    _message(
+    compose_message(
         subject=f"{count} follow-up{'s' if count != 1 else ''} waiting for you",
         templates=("emails/digest.txt", "emails/digest.html"),
         context={"digest": digest, "items": items, "recipient": digest.recipient},
         to=digest.recipient.email,
         prefs=prefs,
     ).send()
-
-
-def leadership_digest_message(
-    digest: LeadershipDigest, portfolio: Portfolio, prefs: NotificationPreferences
-) -> EmailMultiAlternatives:
-    rows = portfolio.attention
-    if rows:
-        needs = "1 product needs" if len(rows) == 1 else f"{len(rows)} products need"
-    else:
-        needs = "no product needs"
-    return _message(
-        subject=f"Portfolio, week {digest.week}: {needs} attention",
-        templates=("emails/leadership_digest.txt", "emails/leadership_digest.html"),
-        context={
-            "digest": digest,
-            "recipient": digest.recipient,
-            "portfolio": portfolio,
-            "rows": rows,
-            "needs": needs,
-            "portfolio_url": settings.SITE_URL + reverse("reports:portfolio"),
-        },
-        to=digest.recipient.email,
-        prefs=prefs,
-    )
-
-
-def send_leadership_digest(
-    digest: LeadershipDigest, portfolio: Portfolio, prefs: NotificationPreferences
-) -> None:
-    leadership_digest_message(digest, portfolio, prefs).send()

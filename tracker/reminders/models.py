@@ -364,7 +364,7 @@ class LeadershipDigest(models.Model):
             ),
         ]
         indexes = [
-            # Leadership digests still to send (services.leadership_digests_prepare).
+            # Leadership digests still to send (reports.digest).
             models.Index(
                 fields=["id"],
                 condition=Q(sent_at__isnull=True),
@@ -438,7 +438,7 @@ class KPIReview(models.Model):
             ),
         ]
         indexes = [
-            # Open reviews past due (reminder_rules.kpi_reviews_due).
+            # Open reviews past due (products/reminder_rules.kpi_reviews_due).
             models.Index(
                 fields=["due_at"],
                 condition=Q(completed_at__isnull=True),
@@ -479,7 +479,7 @@ class ReviewConfirmation(models.Model):
     class Meta:
         ordering = ["-reviewed_at"]
         indexes = [
-            # Latest confirmation of a survey or an SLA (reminder_rules).
+            # Latest confirmation of a survey or an SLA (products/reminder_rules.py).
             models.Index(
                 fields=["product", "sla", "-reviewed_at"], name="review_confirm_idx"
             )

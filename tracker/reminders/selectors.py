@@ -1,13 +1,11 @@
-"""Reads for reminders: a person's notifications and preferences, KPI reviews,
-and the portfolio as the weekly leadership digest shows it."""
+"""Reads for reminders: a person's notifications and preferences, and KPI
+reviews."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from tracker.accounts.models import User
 from tracker.products.models import Product, SuccessMetric
@@ -20,8 +18,6 @@ from tracker.reminders.models import (
     NotificationPreferences,
     Reminder,
 )
-from tracker.reports.periods import period_get
-from tracker.reports.selectors import Portfolio, portfolio_report
 
 # --- Notifications (the in-app reminders) --------------------------------------------
 
@@ -140,14 +136,3 @@ def kpi_review_comparison(*, review: KPIReview) -> list[MetricComparison]:
             )
         )
     return rows
-
-
-# --- The weekly leadership digest ---------------------------------------------------
-
-
-def leadership_portfolio(*, user: User, now: datetime) -> Portfolio:
-    """The portfolio report as /reports/portfolio/ opens for `user`: no filters,
-    the default period, only the products they may read. Its `attention` rows
-    are the digest's list. A fixed number of queries, however many products."""
-    period = period_get(None, timezone.localdate(now))
-    return portfolio_report(filters={}, period=period, user=user, now=now)

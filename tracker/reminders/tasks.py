@@ -1,9 +1,9 @@
 """Celery tasks: thin wrappers that take ids and call one service.
 
-Beat (tracker/celery.py) runs the sweep, the dispatch, the daily digests and the
-weekly leadership digests. Tasks are
+Beat (tracker/celery.py) runs the sweep, the dispatch and the daily digests
+(the weekly leadership digest's tasks are in tracker/reports/tasks.py). Tasks are
 acknowledged late and rejected when a worker dies (settings), so a lost task is
-redelivered; the claims in services.py keep redelivery from sending twice.
+redelivered; the claims (services/outbox.py) keep redelivery from sending twice.
 """
 
 import logging
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from celery import Task, shared_task
 
-from tracker.reminders import services
+from tracker.reminders.services import delivery, digests, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ RETRY = {
 }
 
 
-def _enqueue_each(task: Task, ids: Iterable[int]) -> int:
+def enqueue_each(task: Task, ids: Iterable[int]) -> int:
     """Queue one task per id. A failure to queue (or, when tasks run eagerly, a
     send that failed for good) is logged and skipped: the row stays in the
     outbox and the next dispatch after the lease picks it up again."""
@@ -46,36 +46,26 @@ def reminders_sweep(rules: list[str] | None = None) -> dict[str, int]:
     """Record every due reminder (of the named rules only, when given: an
     incident opening queues its own rule's), then deliver the mail that may
     go out now."""
-    recorded = services.reminders_record_due(rules=rules)
+    recorded = sweep.reminders_record_due(rules=rules)
     reminders_dispatch.delay()
     return recorded
 
 
 @shared_task
 def reminders_dispatch() -> int:
-    return _enqueue_each(reminder_send, services.reminders_dispatch())
+    return enqueue_each(reminder_send, delivery.reminders_dispatch())
 
 
 @shared_task(**RETRY)
 def reminder_send(reminder_id: int) -> bool:
-    return services.reminder_send(reminder_id=reminder_id)
+    return delivery.reminder_send(reminder_id=reminder_id)
 
 
 @shared_task
 def digests_send_due() -> int:
-    return _enqueue_each(digest_send, services.digests_prepare())
+    return enqueue_each(digest_send, digests.digests_prepare())
 
 
 @shared_task(**RETRY)
 def digest_send(digest_id: int) -> bool:
-    return services.digest_send(digest_id=digest_id)
-
-
-@shared_task
-def leadership_digests_send_due() -> int:
-    return _enqueue_each(leadership_digest_send, services.leadership_digests_prepare())
-
-
-@shared_task(**RETRY)
-def leadership_digest_send(digest_id: int) -> bool:
-    return services.leadership_digest_send(digest_id=digest_id)
+    return digests.digest_send(digest_id=digest_id)

@@ -13,10 +13,11 @@ from django.views.decorators.http import require_POST
 
 from tracker.lib.views import paginate, run_service
 from tracker.products.selectors import product_get_for_user, user_can_edit_product
-from tracker.reminders import registry, selectors, services
+from tracker.reminders import registry, selectors
 from tracker.reminders.filters import NotificationFilter
 from tracker.reminders.forms import PreferencesForm, ReviewCompleteForm, ReviewPlanForm
-from tracker.reminders.reminder_rules import review_period
+from tracker.reminders.services import notifications, reviews
+from tracker.reminders.services.reviews import review_period
 
 
 def _back(request: HttpRequest, fallback: str) -> str:
@@ -32,17 +33,17 @@ def _back(request: HttpRequest, fallback: str) -> str:
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = NotificationFilter(
+    filtered = NotificationFilter(
         request.GET, queryset=selectors.notification_list(user=request.user)
     )
-    page = paginate(request, notifications.qs)
+    page = paginate(request, filtered.qs)
     for notification in page:
         rule = registry.get_rule(notification.rule)
         notification.headline = rule.headline(notification.escalation) if rule else ""
     return render(
         request,
         "reminders/notification_list.html",
-        {"page": page, "unread_only": notifications.form.cleaned_data.get("unread")},
+        {"page": page, "unread_only": filtered.form.cleaned_data.get("unread")},
     )
 
 
@@ -51,7 +52,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Follow a notification to the page where it can be acted on; following it
     is reading it."""
     notification = selectors.notification_get_for_user(user=request.user, pk=pk)
-    services.notification_mark_read(notification=notification)
+    notifications.notification_mark_read(notification=notification)
     if url_has_allowed_host_and_scheme(notification.url, allowed_hosts=None):
         return redirect(notification.url)
     return redirect("reminders:notifications")
@@ -61,14 +62,14 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = selectors.notification_get_for_user(user=request.user, pk=pk)
-    services.notification_mark_read(notification=notification)
+    notifications.notification_mark_read(notification=notification)
     return redirect(_back(request, "reminders:notifications"))
 
 
 @login_required
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
-    count = services.notifications_mark_all_read(user=request.user)
+    count = notifications.notifications_mark_all_read(user=request.user)
     messages.success(request, f"Marked {count} notification(s) as read.")
     return redirect(_back(request, "reminders:notifications"))
 
@@ -80,7 +81,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if run_service(
-            form, lambda: services.preferences_update(user=request.user, data=data)
+            form, lambda: notifications.preferences_update(user=request.user, data=data)
         ):
             messages.success(request, "Notification preferences saved.")
             return redirect("reminders:preferences")
@@ -102,7 +103,7 @@ def kpi_review_list(request: HttpRequest, slug: str) -> HttpResponse:
             weeks = form.cleaned_data["weeks"]
             if run_service(
                 form,
-                lambda: services.kpi_review_plan_update(
+                lambda: reviews.kpi_review_plan_update(
                     product=product, weeks=weeks, actor=request.user
                 ),
             ):
@@ -132,7 +133,7 @@ def kpi_review_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         conclusion = form.cleaned_data["conclusion"]
         if run_service(
             form,
-            lambda: services.kpi_review_complete(
+            lambda: reviews.kpi_review_complete(
                 review=review, actor=request.user, conclusion=conclusion
             ),
         ):
@@ -168,7 +169,7 @@ def _confirmed(request: HttpRequest, what: str) -> None:
 @require_POST
 def survey_reviewed(request: HttpRequest, slug: str) -> HttpResponse:
     product = product_get_for_user(user=request.user, slug=slug, for_edit=True)
-    services.review_confirm(product=product, actor=request.user)
+    reviews.review_confirm(product=product, actor=request.user)
     _confirmed(request, "data survey")
     return redirect("products:survey", slug=product.slug)
 
@@ -178,6 +179,6 @@ def survey_reviewed(request: HttpRequest, slug: str) -> HttpResponse:
 def sla_reviewed(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     product = product_get_for_user(user=request.user, slug=slug, for_edit=True)
     sla = get_object_or_404(product.slas, pk=pk)
-    services.review_confirm(product=product, sla=sla, actor=request.user)
+    reviews.review_confirm(product=product, sla=sla, actor=request.user)
     _confirmed(request, "SLA")
     return redirect(sla)

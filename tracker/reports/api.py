@@ -17,11 +17,11 @@ from rest_framework.response import Response
 
 from tracker.incidents.models import Kind
 from tracker.lib.api import ApiView, ErrorSerializer, HtmlUrlField
-from tracker.lib.collector import collector_paused
 from tracker.products.models import RiskTier, Stage
 from tracker.reports.forms import PortfolioFilterForm
 from tracker.reports.periods import period_get
-from tracker.reports.selectors import STATUS_LABELS, portfolio_report
+from tracker.reports.selectors.portfolio import portfolio_report
+from tracker.reports.selectors.rows import STATUS_LABELS
 
 
 @extend_schema_field({"type": "integer", "nullable": True, "example": 5400})
@@ -231,7 +231,6 @@ class PortfolioReportView(ApiView):
     @extend_schema(
         parameters=_FILTERS, responses={200: PortfolioOut, 400: ErrorSerializer}
     )
-    @collector_paused()  # a thousand products' objects: tracker/lib/collector.py
     def get(self, request: Request) -> Response:
         """The portfolio report: totals and one object per product."""
         form = PortfolioFilterForm(request.query_params, user=request.user)

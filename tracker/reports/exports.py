@@ -5,8 +5,7 @@ import io
 
 from django.template.loader import render_to_string
 
-from tracker.lib.collector import collector_paused
-from tracker.reports.selectors import SEVERITIES, Portfolio, ProductRow
+from tracker.reports.selectors.rows import SEVERITIES, Portfolio, ProductRow
 
 # Stable column names: spreadsheets and scripts downstream depend on them.
 CSV_COLUMNS = [
@@ -115,5 +114,4 @@ def render_pdf(template: str, context: dict, *, base_url: str) -> bytes:
     from weasyprint import HTML  # imported lazily: heavy, and only exports need it
 
     html = render_to_string(template, context)
-    with collector_paused():  # WeasyPrint's boxes: tracker/lib/collector.py
-        return HTML(string=html, base_url=base_url).write_pdf()
+    return HTML(string=html, base_url=base_url).write_pdf()

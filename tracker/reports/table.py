@@ -2,12 +2,13 @@
 
 These are the parts that grow with the portfolio. As a template loop (nested
 loops over KPIs, SLAs and incidents, a dozen filters and an include per row)
-they took about 400 ms of the page at 1,000 products, and format_html still
-over 100 ms (its escaping checks every argument for lazy strings); plain
-f-strings take 20–30 ms (benchmarks/report_render.py), with the texts that
-repeat (team, KPI and SLA names, labels) escaped once per report. The page
-includes product_rows, the PDF pdf_rows: the same figures as plain lines, which
-WeasyPrint lays out four times faster (templates/reports/_portfolio_body.html).
+they were most of the page's time at a thousand products, and format_html
+still a large share (its escaping checks every argument for lazy strings);
+plain f-strings are a small fraction of either (benchmarks/report_render.py
+measures the page), with the texts that repeat (team, KPI and SLA names,
+labels) escaped once per report. The page includes product_rows, the PDF
+pdf_rows: the same figures as plain lines, which WeasyPrint lays out much
+faster (templates/reports/_portfolio_body.html).
 
 Escaping: every value from the database goes through `_e` (names, slugs,
 states); numbers go through the display filters, which print digits and signs
@@ -23,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from tracker.ci.models import State
 from tracker.products.models import RiskTier, Stage
 from tracker.products.templatetags.tracker_tags import duration, num, pct, signed_pct
-from tracker.reports.selectors import STATUS_LABELS, Portfolio, ProductRow
+from tracker.reports.selectors.rows import STATUS_LABELS, Portfolio, ProductRow
 
 
 def _stage_badge(value: str, label: str) -> str:
@@ -192,9 +193,9 @@ def _learning(row: ProductRow) -> str:
 
 class _PdfWriter(_Writer):
     """The same figures for the PDF, as lines of plain text: WeasyPrint lays
-    out every element, inline box and line on its own, so 1,000 rows of badges
-    and nested blocks took over 30 s. Here a cell is one text with line breaks
-    (white-space: pre-line) in a table of fixed column widths
+    out every element, inline box and line on its own, so a thousand rows of
+    badges and nested blocks took far too long. Here a cell is one text with
+    line breaks (white-space: pre-line) in a table of fixed column widths
     (templates/reports/_portfolio_body.html)."""
 
     def kpis(self, row: ProductRow) -> str:

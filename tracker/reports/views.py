@@ -1,8 +1,4 @@
-"""Leadership report pages and exports. Thin: filters in, selector, render.
-
-The portfolio views build a thousand rows' worth of objects, alive until the
-response is written: they run with the cyclic collector paused
-(tracker/lib/collector.py)."""
+"""Leadership report pages and exports. Thin: filters in, selector, render."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -12,12 +8,12 @@ from django.views.decorators.http import require_safe
 
 from tracker.incidents.models import Kind
 from tracker.lib.charts import before_after_chart, line_chart, stacked_bar_chart
-from tracker.lib.collector import collector_paused
 from tracker.products import selectors as product_selectors
 from tracker.reports import exports, table
 from tracker.reports.forms import PortfolioFilterForm
 from tracker.reports.periods import period_get
-from tracker.reports.selectors import Portfolio, portfolio_report
+from tracker.reports.selectors.portfolio import portfolio_report
+from tracker.reports.selectors.rows import Portfolio
 
 
 def _portfolio(request: HttpRequest) -> tuple[PortfolioFilterForm, Portfolio]:
@@ -106,14 +102,12 @@ def _context(request, form, portfolio, *, pdf: bool = False) -> dict:
 
 
 @login_required
-@collector_paused()
 def portfolio(request: HttpRequest) -> HttpResponse:
     form, report = _portfolio(request)
     return render(request, "reports/portfolio.html", _context(request, form, report))
 
 
 @login_required
-@collector_paused()
 def portfolio_csv(request: HttpRequest) -> HttpResponse:
     _, report = _portfolio(request)
     response = HttpResponse(
@@ -125,7 +119,6 @@ def portfolio_csv(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@collector_paused()
 def portfolio_pdf(request: HttpRequest) -> HttpResponse:
     form, report = _portfolio(request)
     pdf = exports.render_pdf(

@@ -1,6 +1,12 @@
+"""`manage.py send_reminders`: beat's periodic deliveries, by hand. It lives in
+reports, the highest app whose work it runs: the reminders' sweep, dispatch and
+daily digests, and the reports' weekly leadership digest."""
+
 from django.core.management.base import BaseCommand
 
-from tracker.reminders import services, tasks
+from tracker.reminders import tasks
+from tracker.reminders.services import sweep
+from tracker.reports import tasks as report_tasks
 
 
 class Command(BaseCommand):
@@ -11,12 +17,12 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        recorded = services.reminders_record_due()
+        recorded = sweep.reminders_record_due()
         for rule, count in recorded.items():
             self.stdout.write(f"{rule}: {count} reminder(s) recorded")
         mails = tasks.reminders_dispatch()
         digests = tasks.digests_send_due()
-        leadership = tasks.leadership_digests_send_due()
+        leadership = report_tasks.leadership_digests_send_due()
         self.stdout.write(
             self.style.SUCCESS(
                 f"{mails} mail(s) and {digests} digest(s) sent or queued."

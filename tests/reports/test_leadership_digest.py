@@ -10,11 +10,14 @@ from tests.factories import (
     SLAFactory,
     UserFactory,
 )
+from tests.reminders.conftest import _reminder_settings  # noqa: F401
 from tests.reminders.helpers import DAY, HOUR, LAUNCH
 from tests.reminders.test_exactly_once import _in_parallel
 from tracker.products.models import QUALITY_DIMENSIONS
-from tracker.reminders import mail, services, tasks
 from tracker.reminders.models import LeadershipDigest
+from tracker.reminders.services import notifications
+from tracker.reports import tasks
+from tracker.reports.digest import leadership_digest_send, leadership_digests_prepare
 
 pytestmark = pytest.mark.django_db
 MONDAY_8 = LAUNCH - HOUR  # Monday 2 March 2026, 08:00 UTC: ISO week 10
@@ -22,7 +25,7 @@ SITE = "https://tracker.example.org"
 
 
 def prefer(user, **data):
-    return services.preferences_update(user=user, data=data)
+    return notifications.preferences_update(user=user, data=data)
 
 
 @pytest.fixture
@@ -103,11 +106,11 @@ def test_sending_the_same_digest_twice_sends_it_once(
     leader, launched, time_machine, mailoutbox
 ):
     time_machine.move_to(MONDAY_8, tick=False)
-    [digest_id] = services.leadership_digests_prepare()
-    assert services.leadership_digests_prepare() == [digest_id]
-    assert services.leadership_digest_send(digest_id=digest_id) is True
-    assert services.leadership_digest_send(digest_id=digest_id) is False
-    assert services.leadership_digests_prepare() == []
+    [digest_id] = leadership_digests_prepare()
+    assert leadership_digests_prepare() == [digest_id]
+    assert leadership_digest_send(digest_id=digest_id) is True
+    assert leadership_digest_send(digest_id=digest_id) is False
+    assert leadership_digests_prepare() == []
     assert len(mailoutbox) == 1
 
 
@@ -156,9 +159,9 @@ def test_unsubscribing_before_it_is_sent_drops_it(
     leader, launched, time_machine, mailoutbox
 ):
     time_machine.move_to(MONDAY_8, tick=False)
-    [digest_id] = services.leadership_digests_prepare()
+    [digest_id] = leadership_digests_prepare()
     prefer(leader, leadership_digest=False)
-    assert services.leadership_digest_send(digest_id=digest_id) is False
+    assert leadership_digest_send(digest_id=digest_id) is False
     assert mailoutbox == []
     assert not LeadershipDigest.objects.exists()
 
@@ -167,15 +170,15 @@ def test_digest_abandoned_by_a_dead_worker_is_sent_once_after_the_lease(
     leader, launched, time_machine, mailoutbox, monkeypatch
 ):
     time_machine.move_to(MONDAY_8, tick=False)
-    [digest_id] = services.leadership_digests_prepare()
+    [digest_id] = leadership_digests_prepare()
 
     def worker_dies(*args):
         raise SystemExit("worker killed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(mail, "send_leadership_digest", worker_dies)
+        patch.setattr("tracker.reports.digest.send_leadership_digest", worker_dies)
         with pytest.raises(SystemExit):
-            services.leadership_digest_send(digest_id=digest_id)
+            leadership_digest_send(digest_id=digest_id)
     send_due(time_machine, MONDAY_8 + 10 * HOUR / 60)
     assert mailoutbox == []
     send_due(time_machine, MONDAY_8 + 16 * HOUR / 60)
@@ -187,19 +190,19 @@ def test_a_failed_send_is_counted_and_released_for_a_retry(
     leader, launched, time_machine, mailoutbox, monkeypatch
 ):
     time_machine.move_to(MONDAY_8, tick=False)
-    [digest_id] = services.leadership_digests_prepare()
+    [digest_id] = leadership_digests_prepare()
 
     def down(*args):
         raise ConnectionRefusedError("SMTP server down")
 
     with monkeypatch.context() as patch:
-        patch.setattr(mail, "send_leadership_digest", down)
+        patch.setattr("tracker.reports.digest.send_leadership_digest", down)
         with pytest.raises(ConnectionRefusedError):
-            services.leadership_digest_send(digest_id=digest_id)
+            leadership_digest_send(digest_id=digest_id)
     row = LeadershipDigest.objects.get()
     assert (row.attempts, row.claimed_at, row.sent_at) == (1, None, None)
     assert "SMTP server down" in row.last_error
-    assert services.leadership_digest_send(digest_id=digest_id) is True
+    assert leadership_digest_send(digest_id=digest_id) is True
     assert len(mailoutbox) == 1
 
 

@@ -1,14 +1,17 @@
 """The reminder rules of the products domain: KPI follow-up measurements,
 post-launch KPI reviews, and data surveys and SLAs due for a fresh look.
 
+A plug-in of the reminders app (discovered like admin.py), so it may import
+what it plugs into: the registry, and the follow-up rows reminders keeps for
+products (KPIReview, ReviewConfirmation) and their scheduling.
+
 Each finder returns one page of due subjects in one query (annotations and
 NOT EXISTS anti-joins against the reminders already recorded); none issues a
-query per row. See registry.py for the contract.
+query per row. See tracker/reminders/registry.py for the contract.
 """
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import (
     DateTimeField,
     DurationField,
@@ -32,7 +35,6 @@ from tracker.products.models import (
     Stage,
     SuccessMetric,
 )
-from tracker.reminders import services
 from tracker.reminders.models import KPIReview, ReviewConfirmation
 from tracker.reminders.registry import (
     OCCURRENCE,
@@ -42,14 +44,11 @@ from tracker.reminders.registry import (
     recipients,
     rule,
 )
+from tracker.reminders.services.reviews import kpi_reviews_schedule, review_period
 
 ONE_DAY = Value(timedelta(days=1), output_field=DurationField())
 # Typed as a plain integer: SQLite only multiplies durations by IntegerField.
 CADENCE = ExpressionWrapper(F("cadence_days"), output_field=IntegerField())
-
-
-def review_period() -> timedelta:
-    return timedelta(days=settings.REMINDERS_REVIEW_PERIOD_DAYS)
 
 
 # --- KPI follow-up measurements -----------------------------------------------------
@@ -145,7 +144,7 @@ def kpi_review_current() -> Exists:
 
 
 def _schedule_reviews(*, now: datetime) -> None:
-    services.kpi_reviews_schedule(now=now)
+    kpi_reviews_schedule(now=now)
 
 
 @rule(

@@ -1,0 +1,134 @@
+"""The report's incident, postmortem and action-item figures, aggregated in the
+database per product or per month (never a row per incident)."""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce, TruncMonth
+
+from tracker.incidents.models import Incident, Kind
+from tracker.lib.aggregates import Median, Seconds, in_ids
+from tracker.postmortems.models import ActionItem, ActionStatus
+from tracker.postmortems.selectors.reports import (
+    Completion,
+    completion_aggregates,
+    postmortems_stuck_in_draft,
+)
+from tracker.reports.periods import Period
+from tracker.reports.selectors.rows import SEVERITIES
+
+KINDS = tuple(Kind.values)
+
+
+@dataclass
+class IncidentFigures:
+    by_product: dict[int, dict[str, int]]
+    ttd: dict[int, timedelta | None]
+    ttr: dict[int, timedelta | None]
+    by_month: dict[str, Counter]
+    ttr_by_month: dict[str, timedelta | None]
+    completion: dict[int, Completion]
+
+
+def _seconds(value: float | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=round(value))
+
+
+def incident_figures(*, product_ids: list[int], period: Period) -> IncidentFigures:
+    """Incidents that started in the period, aggregated in the database (two
+    queries returning a row per product or per month, not per incident); the
+    per-product one also counts the postmortem completion."""
+    in_period = Incident.objects.filter(
+        in_ids("product_id", product_ids),
+        started_at__gte=period.start,
+        started_at__lt=period.end,
+    ).order_by()
+    resolved = Q(resolved_at__isnull=False)
+    per_product = in_period.values("product_id").annotate(
+        ttd=Median(Seconds("detected_at", "started_at")),
+        ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
+        **{sev: Count("pk", filter=Q(severity=sev)) for sev in SEVERITIES},
+        **completion_aggregates(),
+    )
+    months = [m.strftime("%Y-%m") for m in period.months()]
+    figures = IncidentFigures(
+        {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months), {}
+    )
+    columns = ["product_id", "ttd", "ttr", "pm_total", "pm_covered", *SEVERITIES]
+    for pid, ttd, ttr, total, covered, *counts in per_product.values_list(*columns):
+        figures.by_product[pid] = {
+            sev: n for sev, n in zip(SEVERITIES, counts, strict=True) if n
+        }
+        figures.ttd[pid], figures.ttr[pid] = _seconds(ttd), _seconds(ttr)
+        figures.completion[pid] = Completion(total, covered)
+    by_month = (
+        in_period.annotate(month=TruncMonth("started_at"))
+        .values("month")
+        .annotate(
+            ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
+            **{kind: Count("pk", filter=Q(kind=kind)) for kind in KINDS},
+        )
+    )
+    for row in by_month:
+        month = row["month"].strftime("%Y-%m")
+        figures.by_month[month] = Counter({k: row[k] for k in KINDS if row[k]})
+        figures.ttr_by_month[month] = _seconds(row["ttr"])
+    return figures
+
+
+def action_item_counts(
+    *, product_ids: list[int], today: date
+) -> dict[int, tuple[int, int]]:
+    """product → (open, overdue) action items, from postmortems or sessions."""
+    rows = (
+        ActionItem.objects.filter(status=ActionStatus.OPEN)
+        .annotate(pid=Coalesce("postmortem__product_id", "session__product_id"))
+        .filter(in_ids("pid", product_ids))
+        .values("pid")
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
+        .order_by()
+    )
+    return {row["pid"]: (row["open"], row["overdue"]) for row in rows}
+
+
+def action_item_closure(
+    *, product_ids: list[int], period: Period
+) -> dict[str, float | None]:
+    """Per month of the period: of the action items due that month (not
+    dropped as won't do), the share done by their due date."""
+    months = {m.strftime("%Y-%m"): None for m in period.months()}
+    rows = (
+        ActionItem.objects.annotate(
+            pid=Coalesce("postmortem__product_id", "session__product_id")
+        )
+        .filter(
+            in_ids("pid", product_ids),
+            due_date__gte=period.start.date(),
+            due_date__lt=period.end.date(),
+        )
+        .exclude(status=ActionStatus.WONT_DO)
+        .annotate(month=TruncMonth("due_date"))
+        .values("month")
+        .annotate(
+            due=Count("pk"),
+            on_time=Count(
+                "pk",
+                filter=Q(status=ActionStatus.DONE, closed_at__date__lte=F("due_date")),
+            ),
+        )
+        .order_by()
+    )
+    for row in rows:
+        months[row["month"].strftime("%Y-%m")] = row["on_time"] / row["due"]
+    return months
+
+
+def postmortems_stuck(*, product_ids: list[int], now: datetime) -> Counter:
+    """Per product, its postmortems stuck in draft past their review date."""
+    return Counter(
+        postmortems_stuck_in_draft(now=now)
+        .filter(in_ids("product_id", product_ids))
+        .values_list("product_id", flat=True)
+    )

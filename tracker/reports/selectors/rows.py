@@ -1,0 +1,223 @@
+"""What a portfolio report is made of: one row per product with its figures,
+the portfolio's totals and months, and the KPI statuses they count."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+from tracker.ci.selectors import CombinedStatus
+from tracker.incidents.models import Kind, Severity
+from tracker.postmortems.selectors.reports import Completion
+from tracker.products.models import Stage
+from tracker.products.selectors import Compliance
+from tracker.readiness.selectors import Readiness, Score
+from tracker.reports.periods import Period
+from tracker.reports.selectors.products import ReportProduct
+
+ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA = "on_track", "at_risk", "off_track", "no_data"
+STATUS_LABELS = {
+    ON_TRACK: "on track",
+    AT_RISK: "at risk",
+    OFF_TRACK: "off track",
+    NO_DATA: "no data",
+}
+NO_COMPLETION = Completion(0, 0)
+# Severity.values builds a new list at every read: once per row adds up.
+SEVERITIES = tuple(Severity.values)
+PROGRESS_BUCKETS = ["< 0%", "0–25%", "25–50%", "50–75%", "75–100%", "≥ 100%"]
+
+
+@dataclass(slots=True)
+class KpiRow:
+    """A business KPI as the report shows it (read as values, not as models:
+    a portfolio has thousands)."""
+
+    name: str
+    unit: str
+    direction: str
+    baseline: float | None
+    target: float | None
+    latest: float | None
+    progress: float | None
+    status: str
+    after_launch_change: float | None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class ProductRow:
+    product: ReportProduct
+    readiness: Readiness
+    ml_score: Score
+    kpis: list[KpiRow] = field(default_factory=list)
+    slas: list[tuple[str, Compliance]] = field(default_factory=list)
+    overdue_followups: int = 0
+    incidents: dict[str, int] = field(default_factory=dict)  # by severity
+    median_ttd: timedelta | None = None
+    median_ttr: timedelta | None = None
+    ci: CombinedStatus | None = None
+    postmortems: Completion = NO_COMPLETION
+    open_action_items: int = 0
+    overdue_action_items: int = 0
+    stuck_postmortems: int = 0
+
+    def get_absolute_url(self) -> str:
+        return self.product.get_absolute_url()
+
+    @property
+    def incident_count(self) -> int:
+        return sum(self.incidents.values())
+
+    @property
+    def owners_complete(self) -> bool:
+        return self.product.owners_aligned
+
+    @property
+    def worst_sla(self) -> Compliance | None:
+        measured = [c for _, c in self.slas if c.total]
+        return min(measured, key=lambda c: c.ratio) if measured else None
+
+    @cached_property
+    def attention(self) -> list[str]:
+        """Why this product needs leadership's attention (empty: it does not)."""
+        reasons = []
+        if not self.kpis:
+            reasons.append("no business KPI")
+        if not self.slas:
+            reasons.append("no SLA")
+        if self.readiness.passed["survey"] is False:
+            reasons.append("data survey incomplete")
+        if self.overdue_followups:
+            reasons.append(f"{self.overdue_followups} overdue KPI follow-up(s)")
+        if self.stuck_postmortems:
+            reasons.append(f"{self.stuck_postmortems} postmortem(s) stuck in draft")
+        return reasons
+
+    @cached_property
+    def figures(self) -> dict[str, Any]:
+        """The row's figures, typed (None where there is nothing to measure):
+        the CSV export formats them, the API returns them as they are."""
+        statuses = Counter(k.status for k in self.kpis)
+        progress = [k.progress for k in self.kpis if k.progress is not None]
+        changes = [
+            k.after_launch_change
+            for k in self.kpis
+            if k.after_launch_change is not None
+        ]
+        measured = [c for _, c in self.slas if c.total]
+        return {
+            "owners_complete": self.owners_complete,
+            "readiness_passed": self.readiness.passed_count,
+            "readiness_applicable": self.readiness.applicable_count,
+            "ml_test_score": self.ml_score.score,
+            "business_kpis": len(self.kpis),
+            "kpis_on_track": statuses[ON_TRACK],
+            "kpis_at_risk": statuses[AT_RISK],
+            "kpis_off_track": statuses[OFF_TRACK],
+            "kpi_min_progress": min(progress) if progress else None,
+            "kpi_after_launch_change": sum(changes) / len(changes) if changes else None,
+            "sla_count": len(self.slas),
+            "sla_min_compliance": min(c.ratio for c in measured) if measured else None,
+            "sla_min_error_budget": min(c.budget_remaining for c in measured)
+            if measured
+            else None,
+            "overdue_kpi_followups": self.overdue_followups,
+            "incidents": self.incident_count,
+            **{f"incidents_{sev}": self.incidents.get(sev, 0) for sev in SEVERITIES},
+            "median_time_to_detect": self.median_ttd,
+            "median_time_to_resolve": self.median_ttr,
+            "sev12_incidents": self.postmortems.total,
+            "sev12_with_published_postmortem": self.postmortems.covered,
+            "postmortem_completion": self.postmortems.ratio,
+            "open_action_items": self.open_action_items,
+            "overdue_action_items": self.overdue_action_items,
+            "postmortems_stuck_in_draft": self.stuck_postmortems,
+            "latest_ci_state": self.ci.state if self.ci else None,
+            "latest_ci_sha": self.ci.sha if self.ci else None,
+        }
+
+
+@dataclass
+class Portfolio:
+    period: Period
+    generated_at: datetime
+    rows: list[ProductRow]
+    incidents_by_month: dict[str, Counter] = field(
+        default_factory=dict
+    )  # month → kinds
+    ttr_by_month: dict[str, timedelta | None] = field(default_factory=dict)
+    # month → share of action items due that month closed by their due date
+    closure_by_month: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def attention(self) -> list[ProductRow]:
+        return [row for row in self.rows if row.attention]
+
+    @property
+    def product_count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def postmortem_completion(self) -> Completion:
+        return Completion(
+            sum(row.postmortems.total for row in self.rows),
+            sum(row.postmortems.covered for row in self.rows),
+        )
+
+    def stage_counts(self) -> dict[str, int]:
+        """Products per stage, by stored value, every stage included."""
+        counts = Counter(row.product.stage for row in self.rows)
+        return {stage.value: counts.get(stage.value, 0) for stage in Stage}
+
+    def products_by_stage(self) -> dict[str, int]:
+        counts = self.stage_counts()
+        return {stage.label: counts[stage.value] for stage in Stage}
+
+    def kpi_progress_distribution(self) -> dict[str, int]:
+        counts = dict.fromkeys(PROGRESS_BUCKETS, 0)
+        for row in self.rows:
+            for kpi in row.kpis:
+                if kpi.progress is not None:
+                    counts[_bucket(kpi.progress)] += 1
+        return counts
+
+    def kpi_statuses(self) -> dict[str, int]:
+        """Business KPIs per status, by key (on_track, …), every status included."""
+        counts = Counter(kpi.status for row in self.rows for kpi in row.kpis)
+        return {key: counts.get(key, 0) for key in STATUS_LABELS}
+
+    def kpi_status_counts(self) -> dict[str, int]:
+        return {STATUS_LABELS[key]: n for key, n in self.kpi_statuses().items()}
+
+    def months(self) -> list["Month"]:
+        """The period's months, oldest first, with their portfolio figures."""
+        return [
+            Month(
+                month,
+                {kind: kinds.get(kind, 0) for kind in Kind.values},
+                self.ttr_by_month.get(month),
+                self.closure_by_month.get(month),
+            )
+            for month, kinds in self.incidents_by_month.items()
+        ]
+
+
+@dataclass(frozen=True)
+class Month:
+    month: str  # "2026-06"
+    incidents: dict[str, int]  # by kind, every kind included
+    median_ttr: timedelta | None
+    closure: float | None  # share of action items due that month closed on time
+
+
+def _bucket(progress: float) -> str:
+    if progress < 0:
+        return PROGRESS_BUCKETS[0]
+    if progress >= 1:
+        return PROGRESS_BUCKETS[-1]
+    return PROGRESS_BUCKETS[1 + int(progress * 4)]
