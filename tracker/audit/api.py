@@ -5,10 +5,11 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.accounts.api_auth import username_field
 from tracker.audit import selectors
 from tracker.audit.filters import AuditEventFilter
 from tracker.audit.models import AuditEvent
-from tracker.lib.api import AbsoluteUrlField, ApiView, ModelSerializer, username_field
+from tracker.lib.api import AbsoluteUrlField, ApiView
 from tracker.products.selectors import product_get_for_user
 
 
@@ -32,7 +33,7 @@ class ChangesField(serializers.JSONField):
     pass
 
 
-class AuditEventOut(ModelSerializer):
+class AuditEventOut(serializers.ModelSerializer):
     """One recorded change: who (`actor` is null for CI tokens, alert hooks,
     tasks and people since deleted; `actor_label` always names them), when, how,
     and what changed."""

@@ -12,7 +12,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.lib.api import AbsoluteUrlField, ApiView, HtmlUrlField, request_actor
+from tracker.accounts.api_auth import request_actor
+from tracker.lib.api import AbsoluteUrlField, ApiView, HtmlUrlField
 from tracker.products.selectors import product_get_for_user
 from tracker.readiness import selectors, services
 from tracker.readiness.models import Level, MLTestResult

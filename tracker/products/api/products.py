@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.accounts.api_auth import username_field
 from tracker.accounts.models import Team, User
 from tracker.accounts.selectors import team_visible_q
 from tracker.lib.api import (
@@ -13,10 +14,8 @@ from tracker.lib.api import (
     ErrorSerializer,
     FieldsError,
     HtmlUrlField,
-    ModelSerializer,
     ReadableSlugField,
     slug_of,
-    username_field,
 )
 from tracker.products import selectors, services
 from tracker.products.filters import ProductFilter
@@ -25,7 +24,7 @@ from tracker.readiness import services as readiness_services
 from tracker.readiness.selectors import Item
 
 
-class ProductOut(ModelSerializer):
+class ProductOut(serializers.ModelSerializer):
     team = slug_of()
     pm_owner = username_field(read_only=True)
     ml_owner = username_field(read_only=True)
@@ -46,7 +45,7 @@ class ProductOut(ModelSerializer):
         ]
 
 
-class ProductIn(ModelSerializer):
+class ProductIn(serializers.ModelSerializer):
     team = ReadableSlugField(visible_to=team_visible_q, queryset=Team.objects.all())
     pm_owner = username_field(required=False, allow_null=True)
     ml_owner = username_field(required=False, allow_null=True)
@@ -149,7 +148,7 @@ class ProductDetailView(ApiView):
         return self.output(ProductOut, product)
 
 
-class StageChangeOut(ModelSerializer):
+class StageChangeOut(serializers.ModelSerializer):
     changed_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 
