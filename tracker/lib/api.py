@@ -1,6 +1,11 @@
 """What every /api/v1 view shares: the error shape, the base view, serializer
-helpers and the OpenAPI additions. (The request policies REST_FRAMEWORK names,
-permission, throttle and pagination, are in tracker.lib.api_policies.)
+helpers and the OpenAPI additions. It knows no domain app: who is asking
+(request_actor, username_field) and the permission, which know people and CI
+tokens, are tracker.accounts' (api_auth, api_policies). The throttle and the
+pagination REST_FRAMEWORK names are in tracker.lib.api_policies.
+
+A service's django ValidationError needs no handling in a view: the exception
+handler below answers it as a 400 with the fields named.
 
 Every error response has one shape (documented in docs/api.md):
 

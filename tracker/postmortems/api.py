@@ -18,15 +18,10 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.accounts.models import User
+from tracker.accounts.api_auth import username_field
 from tracker.accounts.selectors import product_readable_q, readable
 from tracker.incidents.models import Incident, validate_http_url
-from tracker.lib.api import (
-    ApiView,
-    ReadableSlugField,
-    SlugRelatedField,
-    StrictInputMixin,
-)
+from tracker.lib.api import ApiView, ReadableSlugField, StrictInputMixin
 from tracker.postmortems import selectors, services
 from tracker.postmortems.filters import ActionItemFilter, PostmortemFilter
 from tracker.postmortems.models import (
@@ -46,12 +41,6 @@ BIGINT = 2**63 - 1
 # PositiveIntegerField is a 32-bit integer on PostgreSQL.
 MAX_USERS = 2**31 - 1
 MAX_TEXT = 100_000
-
-
-def _username_field(**kwargs) -> serializers.SlugRelatedField:
-    return SlugRelatedField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs
-    )
 
 
 def _id_field(**kwargs) -> serializers.IntegerField:
@@ -193,9 +182,9 @@ class PostmortemInput(StrictInputMixin, serializers.Serializer):
         min_value=0, max_value=1_000_000, required=False, allow_null=True
     )
     no_action_items = serializers.BooleanField(required=False)
-    authors = serializers.ListField(child=_username_field(), required=False)
-    reviewers = serializers.ListField(child=_username_field(), required=False)
-    review_owner = _username_field(required=False, allow_null=True)
+    authors = serializers.ListField(child=username_field(), required=False)
+    reviewers = serializers.ListField(child=username_field(), required=False)
+    review_owner = username_field(required=False, allow_null=True)
     review_meeting_at = serializers.DateTimeField(required=False, allow_null=True)
     review_deadline = serializers.DateField(required=False, allow_null=True)
 
@@ -230,7 +219,7 @@ class TransitionInput(StrictInputMixin, serializers.Serializer):
 class ActionItemInput(StrictInputMixin, serializers.Serializer):
     description = serializers.CharField(max_length=5000)
     kind = serializers.ChoiceField(choices=ActionKind.choices)
-    owner = _username_field(required=False, allow_null=True)
+    owner = username_field(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     status = serializers.ChoiceField(choices=ActionStatus.choices, required=False)
