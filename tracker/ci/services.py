@@ -70,7 +70,9 @@ def ci_status_report(
                 return status, False  # a repeat: nothing to record
             # Never backwards, whatever the clocks of the processes reporting.
             status.updated_at = max(timezone.now(), status.updated_at)
-            _validate(status)  # with the fields kept from earlier reports
+            # The report's fields passed alone; now with those kept from
+            # earlier reports (completing before an earlier start).
+            status.clean()
             status.save(update_fields=[*changed, "updated_at"])
         CIStatusEvent.objects.create(
             status=status,
