@@ -206,7 +206,7 @@ def run(args: argparse.Namespace) -> None:
 
     from tracker.audit.models import AuditEvent
     from tracker.products.models import Product
-    from tracker.reports import scale
+    from tracker.demo.scale import portfolio as scale
 
     call_command("migrate", verbosity=0)
     static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

@@ -9,14 +9,15 @@ bounded number of requests from a few client processes to:
   token, counts nothing against a rate and validates nothing: that is what the
   CI-status POST adds to the framework, and what the ratio prices.
 - POST /api/v1/products/{slug}/ci-status/ with a product CI token, half first
-  reports (INSERT) and half repeats (UPDATE), each also writing a history row.
-  On top of the floor it checks the bearer token (a CI token a server process
-  checked in the last API_CI_TOKEN_CACHE_SECONDS is not read again, so the one
-  token here is read once every few seconds per worker), counts the request
-  against the CI rate (set high enough here never to refuse), validates the
-  report, upserts the stage and its history row in one prepared statement that
-  also says whether an ML test is mapped to the stage, and answers with the
-  stage's row.
+  reports (INSERT, pending) and half the stage finishing (UPDATE, success),
+  each also writing a history row.
+  On top of the floor it goes the way every API request goes (DRF's view,
+  authentication, permission, throttle, serializers and error handling): it
+  reads the bearer token (one indexed query, every request), counts the
+  request against the CI rate (set high enough here never to refuse),
+  validates the report with CIStatusIn, locks the stage's row (or inserts it),
+  writes the change and its history row in one transaction, asks whether an ML
+  test is mapped to a finished stage, and answers with CIStatusOut.
 
 Fair by construction: one gunicorn server (benchmarks/floor_wsgi.py serves the
 site's own tracker.wsgi module, with the floor's URL added) with the same sync

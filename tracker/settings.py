@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "tracker.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "tracker.accounts.middleware.SessionTimeoutMiddleware",
+    "tracker.accounts.middleware.ApiTokenUseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tracker.lib.middleware.ContentSecurityPolicyMiddleware",
@@ -125,14 +126,6 @@ if _database_url:
         # 503 quickly (tracker/lib/unavailable.py) instead of holding requests.
         DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
             "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
-        )
-        # Lets the one statement a CI report is (ci.services) be prepared once per
-        # connection. The ORM's queries bind client-side and are never prepared.
-        # PgBouncer in transaction mode needs max_prepared_statements (1.21+), or
-        # DATABASE_PREPARED_STATEMENTS=false.
-        prepared = env_bool("DATABASE_PREPARED_STATEMENTS", default=True)
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-            5 if prepared else None
         )
 else:
     DATABASES = {
@@ -275,10 +268,11 @@ REST_FRAMEWORK = {
         "tracker.accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["tracker.lib.api_policies.IsPersonOrScopedToken"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "tracker.accounts.api_policies.IsPersonOrScopedToken"
+    ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tracker.lib.api_policies.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "tracker.lib.api_policies.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["tracker.lib.api_policies.ScopedThrottle"],
@@ -296,10 +290,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-# A CI token that passed every check is trusted again for this many seconds by the
-# process that checked it, without reading its row (accounts.tokens.recent_ci_token):
-# a revocation takes at most this long to reach the other processes. 0 turns it off.
-API_CI_TOKEN_CACHE_SECONDS = env_int("API_CI_TOKEN_CACHE_SECONDS", 5, minimum=0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ML product tracker API",
     "DESCRIPTION": "Products, success metrics, SLAs, data surveys, planning sessions, "

@@ -6,18 +6,14 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tracker.accounts.services import token_create
-from tracker.accounts.tokens import recent_ci_token_forget
 
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles():
-    """Throttle counters live in the cache, recently verified CI tokens in the
-    process: tests must not inherit each other's."""
+    """Throttle counters live in the cache: tests must not inherit each other's."""
     cache.clear()
-    recent_ci_token_forget()
     yield
     cache.clear()
-    recent_ci_token_forget()
 
 
 def bearer(raw: str) -> APIClient:

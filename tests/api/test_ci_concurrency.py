@@ -55,7 +55,7 @@ def in_step(monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_first_posts_make_one_row(ci_raw, product, in_step):
     """Both requests pass validation together, then both write: one inserts, the
-    other waits on the unique index and becomes an update (ON CONFLICT)."""
+    other waits on the unique index and becomes an update of the first one's row."""
     states = ["pending", "running"]
 
     def post(index: int) -> int:
@@ -71,19 +71,23 @@ def test_two_concurrent_first_posts_make_one_row(ci_raw, product, in_step):
     assert events.last().state == status.state  # history ends where the row is
 
 
-def _locked(product, state: str, run_id: str = ""):
-    report = CIStatus(
-        product=product, sha=SHA, context="evaluate", state=state, run_id=run_id
+def _report(product, state: str, run_id: str = ""):
+    return services.ci_status_report(
+        product=product,
+        sha=SHA,
+        context="evaluate",
+        data={"state": state, "run_id": run_id},
+        actor=None,
+        token=None,
     )
-    return services.ci_status_report_locked(report, ["state", "run_id"])
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_locked_path_retries_after_losing_the_insert_race(product, in_step):
-    """The portable path, forced into the race: both find no row, both INSERT;
-    the loser's INSERT fails on the unique constraint and the retry updates."""
-    results = _in_threads(2, lambda i: _locked(product, ["pending", "running"][i]))
+def test_the_loser_of_the_insert_race_updates_the_winners_row(product, in_step):
+    """Forced into the race: both find no row, both INSERT; the loser's INSERT
+    fails on the unique constraint and it locks and updates the winner's row."""
+    results = _in_threads(2, lambda i: _report(product, ["pending", "running"][i]))
     assert sorted(created for _, created in results) == [False, True]
     assert CIStatus.objects.count() == 1
     assert CIStatusEvent.objects.count() == 2
@@ -91,23 +95,12 @@ def test_locked_path_retries_after_losing_the_insert_race(product, in_step):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("path", ["upsert", "locked"])
-def test_many_concurrent_updates_keep_every_report(product, path):
+def test_many_concurrent_updates_keep_every_report(product):
     posts_per_thread = 5
 
     def post(index: int) -> None:
         for n in range(posts_per_thread):
-            if path == "locked":
-                _locked(product, "running", f"{index}-{n}")
-                continue
-            services.ci_status_report(
-                product=product,
-                sha=SHA,
-                context="evaluate",
-                data={"state": "running", "run_id": f"{index}-{n}"},
-                actor=None,
-                token=None,
-            )
+            _report(product, "running", f"{index}-{n}")
 
     _in_threads(4, post)
     status = CIStatus.objects.get()

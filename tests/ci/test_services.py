@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from tracker.ci import services
@@ -40,45 +40,50 @@ def test_explicit_empty_value_clears_a_field(product):
     assert status.description == ""
 
 
-def _locked(product, **data):
-    """The portable path (SQLite; PostgreSQL takes the one-statement upsert)."""
-    report = CIStatus(product=product, sha=SHA, context="train", **data)
-    return services.ci_status_report_locked(report, list(data))
-
-
-def test_lost_insert_race_retries_as_an_update(product, monkeypatch):
-    """What a concurrent first report that commits before ours does: our INSERT
-    fails on the unique constraint; the retry finds the row."""
-    _report(product)  # the row the "other request" created
-    real_select = CIStatus.objects.select_for_update
+def test_lost_insert_race_becomes_an_update(product, monkeypatch):
+    """What a concurrent first report that commits before ours does: our look-up
+    finds no row, our INSERT fails on the unique constraint, and the row the
+    other report made is locked and updated instead."""
+    _report(product, description="queued")  # the row the "other request" created
+    real_get = QuerySet.get
     calls = {"n": 0}
 
-    def racing_select():
-        calls["n"] += 1
-        queryset = real_select()
-        # First attempt: the row is not visible yet (not committed).
-        return queryset.none() if calls["n"] == 1 else queryset
+    def racing_get(queryset, *args, **kwargs):
+        if queryset.model is CIStatus:
+            calls["n"] += 1
+            if calls["n"] == 1:  # the row is not visible yet (not committed)
+                raise CIStatus.DoesNotExist
+        return real_get(queryset, *args, **kwargs)
 
-    monkeypatch.setattr(CIStatus.objects, "select_for_update", racing_select)
-    _, created = _locked(product, state="success")
+    monkeypatch.setattr(QuerySet, "get", racing_get)
+    status, created = _report(product, state="success")
     assert created is False and calls["n"] == 2
     assert CIStatus.objects.get().state == "success"
+    assert status.description == "queued"  # kept from the first report
     assert CIStatusEvent.objects.count() == 2
 
 
-def test_locked_path_gives_up_after_repeated_integrity_errors(product, monkeypatch):
-    def always_conflict(*args, **kwargs):
-        raise IntegrityError("conflict")
+def test_a_repeat_that_changes_nothing_writes_no_history(product):
+    first, _ = _report(product, description="queued")
+    again, created = _report(product, description="queued")
+    assert created is False and again.pk == first.pk
+    assert again.updated_at == first.updated_at
+    assert CIStatusEvent.objects.count() == 1
+    _report(product, description="queued", state="running")
+    assert CIStatusEvent.objects.count() == 2
 
-    monkeypatch.setattr(services, "_report_locked", always_conflict)
-    with pytest.raises(IntegrityError):
-        _locked(product, state="pending")
 
-
-def test_locked_path_keeps_fields_left_out(product):
-    _locked(product, state="pending", description="queued")
-    status, created = _locked(product, state="success")
-    assert created is False and status.description == "queued"
+def test_history_time_never_goes_backwards(product, monkeypatch):
+    """A report applied after another is recorded after it, even when its
+    process's clock reads earlier."""
+    status, _ = _report(product)
+    later = status.updated_at + timedelta(minutes=5)
+    CIStatus.objects.filter(pk=status.pk).update(updated_at=later)
+    updated, _ = _report(product, state="success")
+    assert updated.updated_at == later
+    states = CIStatusEvent.objects.order_by("id").values_list("state", flat=True)
+    assert list(states) == ["pending", "success"]
+    assert CIStatusEvent.objects.latest("id").recorded_at == later
 
 
 def test_completing_before_an_earlier_start_is_refused(product):
@@ -100,38 +105,3 @@ def test_combined_status_for_unknown_sha_is_empty(product):
     combined = ci_status_combined(product=product, sha="0000000")
     assert combined.state is None and combined.total_count == 0
     assert combined.sha == "0000000"
-
-
-def _prepared_reports() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["WITH current AS (INSERT INTO ci_cistatus %"],
-        )
-        return cursor.fetchone()[0]
-
-
-@pytest.mark.postgres
-def test_the_report_statement_is_prepared_once_per_connection(product):
-    """PostgreSQL parses and plans the upsert once per connection, not once per
-    report: one prepared statement per set of fields a report gives."""
-    connection.ensure_connection()
-    before = _prepared_reports()
-    _report(product)
-    _report(product, state="success")
-    _report(product, state="failure", sha="b" * 40)
-    assert _prepared_reports() == before + 1
-    _report(product, description="queued")
-    assert _prepared_reports() == before + 2
-    assert CIStatusEvent.objects.count() == 4
-
-
-@pytest.mark.postgres
-def test_without_prepared_statements_a_report_is_not_prepared(product, monkeypatch):
-    connection.ensure_connection()
-    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
-    before = _prepared_reports()
-    _report(product)
-    _report(product, state="success")
-    assert _prepared_reports() == before
-    assert CIStatus.objects.get().state == "success"

@@ -61,10 +61,13 @@ def jobs(
     ]
     fingerprints = [f"load-{seed}-{i}" for i in range(count // 6 + 1)]
     made = []
-    for _ in range(count):
+    for n in range(count):
         if rng.random() < 0.5:
             key = (rng.choice(shas), rng.choice(CONTEXTS))
             body = {"sha": key[0], "context": key[1], "state": rng.choice(STATES)}
+            # A run of its own: each report changes its stage, so each is in the
+            # history (a repeat that changes nothing would not be).
+            body["run_id"] = f"run-{n}"
             made.append(
                 Job("ci", key, f"/api/v1/products/{ci[0]}/ci-status/",
                     json.dumps(body).encode(), ci[1])

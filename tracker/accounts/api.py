@@ -12,23 +12,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.accounts import selectors, services
+from tracker.accounts.api_auth import username_field
 from tracker.accounts.authentication import BearerTokenAuthentication
 from tracker.accounts.filters import TeamFilter
 from tracker.accounts.login_throttle import LoginThrottled
 from tracker.accounts.models import ApiToken, Team
-from tracker.lib.api import (
-    ApiView,
-    HtmlUrlField,
-    ModelSerializer,
-    StrictInputMixin,
-    slug_of,
-    username_field,
-)
+from tracker.lib.api import ApiView, HtmlUrlField, StrictInputMixin, slug_of
 
 # --- Serializers ----------------------------------------------------------------
 
 
-class TokenOut(ModelSerializer):
+class TokenOut(serializers.ModelSerializer):
     """A token without its secret (which is shown once, at creation)."""
 
     prefix = serializers.SerializerMethodField(help_text="Identifies the token.")
@@ -87,7 +81,7 @@ class SignInIn(StrictInputMixin, serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class TeamOut(ModelSerializer):
+class TeamOut(serializers.ModelSerializer):
     members = username_field(many=True, read_only=True)
     html_url = HtmlUrlField()
 
@@ -104,7 +98,7 @@ class TeamOut(ModelSerializer):
         ]
 
 
-class TeamIn(StrictInputMixin, ModelSerializer):
+class TeamIn(StrictInputMixin, serializers.ModelSerializer):
     class Meta:
         model = Team
         fields = services.TEAM_FIELDS

@@ -1,30 +1,19 @@
-"""`Authorization: Bearer <token>` for the REST API (people and product CI)."""
+"""`Authorization: Bearer <token>` for the REST API (people and product CI), and
+its description in the OpenAPI schema.
 
-from django.http import HttpRequest
+Every request reads its token (one query by the unique lookup part, with the
+person or product it acts for): a revoked or expired token is refused on its
+next request, whichever process revoked it."""
+
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from tracker.accounts.models import ApiToken, CIPrincipal, User
 from tracker.accounts.selectors import token_get_by_secret
-from tracker.accounts.tokens import (
-    PREFIX,
-    recent_ci_token,
-    recent_ci_token_keep,
-)
-
-
-def recent_ci_token_of(request: HttpRequest) -> ApiToken | None:
-    """The CI token in a request's `Authorization: Bearer` header when this
-    process verified it moments ago (tokens.recent_ci_token) and it has not
-    expired since; None for anything else, which BearerTokenAuthentication then
-    checks in full. Lets the busiest API request skip the framework's steps."""
-    keyword, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if keyword.lower() != "bearer" or not raw or " " in raw:
-        return None
-    token = recent_ci_token(raw)
-    return None if token is None or _expired(token) else token
+from tracker.accounts.tokens import PREFIX
 
 
 def _expired(token: ApiToken) -> bool:
@@ -52,12 +41,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
-        recent = recent_ci_token(raw)
-        token = recent if recent is not None else token_get_by_secret(raw=raw)
-        user = self._check(token)
-        if recent is None and token.is_ci:
-            recent_ci_token_keep(token)
-        return user, token
+        token = token_get_by_secret(raw=raw)
+        return self._check(token), token
 
     def _check(self, token: ApiToken | None) -> User | CIPrincipal:
         if token is None:
@@ -85,3 +70,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "tracker.accounts.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A person token (POST /api/v1/auth/token/) or a "
+            "product CI token, as `Authorization: Bearer trk_…`.",
+        }

@@ -1,4 +1,5 @@
-"""Session lifetime: an absolute limit from signing in and an idle limit.
+"""Session lifetime (SessionTimeoutMiddleware): an absolute limit from signing in
+and an idle limit. API token use (ApiTokenUseMiddleware): last_used_at.
 
 Django's own expiry (SESSION_COOKIE_AGE) restarts whenever the session is saved,
 so by itself it bounds neither. The sign-in time and the last request's time are
@@ -13,6 +14,9 @@ from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+
+from tracker.accounts.models import ApiToken
+from tracker.accounts.services import token_touch
 
 SIGNED_IN_AT = "_signed_in_at"
 SEEN_AT = "_seen_at"
@@ -52,3 +56,19 @@ class SessionTimeoutMiddleware:
             elif now - session.get(SEEN_AT, 0) >= SEEN_RESOLUTION_SECONDS:
                 session[SEEN_AT] = now
         return self.get_response(request)
+
+
+class ApiTokenUseMiddleware:
+    """Records an API token's use (accounts.services.token_touch) once its request
+    was accepted: a refused request writes nothing, bookkeeping included. DRF
+    leaves the token the request authenticated with in `request.auth`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        token = getattr(request, "auth", None)
+        if isinstance(token, ApiToken) and response.status_code < 400:
+            token_touch(token=token)
+        return response

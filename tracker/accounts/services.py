@@ -9,11 +9,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from tracker.accounts.models import ApiToken, Team, TokenKind, User
-from tracker.accounts.tokens import (
-    recent_ci_token_forget,
-    token_digest,
-    token_generate,
-)
+from tracker.accounts.tokens import token_digest, token_generate
 from tracker.lib.services import model_create, model_update
 
 # last_used_at is bookkeeping: refreshing it at most this often keeps a busy CI
@@ -69,7 +65,6 @@ def token_revoke(*, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-    recent_ci_token_forget(token.lookup)
 
 
 def token_touch(*, token: ApiToken) -> None:

@@ -5,25 +5,15 @@ SECRET_KEY), so a database leak does not leak usable tokens. The lookup part fin
 the row; the hash is then compared in constant time. Rotating SECRET_KEY keeps
 tokens working while the old key is listed in SECRET_KEY_FALLBACKS.
 
-A CI token that passed every check is kept for a few seconds in the process that
-checked it (recent_ci_token), so a pipeline's burst of status posts does not read
-its row each time.
+Every request reads its token's row (one query by the unique lookup part), so a
+token revoked or expired is refused on its very next request, in every process.
 """
-
-from __future__ import annotations
 
 import re
 import secrets
 import string
-from time import monotonic
-from typing import TYPE_CHECKING
-
-from django.conf import settings
 
 from tracker.lib.crypto import keyed_hash, keyed_hash_matches
-
-if TYPE_CHECKING:
-    from tracker.accounts.models import ApiToken
 
 PREFIX = "trk_"
 LOOKUP_LENGTH = 12
@@ -58,39 +48,3 @@ def token_digest(raw: str, *, secret: str | None = None) -> str:
 def token_matches(raw: str, digest: str) -> bool:
     """Constant-time comparison against the current and any fallback key."""
     return keyed_hash_matches(_SALT, raw, digest)
-
-
-# --- CI tokens verified moments ago ---------------------------------------------
-# lookup → (monotonic deadline, token). Per process: revoking a token forgets it in
-# the process that revoked it at once, and in the others when their entry runs
-# out, API_CI_TOKEN_CACHE_SECONDS later at most (the bound docs/api.md states).
-_recent: dict[str, tuple[float, ApiToken]] = {}
-_RECENT_MAX = 1024
-
-
-def recent_ci_token(raw: str) -> ApiToken | None:
-    """The CI token `raw` is, if this process verified it within the last
-    API_CI_TOKEN_CACHE_SECONDS; None otherwise (look it up). The secret is still
-    compared in constant time; expiry is for the caller to check, as always."""
-    entry = _recent.get(token_lookup(raw) or "")
-    if entry is None or entry[0] <= monotonic():
-        return None
-    return entry[1] if token_matches(raw, entry[1].digest) else None
-
-
-def recent_ci_token_keep(token: ApiToken) -> None:
-    """Remember a CI token that passed every check (its product loaded with it)."""
-    seconds = settings.API_CI_TOKEN_CACHE_SECONDS
-    if seconds <= 0:
-        return
-    if len(_recent) >= _RECENT_MAX:  # drop the oldest entry: bounded memory
-        _recent.pop(next(iter(_recent), ""), None)
-    _recent[token.lookup] = (monotonic() + seconds, token)
-
-
-def recent_ci_token_forget(lookup: str | None = None) -> None:
-    """Forget one token (when it is revoked), or all of them."""
-    if lookup is None:
-        _recent.clear()
-    else:
-        _recent.pop(lookup, None)

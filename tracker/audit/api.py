@@ -5,8 +5,9 @@ which checks who may read the product."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tracker.accounts.api_auth import username_field
 from tracker.audit.models import AuditEvent
-from tracker.lib.api import AbsoluteUrlField, ModelSerializer, username_field
+from tracker.lib.api import AbsoluteUrlField
 
 
 @extend_schema_field(
@@ -29,7 +30,7 @@ class ChangesField(serializers.JSONField):
     pass
 
 
-class AuditEventOut(ModelSerializer):
+class AuditEventOut(serializers.ModelSerializer):
     """One recorded change: who (`actor` is null for CI tokens, alert hooks,
     tasks and people since deleted; `actor_label` always names them), when, how,
     and what changed."""

@@ -7,10 +7,8 @@ timeline rows.
 
 from django.core.exceptions import PermissionDenied
 from django.views.decorators.debug import sensitive_variables
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -27,8 +25,7 @@ from tracker.incidents.models import (
     Status,
     validate_http_url,
 )
-from tracker.lib.api import ReadableSlugField
-from tracker.lib.api import call_service as _call
+from tracker.lib.api import ApiView, ReadableSlugField, StrictInputMixin
 from tracker.products.models import Product
 from tracker.products.selectors import product_readable_q
 
@@ -112,7 +109,7 @@ def _product_field(**kwargs) -> serializers.SlugRelatedField:
     )
 
 
-class IncidentCreateInput(serializers.Serializer):
+class IncidentCreateInput(StrictInputMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     product = _product_field(allow_null=True)
     kind = serializers.ChoiceField(Kind.choices, default=Kind.OTHER)
@@ -128,7 +125,7 @@ class IncidentCreateInput(serializers.Serializer):
     runbook_url = LinkField()
 
 
-class IncidentUpdateInput(serializers.Serializer):
+class IncidentUpdateInput(StrictInputMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     product = _product_field()
     kind = serializers.ChoiceField(Kind.choices, required=False)
@@ -137,7 +134,7 @@ class IncidentUpdateInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class NoteInput(serializers.Serializer):
+class NoteInput(StrictInputMixin, serializers.Serializer):
     text = serializers.CharField(max_length=5000)
 
 
@@ -174,7 +171,7 @@ class IntegrationKindField(serializers.ChoiceField):
         super().__init__(IntegrationKind.choices, **kwargs)
 
 
-class IntegrationCreateInput(serializers.Serializer):
+class IntegrationCreateInput(StrictInputMixin, serializers.Serializer):
     name = serializers.CharField(max_length=120)
     kind = IntegrationKindField()
     product = _product_field(allow_null=True)
@@ -194,135 +191,114 @@ def _require_assign(request: Request, product: Product | None) -> None:
         raise PermissionDenied("Only the product's team and owners can do this.")
 
 
-def _incident_response(request: Request, incident: Incident, code=200) -> Response:
+def _incident_answer(view: ApiView, incident: Incident, status: int = 200) -> Response:
     incident.timeline_entries = selectors.incident_timeline(incident=incident)
-    body = IncidentDetailOutput(incident, context={"request": request}).data
-    return Response(body, status=code)
+    return view.output(IncidentDetailOutput, incident, status=status)
 
 
 # --- Incidents --------------------------------------------------------------------
 
 
-class IncidentListCreateApi(ListAPIView):
+class IncidentListCreateApi(ApiView):
     """GET: incidents, open first; filters product, team, status, severity, kind,
     period, q. POST: open an incident (source `api`)."""
 
-    filter_backends = [DjangoFilterBackend]
+    queryset = Incident.objects.none()
     filterset_class = IncidentFilter
-    serializer_class = IncidentOutput
 
-    def get_queryset(self):
-        return selectors.incident_list(user=self.request.user)
+    @extend_schema(responses=IncidentOutput(many=True))
+    def get(self, request: Request) -> Response:
+        incidents = self.filter_queryset(selectors.incident_list(user=request.user))
+        return self.paginated(IncidentOutput, incidents)
 
     @extend_schema(request=IncidentCreateInput, responses={201: IncidentDetailOutput})
     def post(self, request: Request) -> Response:
-        payload = IncidentCreateInput(data=request.data, context={"request": request})
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = self.validated(IncidentCreateInput)
         _require_assign(request, data.get("product"))
-        incident = _call(
-            lambda: services.incident_open(
-                actor=request.user, data=data, source=Source.API
-            )
+        incident = services.incident_open(
+            actor=request.user, data=data, source=Source.API
         )
-        return _incident_response(request, incident, status.HTTP_201_CREATED)
+        return _incident_answer(self, incident, status=201)
 
 
-class IncidentDetailApi(GenericAPIView):
+class IncidentDetailApi(ApiView):
     """GET: one incident with its timeline. PATCH: change title, product, kind,
     severity or status (open → acknowledged → resolved)."""
 
-    serializer_class = IncidentDetailOutput
-
+    @extend_schema(responses=IncidentDetailOutput)
     def get(self, request: Request, pk: int) -> Response:
         incident = selectors.incident_get_for_user(user=request.user, pk=pk)
-        return _incident_response(request, incident)
+        return _incident_answer(self, incident)
 
     @extend_schema(request=IncidentUpdateInput, responses=IncidentDetailOutput)
     def patch(self, request: Request, pk: int) -> Response:
         incident = selectors.incident_get_for_user(
             user=request.user, pk=pk, for_edit=True
         )
-        payload = IncidentUpdateInput(data=request.data, context={"request": request})
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
+        data = self.validated(IncidentUpdateInput)
         if "product" in data:
             _require_assign(request, data["product"])
         note = data.pop("note", "")
-        _call(
-            lambda: services.incident_update(
-                incident=incident,
-                actor=request.user,
-                data=data,
-                source=Source.API,
-                note=note,
-            )
+        services.incident_update(
+            incident=incident,
+            actor=request.user,
+            data=data,
+            source=Source.API,
+            note=note,
         )
-        return _incident_response(request, incident)
+        return _incident_answer(self, incident)
 
 
-class IncidentNotesApi(GenericAPIView):
+class IncidentNotesApi(ApiView):
     """POST: add a note to the incident's timeline."""
-
-    serializer_class = NoteInput
 
     @extend_schema(request=NoteInput, responses={201: TimelineEntryOutput})
     def post(self, request: Request, pk: int) -> Response:
         incident = selectors.incident_get_for_user(
             user=request.user, pk=pk, for_edit=True
         )
-        payload = NoteInput(data=request.data)
-        payload.is_valid(raise_exception=True)
-        entry = _call(
-            lambda: services.incident_note_add(
-                incident=incident,
-                actor=request.user,
-                text=payload.validated_data["text"],
-                source=Source.API,
-            )
+        entry = services.incident_note_add(
+            incident=incident,
+            actor=request.user,
+            text=self.validated(NoteInput)["text"],
+            source=Source.API,
         )
-        return Response(TimelineEntryOutput(entry).data, status=status.HTTP_201_CREATED)
+        return self.output(TimelineEntryOutput, entry, status=201)
 
 
 # --- Integrations -----------------------------------------------------------------
 
 
-class IntegrationListCreateApi(ListAPIView):
+class IntegrationListCreateApi(ApiView):
     """GET: active integrations. POST: create one; the response carries its
     `secret`, which is shown this once."""
 
-    serializer_class = IntegrationOutput
+    queryset = AlertIntegration.objects.none()
 
-    def get_queryset(self):
-        return selectors.integration_list(user=self.request.user)
+    @extend_schema(responses=IntegrationOutput(many=True))
+    def get(self, request: Request) -> Response:
+        integrations = selectors.integration_list(user=request.user)
+        return self.paginated(IntegrationOutput, integrations)
 
     @extend_schema(
         request=IntegrationCreateInput, responses={201: IntegrationCreatedOutput}
     )
-    @sensitive_variables("payload", "data", "secret")
+    @sensitive_variables("data", "secret")
     def post(self, request: Request) -> Response:
-        payload = IntegrationCreateInput(
-            data=request.data, context={"request": request}
-        )
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = self.validated(IntegrationCreateInput)
         _require_assign(request, data.get("product"))
-        integration, secret = _call(
-            lambda: services.integration_create(actor=request.user, data=data)
-        )
-        body = IntegrationOutput(integration, context={"request": request}).data
-        return Response({**body, "secret": secret}, status=status.HTTP_201_CREATED)
+        integration, secret = services.integration_create(actor=request.user, data=data)
+        integration.secret = secret  # shown this once
+        return self.output(IntegrationCreatedOutput, integration, status=201)
 
 
-class IntegrationDetailApi(GenericAPIView):
+class IntegrationDetailApi(ApiView):
     """GET: one integration. DELETE: revoke it (its secret stops working)."""
 
-    serializer_class = IntegrationOutput
-
+    @extend_schema(responses=IntegrationOutput)
     def get(self, request: Request, pk: int) -> Response:
         integration = selectors.integration_get_for_user(user=request.user, pk=pk)
-        context = {"request": request}
-        return Response(IntegrationOutput(integration, context=context).data)
+        return self.output(IntegrationOutput, integration)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
@@ -330,7 +306,7 @@ class IntegrationDetailApi(GenericAPIView):
             user=request.user, pk=pk, for_edit=True
         )
         services.integration_revoke(integration=integration, actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(status=204)
 
 
 class DeliveryOutput(serializers.ModelSerializer):
@@ -355,17 +331,16 @@ class DeliveryOutput(serializers.ModelSerializer):
         ]
 
 
-class IntegrationDeliveriesApi(ListAPIView):
+class IntegrationDeliveriesApi(ApiView):
     """GET: the integration's deliveries, newest first: accepted ones with what
     their alerts did (each rejected alert with its reason), and refused ones
     with the reason and the status the sender got. Filter: `state`."""
 
-    serializer_class = DeliveryOutput
-    filter_backends = [DjangoFilterBackend]
+    queryset = AlertDelivery.objects.none()
     filterset_class = DeliveryFilter
 
-    def get_queryset(self):
-        integration = selectors.integration_get_for_user(
-            user=self.request.user, pk=self.kwargs["pk"]
-        )
-        return selectors.delivery_list(integration=integration)
+    @extend_schema(responses=DeliveryOutput(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        integration = selectors.integration_get_for_user(user=request.user, pk=pk)
+        deliveries = selectors.delivery_list(integration=integration)
+        return self.paginated(DeliveryOutput, self.filter_queryset(deliveries))

@@ -6,8 +6,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.accounts.api_auth import request_actor, request_source
 from tracker.incidents.services import sla_check_submit
-from tracker.lib.api import ApiView, request_actor, request_source
+from tracker.lib.api import ApiView
 from tracker.products.api.slas import SLACheckIn, SLACheckOut
 from tracker.products.filters import SLACheckFilter
 from tracker.products.models import SLACheck

@@ -1,6 +1,11 @@
 """What every /api/v1 view shares: the error shape, the base view, serializer
-helpers and the OpenAPI additions. (The request policies REST_FRAMEWORK names,
-permission, throttle and pagination, are in tracker.lib.api_policies.)
+helpers and the OpenAPI additions. It knows no domain app: who is asking
+(request_actor, username_field) and the permission, which know people and CI
+tokens, are tracker.accounts' (api_auth, api_policies). The throttle and the
+pagination REST_FRAMEWORK names are in tracker.lib.api_policies.
+
+A service's django ValidationError needs no handling in a view: the exception
+handler below answers it as a 400 with the fields named.
 
 Every error response has one shape (documented in docs/api.md):
 
@@ -12,8 +17,6 @@ Every error response has one shape (documented in docs/api.md):
 of messages; it is empty for errors that are not about one field.
 """
 
-import copy
-import functools
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -24,18 +27,13 @@ from django.db import IntegrityError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from drf_spectacular import openapi
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, generics, serializers
-from rest_framework.fields import SkipField, empty
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tracker.accounts.models import ApiToken, CIPrincipal, User
-from tracker.accounts.services import token_touch
 from tracker.lib import unavailable
 from tracker.lib.durations import format_duration, parse_human_duration
 
@@ -139,19 +137,6 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
-# --- Who is asking ---------------------------------------------------------------
-
-
-def request_actor(request: Request) -> User | None:
-    """The person behind a request; None for a CI token (not a person)."""
-    return request.user if isinstance(request.user, User) else None
-
-
-def request_source(request: Request) -> str:
-    """How a measurement or check arrived: "ci" for CI tokens, else "api"."""
-    return "ci" if isinstance(request.user, CIPrincipal) else "api"
-
-
 # --- Views and serializers -------------------------------------------------------
 
 
@@ -162,30 +147,16 @@ class ApiView(generics.GenericAPIView):
     output serializers shape the response.
     """
 
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        # Only requests that were accepted count as use (a refused request writes
-        # nothing, bookkeeping included).
-        if isinstance(request.auth, ApiToken) and response.status_code < 400:
-            token_touch(token=request.auth)
-        return response
-
     def validated(
         self,
         serializer_class: type[serializers.Serializer],
         *,
         instance: Model | None = None,
         partial: bool = False,
-        quick: bool = False,
         **context: Any,
     ) -> dict[str, Any]:
         """The input's validated data, or a 400 with field messages. `instance`
-        only lets unique checks exclude the object being changed. `quick` tries
-        validated_quickly first (busy write paths, plain input serializers)."""
-        if quick and instance is None and not partial and not context:
-            data = validated_quickly(serializer_class, self.request.data)
-            if data is not None:
-                return data
+        only lets unique checks exclude the object being changed."""
         serializer = serializer_class(
             instance,
             data=self.request.data,
@@ -219,43 +190,6 @@ class ApiView(generics.GenericAPIView):
         context = self.get_serializer_context()
         data = serializer_class(page, many=True, context=context).data
         return self.get_paginated_response(data)
-
-
-class ModelSerializer(serializers.ModelSerializer):
-    """DRF rebuilds a ModelSerializer's fields from the model on every use (about
-    half a millisecond for a wide model, on every request); build them once per
-    class and give each use a copy."""
-
-    _templates: dict[type, dict] = {}
-    _validators: dict[type, list] = {}
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        template = self._templates.get(type(self))
-        if template is None:
-            template = self._templates[type(self)] = super().get_fields()
-        return {name: _field_copy(field) for name, field in template.items()}
-
-    def get_validators(self) -> list:
-        # The unique-together validators DRF derives from the model's constraints,
-        # per class too (they keep no state between uses).
-        validators = self._validators.get(type(self))
-        if validators is None:
-            validators = self._validators[type(self)] = super().get_validators()
-        return list(validators)
-
-
-def _field_copy(field: serializers.Field) -> serializers.Field:
-    """A copy of an unbound field for one serializer instance. DRF's deep copy
-    constructs the field anew (a tenth of a millisecond for a dozen fields); a
-    plain field is copied as it is instead, since the only state it takes on in
-    use is what bind() sets on the copy. A field holding other fields (nested
-    serializers, list and dict fields, many-related fields) binds them to itself
-    when constructed, so it gets DRF's deep copy."""
-    if isinstance(field, serializers.BaseSerializer) or any(
-        hasattr(field, name) for name in ("child", "child_relation")
-    ):
-        return copy.deepcopy(field)
-    return copy.copy(field)
 
 
 @extend_schema_field(OpenApiTypes.URI)
@@ -340,68 +274,6 @@ def slug_of() -> serializers.SlugRelatedField:
     return serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
 
-def username_field(**kwargs: Any) -> serializers.SlugRelatedField:
-    """A person, written and shown as their username."""
-    if not kwargs.get("read_only"):
-        kwargs.setdefault("queryset", User.objects.filter(is_active=True))
-        kwargs.setdefault(
-            "error_messages", {"does_not_exist": "No active user {value}."}
-        )
-    return SlugRelatedField(slug_field="username", **kwargs)
-
-
-def validated_quickly(
-    serializer_class: type[serializers.Serializer], data: Any
-) -> dict[str, Any] | None:
-    """What `serializer_class(data=data)` validates `data` to, checked by the
-    serializer's own fields without building a serializer for the request (that
-    costs more than the checks, on a busy write path). None when `data` is not a
-    valid object of known fields, or the serializer is not one this can stand in
-    for: then the serializer itself decides, and words the errors.
-
-    Stands in only for a serializer whose fields are plain (no nested or related
-    fields, no defaults, no dotted sources) and which has no serializer-wide
-    checks; its validate_<field> methods must not read the context."""
-    fields = _quick_fields(serializer_class)
-    if fields is None or type(data) is not dict or not data.keys() <= fields.keys():
-        return None
-    validated = {}
-    for name, (field, validate) in fields.items():
-        try:
-            value = field.run_validation(data.get(name, empty))
-            validated[name] = validate(value) if validate else value
-        except SkipField:  # left out, and optional
-            continue
-        except (serializers.ValidationError, DjangoValidationError):
-            return None
-    return validated
-
-
-@functools.cache
-def _quick_fields(serializer_class: type) -> dict[str, tuple] | None:
-    """{name: (bound field, validate_<name> method or None)}, from one instance
-    kept for the purpose (its fields only ever validate); None if the class is
-    not plain enough for validated_quickly."""
-    serializer = serializer_class()
-    if serializer.validators or type(serializer).validate is not (
-        serializers.Serializer.validate
-    ):
-        return None
-    fields = {}
-    for field in serializer._writable_fields:
-        plain = not isinstance(field, serializers.RelatedField | _Composite) and (
-            field.default is empty and field.source_attrs == [field.field_name]
-        )
-        if not plain or any(hasattr(field, n) for n in ("child", "child_relation")):
-            return None
-        validate = getattr(serializer, f"validate_{field.field_name}", None)
-        fields[field.field_name] = (field, validate)
-    return fields
-
-
-_Composite = serializers.BaseSerializer | serializers.ManyRelatedField
-
-
 class StrictInputMixin:
     """Reject fields the endpoint does not know (typos must not pass silently),
     reported together with any other field errors."""
@@ -426,19 +298,6 @@ class StrictInputMixin:
 # --- OpenAPI ------------------------------------------------------------------------
 
 
-class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "tracker.accounts.authentication.BearerTokenAuthentication"
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A person token (POST /api/v1/auth/token/) or a "
-            "product CI token, as `Authorization: Bearer trk_…`.",
-        }
-
-
 class AutoSchema(openapi.AutoSchema):
     """Documents the error responses every operation can give, in ErrorSerializer's
     shape, beside the success response."""
@@ -458,13 +317,3 @@ class AutoSchema(openapi.AutoSchema):
                 self._get_response_for_code(ErrorSerializer, code, direction=direction),
             )
         return responses
-
-
-def call_service(service: Callable[[], Any]) -> Any:
-    """Run a service; its model validation errors become the API's 400 with
-    field messages (views that catch them themselves use this)."""
-    try:
-        return service()
-    except DjangoValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        raise exceptions.ValidationError(detail) from None

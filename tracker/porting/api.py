@@ -8,8 +8,8 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.accounts.api_policies import IsPersonOrScopedToken
 from tracker.lib.api import ApiView, ErrorSerializer, FieldsError
-from tracker.lib.api_policies import IsPersonOrScopedToken
 from tracker.porting import schema, selectors
 from tracker.porting.reader import DocumentError
 from tracker.porting.services import data_import

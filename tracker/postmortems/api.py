@@ -13,17 +13,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
-from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.accounts.models import User
+from tracker.accounts.api_auth import username_field
 from tracker.incidents.models import Incident, validate_http_url
-from tracker.lib.api import ReadableSlugField
-from tracker.lib.api import call_service as _call
+from tracker.lib.api import ApiView, ReadableSlugField, StrictInputMixin
 from tracker.postmortems import selectors, services
 from tracker.postmortems.filters import ActionItemFilter, PostmortemFilter
 from tracker.postmortems.models import (
@@ -47,22 +44,6 @@ BIGINT = 2**63 - 1
 # PositiveIntegerField is a 32-bit integer on PostgreSQL.
 MAX_USERS = 2**31 - 1
 MAX_TEXT = 100_000
-
-
-class SlugField(serializers.SlugRelatedField):
-    """A slug or username lookup that refuses NUL characters (which PostgreSQL
-    would refuse with an error) as invalid input."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, str) and "\x00" in data:
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-def _username_field(**kwargs) -> serializers.SlugRelatedField:
-    return SlugField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs
-    )
 
 
 def _id_field(**kwargs) -> serializers.IntegerField:
@@ -178,7 +159,7 @@ def _section_field() -> serializers.CharField:
     )
 
 
-class PostmortemInput(serializers.Serializer):
+class PostmortemInput(StrictInputMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     product = ReadableSlugField(
         visible_to=product_readable_q, queryset=Product.objects.select_related("team")
@@ -204,9 +185,9 @@ class PostmortemInput(serializers.Serializer):
         min_value=0, max_value=1_000_000, required=False, allow_null=True
     )
     no_action_items = serializers.BooleanField(required=False)
-    authors = serializers.ListField(child=_username_field(), required=False)
-    reviewers = serializers.ListField(child=_username_field(), required=False)
-    review_owner = _username_field(required=False, allow_null=True)
+    authors = serializers.ListField(child=username_field(), required=False)
+    reviewers = serializers.ListField(child=username_field(), required=False)
+    review_owner = username_field(required=False, allow_null=True)
     review_meeting_at = serializers.DateTimeField(required=False, allow_null=True)
     review_deadline = serializers.DateField(required=False, allow_null=True)
 
@@ -220,27 +201,28 @@ class PostmortemInput(serializers.Serializer):
             )
         return [found[pk] for pk in dict.fromkeys(ids)]
 
-    def to_service_data(self) -> dict[str, Any]:
-        """Validated data as the services take it: `not_applicable` becomes
-        the sections' flags."""
-        data = dict(self.validated_data)
-        data.pop("product", None)
-        if "not_applicable" in data:
-            chosen = set(data.pop("not_applicable"))
-            for section in SECTIONS:
-                data[section.na_field] = section.key in chosen
-        return data
+
+def _service_data(data: dict[str, Any]) -> dict[str, Any]:
+    """PostmortemInput's data as the services take it: `not_applicable` becomes
+    the sections' flags."""
+    data = dict(data)
+    data.pop("product", None)
+    if "not_applicable" in data:
+        chosen = set(data.pop("not_applicable"))
+        for section in SECTIONS:
+            data[section.na_field] = section.key in chosen
+    return data
 
 
-class TransitionInput(serializers.Serializer):
+class TransitionInput(StrictInputMixin, serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class ActionItemInput(serializers.Serializer):
+class ActionItemInput(StrictInputMixin, serializers.Serializer):
     description = serializers.CharField(max_length=5000)
     kind = serializers.ChoiceField(choices=ActionKind.choices)
-    owner = _username_field(required=False, allow_null=True)
+    owner = username_field(required=False, allow_null=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     status = serializers.ChoiceField(choices=ActionStatus.choices, required=False)
@@ -295,49 +277,46 @@ class ActionItemInput(serializers.Serializer):
 # --- Postmortems ------------------------------------------------------------------
 
 
-def _postmortem_response(request: Request, pk: int, code: int = 200) -> Response:
-    postmortem = selectors.postmortem_api_list(user=request.user).get(pk=pk)
-    body = PostmortemOutput(postmortem, context={"request": request}).data
-    return Response(body, status=code)
+def _postmortem_answer(view: ApiView, pk: int, status: int = 200) -> Response:
+    postmortem = selectors.postmortem_api_list(user=view.request.user).get(pk=pk)
+    return view.output(PostmortemOutput, postmortem, status=status)
 
 
-class PostmortemListCreateApi(ListAPIView):
+class PostmortemListCreateApi(ApiView):
     """GET: postmortems, latest first; filters product, status, category,
     period and q (full-text on PostgreSQL). POST: start a draft."""
 
-    filter_backends = [DjangoFilterBackend]
+    queryset = Postmortem.objects.none()
     filterset_class = PostmortemFilter
-    serializer_class = PostmortemOutput
 
-    def get_queryset(self):
-        return selectors.postmortem_api_list(user=self.request.user)
+    @extend_schema(responses=PostmortemOutput(many=True))
+    def get(self, request: Request) -> Response:
+        rows = selectors.postmortem_api_list(user=request.user)
+        return self.paginated(PostmortemOutput, self.filter_queryset(rows))
 
     @extend_schema(request=PostmortemInput, responses={201: PostmortemOutput})
     def post(self, request: Request) -> Response:
-        payload = PostmortemInput(context={"request": request}, data=request.data)
-        payload.is_valid(raise_exception=True)
-        product = payload.validated_data["product"]
+        data = self.validated(PostmortemInput)
+        product = data["product"]
         if not user_can_edit_product(request.user, product):
             raise PermissionDenied("Only the product's team and owners can do this.")
-        postmortem = _call(
-            lambda: services.postmortem_create(
-                product=product, actor=request.user, data=payload.to_service_data()
-            )
+        postmortem = services.postmortem_create(
+            product=product, actor=request.user, data=_service_data(data)
         )
-        return _postmortem_response(request, postmortem.pk, status.HTTP_201_CREATED)
+        return _postmortem_answer(self, postmortem.pk, status=201)
 
 
-class PostmortemDetailApi(GenericAPIView):
+class PostmortemDetailApi(ApiView):
     """GET: one postmortem with its blameless warnings. PATCH: change its
     title, sections, incidents, people or dates (not its status: see
     transition/)."""
 
-    serializer_class = PostmortemOutput
-
+    @extend_schema(responses=PostmortemOutput)
     def get(self, request: Request, pk: int) -> Response:
         selectors.postmortem_get_for_user(user=request.user, pk=pk)
-        return _postmortem_response(request, pk)
+        return _postmortem_answer(self, pk)
 
+    @extend_schema(request=PostmortemInput, responses=PostmortemOutput)
     def patch(self, request: Request, pk: int) -> Response:
         postmortem = selectors.postmortem_get_for_user(
             user=request.user, pk=pk, for_edit=True
@@ -350,71 +329,57 @@ class PostmortemDetailApi(GenericAPIView):
             raise serializers.ValidationError(
                 {"product": "A postmortem stays with its product."}
             )
-        payload = PostmortemInput(
-            context={"request": request}, data=request.data, partial=True
+        data = self.validated(PostmortemInput, partial=True)
+        services.postmortem_update(
+            postmortem=postmortem, actor=request.user, data=_service_data(data)
         )
-        payload.is_valid(raise_exception=True)
-        _call(
-            lambda: services.postmortem_update(
-                postmortem=postmortem,
-                actor=request.user,
-                data=payload.to_service_data(),
-            )
-        )
-        return _postmortem_response(request, pk)
+        return _postmortem_answer(self, pk)
 
 
-class PostmortemTransitionApi(GenericAPIView):
+class PostmortemTransitionApi(ApiView):
     """POST {"status": …, "reason": …}: move the postmortem (draft → in_review →
     reviewed → published; back to draft with a reason). 400 says what is
     missing; 403 when only a reviewer may make the move."""
 
-    serializer_class = TransitionInput
-
+    @extend_schema(request=TransitionInput, responses=PostmortemOutput)
     def post(self, request: Request, pk: int) -> Response:
         postmortem = selectors.postmortem_get_for_user(
             user=request.user, pk=pk, for_edit=True
         )
-        payload = TransitionInput(data=request.data)
-        payload.is_valid(raise_exception=True)
-        _call(
-            lambda: services.postmortem_transition(
-                postmortem=postmortem,
-                actor=request.user,
-                status=payload.validated_data["status"],
-                reason=payload.validated_data.get("reason", ""),
-            )
+        data = self.validated(TransitionInput)
+        services.postmortem_transition(
+            postmortem=postmortem,
+            actor=request.user,
+            status=data["status"],
+            reason=data.get("reason", ""),
         )
-        return _postmortem_response(request, pk)
+        return _postmortem_answer(self, pk)
 
 
 # --- Action items -----------------------------------------------------------------
 
 
-def _item_response(request: Request, item: ActionItem, code: int = 200) -> Response:
-    item = selectors.action_item_list(user=request.user).get(pk=item.pk)
-    return Response(
-        ActionItemOutput(item, context={"request": request}).data, status=code
-    )
+def _item_answer(view: ApiView, item: ActionItem, status: int = 200) -> Response:
+    item = selectors.action_item_list(user=view.request.user).get(pk=item.pk)
+    return view.output(ActionItemOutput, item, status=status)
 
 
-class ActionItemListCreateApi(ListAPIView):
+class ActionItemListCreateApi(ApiView):
     """GET: action items; filters status, kind, owner (username), product
     (slug), postmortem, session and overdue. POST: add one to a postmortem or a
     planning session (exactly one)."""
 
-    filter_backends = [DjangoFilterBackend]
+    queryset = ActionItem.objects.none()
     filterset_class = ActionItemFilter
-    serializer_class = ActionItemOutput
 
-    def get_queryset(self):
-        return selectors.action_item_list(user=self.request.user)
+    @extend_schema(responses=ActionItemOutput(many=True))
+    def get(self, request: Request) -> Response:
+        rows = selectors.action_item_list(user=request.user)
+        return self.paginated(ActionItemOutput, self.filter_queryset(rows))
 
     @extend_schema(request=ActionItemInput, responses={201: ActionItemOutput})
     def post(self, request: Request) -> Response:
-        payload = ActionItemInput(context={"request": request}, data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
+        data = self.validated(ActionItemInput)
         postmortem, session = data.pop("postmortem", None), data.pop("session", None)
         allowed = (
             selectors.user_can_edit_postmortem(request.user, postmortem)
@@ -426,35 +391,26 @@ class ActionItemListCreateApi(ListAPIView):
                 "Only the people who may edit its postmortem or planning session "
                 "can add action items to it."
             )
-        item = _call(
-            lambda: services.action_item_create(
-                actor=request.user, data=data, postmortem=postmortem, session=session
-            )
+        item = services.action_item_create(
+            actor=request.user, data=data, postmortem=postmortem, session=session
         )
-        return _item_response(request, item, status.HTTP_201_CREATED)
+        return _item_answer(self, item, status=201)
 
 
-class ActionItemDetailApi(GenericAPIView):
+class ActionItemDetailApi(ApiView):
     """GET: one action item. PATCH: change it, or close it with `status` (done,
     or wont_do with a `status_note` saying why) or reopen it."""
 
-    serializer_class = ActionItemOutput
-
+    @extend_schema(responses=ActionItemOutput)
     def get(self, request: Request, pk: int) -> Response:
         item = selectors.action_item_get_for_user(user=request.user, pk=pk)
-        return _item_response(request, item)
+        return _item_answer(self, item)
 
+    @extend_schema(request=ActionItemInput, responses=ActionItemOutput)
     def patch(self, request: Request, pk: int) -> Response:
         item = selectors.action_item_get_for_user(
             user=request.user, pk=pk, for_edit=True
         )
-        payload = ActionItemInput(
-            context={"request": request}, data=request.data, partial=True
-        )
-        payload.is_valid(raise_exception=True)
-        _call(
-            lambda: services.action_item_update(
-                item=item, actor=request.user, data=dict(payload.validated_data)
-            )
-        )
-        return _item_response(request, item)
+        data = self.validated(ActionItemInput, partial=True)
+        services.action_item_update(item=item, actor=request.user, data=data)
+        return _item_answer(self, item)

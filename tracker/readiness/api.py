@@ -13,13 +13,13 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.accounts.api_auth import request_actor
 from tracker.lib.api import (
     AbsoluteUrlField,
     ApiView,
     ErrorSerializer,
     FieldsError,
     HtmlUrlField,
-    request_actor,
 )
 from tracker.products.api.products import (
     ProductOut,

@@ -2,6 +2,7 @@
 moves that record overrides."""
 
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -56,30 +57,13 @@ def ml_test_result_set(
     return result
 
 
-def ml_tests_ci_changed(
-    *, product: Product, context: str, mapped: bool | None = None
-) -> None:
-    """Called when a CI stage (`context`) of the product finished: the tests mapped
-    to that stage may have become automated, or stopped being (a stage's reports
-    only ever move the tests mapped to it). `mapped` says whether any test is,
-    when the caller already read it (ci.services, with ml_tests_mapped_sql)."""
-    if mapped is None:
-        mapped = product.ml_tests.filter(ci_context=context).exists()
-    if mapped:
+def ml_tests_ci_changed(*, product: Product, context: str, **signal: Any) -> None:
+    """ci.signals.stage_finished's receiver (connected in apps.py): a CI stage
+    (`context`) of the product finished, so the tests mapped to that stage may
+    have become automated, or stopped being (a stage's reports only ever move
+    the tests mapped to it)."""
+    if product.ml_tests.filter(ci_context=context).exists():
         ml_test_snapshot_record(product=product)
-
-
-def ml_tests_mapped_sql(*, product_id: str, context: str) -> str:
-    """SQL that is true when one of the product's tests is mapped to the CI
-    context, for the given SQL expressions of the product id and the context
-    (lets the CI report's own statement answer it: no query of its own)."""
-    meta = MLTestResult._meta
-    product_column = meta.get_field("product").column
-    context_column = meta.get_field("ci_context").column
-    return (
-        f'EXISTS (SELECT 1 FROM "{meta.db_table}" WHERE "{product_column}" = '
-        f'{product_id} AND "{context_column}" = {context})'
-    )
 
 
 class GateBlocked(Exception):

@@ -111,6 +111,7 @@ def action_status(request: HttpRequest, pk: int) -> HttpResponse:
         status, note = form.cleaned_data["status"], form.cleaned_data["note"]
         done(
             request,
+            form,
             lambda: services.action_item_set_status(
                 item=item, actor=request.user, status=status, note=note
             ),

@@ -4,6 +4,7 @@ selector or service, render."""
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -52,12 +53,15 @@ MOVED = {
 }
 
 
-def done(request: HttpRequest, call: Callable[[], Any], success: str) -> bool:
-    """Run a service; a refused change becomes an error message, not a page."""
-    try:
-        call()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+def done(
+    request: HttpRequest, form: forms.Form, call: Callable[[], Any], success: str
+) -> bool:
+    """run_service for a form that is only buttons (no page shows errors beside
+    it): the outcome becomes a message on the page the user returns to."""
+    run_service(form, call)
+    if form.errors:
+        refusals = [message for errors in form.errors.values() for message in errors]
+        messages.error(request, " ".join(refusals))
         return False
     messages.success(request, success)
     return True
@@ -294,6 +298,7 @@ def postmortem_transition(request: HttpRequest, pk: int) -> HttpResponse:
     reason = form.cleaned_data["reason"]
     done(
         request,
+        form,
         lambda: services.postmortem_transition(
             postmortem=postmortem, actor=request.user, status=status, reason=reason
         ),

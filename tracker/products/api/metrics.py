@@ -7,21 +7,14 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.lib.api import (
-    ApiView,
-    HtmlUrlField,
-    ModelSerializer,
-    request_actor,
-    request_source,
-    slug_of,
-    username_field,
-)
+from tracker.accounts.api_auth import request_actor, request_source, username_field
+from tracker.lib.api import ApiView, HtmlUrlField, slug_of
 from tracker.products import selectors, services
 from tracker.products.filters import MeasurementFilter, MetricFilter
 from tracker.products.models import Measurement, SuccessMetric
 
 
-class MetricOut(ModelSerializer):
+class MetricOut(serializers.ModelSerializer):
     product = slug_of()
     owner = username_field(read_only=True)
     html_url = HtmlUrlField()
@@ -39,7 +32,7 @@ class MetricOut(ModelSerializer):
         ]
 
 
-class MetricIn(ModelSerializer):
+class MetricIn(serializers.ModelSerializer):
     owner = username_field(required=False, allow_null=True)
 
     class Meta:
@@ -80,7 +73,7 @@ class MetricDetailView(ApiView):
         return self.output(MetricOut, metric)
 
 
-class MeasurementOut(ModelSerializer):
+class MeasurementOut(serializers.ModelSerializer):
     recorded_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 
@@ -99,7 +92,7 @@ class MeasurementOut(ModelSerializer):
         ]
 
 
-class MeasurementIn(ModelSerializer):
+class MeasurementIn(serializers.ModelSerializer):
     measured_at = serializers.DateTimeField(
         default=timezone.now, help_text="Defaults to now."
     )

@@ -8,22 +8,21 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.accounts.api_auth import username_field
 from tracker.accounts.models import Team, User
 from tracker.accounts.selectors import team_visible_q
 from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
-    ModelSerializer,
     ReadableSlugField,
     slug_of,
-    username_field,
 )
 from tracker.products import selectors, services
 from tracker.products.filters import ProductFilter
 from tracker.products.models import Product, StageChange
 
 
-class ProductOut(ModelSerializer):
+class ProductOut(serializers.ModelSerializer):
     team = slug_of()
     pm_owner = username_field(read_only=True)
     ml_owner = username_field(read_only=True)
@@ -44,7 +43,7 @@ class ProductOut(ModelSerializer):
         ]
 
 
-class ProductIn(ModelSerializer):
+class ProductIn(serializers.ModelSerializer):
     team = ReadableSlugField(visible_to=team_visible_q, queryset=Team.objects.all())
     pm_owner = username_field(required=False, allow_null=True)
     ml_owner = username_field(required=False, allow_null=True)
@@ -96,7 +95,7 @@ class ProductListView(ApiView):
         return self.output(ProductOut, product, status=201)
 
 
-class StageChangeOut(ModelSerializer):
+class StageChangeOut(serializers.ModelSerializer):
     changed_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 

@@ -6,14 +6,9 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.accounts.api_auth import username_field
 from tracker.accounts.models import User
-from tracker.lib.api import (
-    ApiView,
-    HtmlUrlField,
-    ModelSerializer,
-    slug_of,
-    username_field,
-)
+from tracker.lib.api import ApiView, HtmlUrlField, slug_of
 from tracker.products import selectors, services
 from tracker.products.filters import SessionFilter
 from tracker.products.models import PlanningSession
@@ -25,7 +20,7 @@ class PersonasOut(serializers.Serializer):
     eng = serializers.BooleanField()
 
 
-class SessionOut(ModelSerializer):
+class SessionOut(serializers.ModelSerializer):
     product = slug_of()
     attendees = serializers.SerializerMethodField()
     personas_present = serializers.SerializerMethodField()
@@ -60,7 +55,7 @@ class SessionOut(ModelSerializer):
         return selectors.personas_present(session, session.product)
 
 
-class SessionIn(ModelSerializer):
+class SessionIn(serializers.ModelSerializer):
     attendees = username_field(
         many=True,
         required=False,

@@ -6,13 +6,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.lib.api import (
-    ApiView,
-    HtmlUrlField,
-    ModelSerializer,
-    slug_of,
-    username_field,
-)
+from tracker.accounts.api_auth import username_field
+from tracker.lib.api import ApiView, HtmlUrlField, slug_of
 from tracker.products import selectors, services
 from tracker.products.filters import SLAFilter
 from tracker.products.models import ServiceLevel, SLACheck
@@ -32,7 +27,7 @@ class ComplianceOut(serializers.Serializer):
     )
 
 
-class SLAOut(ModelSerializer):
+class SLAOut(serializers.ModelSerializer):
     product = slug_of()
     compliance = ComplianceOut(read_only=True)
     html_url = HtmlUrlField()
@@ -50,7 +45,7 @@ class SLAOut(ModelSerializer):
         ]
 
 
-class SLAIn(ModelSerializer):
+class SLAIn(serializers.ModelSerializer):
     class Meta:
         model = ServiceLevel
         fields = services.SLA_FIELDS
@@ -89,7 +84,7 @@ class SLADetailView(ApiView):
         return self.output(SLAOut, selectors.slas_with_compliance([sla])[0])
 
 
-class SLACheckOut(ModelSerializer):
+class SLACheckOut(serializers.ModelSerializer):
     recorded_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 
@@ -108,7 +103,7 @@ class SLACheckOut(ModelSerializer):
         ]
 
 
-class SLACheckIn(ModelSerializer):
+class SLACheckIn(serializers.ModelSerializer):
     checked_at = serializers.DateTimeField(
         default=timezone.now, help_text="Defaults to now."
     )
