@@ -136,19 +136,6 @@ def violations(graph: Mapping[str, Iterable[str]]) -> list[str]:
     )
 
 
-# Imports still being removed elsewhere in this change; the test turns strict
-# once they are gone.
-KNOWN = """
-ci.services -> readiness; lib.api, lib.api_policies -> accounts; products.views
--> ci, incidents, postmortems, readiness (the product page); products.demo and
-seed_demo -> ci, incidents, postmortems, readiness, reminders, reports (the
-seeders); products.api.products -> readiness (the stage gate);
-products.services -> incidents.services (an SLA breach opens an incident);
-reminders.mail, reminders.selectors -> reports (the leadership digest)
-"""
-
-
-@pytest.mark.xfail(strict=False, reason=f"known upward imports: {KNOWN}")
 def test_imports_point_down_the_layers():
     found = violations(import_graph())
     assert not found, "Imports that point up or sideways:\n" + "\n".join(found)
