@@ -122,10 +122,26 @@ if _database_url:
     # server dropped (a restart, a failover) is replaced instead of failing.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-        # Give up connecting after this long: an unreachable database answers
-        # 503 quickly (tracker/lib/unavailable.py) instead of holding requests.
-        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
-            "DATABASE_CONNECT_TIMEOUT", 5, minimum=1
+        # A database that cannot be reached, or stops answering, costs a request
+        # seconds and then a 503 (tracker/lib/unavailable.py), never a hang:
+        # - connecting gives up after DATABASE_CONNECT_TIMEOUT;
+        # - the server cancels a statement running (or waiting for a lock) longer
+        #   than DATABASE_STATEMENT_TIMEOUT (0: no limit);
+        # - TCP keepalives and TCP_USER_TIMEOUT notice a server gone from the
+        #   network (host down, packets dropped) within DATABASE_NETWORK_TIMEOUT,
+        #   where the kernel's defaults would wait for hours.
+        statement_ms = env_int("DATABASE_STATEMENT_TIMEOUT", 30, minimum=0) * 1000
+        network = env_int("DATABASE_NETWORK_TIMEOUT", 10, minimum=2)
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options.update(
+            connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1),
+            # After any options given in DATABASE_URL (?options=...).
+            options=f"{options.get('options', '')} -c statement_timeout={statement_ms}",
+            keepalives=1,
+            keepalives_idle=max(1, network // 2),
+            keepalives_interval=1,
+            keepalives_count=max(1, network // 2),
+            tcp_user_timeout=network * 1000,
         )
 else:
     DATABASES = {
@@ -153,9 +169,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # is scheduled ahead with a countdown), or a slow task runs twice.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
     # Requests queue work (tracker/lib/tasks.py): an unreachable or hung Redis
-    # must cost them seconds at most, never a hang.
+    # must cost them seconds at most, never a hang; what could not be queued
+    # waits in the database for the periodic sweeps.
     "socket_connect_timeout": 2,
-    "socket_timeout": 10,
+    "socket_timeout": 2,
+    "socket_keepalive": True,
     # Keys of this deployment only, when several share one Redis.
     "global_keyprefix": env_str("CELERY_KEY_PREFIX", ""),
 }

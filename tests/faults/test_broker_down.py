@@ -130,3 +130,20 @@ def test_alerts_during_a_redis_outage_are_stored_then_announced_once(
         "lost": 0,
     }
     assert announced.count() == OWNERS * (ALERTS + 1)  # in the app, once each
+
+
+def test_a_stalled_redis_costs_a_delivery_seconds_not_a_hang(
+    settings, redis_proxy, am, owned
+):
+    """Redis accepts connections and never answers: queueing the delivery's
+    ingestion gives up after the broker's socket timeouts, the sender is
+    answered, and the delivery waits in the database for the sweep."""
+    proxy, url = redis_proxy
+    with broker_at(settings, url):
+        proxy.stall()
+        started = time.monotonic()
+        response = deliver(am, alert_payload("stalled"), ingest=False)
+        elapsed = time.monotonic() - started
+    assert response.status_code == 202
+    assert elapsed < 8
+    assert AlertDelivery.objects.get().state == "pending"

@@ -25,8 +25,9 @@ RETRY_AFTER_SECONDS = 30
 MESSAGE = "The database is unavailable; retry in a moment."
 # SQLSTATE classes of connection trouble: 08 connection exception, 53
 # insufficient resources (too many connections), 57P operator intervention
-# (shutdown, crash, starting up).
-UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+# (shutdown, crash, starting up), and 57014 a statement the server cancelled
+# (DATABASE_STATEMENT_TIMEOUT: the database is too busy or locked to answer).
+UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "57014")
 # SQLite's equivalents: the file is busy, locked or cannot be opened.
 UNAVAILABLE_SQLITE = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN"}
 
