@@ -14,9 +14,12 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from rest_framework.test import APIClient
 
 from tests.factories import ProductFactory, TeamFactory, UserFactory
+from tracker.accounts.services import token_create
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -138,3 +141,52 @@ def bob_client(client, bob):
 def carol_client(client, carol, other_team):
     client.force_login(carol)
     return client
+
+
+# --- API clients: the personas signed in with bearer tokens, and a CI token for
+# alice's product.
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Throttle counters live in the cache: tests must not inherit each other's."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def bearer(raw: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.fixture
+def anon():
+    return APIClient()
+
+
+@pytest.fixture
+def alice_api(alice, team):
+    return bearer(token_create(user=alice, name="laptop")[1])
+
+
+@pytest.fixture
+def bob_api(bob, team):
+    return bearer(token_create(user=bob, name="laptop")[1])
+
+
+@pytest.fixture
+def carol_api(carol, other_team):
+    return bearer(token_create(user=carol, name="laptop")[1])
+
+
+@pytest.fixture
+def ci_raw(product, alice):
+    """The secret of a CI token for alice's product."""
+    return token_create(user=alice, name="github actions", product=product)[1]
+
+
+@pytest.fixture
+def ci_api(ci_raw):
+    return bearer(ci_raw)

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.views.debug import ExceptionReporter
 from rest_framework.test import APIClient
 
-from tests.api.conftest import bearer
+from tests.conftest import bearer
 from tests.incidents.conftest import deliver, load_payload, make_integration
 from tracker.accounts.models import ApiToken
 from tracker.accounts.services import token_create

@@ -9,7 +9,6 @@ from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
 
 # The API personas' clients and a CI token for alice's product.
-from tests.api.conftest import alice_api, carol_api, ci_api, ci_raw  # noqa: F401
 from tracker.audit import recorder, registry
 from tracker.audit.context import acting
 from tracker.audit.models import AuditEvent

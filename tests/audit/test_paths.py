@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.api.conftest import bearer
 from tests.audit.conftest import events_of, last_event, queries_of
+from tests.conftest import bearer
 from tests.factories import MeasurementFactory, MetricFactory, SLAFactory
 from tests.incidents.conftest import deliver, load_payload, make_integration
 from tracker.audit.models import Action, AuditEvent, Via

@@ -41,7 +41,7 @@ def _sqlite(name: str) -> sqlite3.OperationalError:
         (_wrapped(_server_error("57P01")), True),  # admin shutdown
         (_wrapped(_server_error("53300")), True),  # too many connections
         (_wrapped(_server_error("40P01")), False),  # deadlock: a bug to see
-        (_wrapped(_server_error("57014")), False),  # statement cancelled
+        (_wrapped(_server_error("57014")), True),  # cancelled: statement timeout
         (_wrapped(_sqlite("SQLITE_BUSY")), True),
         (_wrapped(_sqlite("SQLITE_ERROR")), False),  # e.g. no such table
         (InterfaceError("connection already closed"), True),

@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.api.conftest import bearer
+from tests.conftest import bearer
 from tests.factories import UserFactory
 from tracker.accounts.models import ApiToken, TokenKind
 from tracker.accounts.services import token_create, token_revoke

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.api.conftest import bearer
+from tests.conftest import bearer
 from tests.factories import UserFactory
 from tests.porting.test_import import changed, example
 from tracker.accounts.services import token_create

@@ -7,7 +7,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from tests.api.conftest import bearer
+from tests.conftest import bearer
 from tests.factories import MetricFactory, ProductFactory, SLAFactory
 from tracker.accounts.models import ApiToken, TokenKind
 from tracker.accounts.services import token_create

@@ -209,7 +209,7 @@ def test_moving_a_product_to_a_team_you_are_not_in_is_403(alice_api, product, ca
 
 def test_owner_outside_the_team_may_edit(product, carol):
     """Owners may edit even when not in the team (user_can_edit_product)."""
-    from tests.api.conftest import bearer
+    from tests.conftest import bearer
     from tracker.accounts.services import token_create
 
     product.eng_owner = carol

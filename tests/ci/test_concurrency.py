@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from tests.api.conftest import bearer
+from tests.conftest import bearer
 from tracker.ci import services
 from tracker.ci.models import CIStatus, CIStatusEvent
 
