@@ -2,7 +2,8 @@
 
 With nothing set it runs on SQLite with Celery tasks executed eagerly, so `make run`
 works on a machine that has only Python. Production sets DATABASE_URL, REDIS_URL,
-SECRET_KEY, ALLOWED_HOSTS and the e-mail variables (see README and .env.example).
+SECRET_KEY, ALLOWED_HOSTS and the e-mail variables (see docs/operations.md and
+.env.example).
 """
 
 from pathlib import Path

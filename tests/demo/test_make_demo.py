@@ -1,8 +1,10 @@
 """`make demo` (what `make run` does before serving), run for real on a fresh
 SQLite file: its console stays short, the mail the seed sends is kept in files,
-and the links in that mail point at the PORT make was given."""
+and the links the app writes (that mail, the postmortems' prefilled links) point
+at the PORT make was given."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +52,9 @@ def test_make_demo_prints_no_mail_and_links_follow_port(tmp_path):
     assert sent.count("\nSubject: ") >= 10
     assert "http://127.0.0.1:8123/incidents/" in sent
     assert "http://127.0.0.1:8000" not in sent
+    # The links prefilled into the demo's postmortems, from their incidents.
+    with sqlite3.connect(env["SQLITE_PATH"]) as db:
+        links = [
+            row[0] for row in db.execute("SELECT links FROM postmortems_postmortem")
+        ]
+    assert links and all("http://127.0.0.1:8123/incidents/" in text for text in links)
