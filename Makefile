@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 # Local development defaults; real deployments set these in the environment.
 export DEBUG ?= true
 PORT ?= 8000
+# The links the app writes (e-mails, prefilled postmortem links) point at the
+# server `make run` starts, on whatever PORT it is given.
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test install migrate demo lint format check clean

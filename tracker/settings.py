@@ -2,7 +2,8 @@
 
 With nothing set it runs on SQLite with Celery tasks executed eagerly, so `make run`
 works on a machine that has only Python. Production sets DATABASE_URL, REDIS_URL,
-SECRET_KEY, ALLOWED_HOSTS and the e-mail variables (see README and .env.example).
+SECRET_KEY, ALLOWED_HOSTS and the e-mail variables (see docs/operations.md and
+.env.example).
 """
 
 from pathlib import Path
@@ -155,7 +156,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Celery: Redis when REDIS_URL is set, otherwise tasks run eagerly in-process.
 REDIS_URL = env_url("REDIS_URL", schemes={"redis", "rediss"})
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# In-process broker when eager; named with a host so kombu does not warn about it.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -192,12 +194,18 @@ REMINDERS_ACTION_ITEM_DUE_SOON_DAYS = env_int(
     "REMINDERS_ACTION_ITEM_DUE_SOON_DAYS", 3, minimum=0
 )
 
-# --- E-mail: console in development, SMTP when EMAIL_HOST is set.
+# --- E-mail: SMTP when EMAIL_HOST is set. Without it, in development, every
+# message is written to a file under EMAIL_FILE_PATH, so `make run` keeps its
+# console readable (the demo's seed sends a few dozen) and the mail stays
+# there to read; outside development, to the console (the service's log).
 EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG
     else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
@@ -364,4 +372,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Tasks run in this process when eager: a line per task succeeded (dozens
+    # when the demo is seeded) would bury the server's own output. Failures
+    # are still logged; a worker logs its tasks its own way.
+    "loggers": (
+        {"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}
+    ),
 }

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from tests.reminders.helpers import HOUR, run
 from tracker.accounts.models import User
 from tracker.demo.seed import seed_demo
-from tracker.reminders.models import NotificationPreferences, Reminder
+from tracker.reminders.models import KPIReview, NotificationPreferences, Reminder
 from tracker.reports import tasks
 from tracker.reports.digest import leadership_portfolio
 
@@ -31,3 +31,23 @@ def test_demo_leader_gets_the_monday_digest_and_late_work_is_chased(
         assert f"/products/{row.product.slug}/" in digest.body
     chased = set(Reminder.objects.values_list("rule", flat=True))
     assert {"action_item_overdue", "postmortem_draft_overdue"} <= chased
+
+
+def test_demo_has_run_the_sweep_and_shows_fraud_scores_kpi_reviews(
+    db, time_machine, mailoutbox, django_capture_on_commit_callbacks
+):
+    """`make run` opens on what production would show: the first sweep's
+    notifications and mail, and a launched product's review schedule."""
+    time_machine.move_to(MONDAY, tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert seed_demo()
+    chased = set(Reminder.objects.values_list("rule", flat=True))
+    assert {"kpi_review", "metric_followup", "action_item_overdue"} <= chased
+    alice = User.objects.get(username="alice")
+    assert alice.reminders.filter(channel="in_app", read_at=None).exists()
+    assert any("KPI review" in m.subject for m in mailoutbox)
+    reviews = KPIReview.objects.filter(product__slug="fraud-score")
+    held = {r.weeks: r.completed_at is not None for r in reviews}
+    assert held == {2: True, 6: True, 13: False}
+    for review in reviews.filter(completed_at__isnull=False):
+        assert review.conclusion and review.completed_at < MONDAY

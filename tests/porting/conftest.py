@@ -44,10 +44,11 @@ def add_what_the_demo_lacks() -> None:
     product_change_stage_gated(
         product=forecast, stage="pilot", actor=alice, note="Pilot.", override=True
     )
-    # Post-launch KPI reviews: a plan, and one review concluded.
+    # Post-launch KPI reviews: a plan of its own, and one more review concluded
+    # (the demo has held the 2- and 6-week ones).
     reviews.kpi_review_plan_update(product=fraud, weeks=[2, 6, 26], actor=alice)
     reviews.kpi_reviews_schedule(product_ids=[fraud.pk])
-    review = KPIReview.objects.filter(product=fraud).order_by("weeks").first()
+    review = KPIReview.objects.get(product=fraud, weeks=26)
     reviews.kpi_review_complete(review=review, actor=alice, conclusion="On track.")
     # "Still accurate" confirmations of the survey and of an SLA.
     reviews.review_confirm(product=fraud, actor=alice)

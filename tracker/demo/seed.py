@@ -1,6 +1,7 @@
 """Realistic demo data for `make run`: teams, people and products at every stage,
 with metrics, measurements, SLAs, surveys, planning sessions, CI history, ML Test
-Score, incidents, postmortems and notification preferences.
+Score, incidents, postmortems, notification preferences, post-launch KPI reviews
+and the reminders a first sweep records.
 
 Deterministic (no randomness without a fixed seed) and written through the same
 services the app uses, so the demo exercises the real rules.
@@ -17,7 +18,7 @@ from tracker.demo.people import seed_people
 from tracker.demo.postmortems import seed_postmortems
 from tracker.demo.products import seed_products
 from tracker.demo.readiness import seed_ml_tests
-from tracker.demo.reminders import seed_preferences
+from tracker.demo.reminders import seed_kpi_reviews, seed_preferences, seed_sweep
 from tracker.products.models import Product
 
 
@@ -34,4 +35,6 @@ def seed_demo(*, now=None) -> bool:
     seed_incidents(now=now)
     seed_postmortems(now=now)
     seed_preferences()
+    seed_kpi_reviews(now=now)
+    seed_sweep(now=now)
     return True

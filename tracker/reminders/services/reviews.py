@@ -108,16 +108,20 @@ def kpi_review_plan_update(
 
 
 def kpi_review_complete(
-    *, review: KPIReview, actor: User | None, conclusion: str
+    *,
+    review: KPIReview,
+    actor: User | None,
+    conclusion: str,
+    at: datetime | None = None,
 ) -> KPIReview:
-    """Record the review's conclusion; reminders for it stop at the next sweep
-    (and unsent mail for it is not sent)."""
+    """Record the review's conclusion (held now, or `at`: the demo's history);
+    reminders for it stop at the next sweep (and unsent mail for it is not sent)."""
     if review.is_done:
         raise ValidationError("This review is already completed.")
     review.conclusion = conclusion.strip()
     if not review.conclusion:
         raise ValidationError({"conclusion": "Write down what the review concluded."})
-    review.completed_at = timezone.now()
+    review.completed_at = at or timezone.now()
     review.completed_by = actor
     review.full_clean()
     review.save(update_fields=["conclusion", "completed_at", "completed_by"])

@@ -1,5 +1,7 @@
 import time
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from tracker.audit.context import acting
@@ -46,6 +48,18 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         else:
             self.stdout.write("Demo data already present; nothing changed.")
+        if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+            self.stdout.write(f"Mail the tracker sends is written to {mail_dir()}/.")
         self.stdout.write(
             f"Sign in as alice / {DEMO_PASSWORD} (admin), or bob, dan, leader …"
         )
+
+
+def mail_dir() -> str:
+    """EMAIL_FILE_PATH, relative to the working directory when it is inside it."""
+    path = Path(settings.EMAIL_FILE_PATH).resolve()
+    return (
+        str(path.relative_to(Path.cwd()))
+        if path.is_relative_to(Path.cwd())
+        else str(path)
+    )
