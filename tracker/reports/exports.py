@@ -126,8 +126,17 @@ def portfolio_csv(portfolio: Portfolio) -> str:
     return buffer.getvalue()
 
 
-def render_pdf(template: str, context: dict, *, base_url: str) -> bytes:
+def _html(template: str, context: dict, *, base_url: str):
     from weasyprint import HTML  # imported lazily: heavy, and only exports need it
 
-    html = render_to_string(template, context)
-    return HTML(string=html, base_url=base_url).write_pdf()
+    return HTML(string=render_to_string(template, context), base_url=base_url)
+
+
+def pdf_document(template: str, context: dict, *, base_url: str):
+    """The laid-out PDF (a WeasyPrint Document): its pages' boxes are what the
+    tests check stay inside the page."""
+    return _html(template, context, base_url=base_url).render()
+
+
+def render_pdf(template: str, context: dict, *, base_url: str) -> bytes:
+    return _html(template, context, base_url=base_url).write_pdf()

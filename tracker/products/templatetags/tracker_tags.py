@@ -2,6 +2,7 @@
 
 import math
 from datetime import timedelta
+from decimal import Decimal
 
 from django import template
 
@@ -17,8 +18,11 @@ def duration(value: timedelta | None) -> str:
 
 def not_a_figure(value: float | None) -> bool:
     """Nothing to show: None, or NaN / infinity (never printed as such; the
-    report's CSV leaves the cell empty)."""
-    return value is None or not math.isfinite(value)
+    report's CSV leaves the cell empty). A template's missing attribute arrives
+    as "" (a metric without measurement: `metric.latest.value`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return True
+    return not math.isfinite(value)
 
 
 @register.filter

@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tracker.ci.selectors import CombinedStatus
 from tracker.incidents.models import Kind, Severity
@@ -15,9 +15,6 @@ from tracker.products.selectors import Compliance
 from tracker.readiness.selectors import Readiness, Score
 from tracker.reports.periods import Period
 from tracker.reports.selectors.products import ReportProduct
-
-if TYPE_CHECKING:
-    from tracker.reports.selectors.attention import AttentionEntry
 
 ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA = "on_track", "at_risk", "off_track", "no_data"
 STATUS_LABELS = {
@@ -145,8 +142,9 @@ class Portfolio:
     ttr_by_month: dict[str, timedelta | None] = field(default_factory=dict)
     # month → share of action items due that month closed by their due date
     closure_by_month: dict[str, float | None] = field(default_factory=dict)
-    # the products needing attention, most urgent first (selectors.attention)
-    attention: list["AttentionEntry"] = field(default_factory=list)
+    # the products needing attention, most urgent first: AttentionEntry rows
+    # (selectors.attention, which reads these rows, so not imported here)
+    attention: list = field(default_factory=list)
     # products the filters match that the reader may not see (private teams)
     hidden_products: int = 0
 
