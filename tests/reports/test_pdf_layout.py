@@ -185,3 +185,8 @@ def test_no_python_value_is_printed_in_the_pdfs_or_the_csv(
     for cell in (cell for line in csv.splitlines() for cell in line.split(",")):
         assert not PYTHON_VALUES.search(cell), cell
     assert "Approvals: no baseline -> no measurement / no target (no data)" in csv
+
+
+def test_the_product_page_links_to_its_pdf_summary(alice_client, product):
+    page = alice_client.get(product.get_absolute_url()).content.decode()
+    assert f'href="/reports/products/{product.slug}.pdf">PDF summary</a>' in page
