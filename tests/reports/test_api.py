@@ -155,7 +155,19 @@ def test_figures_on_a_hand_made_portfolio(carol_api, dataset):
     churn = next(p for p in body["products"] if p["slug"] == "churn")
     assert churn["kpi_min_progress"] is None and churn["latest_ci_state"] is None
     assert churn["median_time_to_detect_seconds"] is None
-    assert churn["attention"] == ["no business KPI", "no SLA", "data survey incomplete"]
+    # proposed: what it lacks is its plan (not an SLA or a survey)
+    assert churn["attention"] == [
+        "no business KPI with baseline and target",
+        "owners missing: PM / business, ML, Engineering",
+    ]
+    assert fraud["attention"] == ["1 overdue action item", "1 overdue KPI follow-up"]
+    # the ranked list at the top: production's overdue follow-ups (medium tier)
+    # before a high-tier proposal's missing plan
+    assert body["attention"] == [
+        {"rank": 1, "product": "fraud-score", "reasons": fraud["attention"]},
+        {"rank": 2, "product": "churn", "reasons": churn["attention"]},
+    ]
+    assert body["hidden_products"] == 0
 
     totals = body["totals"]
     assert totals["products"] == 2
@@ -312,7 +324,7 @@ def test_query_count_does_not_grow_with_products(
 ):
     _populate(team, 2)
     alice_api.get(URL)  # the token's last use is written once a minute
-    with django_assert_num_queries(13) as small:
+    with django_assert_num_queries(15) as small:
         body = alice_api.get(URL).json()
     assert len(body["products"]) == 2
     _populate(team, 10)

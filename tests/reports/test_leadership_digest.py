@@ -37,10 +37,18 @@ def leader(db):
 
 
 @pytest.fixture
-def healthy(team):
-    """A product with a business KPI, an SLA and a complete data survey: nothing
-    for leadership to look at."""
-    product = ProductFactory(team=team, name="Churn early warning", slug="churn")
+def healthy(team, alice, bob, dan):
+    """A proposal with its plan (three owners, a business KPI with baseline and
+    target), an SLA and a complete data survey: nothing for leadership to look
+    at."""
+    product = ProductFactory(
+        team=team,
+        name="Churn early warning",
+        slug="churn",
+        pm_owner=alice,
+        ml_owner=bob,
+        eng_owner=dan,
+    )
     MetricFactory(product=product)
     SLAFactory(product=product)
     FeatureFactory(
@@ -65,8 +73,7 @@ def test_monday_digest_lists_what_needs_attention_with_links(
     assert digest.to == ["leader@example.org"]
     assert digest.subject == "Portfolio, week 10: 1 product needs attention"
     assert (
-        "- Fraud score (production, Risk): no business KPI; no SLA; "
-        "data survey incomplete\n"
+        "1. Fraud score (production, Risk): no business KPI; no SLA\n"
         f"  {SITE}/products/fraud-score/" in digest.body
     )
     assert f"{SITE}/reports/portfolio/" in digest.body

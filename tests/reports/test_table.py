@@ -120,4 +120,7 @@ def test_every_text_is_escaped(team):
 def test_the_page_includes_the_rows_and_the_attention_list(alice_client, product):
     page = alice_client.get("/reports/portfolio/").content.decode()
     assert '<a class="strong" href="/products/fraud-score/">Fraud score</a>' in page
-    assert "no business KPI; no SLA; data survey incomplete</li>" in page
+    assert (
+        '<div class="reasons">no business KPI with baseline and target; '
+        "owners missing: ML, Engineering</div></li>" in page
+    )

@@ -53,6 +53,11 @@ VARIANTS = ["", "?q=Zebracorn", "?product=zebracorn-score&team=zebracorn-lab"]
 DOCUMENTATION = {"api/v1/schema/", "api/v1/docs/"}
 # Masked CSRF tokens differ on every render; nothing else may.
 CSRF = re.compile(rb"[A-Za-z0-9]{64}")
+# The portfolio report says how many products the reader cannot see (a count,
+# never which): the one thing a private team changes in an outsider's lists.
+HIDDEN = re.compile(
+    rb'"hidden_products":\d+|<p class="small muted hidden-products">[^<]*</p>'
+)
 
 
 def _exempt(route: Route) -> bool:
@@ -153,7 +158,7 @@ def as_carol(carol, other_team):
 def _body(response) -> bytes:
     if response.streaming:
         return b"".join(response.streaming_content)
-    return CSRF.sub(b"CSRF", response.content)
+    return HIDDEN.sub(b"", CSRF.sub(b"CSRF", response.content))
 
 
 def _snapshot() -> dict[str, list[dict]]:

@@ -24,6 +24,11 @@ def _with_chart(metric: SuccessMetric, product: Product) -> SuccessMetric:
         target=metric.target,
         launched_at=product.launched_at,
         label=f"{metric.name} over time",
+        unit=metric.unit,
+        y_title=metric.unit or metric.name,
+        width=340,
+        height=150,
+        legend=False,  # the page prints one under the table
     )
     metric.progress_value = metric.progress(
         metric.latest.value if metric.latest else None

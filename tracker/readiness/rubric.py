@@ -149,6 +149,9 @@ TESTS: list[RubricTest] = [
     for number, (title, hint) in enumerate(tests, start=1)
 ]
 TESTS_BY_CODE = {test.code: test for test in TESTS}
+# The best score: every test of a section fully done and automated (the score
+# is the weakest section's sum, a point per test).
+MAX_SCORE = min(len(tests) for tests in _TESTS.values())
 
 
 def interpretation(score: float) -> str:

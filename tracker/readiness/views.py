@@ -15,7 +15,7 @@ from tracker.products.models import Stage
 from tracker.readiness import selectors, services
 from tracker.readiness.forms import MLTestResultForm
 from tracker.readiness.models import MLTestResult
-from tracker.readiness.rubric import TESTS_BY_CODE
+from tracker.readiness.rubric import MAX_SCORE, TESTS_BY_CODE
 
 
 @login_required
@@ -39,8 +39,11 @@ def readiness_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 target=None,
                 launched_at=product.launched_at,
                 width=720,
-                height=140,
+                height=200,
                 label="ML Test Score over time",
+                y_title=f"ML Test Score (0–{MAX_SCORE})",
+                lo=0,
+                hi=MAX_SCORE,
             ),
         },
     )

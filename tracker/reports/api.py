@@ -179,7 +179,8 @@ class PortfolioProductOut(serializers.Serializer):
     latest_ci_sha = _figure(serializers.CharField, "latest_ci_sha", allow_null=True)
     attention = serializers.ListField(
         child=serializers.CharField(),
-        help_text="Why the product needs attention; empty when it does not.",
+        help_text="Why the product needs attention, most urgent first; empty when "
+        "it does not.",
     )
     html_url = HtmlUrlField()
 
@@ -197,9 +198,26 @@ class _ReportUrlField(serializers.Field):
         return self.context["request"].build_absolute_uri(url)
 
 
+class AttentionOut(serializers.Serializer):
+    """A product on the attention list, as the report page ranks it."""
+
+    rank = serializers.IntegerField(help_text="1 is the most urgent.")
+    product = serializers.CharField(source="product.slug", help_text="Its slug.")
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
 class PortfolioOut(serializers.Serializer):
     period = ReportPeriodOut()
     generated_at = serializers.DateTimeField()
+    attention = AttentionOut(
+        many=True,
+        help_text="The products needing attention, most urgent first: rules by "
+        "stage and risk tier (docs/reports.md).",
+    )
+    hidden_products = serializers.IntegerField(
+        help_text="Products the filters match that you may not read (private "
+        "teams): counted, never listed."
+    )
     totals = PortfolioTotalsOut(source="*")
     products = PortfolioProductOut(many=True, source="rows")
     html_url = _ReportUrlField()

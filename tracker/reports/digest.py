@@ -28,8 +28,9 @@ from tracker.reports.selectors.rows import Portfolio
 
 def leadership_portfolio(*, user: User, now: datetime) -> Portfolio:
     """The portfolio report as /reports/portfolio/ opens for `user`: no filters,
-    the default period, only the products they may read. Its `attention` rows
-    are the digest's list. A fixed number of queries, however many products."""
+    the default period, only the products they may read. Its `attention`
+    entries (most urgent first) are the digest's list. A fixed number of
+    queries, however many products."""
     period = period_get(None, timezone.localdate(now))
     return portfolio_report(filters={}, period=period, user=user, now=now)
 

@@ -5,6 +5,7 @@ import io
 
 from django.template.loader import render_to_string
 
+from tracker.products.templatetags.tracker_tags import not_a_figure
 from tracker.reports.selectors.rows import SEVERITIES, Portfolio, ProductRow
 
 # Stable column names: spreadsheets and scripts downstream depend on them.
@@ -45,6 +46,7 @@ CSV_COLUMNS = [
     "latest_ci_state",
     "latest_ci_sha",
     "attention",
+    "attention_rank",
 ]
 
 
@@ -53,12 +55,28 @@ def _minutes(value) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.1f}"
+    return "" if not_a_figure(value) else f"{value * 100:.1f}"
 
 
-def csv_row(row: ProductRow) -> dict[str, object]:
+def _number(value: float | None, missing: str = "") -> str:
+    return missing if not_a_figure(value) else f"{value:g}"
+
+
+def _kpi_summary(kpi) -> str:
+    """ "Losses: 10 -> 14 / 20 (40.0%, at risk)", with words where a figure is
+    missing."""
+    progress = "" if not_a_figure(kpi.progress) else f"{_pct(kpi.progress)}%, "
+    return (
+        f"{kpi.name}: {_number(kpi.baseline, 'no baseline')} -> "
+        f"{_number(kpi.latest, 'no measurement')} / "
+        f"{_number(kpi.target, 'no target')} ({progress}{kpi.status_label})"
+    )
+
+
+def csv_row(row: ProductRow, ranks: dict[int, int] | None = None) -> dict[str, object]:
     """The row's figures as text: percentages with one decimal, durations in
-    minutes, empty where there is nothing to measure."""
+    minutes, empty where there is nothing to measure; `ranks` places products
+    on the attention list (1: most urgent)."""
     product, f = row.product, row.figures
     return {
         "product": product.name,
@@ -69,18 +87,14 @@ def csv_row(row: ProductRow) -> dict[str, object]:
         "owners_complete": "yes" if f["owners_complete"] else "no",
         "readiness_passed": f["readiness_passed"],
         "readiness_applicable": f["readiness_applicable"],
-        "ml_test_score": f"{f['ml_test_score']:g}",
+        "ml_test_score": _number(f["ml_test_score"]),
         "business_kpis": f["business_kpis"],
         "kpis_on_track": f["kpis_on_track"],
         "kpis_at_risk": f["kpis_at_risk"],
         "kpis_off_track": f["kpis_off_track"],
         "kpi_min_progress_pct": _pct(f["kpi_min_progress"]),
         "kpi_after_launch_change_pct": _pct(f["kpi_after_launch_change"]),
-        "kpi_summary": "; ".join(
-            f"{k.name}: {k.baseline} -> {k.latest} / {k.target} "
-            f"({_pct(k.progress) or '-'}%, {k.status_label})"
-            for k in row.kpis
-        ),
+        "kpi_summary": "; ".join(_kpi_summary(k) for k in row.kpis),
         "sla_count": f["sla_count"],
         "sla_min_compliance_pct": _pct(f["sla_min_compliance"]),
         "sla_min_error_budget_pct": _pct(f["sla_min_error_budget"]),
@@ -98,6 +112,7 @@ def csv_row(row: ProductRow) -> dict[str, object]:
         "latest_ci_state": f["latest_ci_state"] or "",
         "latest_ci_sha": f["latest_ci_sha"] or "",
         "attention": "; ".join(row.attention),
+        "attention_rank": (ranks or {}).get(product.pk, ""),
     }
 
 
@@ -105,13 +120,23 @@ def portfolio_csv(portfolio: Portfolio) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
+    ranks = {entry.product.pk: entry.rank for entry in portfolio.attention}
     for row in portfolio.rows:
-        writer.writerow(csv_row(row))
+        writer.writerow(csv_row(row, ranks))
     return buffer.getvalue()
 
 
-def render_pdf(template: str, context: dict, *, base_url: str) -> bytes:
+def _html(template: str, context: dict, *, base_url: str):
     from weasyprint import HTML  # imported lazily: heavy, and only exports need it
 
-    html = render_to_string(template, context)
-    return HTML(string=html, base_url=base_url).write_pdf()
+    return HTML(string=render_to_string(template, context), base_url=base_url)
+
+
+def pdf_document(template: str, context: dict, *, base_url: str):
+    """The laid-out PDF (a WeasyPrint Document): its pages' boxes are what the
+    tests check stay inside the page."""
+    return _html(template, context, base_url=base_url).render()
+
+
+def render_pdf(template: str, context: dict, *, base_url: str) -> bytes:
+    return _html(template, context, base_url=base_url).write_pdf()

@@ -281,21 +281,26 @@ def product_rows(portfolio: Portfolio) -> SafeString:
 
 
 def attention_items(portfolio: Portfolio, *, pdf: bool = False) -> SafeString:
-    """An <li> per product that needs attention, with the reasons (in the PDF,
-    without the link and the styled team name: a box less each)."""
+    """An <li> per product that needs attention, most urgent first, with its
+    rank, stage, risk tier and reasons (in the PDF, without the link and the
+    styled team name: a box less each)."""
     writer = _Writer()
-    if pdf:
-        items = (
-            f"<li><strong>{_e(row.product.name)}</strong> "
-            f"({writer.text[row.product.team.name]}) — {_e('; '.join(row.attention))}"
-            "</li>"
-            for row in portfolio.attention
-        )
-    else:
-        items = (
-            f"<li>{writer.link(row)} "
-            f'<span class="muted small">{writer.text[row.product.team.name]}</span>'
-            f" — {_e('; '.join(row.attention))}</li>"
-            for row in portfolio.attention
-        )
+    items = []
+    for entry in portfolio.attention:
+        product = entry.product
+        stage = _STAGE_TEXT.get(product.stage) or writer.text[product.stage]
+        risk = _RISK_TIERS.get(product.risk_tier) or writer.text[product.risk_tier]
+        about = f"{writer.text[product.team.name]} · {stage} · {risk} risk"
+        reasons = _e("; ".join(entry.reasons))
+        if pdf:
+            items.append(
+                f"<li>{entry.rank}. <strong>{_e(product.name)}</strong> ({about})"
+                f" — {reasons}</li>"
+            )
+        else:
+            items.append(
+                f'<li><span class="rank">{entry.rank}</span> {writer.link(entry.row)}'
+                f' <span class="muted small">{about}</span>'
+                f'<div class="reasons">{reasons}</div></li>'
+            )
     return mark_safe("".join(items))

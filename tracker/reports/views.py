@@ -7,7 +7,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from tracker.incidents.models import Kind
-from tracker.lib.charts import before_after_chart, line_chart, stacked_bar_chart
+from tracker.lib.charts import (
+    before_after_chart,
+    line_chart,
+    month_label,
+    stacked_bar_chart,
+)
 from tracker.products import selectors as product_selectors
 from tracker.reports import exports, table
 from tracker.reports.forms import PortfolioFilterForm
@@ -30,18 +35,18 @@ def portfolio_charts(portfolio: Portfolio) -> dict:
     kinds = sorted(
         {kind for counts in portfolio.incidents_by_month.values() for kind in counts}
     )
-    labels = [month[2:] for month in months]  # "26-07": short enough under a bar
+    labels = [month_label(month) for month in months]
     return {
         "closure": line_chart(
             [
-                (m[2:], None if v is None else round(v * 100))
+                (month_label(m), None if v is None else round(v * 100))
                 for m, v in portfolio.closure_by_month.items()
             ],
             label="Share of action items closed by their due date, per month (%)",
             unit="%",
-            peak=100,
-            width=560,
-            height=180,
+            y_title="closed on time (%)",
+            lo=0,
+            hi=100,
         ),
         "incidents": stacked_bar_chart(
             labels,
@@ -52,8 +57,7 @@ def portfolio_charts(portfolio: Portfolio) -> dict:
                 for kind in kinds
             },
             label="Incidents per month by kind",
-            width=560,
-            height=200,
+            y_title="incidents",
         ),
         "ttr": line_chart(
             [
@@ -62,21 +66,20 @@ def portfolio_charts(portfolio: Portfolio) -> dict:
             ],
             label="Median time to resolve per month (hours)",
             unit=" h",
-            width=560,
-            height=200,
+            y_title="median to resolve (hours)",
         ),
         "stages": stacked_bar_chart(
             list(stages),
             {"products": list(stages.values())},
             label="Products by stage",
-            width=460,
+            y_title="products",
             height=180,
         ),
         "progress": stacked_bar_chart(
             list(progress),
             {"KPIs": list(progress.values())},
             label="Business KPI progress towards target",
-            width=460,
+            y_title="KPIs",
             height=180,
         ),
     }
@@ -86,7 +89,7 @@ def _hours(value) -> float | None:
     return None if value is None else round(value.total_seconds() / 3600, 1)
 
 
-def _context(request, form, portfolio, *, pdf: bool = False) -> dict:
+def report_context(request, form, portfolio, *, pdf: bool = False) -> dict:
     return {
         "form": form,
         "portfolio": portfolio,
@@ -104,7 +107,9 @@ def _context(request, form, portfolio, *, pdf: bool = False) -> dict:
 @login_required
 def portfolio(request: HttpRequest) -> HttpResponse:
     form, report = _portfolio(request)
-    return render(request, "reports/portfolio.html", _context(request, form, report))
+    return render(
+        request, "reports/portfolio.html", report_context(request, form, report)
+    )
 
 
 @login_required
@@ -118,12 +123,16 @@ def portfolio_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def portfolio_pdf_context(request: HttpRequest) -> dict:
+    form, report = _portfolio(request)
+    return report_context(request, form, report, pdf=True)
+
+
 @login_required
 def portfolio_pdf(request: HttpRequest) -> HttpResponse:
-    form, report = _portfolio(request)
     pdf = exports.render_pdf(
         "reports/portfolio_pdf.html",
-        _context(request, form, report, pdf=True),
+        portfolio_pdf_context(request),
         base_url=request.build_absolute_uri("/"),
     )
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -132,36 +141,44 @@ def portfolio_pdf(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def product_summary_context(*, user, product) -> dict:
+    """What the one-page product summary shows: the report's row for the
+    product, and its metrics with their charts as the product page draws them."""
+    report = portfolio_report(
+        filters={"product": product}, period=period_get(None), user=user
+    )
+    metrics = product_selectors.metric_list_with_latest(product=product)
+    charts = []  # (metric name, chart)
+    for metric in metrics:
+        latest = metric.latest.value if metric.latest else None
+        metric.progress_value = metric.progress(latest)
+        if chart := before_after_chart(
+            [(m.measured_at, m.value) for m in metric.history],
+            baseline=metric.baseline,
+            target=metric.target,
+            launched_at=product.launched_at,
+            label=f"{metric.name} over time",
+            unit=metric.unit,
+            y_title=metric.unit or metric.name,
+        ):
+            charts.append((metric.name, chart))
+    return {
+        "product": product,  # with its owners, which the report does not join
+        "row": report.rows[0],
+        "portfolio": report,
+        "metrics": metrics,
+        "charts": charts,
+    }
+
+
 @login_required
 @require_safe
 def product_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     """A one-page summary of one product, for leadership."""
     product = product_selectors.product_get_for_user(user=request.user, slug=slug)
-    report = portfolio_report(
-        filters={"product": product}, period=period_get(None), user=request.user
-    )
-    metrics = product_selectors.metric_list_with_latest(product=product)
-    charts = {
-        metric.pk: before_after_chart(
-            [(m.measured_at, m.value) for m in metric.history],
-            baseline=metric.baseline,
-            target=metric.target,
-            launched_at=product.launched_at,
-            width=300,
-            height=80,
-            label=metric.name,
-        )
-        for metric in metrics
-    }
     pdf = exports.render_pdf(
         "reports/product_pdf.html",
-        {
-            "product": product,  # with its owners, which the report does not join
-            "row": report.rows[0],
-            "portfolio": report,
-            "metrics": metrics,
-            "charts": charts,
-        },
+        product_summary_context(user=request.user, product=product),
         base_url=request.build_absolute_uri("/"),
     )
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -1,6 +1,8 @@
 """Display helpers used across templates."""
 
+import math
 from datetime import timedelta
+from decimal import Decimal
 
 from django import template
 
@@ -14,17 +16,26 @@ def duration(value: timedelta | None) -> str:
     return format_duration(value) or "—"
 
 
+def not_a_figure(value: float | None) -> bool:
+    """Nothing to show: None, or NaN / infinity (never printed as such; the
+    report's CSV leaves the cell empty). A template's missing attribute arrives
+    as "" (a metric without measurement: `metric.latest.value`)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return True
+    return not math.isfinite(value)
+
+
 @register.filter
 def pct(value: float | None, digits: int = 0) -> str:
-    """0.42 → "42%"; None → "—"."""
-    if value is None:
+    """0.42 → "42%"; None (or not a number) → "—"."""
+    if not_a_figure(value):
         return "—"
     return f"{value * 100:.{digits}f}%"
 
 
 @register.filter
 def signed_pct(value: float | None) -> str:
-    if value is None:
+    if not_a_figure(value):
         return "—"
     return f"{value * 100:+.1f}%"
 
@@ -32,7 +43,7 @@ def signed_pct(value: float | None) -> str:
 @register.filter
 def num(value: float | None) -> str:
     """Compact number: no trailing zeros, thousands kept readable."""
-    if value is None:
+    if not_a_figure(value):
         return "—"
     return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
 

@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce, TruncMonth
 
-from tracker.incidents.models import Incident, Kind
+from tracker.incidents.models import ACTIVE_STATUSES, Incident, Kind
 from tracker.lib.aggregates import Median, Seconds, in_ids
 from tracker.postmortems.models import ActionItem, ActionStatus
 from tracker.postmortems.selectors.reports import (
+    SEVERE,
     Completion,
     completion_aggregates,
     postmortems_stuck_in_draft,
@@ -132,3 +133,22 @@ def postmortems_stuck(*, product_ids: list[int], now: datetime) -> Counter:
         .filter(in_ids("product_id", product_ids))
         .values_list("product_id", flat=True)
     )
+
+
+def open_severe_incidents(*, product_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per product, its SEV1–2 incidents still open or acknowledged, by severity,
+    whenever they started (the attention list's first question): one query."""
+    rows = (
+        Incident.objects.filter(
+            in_ids("product_id", product_ids),
+            status__in=ACTIVE_STATUSES,
+            severity__in=SEVERE,
+        )
+        .values_list("product_id", "severity")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    found: dict[int, dict[str, int]] = {}
+    for pid, severity, n in rows:
+        found.setdefault(pid, {})[severity] = n
+    return found

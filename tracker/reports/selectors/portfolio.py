@@ -13,14 +13,20 @@ from tracker.accounts.selectors import Reader
 from tracker.ci.selectors import ci_latest_states
 from tracker.readiness.selectors import ml_test_scores
 from tracker.reports.periods import Period
+from tracker.reports.selectors.attention import attention_rank
 from tracker.reports.selectors.incidents import (
     action_item_closure,
     action_item_counts,
     incident_figures,
+    open_severe_incidents,
     postmortems_stuck,
 )
 from tracker.reports.selectors.kpis import followups_overdue, kpi_rows, sla_rows
-from tracker.reports.selectors.products import portfolio_products, report_products
+from tracker.reports.selectors.products import (
+    hidden_product_count,
+    portfolio_products,
+    report_products,
+)
 from tracker.reports.selectors.rows import NO_COMPLETION, Portfolio, ProductRow
 
 READ_ONLY_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
@@ -65,6 +71,8 @@ def portfolio_report(
         closure = action_item_closure(product_ids=ids, period=period)
         actions = action_item_counts(product_ids=ids, today=today)
         scores, ci = ml_test_scores(ids), ci_latest_states(rows_products)
+        open_severe = open_severe_incidents(product_ids=ids)
+        hidden = hidden_product_count(filters=filters, user=user)
     rows = []
     for (product, readiness), pid in zip(with_readiness, ids, strict=True):
         open_items, overdue_items = actions.get(pid, (0, 0))
@@ -84,6 +92,7 @@ def portfolio_report(
                 open_action_items=open_items,
                 overdue_action_items=overdue_items,
                 stuck_postmortems=stuck.get(pid, 0),
+                open_incidents=open_severe.get(pid, {}),
             )
         )
     return Portfolio(
@@ -93,4 +102,6 @@ def portfolio_report(
         incidents_by_month=incidents.by_month,
         ttr_by_month=incidents.ttr_by_month,
         closure_by_month=closure,
+        attention=attention_rank(rows),
+        hidden_products=hidden,
     )

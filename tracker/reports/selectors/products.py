@@ -82,7 +82,18 @@ def portfolio_products(*, filters: dict, user: Reader) -> QuerySet[Product]:
     """The products the report covers, in its order: every figure of the report
     is computed for these (and the page, CSV, PDF and API read them here)."""
     # Only what `user` may read: every figure below is keyed by these products.
-    products = Product.objects.filter(product_readable_q(user))
+    return _filtered(Product.objects.filter(product_readable_q(user)), filters)
+
+
+def hidden_product_count(*, filters: dict, user: Reader) -> int:
+    """How many products the same filters match that `user` may not read (private
+    teams'): the report says so rather than silently covering fewer. A count
+    only, never which ones."""
+    hidden = Product.objects.exclude(product_readable_q(user))
+    return _filtered(hidden, filters).order_by().count()
+
+
+def _filtered(products: QuerySet[Product], filters: dict) -> QuerySet[Product]:
     if filters.get("product"):  # the one-product summary (views.product_pdf)
         products = products.filter(pk=filters["product"].pk)
     if filters.get("team"):

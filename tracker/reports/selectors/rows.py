@@ -65,6 +65,11 @@ class ProductRow:
     open_action_items: int = 0
     overdue_action_items: int = 0
     stuck_postmortems: int = 0
+    # open SEV1–2 incidents by severity, whenever they started
+    open_incidents: dict[str, int] = field(default_factory=dict)
+    # why it needs leadership's attention, most urgent first (empty: it does
+    # not); set by selectors.attention.attention_rank
+    attention: list[str] = field(default_factory=list)
 
     def get_absolute_url(self) -> str:
         return self.product.get_absolute_url()
@@ -81,22 +86,6 @@ class ProductRow:
     def worst_sla(self) -> Compliance | None:
         measured = [c for _, c in self.slas if c.total]
         return min(measured, key=lambda c: c.ratio) if measured else None
-
-    @cached_property
-    def attention(self) -> list[str]:
-        """Why this product needs leadership's attention (empty: it does not)."""
-        reasons = []
-        if not self.kpis:
-            reasons.append("no business KPI")
-        if not self.slas:
-            reasons.append("no SLA")
-        if self.readiness.passed["survey"] is False:
-            reasons.append("data survey incomplete")
-        if self.overdue_followups:
-            reasons.append(f"{self.overdue_followups} overdue KPI follow-up(s)")
-        if self.stuck_postmortems:
-            reasons.append(f"{self.stuck_postmortems} postmortem(s) stuck in draft")
-        return reasons
 
     @cached_property
     def figures(self) -> dict[str, Any]:
@@ -153,10 +142,11 @@ class Portfolio:
     ttr_by_month: dict[str, timedelta | None] = field(default_factory=dict)
     # month → share of action items due that month closed by their due date
     closure_by_month: dict[str, float | None] = field(default_factory=dict)
-
-    @property
-    def attention(self) -> list[ProductRow]:
-        return [row for row in self.rows if row.attention]
+    # the products needing attention, most urgent first: AttentionEntry rows
+    # (selectors.attention, which reads these rows, so not imported here)
+    attention: list = field(default_factory=list)
+    # products the filters match that the reader may not see (private teams)
+    hidden_products: int = 0
 
     @property
     def product_count(self) -> int:
