@@ -3,6 +3,7 @@ product's stage move, which passes the readiness gate."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -15,7 +16,7 @@ from tracker.products.models import Stage
 from tracker.readiness import selectors, services
 from tracker.readiness.forms import MLTestResultForm
 from tracker.readiness.models import MLTestResult
-from tracker.readiness.rubric import TESTS_BY_CODE
+from tracker.readiness.rubric import MAX_SCORE, TESTS_BY_CODE
 
 
 @login_required
@@ -40,7 +41,7 @@ def readiness_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 launched_at=product.launched_at,
                 width=720,
                 height=140,
-                label="ML Test Score over time",
+                label=f"ML Test Score over time (0 to {MAX_SCORE})",
             ),
         },
     )
@@ -107,13 +108,24 @@ def product_stage(request: HttpRequest, slug: str) -> HttpResponse:
             override=form.cleaned_data["override"],
         )
     except services.GateBlocked as blocked:
-        context = {
-            "product": product,
-            "failing": blocked.failing,
-            "stage": stage,
-            "stage_label": Stage(stage).label,
-            "note": note,
-        }
-        return render(request, "readiness/gate_confirm.html", context, status=409)
+        return _gate_page(request, product, stage, note, blocked.failing, status=409)
+    except ValidationError as refused:  # an override without a reason
+        failing = selectors.readiness_for_product(product).failing
+        return _gate_page(
+            request, product, stage, note, failing, refused.messages, status=400
+        )
     messages.success(request, f"Moved to {product.get_stage_display()}.")
     return redirect(product)
+
+
+def _gate_page(request, product, stage, note, failing, errors=(), *, status):
+    """The failing items, and the override (with its required reason) set apart."""
+    context = {
+        "product": product,
+        "failing": failing,
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+        "note": note,
+        "errors": errors,
+    }
+    return render(request, "readiness/gate_confirm.html", context, status=status)
