@@ -126,3 +126,74 @@ def test_outsider_reads_but_cannot_edit(
     expect(page.get_by_role("link", name="Edit write-up")).to_have_count(0)
     response = page.goto(f"{live_server.url}/postmortems/{postmortem.pk}/edit/")
     assert response.status == 403
+
+
+def test_review_integrity_in_the_browser(
+    page, live_server, sign_in, shoot, product, alice, bob
+):
+    """A warning blocks the review until accepted; an edit after the review
+    sends it back; a published one shows no edit controls until reopened."""
+    from tests.postmortems.conftest import make_ready
+    from tracker.postmortems import services
+
+    incident = resolved_incident(product, bob, title="Card scores drifting")
+    postmortem, _ = services.postmortem_from_incident(incident=incident, actor=alice)
+    make_ready(postmortem, author=alice, reviewer=bob)
+    services.postmortem_update(
+        postmortem=postmortem,
+        actor=alice,
+        data={"went_wrong": "A careless change to the feature job."},
+    )
+    services.postmortem_transition(
+        postmortem=postmortem, actor=alice, status="in_review"
+    )
+    url = f"{live_server.url}{postmortem.get_absolute_url()}"
+
+    sign_in("bob")
+    page.goto(url)
+    expect(page.get_by_role("button", name="Mark reviewed")).to_be_disabled()
+    expect(page.locator("#review-blocked")).to_contain_text(
+        "1 blameless warning neither fixed nor accepted"
+    )
+    shoot("pm-integrity-1-review-blocked")
+    page.get_by_role("button", name="Accept as written").click()
+    page.get_by_role("button", name="Mark reviewed").click()
+    expect(page.get_by_text("Marked reviewed.")).to_be_visible()
+    shoot("pm-integrity-2-reviewed")
+
+    # An edit after the review: back to in review, and the history says why.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in("alice")
+    page.goto(url)
+    page.get_by_role("link", name="Edit write-up").click()
+    page.get_by_role("textbox", name="Lessons learned", exact=True).fill(
+        "Check the feature job's output before scoring."
+    )
+    page.get_by_role("button", name="Save write-up").click()
+    expect(page.locator(".pagehead .badge.pm-in_review")).to_be_visible()
+    expect(page.locator(".pm-history")).to_contain_text(
+        "changed lessons learned after the review: back to in review"
+    )
+
+    services.postmortem_transition(postmortem=postmortem, actor=bob, status="reviewed")
+    services.postmortem_transition(
+        postmortem=postmortem, actor=alice, status="published"
+    )
+    page.goto(url)
+    expect(page.get_by_text("Published: read-only.")).to_be_visible()
+    for name in ("Edit write-up", "Details & people"):
+        expect(page.get_by_role("link", name=name, exact=True)).to_have_count(0)
+    parts = page.locator("#write-up, #timeline, #factors")
+    expect(parts.get_by_role("link", name="Edit")).to_have_count(0)
+    expect(page.get_by_role("button", name="Remove")).to_have_count(0)
+    # Action items still move: the one left can be closed.
+    expect(page.locator("#actions").get_by_role("button", name="Done")).to_be_visible()
+    shoot("pm-integrity-3-published")
+
+    page.get_by_text("Reopen…").click()
+    page.get_by_label("Why reopen it?").fill("A second cause came to light.")
+    page.get_by_role("button", name="Reopen as a draft").click()
+    expect(page.get_by_text("Reopened: it is a draft again")).to_be_visible()
+    expect(page.locator(".pm-history")).to_contain_text("A second cause came to light.")
+    expect(page.get_by_role("link", name="Edit write-up")).to_be_visible()
+    shoot("pm-integrity-4-reopened")

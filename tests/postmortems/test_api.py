@@ -255,7 +255,7 @@ def test_publish_gate_lists_every_missing_item(alice, bob, postmortem):
     services.postmortem_update(
         postmortem=postmortem,
         actor=alice,
-        data={"reviewers": [bob], "summary": "Human error."},
+        data={"reviewers": [bob], "summary": "What happened."},
     )
     services.postmortem_transition(
         postmortem=postmortem, actor=alice, status="in_review"
@@ -270,7 +270,6 @@ def test_publish_gate_lists_every_missing_item(alice, bob, postmortem):
     messages = " ".join(response.json()["error"]["fields"]["status"])
     assert "Every section written" in messages
     assert "Action items recorded" in messages
-    assert "1 open warning" in messages
 
 
 def test_outsider_cannot_transition(carol, postmortem):

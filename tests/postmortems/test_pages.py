@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import SessionFactory
-from tests.postmortems.conftest import FILLED, make_ready, resolved_incident
+from tests.postmortems.conftest import FILLED, make_ready, move, resolved_incident
 from tracker.postmortems import services
 from tracker.postmortems.models import ActionItem, Postmortem, Status
 
@@ -85,7 +85,8 @@ def test_list_and_library(alice_client, published, postmortem):
     assert "Lessons learned" in library
 
 
-def test_library_lists_only_published_and_filters(alice_client, published, alice):
+def test_library_lists_only_published_and_filters(alice_client, reviewed, alice, bob):
+    published = reviewed
     draft = services.postmortem_create(
         product=published.product,
         actor=alice,
@@ -103,6 +104,8 @@ def test_library_lists_only_published_and_filters(alice_client, published, alice
             "description": "Late labels.",
         },
     )
+    move(published, bob, Status.REVIEWED)  # the factor sent it back to review
+    move(published, alice, Status.PUBLISHED)
     html = alice_client.get("/postmortems/library/").content.decode()
     assert published.title in html and draft.title not in html
     for query, shown in (

@@ -25,6 +25,19 @@ def _published(product, alice, bob, title, **sections):
     return postmortem
 
 
+def _republished(postmortem, alice, bob, change) -> None:
+    """Reopen a published postmortem, `change` it, and publish it again (a
+    published one is read-only)."""
+    move(postmortem, alice, Status.DRAFT, reason="A finding came late.")
+    change()
+    for actor, status in (
+        (alice, Status.IN_REVIEW),
+        (bob, Status.REVIEWED),
+        (alice, Status.PUBLISHED),
+    ):
+        move(postmortem, actor, status)
+
+
 def _search(text: str) -> list[str]:
     library = selectors.library_list(user=staff_reader())
     return [p.title for p in selectors.library_search(library, text)]
@@ -57,20 +70,33 @@ def test_title_matches_rank_above_matches_in_the_body(product, alice, bob):
 def test_websearch_syntax_and_factors(product, alice, bob):
     schema = _published(product, alice, bob, "Schema rename", summary="A rename.")
     _published(product, alice, bob, "Schema drift", summary="A drift.")
-    services.factor_add(
-        postmortem=schema,
-        actor=alice,
-        data={"category": "data", "description": "Upstream payments events changed."},
+    _republished(
+        schema,
+        alice,
+        bob,
+        lambda: services.factor_add(
+            postmortem=schema,
+            actor=alice,
+            data={
+                "category": "data",
+                "description": "Upstream payments events changed.",
+            },
+        ),
     )
     assert _search("schema -drift") == ["Schema rename"]
     assert _search('"payments events"') == ["Schema rename"]
 
 
-def test_the_vector_follows_edits_after_publishing(product, alice, bob):
+def test_the_vector_follows_edits_after_reopening(product, alice, bob):
     postmortem = _published(product, alice, bob, "Outage", summary="Disk full.")
     assert _search("kafka") == []
-    services.postmortem_update(
-        postmortem=postmortem, actor=alice, data={"summary": "Kafka lag grew."}
+    _republished(
+        postmortem,
+        alice,
+        bob,
+        lambda: services.postmortem_update(
+            postmortem=postmortem, actor=alice, data={"summary": "Kafka lag grew."}
+        ),
     )
     assert _search("kafka") == ["Outage"]
 

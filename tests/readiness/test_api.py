@@ -54,6 +54,7 @@ def test_readiness_lists_items_with_absolute_fix_links_a_summary_and_the_score(
     assert body["summary"] == {"passed": 0, "applicable": 7}
     assert body["ml_test_score"] == {
         "score": 0.0,
+        "out_of": 7,
         "interpretation": "More of a research project than a productionized system.",
         "sections": {"data": 0.5, "model": 0.0, "infra": 0.0, "monitoring": 0.0},
     }

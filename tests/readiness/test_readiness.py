@@ -244,7 +244,11 @@ def test_gate_blocks_failing_products_without_override(product, alice):
 
 def test_override_is_recorded_with_who_and_what(product, alice):
     change = services.product_change_stage_gated(
-        product=product, stage="production", actor=alice, override=True
+        product=product,
+        stage="production",
+        actor=alice,
+        override=True,
+        note="The board asked for a date.",
     )
     override = change.gate_override
     assert override.overridden_by == alice

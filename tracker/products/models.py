@@ -179,6 +179,19 @@ class Product(models.Model):
         return len(set(ids)) == 3 or self.shared_ownership_accepted
 
     @property
+    def owners_summary(self) -> str:
+        """What `owners_aligned` found, in words (the owners badge): the page
+        says what "aligned" means instead of the bare word."""
+        ids = self.owner_ids
+        if None in ids:
+            return f"{3 - ids.count(None)} of 3 owners set"
+        if len(set(ids)) == 3:
+            return "three different owners"
+        if self.shared_ownership_accepted:
+            return "shared roles, accepted"
+        return "one person in several roles"
+
+    @property
     def is_launched(self) -> bool:
         return self.launched_at is not None
 

@@ -400,6 +400,14 @@ def sla_list_with_compliance(
     return slas_with_compliance(list(product.slas.all()), now=now)
 
 
+def survey_complete(*, surveyed: bool, unrated: bool, unavailable: bool) -> bool:
+    """The one rule for "the production-data survey is complete": it lists
+    features, each rated on every data-quality dimension with its availability
+    known, and each available in production. The readiness item
+    (tracker.readiness.selectors) and the survey's badges both ask this."""
+    return surveyed and not unrated and not unavailable
+
+
 @dataclass(frozen=True)
 class SurveyStatus:
     total: int
@@ -409,11 +417,22 @@ class SurveyStatus:
 
     @property
     def complete(self) -> bool:
-        return self.total > 0 and self.rated == self.total
+        return survey_complete(
+            surveyed=self.total > 0,
+            unrated=self.rated < self.total,
+            unavailable=self.unavailable > 0,
+        )
 
     @property
-    def all_available(self) -> bool:
-        return self.total > 0 and self.unavailable == 0
+    def missing(self) -> str:
+        """What keeps it from being complete, in a few words (its badge)."""
+        if not self.total:
+            return "no features yet"
+        if self.rated < self.total:
+            return f"{self.rated} of {self.total} rated"
+        if self.unavailable:
+            return f"{self.unavailable} not in production"
+        return ""
 
 
 def survey_status(features: list[FeatureSource]) -> SurveyStatus:

@@ -47,6 +47,7 @@ class MLTestSectionsOut(serializers.Serializer):
 
 class MLTestScoreSummaryOut(serializers.Serializer):
     score = serializers.FloatField(help_text="The lowest of the four sections.")
+    out_of = serializers.IntegerField(help_text="The best possible score (7).")
     interpretation = serializers.CharField(help_text="The paper's reading of it.")
     sections = MLTestSectionsOut()
 
@@ -111,6 +112,9 @@ class MLTestSnapshotOut(serializers.Serializer):
 class MLTestScoreOut(serializers.Serializer):
     product = serializers.CharField(source="product.slug")
     score = serializers.FloatField(source="score.score")
+    out_of = serializers.IntegerField(
+        source="score.out_of", help_text="The best possible score (7)."
+    )
     interpretation = serializers.CharField(source="score.interpretation")
     sections = MLTestSectionsOut(source="score.sections")
     tests = MLTestOut(many=True, source="score.rows")

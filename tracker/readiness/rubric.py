@@ -149,8 +149,8 @@ TESTS: list[RubricTest] = [
     for number, (title, hint) in enumerate(tests, start=1)
 ]
 TESTS_BY_CODE = {test.code: test for test in TESTS}
-# The best score: every test of a section fully done and automated (the score
-# is the weakest section's sum, a point per test).
+# The best score: a section scores up to one point per test, and the score is
+# the weakest section. Every display says "1.5 / 7", never a bare "1.5".
 MAX_SCORE = min(len(tests) for tests in _TESTS.values())
 
 

@@ -30,13 +30,20 @@ from tracker.products.models import (
     SLACheck,
     SuccessMetric,
 )
+from tracker.products.selectors import survey_complete
 from tracker.readiness.models import (
     LEVEL_POINTS,
     Level,
     MLTestResult,
     MLTestScoreSnapshot,
 )
-from tracker.readiness.rubric import SECTIONS, TESTS, TESTS_BY_CODE, interpretation
+from tracker.readiness.rubric import (
+    MAX_SCORE,
+    SECTIONS,
+    TESTS,
+    TESTS_BY_CODE,
+    interpretation,
+)
 
 SIGNAL_WINDOW = timedelta(days=30)
 # Incidents that arrived from a monitoring tool prove it is wired to this product
@@ -160,9 +167,11 @@ def _passes(product: Product) -> dict[str, bool | None]:
         "owners": product.owners_aligned,
         "kpi": product.rd_kpi,
         "sla": product.rd_sla,
-        "survey": product.rd_survey_any
-        and not product.rd_survey_unrated
-        and not product.rd_survey_unavailable,
+        "survey": survey_complete(
+            surveyed=product.rd_survey_any,
+            unrated=product.rd_survey_unrated,
+            unavailable=product.rd_survey_unavailable,
+        ),
         "monitoring": product.rd_monitoring,
         "ci": product.rd_ci,
         "baseline": bool(product.simple_baseline.strip()),
@@ -345,6 +354,11 @@ class Score:
     @property
     def score(self) -> float:
         return min(self.sections.values()) if self.sections else 0.0
+
+    @property
+    def out_of(self) -> int:
+        """The scale: the score and each section run from 0 to this."""
+        return MAX_SCORE
 
     @property
     def interpretation(self) -> str:

@@ -74,6 +74,12 @@ class GateBlocked(Exception):
         self.failing = failing
 
 
+OVERRIDE_REASON = (
+    "Say why it moves on although readiness items fail: the reason is recorded "
+    "with the override."
+)
+
+
 @transaction.atomic
 def product_change_stage_gated(
     *,
@@ -84,12 +90,15 @@ def product_change_stage_gated(
     override: bool = False,
 ) -> StageChange:
     """Move a product's stage; entering pilot or production with failing readiness
-    items needs `override`, and the override is recorded with the items."""
+    items needs `override` and a `note` saying why, and the override is recorded
+    with the items (the note is its stage change's)."""
     failing = []
     if stage in selectors.GATED_STAGES and stage != product.stage:
         failing = selectors.readiness_for_product(product).failing
         if failing and not override:
             raise GateBlocked(failing)
+        if failing and not note.strip():
+            raise ValidationError({"stage_note": OVERRIDE_REASON})
     change = product_change_stage(product=product, stage=stage, actor=actor, note=note)
     if failing:
         GateOverride.objects.create(

@@ -3,6 +3,7 @@ product's stage move, which passes the readiness gate."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -110,13 +111,24 @@ def product_stage(request: HttpRequest, slug: str) -> HttpResponse:
             override=form.cleaned_data["override"],
         )
     except services.GateBlocked as blocked:
-        context = {
-            "product": product,
-            "failing": blocked.failing,
-            "stage": stage,
-            "stage_label": Stage(stage).label,
-            "note": note,
-        }
-        return render(request, "readiness/gate_confirm.html", context, status=409)
+        return _gate_page(request, product, stage, note, blocked.failing, status=409)
+    except ValidationError as refused:  # an override without a reason
+        failing = selectors.readiness_for_product(product).failing
+        return _gate_page(
+            request, product, stage, note, failing, refused.messages, status=400
+        )
     messages.success(request, f"Moved to {product.get_stage_display()}.")
     return redirect(product)
+
+
+def _gate_page(request, product, stage, note, failing, errors=(), *, status):
+    """The failing items, and the override (with its required reason) set apart."""
+    context = {
+        "product": product,
+        "failing": failing,
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+        "note": note,
+        "errors": errors,
+    }
+    return render(request, "readiness/gate_confirm.html", context, status=status)

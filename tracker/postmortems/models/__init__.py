@@ -1,8 +1,9 @@
 """Blameless postmortems, their timeline, contributing factors and action items.
 
 A postmortem covers one or more incidents of one product and moves
-draft → in review → reviewed → published (and back to draft with a reason).
-Every move, and every edit made after publishing, is a `PostmortemEvent` row,
+draft → in review → reviewed → published (and back to draft with a reason;
+a change to a reviewed one sends it back to in review; a published one is
+read-only until reopened). Every move is a `PostmortemEvent` row,
 so reminders and reports read the history from rows. Action items come from a
 postmortem or from a planning session: exactly one of the two (a DB check).
 """

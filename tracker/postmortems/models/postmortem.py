@@ -194,13 +194,14 @@ class MetricImpact(models.Model):
 class EventKind(models.TextChoices):
     CREATED = "created", "Created"
     STATUS = "status", "Status changed"
+    # Only in older histories: a published postmortem is read-only now.
     EDITED = "edited", "Edited after publishing"
 
 
 class PostmortemEvent(models.Model):
-    """One entry of a postmortem's history: creation, a status move (old → new,
-    with the reason when going back to draft) or an edit after publishing (with
-    the fields it changed)."""
+    """One entry of a postmortem's history: creation or a status move (old →
+    new, with the reason when going back to draft; with the fields it changed
+    when a change sent a reviewed one back to review)."""
 
     postmortem = models.ForeignKey(
         Postmortem, on_delete=models.CASCADE, related_name="events"

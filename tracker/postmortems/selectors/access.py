@@ -171,5 +171,8 @@ def moves_for(user: User, postmortem: Postmortem) -> list[Move]:
             continue
         if status == Status.REVIEWED and not user_can_review(user, postmortem):
             continue
-        moves.append(Move(status, _MOVE_LABELS[status], status == Status.DRAFT))
+        label = _MOVE_LABELS[status]
+        if postmortem.status == Status.PUBLISHED:
+            label = "Reopen…"  # the only way to change a published one
+        moves.append(Move(status, label, status == Status.DRAFT))
     return moves

@@ -6,8 +6,13 @@ Rules kept here:
 - status moves follow TRANSITIONS; going back to draft needs a reason; only a
   reviewer marks a postmortem reviewed; publishing needs the checklist met
   (selectors.publish_blockers). Every move is a PostmortemEvent row;
-- a change to a published postmortem's content is an "edited after
-  publishing" event listing what changed;
+- a reviewer marks it reviewed only when every blameless warning is fixed or
+  accepted;
+- a published postmortem is read-only (postmortem_guard, under a row lock)
+  until it is reopened (back to draft, with a reason); progress on its action
+  items goes on;
+- a change to a reviewed postmortem's content sends it back to in review, a
+  status move listing what changed;
 - every change of text re-runs the blameless check (warnings_sync) and, on
   PostgreSQL, refreshes the search vector.
 
@@ -24,10 +29,13 @@ from tracker.postmortems.services.action_items import (
 )
 from tracker.postmortems.services.common import (
     ACTION_FIELDS,
+    ACTION_WORDING,
     FACTOR_FIELDS,
     MOMENT_FIELDS,
     POSTMORTEM_FIELDS,
+    READ_ONLY,
     TEXT_FIELDS,
+    postmortem_guard,
     postmortem_search_refresh,
 )
 from tracker.postmortems.services.parts import (
@@ -54,9 +62,11 @@ from tracker.postmortems.services.writeup import (
 
 __all__ = [
     "ACTION_FIELDS",
+    "ACTION_WORDING",
     "FACTOR_FIELDS",
     "MOMENT_FIELDS",
     "POSTMORTEM_FIELDS",
+    "READ_ONLY",
     "TEXT_FIELDS",
     "action_item_create",
     "action_item_set_status",
@@ -71,6 +81,7 @@ __all__ = [
     "moment_update",
     "postmortem_create",
     "postmortem_from_incident",
+    "postmortem_guard",
     "postmortem_search_refresh",
     "postmortem_transition",
     "postmortem_update",

@@ -1,5 +1,10 @@
 """Action items from postmortems and planning sessions: creating, changing,
-closing and reopening them."""
+closing and reopening them.
+
+An item is part of its postmortem's write-up by what it says (its wording):
+adding one or rewording it is refused once the postmortem is published and
+sends a reviewed one back to review. Progress (owner, due date, priority,
+ticket, status) goes on at any time."""
 
 from typing import Any
 
@@ -14,7 +19,13 @@ from tracker.postmortems.models import (
     ActionStatus,
     Postmortem,
 )
-from tracker.postmortems.services.common import ACTION_FIELDS, _pick
+from tracker.postmortems.services.common import (
+    ACTION_FIELDS,
+    ACTION_WORDING,
+    _content_changed,
+    _pick,
+    postmortem_guard,
+)
 from tracker.products.models import PlanningSession
 
 
@@ -37,6 +48,8 @@ def action_item_create(
 ) -> ActionItem:
     """An action item from a postmortem or a planning session (exactly one: a DB
     check). Adding one to a postmortem clears its "no action items" flag."""
+    if postmortem is not None:
+        postmortem_guard(postmortem)
     item = model_create(
         ActionItem,
         postmortem=postmortem,
@@ -53,6 +66,8 @@ def action_item_create(
             fields=["no_action_items"],
             data={"no_action_items": False},
         )
+    if postmortem is not None:
+        _content_changed(postmortem, actor, ["action_items"])
     return item
 
 
@@ -60,8 +75,17 @@ def action_item_create(
 def action_item_update(
     *, item: ActionItem, actor: User | None, data: dict[str, Any]
 ) -> list[str]:
-    """Change an item's fields; a new `status` closes or reopens it."""
+    """Change an item's fields; a new `status` closes or reopens it. Its
+    wording stays as published (see the module's docstring)."""
+    rewording = item.postmortem_id is not None and any(
+        field in data and data[field] != getattr(item, field)
+        for field in ACTION_WORDING
+    )
+    if rewording:
+        postmortem_guard(item.postmortem)
     changed = model_update(instance=item, fields=ACTION_FIELDS, data=data)
+    if rewording:
+        _content_changed(item.postmortem, actor, ["action_items"])
     status = data.get("status")
     if status and status != item.status:
         action_item_set_status(

@@ -20,9 +20,10 @@ from tracker.postmortems.models import (
 from tracker.postmortems.services.common import (
     FACTOR_FIELDS,
     MOMENT_FIELDS,
-    _note_edit,
+    _content_changed,
     _pick,
     _text_changed,
+    postmortem_guard,
 )
 from tracker.products.models import SuccessMetric
 
@@ -70,7 +71,7 @@ def _moment_from_entry(postmortem: Postmortem, entry: TimelineEntry) -> Timeline
     )
 
 
-def timeline_prefill(
+def timeline_copy(
     *, postmortem: Postmortem, incidents: list[Incident] | None = None
 ) -> int:
     """Copy the incidents' timelines (all covered ones by default) into the
@@ -110,29 +111,47 @@ def timeline_prefill(
     return len(moments)
 
 
+@transaction.atomic
+def timeline_prefill(*, postmortem: Postmortem, actor: User | None = None) -> int:
+    """ "Copy again from incidents" (timeline_copy) on an unpublished
+    postmortem. Returns how many moments were added."""
+    postmortem_guard(postmortem)
+    added = timeline_copy(postmortem=postmortem)
+    if added:
+        _content_changed(postmortem, actor, ["timeline"])
+    return added
+
+
+@transaction.atomic
 def moment_add(
     *, postmortem: Postmortem, actor: User | None, data: dict[str, Any]
 ) -> TimelineEvent:
+    postmortem_guard(postmortem)
     moment = model_create(
         TimelineEvent, postmortem=postmortem, **_pick(data, MOMENT_FIELDS)
     )
-    _note_edit(postmortem, actor, ["timeline"])
+    _content_changed(postmortem, actor, ["timeline"])
     return moment
 
 
+@transaction.atomic
 def moment_update(
     *, moment: TimelineEvent, actor: User | None, data: dict[str, Any]
 ) -> list[str]:
+    postmortem_guard(moment.postmortem)
     changed = model_update(instance=moment, fields=MOMENT_FIELDS, data=data)
+    # Starring picks the key moments to show; it changes nothing they say.
     if set(changed) - {"starred"}:
-        _note_edit(moment.postmortem, actor, ["timeline"])
+        _content_changed(moment.postmortem, actor, ["timeline"])
     return changed
 
 
+@transaction.atomic
 def moment_delete(*, moment: TimelineEvent, actor: User | None) -> None:
     postmortem = moment.postmortem
+    postmortem_guard(postmortem)
     moment.delete()
-    _note_edit(postmortem, actor, ["timeline"])
+    _content_changed(postmortem, actor, ["timeline"])
 
 
 # --- Contributing factors and KPI impacts -------------------------------------------
@@ -142,11 +161,12 @@ def moment_delete(*, moment: TimelineEvent, actor: User | None) -> None:
 def factor_add(
     *, postmortem: Postmortem, actor: User | None, data: dict[str, Any]
 ) -> ContributingFactor:
+    postmortem_guard(postmortem)
     factor = model_create(
         ContributingFactor, postmortem=postmortem, **_pick(data, FACTOR_FIELDS)
     )
     _text_changed(postmortem)
-    _note_edit(postmortem, actor, ["factors"])
+    _content_changed(postmortem, actor, ["factors"])
     return factor
 
 
@@ -154,21 +174,24 @@ def factor_add(
 def factor_update(
     *, factor: ContributingFactor, actor: User | None, data: dict[str, Any]
 ) -> list[str]:
+    postmortem_guard(factor.postmortem)
     changed = model_update(instance=factor, fields=FACTOR_FIELDS, data=data)
     if changed:
         _text_changed(factor.postmortem)
-        _note_edit(factor.postmortem, actor, ["factors"])
+        _content_changed(factor.postmortem, actor, ["factors"])
     return changed
 
 
 @transaction.atomic
 def factor_delete(*, factor: ContributingFactor, actor: User | None) -> None:
     postmortem = factor.postmortem
+    postmortem_guard(postmortem)
     factor.delete()
     _text_changed(postmortem)
-    _note_edit(postmortem, actor, ["factors"])
+    _content_changed(postmortem, actor, ["factors"])
 
 
+@transaction.atomic
 def impact_add(
     *,
     postmortem: Postmortem,
@@ -179,14 +202,17 @@ def impact_add(
     """Record that the incident moved one of the product's KPIs, and how much."""
     if metric.product_id != postmortem.product_id:
         raise ValidationError({"metric": "Choose one of this product's metrics."})
+    postmortem_guard(postmortem)
     impact = model_create(
         MetricImpact, postmortem=postmortem, metric=metric, change=change.strip()
     )
-    _note_edit(postmortem, actor, ["impacts"])
+    _content_changed(postmortem, actor, ["impacts"])
     return impact
 
 
+@transaction.atomic
 def impact_remove(*, impact: MetricImpact, actor: User | None) -> None:
     postmortem = impact.postmortem
+    postmortem_guard(postmortem)
     impact.delete()
-    _note_edit(postmortem, actor, ["impacts"])
+    _content_changed(postmortem, actor, ["impacts"])

@@ -24,11 +24,12 @@ from tracker.postmortems.models import (
 from tracker.postmortems.services.common import (
     POSTMORTEM_FIELDS,
     TEXT_FIELDS,
-    _note_edit,
+    _content_changed,
     _pick,
     _text_changed,
+    postmortem_guard,
 )
-from tracker.postmortems.services.parts import timeline_prefill
+from tracker.postmortems.services.parts import timeline_copy
 from tracker.postmortems.services.warnings import warnings_sync
 from tracker.products.models import Product
 
@@ -103,7 +104,7 @@ def postmortem_create(
         actor=actor,
         new_status=Status.DRAFT,
     )
-    timeline_prefill(postmortem=postmortem)
+    timeline_copy(postmortem=postmortem)
     _text_changed(postmortem)
     return postmortem
 
@@ -155,7 +156,9 @@ def postmortem_update(
     *, postmortem: Postmortem, actor: User | None, data: dict[str, Any]
 ) -> list[str]:
     """Change fields, sections, covered incidents, authors or reviewers; returns
-    what changed. Newly covered incidents add their timeline."""
+    what changed. Newly covered incidents add their timeline. Refused once
+    published; a content change sends a reviewed postmortem back to review."""
+    postmortem_guard(postmortem)
     changed = model_update(instance=postmortem, fields=POSTMORTEM_FIELDS, data=data)
     if "incidents" in data:
         incidents = list(data["incidents"])
@@ -164,7 +167,7 @@ def postmortem_update(
         if _set_m2m(postmortem, "incidents", incidents):
             changed.append("incidents")
             added = [i for i in incidents if i.pk not in before]
-            timeline_prefill(postmortem=postmortem, incidents=added)
+            timeline_copy(postmortem=postmortem, incidents=added)
     if "authors" in data or "reviewers" in data:
         authors = list(data.get("authors", postmortem.authors.all()))
         reviewers = list(data.get("reviewers", postmortem.reviewers.all()))
@@ -174,7 +177,7 @@ def postmortem_update(
                 changed.append(relation)
     if TEXT_FIELDS & set(changed):
         _text_changed(postmortem)
-    _note_edit(postmortem, actor, changed)
+    _content_changed(postmortem, actor, changed)
     return changed
 
 
@@ -227,6 +230,28 @@ def postmortem_transition(
     )
 
 
+def _check_warnings_settled(postmortem: Postmortem) -> None:
+    """A review signs off the wording: every blameless warning is fixed (gone
+    from the text) or accepted by a reviewer first."""
+    warnings_sync(postmortem=postmortem)
+    phrases = list(
+        postmortem.warnings.filter(accepted_at__isnull=True)
+        .order_by("section", "offset")
+        .values_list("phrase", flat=True)
+    )
+    if phrases:
+        count = len(phrases)
+        listed = ", ".join(f"“{phrase}”" for phrase in phrases[:5])
+        raise ValidationError(
+            {
+                "status": f"{count} blameless warning{'s' if count != 1 else ''} "
+                f"neither fixed nor accepted ({listed}{', …' if count > 5 else ''}): "
+                "reword the text, or accept each one as written, before marking "
+                "it reviewed."
+            }
+        )
+
+
 def _check_move(
     postmortem: Postmortem, actor: User | None, status: str, reason: str
 ) -> None:
@@ -238,10 +263,10 @@ def _check_move(
                 {"status": "Add at least one reviewer before submitting for review."}
             )
         warnings_sync(postmortem=postmortem)
-    if status == Status.REVIEWED and (
-        actor is None or not selectors.user_can_review(actor, postmortem)
-    ):
-        raise PermissionDenied("Only one of its reviewers can mark it reviewed.")
+    if status == Status.REVIEWED:
+        if actor is None or not selectors.user_can_review(actor, postmortem):
+            raise PermissionDenied("Only one of its reviewers can mark it reviewed.")
+        _check_warnings_settled(postmortem)
     if status == Status.PUBLISHED:
         # Names of people who joined since the last edit count too.
         warnings_sync(postmortem=postmortem)

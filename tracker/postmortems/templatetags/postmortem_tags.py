@@ -21,6 +21,7 @@ _FIELD_LABELS = {
     "timeline": "timeline",
     "factors": "contributing factors",
     "impacts": "KPI impacts",
+    "action_items": "action items",
 }
 
 

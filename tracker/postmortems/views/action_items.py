@@ -13,7 +13,7 @@ from tracker.lib.views import run_service
 from tracker.postmortems import selectors, services
 from tracker.postmortems.forms import ActionItemForm, ActionStatusForm
 from tracker.postmortems.models import ActionItem, ActionStatus
-from tracker.postmortems.views.pages import detail_page, done, editable
+from tracker.postmortems.views.pages import detail_page, done, editable, read_only
 
 
 @login_required
@@ -21,6 +21,8 @@ from tracker.postmortems.views.pages import detail_page, done, editable
 def action_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add an action item to a postmortem (its page's form)."""
     postmortem = editable(request, pk)
+    if postmortem.is_published:
+        return read_only(request, postmortem)
     form = ActionItemForm(request.POST)
     if form.is_valid() and run_service(
         form,
@@ -67,6 +69,11 @@ def _source_url(item: ActionItem) -> str:
 def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.action_item_get_for_user(user=request.user, pk=pk, for_edit=True)
     form = ActionItemForm(request.POST or None, instance=item)
+    if item.postmortem_id and item.postmortem.is_published:
+        # Its wording was published; who does it and by when still moves.
+        for name in services.ACTION_WORDING:
+            form.fields[name].disabled = True
+            form.fields[name].help_text = "Published: reopen the postmortem to reword."
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         item.refresh_from_db()

@@ -45,12 +45,31 @@ def editable(request: HttpRequest, pk: int) -> Postmortem:
     return selectors.postmortem_get_for_user(user=request.user, pk=pk, for_edit=True)
 
 
+def read_only(request: HttpRequest, postmortem: Postmortem) -> HttpResponse:
+    """Where an editing page of a published postmortem sends the reader (the
+    services refuse the change anyway)."""
+    messages.info(request, services.READ_ONLY)
+    return redirect(postmortem)
+
+
 MOVED = {
     Status.IN_REVIEW: "Submitted for review.",
     Status.REVIEWED: "Marked reviewed.",
     Status.PUBLISHED: "Published. It is in the library now.",
     Status.DRAFT: "Back to draft.",
 }
+REOPENED = (
+    "Reopened: it is a draft again, and goes through review before it is "
+    "published again."
+)
+
+
+def buttons() -> forms.Form:
+    """The form of a button that posts nothing (remove, star): somewhere for
+    run_service and done() to put a refusal."""
+    form = forms.Form({})
+    form.is_valid()
+    return form
 
 
 def done(
@@ -171,7 +190,10 @@ def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
-    can_edit = selectors.user_can_edit_postmortem(request.user, postmortem)
+    # Action items' progress goes on after publishing; the write-up and its
+    # parts are read-only until someone reopens it.
+    can_act = selectors.user_can_edit_postmortem(request.user, postmortem)
+    can_edit = can_act and not postmortem.is_published
     if can_edit:
         forms.setdefault("moment_form", MomentForm())
         forms.setdefault("factor_form", FactorForm())
@@ -185,6 +207,7 @@ def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
             "pm": selectors.postmortem_page(postmortem=postmortem, now=timezone.now()),
             "postmortem": postmortem,
             "can_edit": can_edit,
+            "can_act": can_act,
             "can_review": selectors.user_can_review(request.user, postmortem),
             "moves": selectors.moves_for(request.user, postmortem),
             # The audit trail of the postmortem and its action items.
@@ -238,6 +261,8 @@ def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
 def postmortem_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The write-up editor: every section, with the live blameless check."""
     postmortem = editable(request, pk)
+    if postmortem.is_published:
+        return read_only(request, postmortem)
     form = WriteUpForm(request.POST or None, instance=postmortem)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -264,6 +289,8 @@ def postmortem_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def postmortem_details(request: HttpRequest, pk: int) -> HttpResponse:
     """Title, covered incidents, authors, reviewers and review dates."""
     postmortem = editable(request, pk)
+    if postmortem.is_published:
+        return read_only(request, postmortem)
     form = DetailsForm(request.POST or None, instance=postmortem)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -302,7 +329,7 @@ def postmortem_transition(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: services.postmortem_transition(
             postmortem=postmortem, actor=request.user, status=status, reason=reason
         ),
-        MOVED[status],
+        REOPENED if postmortem.is_published else MOVED[status],
     )
     return redirect(postmortem)
 

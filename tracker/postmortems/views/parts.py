@@ -11,7 +11,13 @@ from tracker.lib.views import run_service
 from tracker.postmortems import services
 from tracker.postmortems.forms import FactorForm, ImpactForm, MomentForm
 from tracker.postmortems.models import Postmortem
-from tracker.postmortems.views.pages import detail_page, editable
+from tracker.postmortems.views.pages import (
+    buttons,
+    detail_page,
+    done,
+    editable,
+    read_only,
+)
 
 
 def _back(postmortem: Postmortem, anchor: str) -> HttpResponse:
@@ -34,6 +40,8 @@ def _part_page(request, postmortem, form, *, heading: str, submit: str):
 @require_POST
 def moment_add(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = editable(request, pk)
+    if postmortem.is_published:
+        return read_only(request, postmortem)
     form = MomentForm(request.POST)
     if form.is_valid() and run_service(
         form,
@@ -49,6 +57,8 @@ def moment_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def moment_edit(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
     postmortem = editable(request, pk)
+    if postmortem.is_published:
+        return read_only(request, postmortem)
     moment = get_object_or_404(postmortem.timeline, pk=moment_pk)
     initial = {f: getattr(moment, f) for f in services.MOMENT_FIELDS}
     form = MomentForm(request.POST or None, initial=initial)
@@ -76,9 +86,16 @@ def moment_star(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
     """Star or unstar a key moment; htmx swaps the row in place."""
     postmortem = editable(request, pk)
     moment = get_object_or_404(postmortem.timeline, pk=moment_pk)
-    services.moment_update(
-        moment=moment, actor=request.user, data={"starred": not moment.starred}
+    form = buttons()
+    run_service(
+        form,
+        lambda: services.moment_update(
+            moment=moment, actor=request.user, data={"starred": not moment.starred}
+        ),
     )
+    if form.errors:
+        messages.error(request, " ".join(form.non_field_errors()))
+        return _back(postmortem, "timeline")
     if request.htmx:
         return render(
             request,
@@ -93,8 +110,12 @@ def moment_star(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
 def moment_delete(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
     postmortem = editable(request, pk)
     moment = get_object_or_404(postmortem.timeline, pk=moment_pk)
-    services.moment_delete(moment=moment, actor=request.user)
-    messages.success(request, "Removed from the timeline.")
+    done(
+        request,
+        buttons(),
+        lambda: services.moment_delete(moment=moment, actor=request.user),
+        "Removed from the timeline.",
+    )
     return _back(postmortem, "timeline")
 
 
@@ -102,13 +123,20 @@ def moment_delete(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse
 @require_POST
 def timeline_prefill(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = editable(request, pk)
-    added = services.timeline_prefill(postmortem=postmortem)
-    messages.success(
-        request,
-        f"Copied {added} moment{'s' if added != 1 else ''} from the incidents."
-        if added
-        else "The timeline already has everything from the incidents.",
+    form = buttons()
+    added = run_service(
+        form,
+        lambda: services.timeline_prefill(postmortem=postmortem, actor=request.user),
     )
+    if form.errors:
+        messages.error(request, " ".join(form.non_field_errors()))
+    else:
+        messages.success(
+            request,
+            f"Copied {added} moment{'s' if added != 1 else ''} from the incidents."
+            if added
+            else "The timeline already has everything from the incidents.",
+        )
     return _back(postmortem, "timeline")
 
 
@@ -119,6 +147,8 @@ def timeline_prefill(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = editable(request, pk)
+    if postmortem.is_published:
+        return read_only(request, postmortem)
     form = FactorForm(request.POST)
     if form.is_valid() and run_service(
         form,
@@ -134,6 +164,8 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def factor_edit(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse:
     postmortem = editable(request, pk)
+    if postmortem.is_published:
+        return read_only(request, postmortem)
     factor = get_object_or_404(postmortem.factors, pk=factor_pk)
     form = FactorForm(request.POST or None, instance=factor)
     if request.method == "POST" and form.is_valid():
@@ -164,8 +196,12 @@ def factor_edit(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse:
 def factor_delete(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse:
     postmortem = editable(request, pk)
     factor = get_object_or_404(postmortem.factors, pk=factor_pk)
-    services.factor_delete(factor=factor, actor=request.user)
-    messages.success(request, "Contributing factor removed.")
+    done(
+        request,
+        buttons(),
+        lambda: services.factor_delete(factor=factor, actor=request.user),
+        "Contributing factor removed.",
+    )
     return _back(postmortem, "factors")
 
 
@@ -176,6 +212,8 @@ def factor_delete(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse
 @require_POST
 def impact_add(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = editable(request, pk)
+    if postmortem.is_published:
+        return read_only(request, postmortem)
     form = ImpactForm(request.POST, product=postmortem.product)
     if form.is_valid() and run_service(
         form,
@@ -193,6 +231,10 @@ def impact_add(request: HttpRequest, pk: int) -> HttpResponse:
 def impact_remove(request: HttpRequest, pk: int, impact_pk: int) -> HttpResponse:
     postmortem = editable(request, pk)
     impact = get_object_or_404(postmortem.metric_impacts, pk=impact_pk)
-    services.impact_remove(impact=impact, actor=request.user)
-    messages.success(request, "KPI impact removed.")
+    done(
+        request,
+        buttons(),
+        lambda: services.impact_remove(impact=impact, actor=request.user),
+        "KPI impact removed.",
+    )
     return _back(postmortem, "impact")
