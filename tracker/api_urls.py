@@ -47,6 +47,7 @@ urlpatterns = [
     path(f"{P}/stage-changes/", products.ProductStageChangeListView.as_view()),
     path(f"{P}/metrics/", products.ProductMetricListView.as_view(), name="metrics"),
     path(f"{P}/slas/", products.ProductSLAListView.as_view(), name="slas"),
+    path(f"{P}/segments/", products.ProductSegmentsView.as_view(), name="segments"),
     path(f"{P}/survey/", products.ProductSurveyListView.as_view(), name="survey"),
     path(f"{P}/survey/<int:pk>/", products.SurveyFeatureDetailView.as_view()),
     path(f"{P}/sessions/", products.ProductSessionListView.as_view(), name="sessions"),

@@ -11,6 +11,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from tracker.demo.cards import seed_segments
 from tracker.demo.ci import seed_ci
 from tracker.demo.incidents import seed_incidents
 from tracker.demo.people import seed_people
@@ -29,6 +30,7 @@ def seed_demo(*, now=None) -> bool:
     now = now or timezone.now()
     seed_people()
     seed_products(now=now, rng=random.Random(42))
+    seed_segments(now=now)
     seed_ci()
     seed_ml_tests(now=now)
     seed_incidents(now=now)
