@@ -13,6 +13,8 @@ from tests.factories import (
     SLAFactory,
 )
 from tracker.products.models import QUALITY_DIMENSIONS, Product
+from tracker.products.segments import segments_set
+from tracker.products.services import measurement_record
 from tracker.readiness import selectors, services
 from tracker.readiness.models import GateOverride, MLTestResult
 from tracker.readiness.rubric import SECTIONS, TESTS, interpretation
@@ -128,7 +130,8 @@ def test_monitoring_needs_a_recent_signal(product):
     [
         ("medium", False, "", None),
         ("high", False, "", False),
-        ("critical", True, "Recall on top merchants", True),
+        # Text alone no longer passes: the data has to show it.
+        ("critical", True, "Recall on top merchants", False),
         ("low", True, "", False),
     ],
 )
@@ -142,6 +145,66 @@ def test_worst_case_item_follows_the_risk_tier(
     )
     product.refresh_from_db()
     assert items(product)["worst_case"].passed is expected
+
+
+def _floored(product, floor=0.7):
+    product.risk_tier = "high"
+    product.save()
+    segments_set(product=product, names=["size=small", "size=large"])
+    return MetricFactory(
+        product=product, direction="higher", target=0.9, worst_case_floor=floor
+    )
+
+
+def _segment_value(metric, name, value, days_ago=1):
+    return measurement_record(
+        metric=metric,
+        value=value,
+        measured_at=timezone.now() - timedelta(days=days_ago),
+        actor=None,
+        segment=name,
+    )
+
+
+def test_worst_case_fails_without_a_floor(product):
+    product.risk_tier = "high"
+    product.save()
+    item = items(product)["worst_case"]
+    assert item.passed is False and "No metric has a worst-case floor" in item.detail
+
+
+def test_worst_case_names_an_unmeasured_segment(product):
+    metric = _floored(product)
+    _segment_value(metric, "size=large", 0.8)
+    item = items(product)["worst_case"]
+    assert item.passed is False and "size=small" in item.detail
+
+
+def test_worst_case_names_the_segment_failing_its_floor(product):
+    metric = _floored(product)
+    _segment_value(metric, "size=large", 0.8)
+    _segment_value(metric, "size=small", 0.9, days_ago=5)
+    _segment_value(metric, "size=small", 0.6, days_ago=1)
+    item = items(product)["worst_case"]
+    assert item.passed is False
+    assert item.detail == f"Fails the floor: size=small on {metric.name}."
+
+
+def test_worst_case_passes_when_every_latest_value_meets_the_floor(product):
+    metric = _floored(product)
+    _segment_value(metric, "size=large", 0.8)
+    _segment_value(metric, "size=small", 0.5, days_ago=5)  # an old failure
+    _segment_value(metric, "size=small", 0.7, days_ago=1)  # exactly the floor
+    assert items(product)["worst_case"].passed is True
+
+
+def test_a_ceiling_fails_above_it(product):
+    metric = _floored(product)
+    metric.direction, metric.target, metric.worst_case_floor = "lower", 0.1, 0.3
+    metric.save()
+    _segment_value(metric, "size=large", 0.2)
+    _segment_value(metric, "size=small", 0.35)
+    assert "size=small" in items(product)["worst_case"].detail
 
 
 def test_checklist_query_count_does_not_grow_with_products(

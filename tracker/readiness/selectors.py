@@ -9,7 +9,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,11 +31,14 @@ from tracker.products import models as products_models
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
     Availability,
+    Direction,
     FeatureSource,
+    Measurement,
     MetricKind,
     Product,
     QualityRating,
     RiskTier,
+    Segment,
     ServiceLevel,
     SLACheck,
     SuccessMetric,
@@ -137,6 +150,59 @@ def readiness_annotate(
             )
         ),
         rd_ci=Exists(CIStatus.objects.filter(**mine, updated_at__gte=since)),
+        rd_floor=Exists(
+            SuccessMetric.objects.filter(**mine, worst_case_floor__isnull=False)
+        ),
+        rd_segment_unmeasured=Subquery(_segment_unmeasured().values("name")[:1]),
+        rd_segment_failing=Subquery(_segment_failing().values("label")[:1]),
+    )
+
+
+def _segment_unmeasured() -> QuerySet:
+    """The product's segments without a value of some metric that has a floor."""
+    floored = SuccessMetric.objects.filter(
+        product=OuterRef("product"), worst_case_floor__isnull=False
+    ).exclude(
+        Exists(
+            Measurement.objects.filter(
+                metric=OuterRef("pk"), segment=OuterRef(OuterRef("pk"))
+            )
+        )
+    )
+    return (
+        Segment.objects.filter(product=OuterRef("pk"))
+        .filter(Exists(floored))
+        .order_by("name")
+    )
+
+
+def _segment_failing() -> QuerySet:
+    """ "segment on metric" for a segment whose latest value misses the floor."""
+    newer = Measurement.objects.filter(
+        metric=OuterRef("metric"), segment=OuterRef("segment")
+    ).filter(
+        Q(measured_at__gt=OuterRef("measured_at"))
+        | Q(measured_at=OuterRef("measured_at"), id__gt=OuterRef("id"))
+    )
+    below = Q(
+        metric__direction=Direction.HIGHER, value__lt=F("metric__worst_case_floor")
+    )
+    above = Q(
+        metric__direction=Direction.LOWER, value__gt=F("metric__worst_case_floor")
+    )
+    return (
+        Measurement.objects.filter(
+            below | above,
+            metric__product=OuterRef("pk"),
+            segment__isnull=False,
+        )
+        .exclude(Exists(newer))
+        .annotate(
+            label=Concat(
+                "segment__name", Value(" on "), "metric__name", output_field=CharField()
+            )
+        )
+        .order_by("segment__name", "metric__name")
     )
 
 
@@ -166,10 +232,29 @@ def _passes(product: Product) -> dict[str, bool | None]:
         "monitoring": product.rd_monitoring,
         "ci": product.rd_ci,
         "baseline": bool(product.simple_baseline.strip()),
-        "worst_case": bool(product.worst_case_evaluation.strip())
-        if worst_case_asked
-        else None,
+        "worst_case": _worst_case_passes(product) if worst_case_asked else None,
     }
+
+
+def _worst_case_passes(product: Product) -> bool:
+    """Every segment's latest value meets each floor; text alone does not pass."""
+    return bool(
+        product.rd_floor
+        and not product.rd_segment_unmeasured
+        and not product.rd_segment_failing
+    )
+
+
+def _worst_case_why(product: Product, passed: bool | None) -> str:
+    if passed is None:
+        return "Not required at this risk tier."
+    if not product.rd_floor:
+        return "No metric has a worst-case floor: set one and measure each segment."
+    if product.rd_segment_failing:
+        return f"Fails the floor: {product.rd_segment_failing}."
+    if product.rd_segment_unmeasured:
+        return f"No value yet for {product.rd_segment_unmeasured}."
+    return "Every segment's latest value meets the floor."
 
 
 def _items(
@@ -253,14 +338,10 @@ def _items(
         ),
         Item(
             "worst_case",
-            "Worst-case evaluation stated",
+            "Worst case met by every segment",
             passed["worst_case"],
-            "Not required at this risk tier."
-            if passed["worst_case"] is None
-            else "Stated."
-            if passed["worst_case"]
-            else "The risk tier asks for a worst-case evaluation.",
-            url("edit"),
+            _worst_case_why(product, passed["worst_case"]),
+            url("detail") + "#metrics-h",
         ),
     ]
 
