@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "tracker.accounts",
     "tracker.products",
+    "tracker.cards",
     "tracker.incidents",
     "tracker.readiness",
     "tracker.reports",

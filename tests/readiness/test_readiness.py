@@ -12,6 +12,7 @@ from tests.factories import (
     SLACheckFactory,
     SLAFactory,
 )
+from tracker.cards.services import model_card_save
 from tracker.products.models import QUALITY_DIMENSIONS, Product
 from tracker.products.segments import segments_set
 from tracker.products.services import measurement_record
@@ -65,7 +66,8 @@ def ci_report(product, context, state, sha="a" * 40):
 def test_a_product_with_everything_passes_every_item(team, alice, bob, carol):
     readiness = selectors.readiness_for_product(ready_product(team, alice, bob, carol))
     assert readiness.failing == []
-    assert readiness.items[-1].passed is None  # worst case: not asked at medium risk
+    # Worst case and model card: not asked at medium risk.
+    assert [i.passed for i in readiness.items[-2:]] == [None, None]
 
 
 def test_an_empty_product_fails_each_item_with_a_reason_and_a_fix_link(product):
@@ -205,6 +207,19 @@ def test_a_ceiling_fails_above_it(product):
     _segment_value(metric, "size=large", 0.2)
     _segment_value(metric, "size=small", 0.35)
     assert "size=small" in items(product)["worst_case"].detail
+
+
+def test_high_risk_needs_a_card_with_use_scope_and_caveats(product, alice):
+    product.risk_tier = "high"
+    product.save()
+    assert items(product)["model_card"].passed is False
+    card = {"intended_use": "Hold payments.", "out_of_scope_uses": "Credit."}
+    model_card_save(product=product, data=card, actor=alice)
+    assert items(product)["model_card"].passed is False
+    model_card_save(product=product, data={"caveats": "Small shops."}, actor=alice)
+    item = items(product)["model_card"]
+    assert item.passed is True
+    assert item.fix_url == "/products/fraud-score/model-card/edit/"
 
 
 def test_checklist_query_count_does_not_grow_with_products(

@@ -1,6 +1,7 @@
 """Realistic demo data for `make run`: teams, people and products at every stage,
-with metrics, measurements, SLAs, surveys, planning sessions, CI history, ML Test
-Score, incidents, postmortems and notification preferences.
+with metrics, measurements, segments, SLAs, surveys, planning sessions, model
+cards, decisions awaiting sign-off, CI history, ML Test Score, incidents,
+postmortems and notification preferences.
 
 Deterministic (no randomness without a fixed seed) and written through the same
 services the app uses, so the demo exercises the real rules.
@@ -11,7 +12,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.demo.cards import seed_segments
+from tracker.demo.cards import seed_cards, seed_segments
 from tracker.demo.ci import seed_ci
 from tracker.demo.incidents import seed_incidents
 from tracker.demo.people import seed_people
@@ -31,6 +32,7 @@ def seed_demo(*, now=None) -> bool:
     seed_people()
     seed_products(now=now, rng=random.Random(42))
     seed_segments(now=now)
+    seed_cards(now=now)
     seed_ci()
     seed_ml_tests(now=now)
     seed_incidents(now=now)

@@ -30,6 +30,7 @@ from tracker.accounts.models import (
     User,
 )
 from tracker.audit.models import AuditEvent
+from tracker.cards.models import Approval, Decision, ModelCard, UseCase
 from tracker.ci.models import CIStatus, CIStatusEvent
 from tracker.incidents.models import (
     AlertDelivery,
@@ -346,6 +347,27 @@ PRODUCTS = Node(
             "review_confirmations",
             parent="product",
             refs={"sla": PRODUCT_SLA, "reviewed_by": USER},
+        ),
+        Node(
+            ModelCard,
+            "model_card",
+            parent="product",
+            single=True,
+            refs={"updated_by": USER},
+        ),
+        Node(UseCase, "use_cases", parent="product"),
+        Node(
+            Decision,
+            "decisions",
+            parent="product",
+            refs={"created_by": USER},
+            omit={
+                "session": "a planning session has no name in the document to "
+                "refer to it by; the decision's own text is carried"
+            },
+            children=(
+                Node(Approval, "approvals", parent="decision", refs={"approver": USER}),
+            ),
         ),
     ),
 )

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
+from tracker.lib.aggregates import in_ids
 from tracker.products.models import Direction, Measurement, Product, SuccessMetric
 from tracker.products.models_segments import Segment, segment_parse
 
@@ -129,3 +130,51 @@ def metrics_with_segments(metrics: list[SuccessMetric]) -> list[SuccessMetric]:
             metric=metric, values=metric.segment_values
         )
     return metrics
+
+
+@dataclass(frozen=True)
+class WorstSegment:
+    """A product's worst segment against its metric's worst-case floor."""
+
+    metric: str
+    segment: str
+    value: float
+    floor: float
+    meets_floor: bool
+
+
+def worst_segments_by_product(*, product_ids: list[int]) -> dict[int, WorstSegment]:
+    """Per product, of the metrics with a floor, the segment whose latest value
+    does worst against it (a failing one first): one query, however many."""
+    rows = (
+        Measurement.objects.filter(
+            in_ids("metric__product_id", product_ids),
+            metric__worst_case_floor__isnull=False,
+            segment__isnull=False,
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("metric_id"), F("segment_id")],
+                order_by=[F("measured_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank=1)
+        .order_by("metric__name", "segment__name")
+        .values_list(
+            "metric__product_id",
+            "metric__name",
+            "metric__direction",
+            "metric__worst_case_floor",
+            "segment__name",
+            "value",
+        )
+    )
+    found: dict[int, tuple[float, WorstSegment]] = {}
+    for product_id, metric, direction, floor, segment, value in rows:
+        # How far past the floor (positive: failing), whichever the direction.
+        shortfall = floor - value if direction == Direction.HIGHER else value - floor
+        if product_id not in found or shortfall > found[product_id][0]:
+            worst = WorstSegment(metric, segment, value, floor, shortfall <= 0)
+            found[product_id] = (shortfall, worst)
+    return {pid: worst for pid, (_, worst) in found.items()}

@@ -23,6 +23,7 @@ from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
+from tracker.cards.models import ModelCard
 from tracker.ci.models import CIStatus
 from tracker.ci.selectors import ci_context_results
 from tracker.incidents.models import AlertIntegration, Incident, Source
@@ -56,6 +57,7 @@ SIGNAL_WINDOW = timedelta(days=30)
 # even when the delivery came through another product's integration.
 ALERT_SOURCES = [Source.ALERTMANAGER, Source.GRAFANA, Source.GENERIC]
 GATED_STAGES = products_models.GATED_STAGES
+HIGH_RISK = (RiskTier.HIGH, RiskTier.CRITICAL)
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,11 @@ def readiness_annotate(
             )
         ),
         rd_ci=Exists(CIStatus.objects.filter(**mine, updated_at__gte=since)),
+        rd_card=Exists(
+            ModelCard.objects.filter(**mine).exclude(
+                Q(intended_use="") | Q(out_of_scope_uses="") | Q(caveats="")
+            )
+        ),
         rd_floor=Exists(
             SuccessMetric.objects.filter(**mine, worst_case_floor__isnull=False)
         ),
@@ -213,15 +220,13 @@ def fix_urls() -> dict[str, str]:
     """The pages where items are fixed, reversed once per call rather than once
     per product and item (reverse() dominated the portfolio report's time)."""
     names = ("edit", "metric_create", "sla_create", "survey", "detail")
-    return {name: reverse(f"products:{name}", args=[_SLUG]) for name in names}
+    urls = {name: reverse(f"products:{name}", args=[_SLUG]) for name in names}
+    return urls | {"model_card": reverse("cards:card_edit", args=[_SLUG])}
 
 
 def _passes(product: Product) -> dict[str, bool | None]:
     """Each item's verdict from a product annotated by readiness_annotate."""
-    worst_case_asked = product.worst_case_matters or product.risk_tier in (
-        RiskTier.HIGH,
-        RiskTier.CRITICAL,
-    )
+    worst_case_asked = product.worst_case_matters or product.risk_tier in HIGH_RISK
     return {
         "owners": product.owners_aligned,
         "kpi": product.rd_kpi,
@@ -233,6 +238,8 @@ def _passes(product: Product) -> dict[str, bool | None]:
         "ci": product.rd_ci,
         "baseline": bool(product.simple_baseline.strip()),
         "worst_case": _worst_case_passes(product) if worst_case_asked else None,
+        # High and critical risk: users must be told what it is (not) for.
+        "model_card": product.rd_card if product.risk_tier in HIGH_RISK else None,
     }
 
 
@@ -342,6 +349,18 @@ def _items(
             passed["worst_case"],
             _worst_case_why(product, passed["worst_case"]),
             url("detail") + "#metrics-h",
+        ),
+        Item(
+            "model_card",
+            "A model card saying what it is and is not for",
+            passed["model_card"],
+            "Not required at this risk tier."
+            if passed["model_card"] is None
+            else "Intended use, out-of-scope uses and caveats written."
+            if passed["model_card"]
+            else "High-risk products need a model card with intended use, "
+            "out-of-scope uses and caveats before pilot.",
+            url("model_card"),
         ),
     ]
 

@@ -56,6 +56,14 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f}"
 
 
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
 def csv_row(row: ProductRow) -> dict[str, object]:
     """The row's figures as text: percentages with one decimal, durations in
     minutes, empty where there is nothing to measure."""
@@ -97,6 +105,11 @@ def csv_row(row: ProductRow) -> dict[str, object]:
         "postmortems_stuck_in_draft": f["postmortems_stuck_in_draft"],
         "latest_ci_state": f["latest_ci_state"] or "",
         "latest_ci_sha": f["latest_ci_sha"] or "",
+        "worst_segment": f["worst_segment"] or "",
+        "worst_segment_metric": f["worst_segment_metric"] or "",
+        "worst_segment_value": _number(f["worst_segment_value"]),
+        "worst_case_floor": _number(f["worst_case_floor"]),
+        "worst_segment_meets_floor": _yes_no(f["worst_segment_meets_floor"]),
         "attention": "; ".join(row.attention),
     }
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tracker.accounts.selectors import Reader
 from tracker.ci.selectors import ci_latest_states
+from tracker.products.segments import worst_segments_by_product
 from tracker.readiness.selectors import ml_test_scores
 from tracker.reports.periods import Period
 from tracker.reports.selectors.incidents import (
@@ -65,6 +66,7 @@ def portfolio_report(
         closure = action_item_closure(product_ids=ids, period=period)
         actions = action_item_counts(product_ids=ids, today=today)
         scores, ci = ml_test_scores(ids), ci_latest_states(rows_products)
+        worst_segments = worst_segments_by_product(product_ids=ids)
     rows = []
     for (product, readiness), pid in zip(with_readiness, ids, strict=True):
         open_items, overdue_items = actions.get(pid, (0, 0))
@@ -84,6 +86,7 @@ def portfolio_report(
                 open_action_items=open_items,
                 overdue_action_items=overdue_items,
                 stuck_postmortems=stuck.get(pid, 0),
+                worst_segment=worst_segments.get(pid),
             )
         )
     return Portfolio(
