@@ -89,6 +89,12 @@ class ModelCardOut(ModelSerializer):
 
 
 class ModelCardIn(ModelSerializer):
+    segments = serializers.ListField(
+        child=serializers.CharField(max_length=101),
+        required=False,
+        max_length=200,
+        help_text="The product's segments (dimension=value), replaced as a whole.",
+    )
     use_cases_served = serializers.ListField(
         child=serializers.CharField(max_length=300), required=False, max_length=50
     )
@@ -98,7 +104,7 @@ class ModelCardIn(ModelSerializer):
 
     class Meta:
         model = ModelCard
-        fields = [*CARD_FIELDS, "use_cases_served", "use_cases_not_served"]
+        fields = [*CARD_FIELDS, "segments", "use_cases_served", "use_cases_not_served"]
 
 
 class ModelCardView(ApiView):

@@ -24,6 +24,13 @@ class ModelCardForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line.",
     )
+    segments = forms.CharField(
+        label="Segments",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One dimension=value per line, e.g. merchant_size=small: "
+        "measurements may then name one.",
+    )
 
     class Meta:
         model = ModelCard
@@ -34,9 +41,10 @@ class ModelCardForm(forms.ModelForm):
         }
         labels = dict(CARD_SECTIONS) | {"model_version": "Version"}
 
-    def __init__(self, *args, use_cases=(), **kwargs):
+    def __init__(self, *args, use_cases=(), segments=(), **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
+            self.initial["segments"] = "\n".join(s.name for s in segments)
             self.initial["use_cases_served"] = "\n".join(
                 u.description for u in use_cases if u.served
             )
@@ -49,6 +57,9 @@ class ModelCardForm(forms.ModelForm):
 
     def clean_use_cases_not_served(self) -> list[str]:
         return _lines(self.cleaned_data["use_cases_not_served"])
+
+    def clean_segments(self) -> list[str]:
+        return _lines(self.cleaned_data["segments"])
 
 
 class DecisionForm(forms.Form):

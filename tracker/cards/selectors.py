@@ -64,10 +64,6 @@ def decision_list(*, product: Product) -> QuerySet[Decision]:
     )
 
 
-def decisions_pending(*, product: Product) -> QuerySet[Decision]:
-    return decision_list(product=product).filter(pending_count__gt=0)
-
-
 def decision_get(*, product: Product, pk: int) -> Decision:
     """A decision of a product already fetched for the user (404 otherwise)."""
     return get_object_or_404(decision_list(product=product), pk=pk)

@@ -20,6 +20,7 @@ from tracker.cards.models import (
 )
 from tracker.lib.services import model_create, model_update
 from tracker.products.models import Product
+from tracker.products.segments import segments_set
 
 DECISION_FIELDS = ["title", "decision", "alternatives", "reason", "session"]
 
@@ -48,7 +49,10 @@ def model_card_save(
 def model_card_with_scope_save(
     *, product: Product, data: dict[str, Any], actor: User | None
 ) -> ModelCard:
-    """The card and, when given, the scope's two lists, in one transaction."""
+    """The card and, when given, the scope's two lists and the product's
+    segments (its factors), in one transaction."""
+    if "segments" in data:
+        segments_set(product=product, names=data["segments"])
     if "use_cases_served" in data or "use_cases_not_served" in data:
         current = list(product.use_cases.all())
         use_cases_set(

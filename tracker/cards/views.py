@@ -34,7 +34,10 @@ def model_card_edit(request: HttpRequest, slug: str) -> HttpResponse:
     product = products.product_get_for_user(user=request.user, slug=slug, for_edit=True)
     card = selectors.model_card_for_product(product=product)
     form = ModelCardForm(
-        request.POST or None, instance=card, use_cases=product.use_cases.all()
+        request.POST or None,
+        instance=card,
+        use_cases=product.use_cases.all(),
+        segments=product.segments.all(),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

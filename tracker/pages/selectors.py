@@ -39,7 +39,8 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
     metrics = products.metric_list_with_latest(product=product)
     survey = list(product.survey.all())
     sessions = list(products.session_list(product=product)[:5])
-    decisions = list(cards.decision_list(product=product)[:10])
+    # A product takes a handful of decisions: one read serves both lists.
+    decisions = list(cards.decision_list(product=product))
     for session in sessions:
         session.personas = products.personas_present(session, product)
     return {
@@ -53,7 +54,7 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
         "survey_status": products.survey_status(survey),
         "sessions": sessions,
         "decisions": decisions,
-        "decisions_pending": list(cards.decisions_pending(product=product)),
+        "decisions_pending": [d for d in decisions if d.pending_count],
         "ci": ci_status_combined(product=product),
         "action_items": product_action_items(product=product, now=now),
         "readiness": readiness.readiness_for_product(product),

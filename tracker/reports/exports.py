@@ -44,6 +44,11 @@ CSV_COLUMNS = [
     "postmortems_stuck_in_draft",
     "latest_ci_state",
     "latest_ci_sha",
+    "worst_segment",
+    "worst_segment_metric",
+    "worst_segment_value",
+    "worst_case_floor",
+    "worst_segment_meets_floor",
     "attention",
 ]
 
