@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     {"audit"},
     {"products"},
-    {"ci", "incidents"},
+    {"ci", "incidents", "cards"},
     {"postmortems"},
     {"readiness", "reminders"},
     {"reports"},

@@ -15,6 +15,7 @@ from tests.factories import (
 )
 from tracker.accounts.models import User
 from tracker.accounts.services import token_create
+from tracker.cards.services import decision_record, model_card_save
 from tracker.ci.services import ci_status_report
 from tracker.incidents import services as incidents
 from tracker.postmortems import services as postmortems
@@ -31,7 +32,8 @@ def one_of_everything(
     timeline moment, a contributing factor, a KPI impact, a blameless warning and
     an action item), an action item from the session (owned by `owner`), a CI
     status, a CI token, an ML Test Score result, a KPI review, an alert
-    integration and an in-app notification for `notified`.
+    integration, an in-app notification for `notified`, a model card and a
+    decision awaiting `owner`'s approval.
 
     Returns the URL keys by the path segment that names them ("metrics" → the
     metric's id) and the names that would give the objects away in a page."""
@@ -125,8 +127,24 @@ def one_of_everything(
         sent_at=now,
         product=product,
     )
+    model_card_save(
+        product=product, data={"intended_use": f"{word} card use"}, actor=author
+    )
+    decision = decision_record(
+        product=product,
+        actor=author,
+        approvers=[owner],
+        data={
+            "title": f"{word} imputation",
+            "decision": "Listwise deletion",
+            "reason": "Few rows miss values.",
+            "session": session,
+        },
+    )
     keys = {
         "teams": product.team.slug,
+        "decisions": decision.pk,
+        "approvals": decision.approvals.get().pk,
         "products": product.slug,
         "metrics": metric.pk,
         "measurements": measurement.pk,
@@ -171,5 +189,7 @@ def one_of_everything(
         f"{word} evidence",
         integration.name,
         notification.title,
+        f"{word} card use",
+        decision.title,
     ]
     return keys, names

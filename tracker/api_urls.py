@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tracker.accounts import api as accounts
+from tracker.cards import api as cards
 from tracker.ci import api as ci
 from tracker.incidents import api as incidents
 from tracker.incidents import sla_api
@@ -47,11 +48,26 @@ urlpatterns = [
     path(f"{P}/stage-changes/", products.ProductStageChangeListView.as_view()),
     path(f"{P}/metrics/", products.ProductMetricListView.as_view(), name="metrics"),
     path(f"{P}/slas/", products.ProductSLAListView.as_view(), name="slas"),
+    path(f"{P}/segments/", products.ProductSegmentsView.as_view(), name="segments"),
     path(f"{P}/survey/", products.ProductSurveyListView.as_view(), name="survey"),
     path(f"{P}/survey/<int:pk>/", products.SurveyFeatureDetailView.as_view()),
     path(f"{P}/sessions/", products.ProductSessionListView.as_view(), name="sessions"),
     path(f"{P}/sessions/<int:pk>/", products.SessionDetailView.as_view()),
     path(f"{P}/history/", products.ProductHistoryView.as_view(), name="history"),
+    # Model card, scope and decisions with sign-off (docs/cards.md)
+    path(f"{P}/model-card/", cards.ModelCardView.as_view(), name="model_card"),
+    path(f"{P}/decisions/", cards.DecisionListView.as_view(), name="decisions"),
+    path(f"{P}/decisions/<int:pk>/", cards.DecisionDetailView.as_view()),
+    path(
+        f"{P}/decisions/<int:pk>/approvals/<int:approval_pk>/approve/",
+        cards.ApprovalAnswerView.as_view(),
+        name="approval_approve",
+    ),
+    path(
+        f"{P}/decisions/<int:pk>/approvals/<int:approval_pk>/object/",
+        cards.ApprovalObjectView.as_view(),
+        name="approval_object",
+    ),
     # Readiness: the checklist, the ML Test Score and its tests
     path(
         f"{P}/readiness/",

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "tracker.accounts",
     "tracker.products",
+    "tracker.cards",
     "tracker.incidents",
     "tracker.readiness",
     "tracker.reports",

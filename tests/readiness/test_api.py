@@ -42,6 +42,7 @@ def test_readiness_lists_items_with_absolute_fix_links_a_summary_and_the_score(
         "ci",
         "baseline",
         "worst_case",
+        "model_card",
     ]
     assert items["owners"] == {
         "key": "owners",
@@ -51,6 +52,7 @@ def test_readiness_lists_items_with_absolute_fix_links_a_summary_and_the_score(
         "fix_url": "http://testserver/products/fraud-score/edit/",
     }
     assert items["worst_case"]["passed"] is None  # not asked at medium risk
+    assert items["model_card"]["passed"] is None
     assert body["summary"] == {"passed": 0, "applicable": 7}
     assert body["ml_test_score"] == {
         "score": 0.0,

@@ -12,7 +12,10 @@ from tests.factories import (
     SLACheckFactory,
     SLAFactory,
 )
+from tracker.cards.services import model_card_save
 from tracker.products.models import QUALITY_DIMENSIONS, Product
+from tracker.products.segments import segments_set
+from tracker.products.services import measurement_record
 from tracker.readiness import selectors, services
 from tracker.readiness.models import GateOverride, MLTestResult
 from tracker.readiness.rubric import SECTIONS, TESTS, interpretation
@@ -63,7 +66,8 @@ def ci_report(product, context, state, sha="a" * 40):
 def test_a_product_with_everything_passes_every_item(team, alice, bob, carol):
     readiness = selectors.readiness_for_product(ready_product(team, alice, bob, carol))
     assert readiness.failing == []
-    assert readiness.items[-1].passed is None  # worst case: not asked at medium risk
+    # Worst case and model card: not asked at medium risk.
+    assert [i.passed for i in readiness.items[-2:]] == [None, None]
 
 
 def test_an_empty_product_fails_each_item_with_a_reason_and_a_fix_link(product):
@@ -128,7 +132,8 @@ def test_monitoring_needs_a_recent_signal(product):
     [
         ("medium", False, "", None),
         ("high", False, "", False),
-        ("critical", True, "Recall on top merchants", True),
+        # Text alone no longer passes: the data has to show it.
+        ("critical", True, "Recall on top merchants", False),
         ("low", True, "", False),
     ],
 )
@@ -142,6 +147,79 @@ def test_worst_case_item_follows_the_risk_tier(
     )
     product.refresh_from_db()
     assert items(product)["worst_case"].passed is expected
+
+
+def _floored(product, floor=0.7):
+    product.risk_tier = "high"
+    product.save()
+    segments_set(product=product, names=["size=small", "size=large"])
+    return MetricFactory(
+        product=product, direction="higher", target=0.9, worst_case_floor=floor
+    )
+
+
+def _segment_value(metric, name, value, days_ago=1):
+    return measurement_record(
+        metric=metric,
+        value=value,
+        measured_at=timezone.now() - timedelta(days=days_ago),
+        actor=None,
+        segment=name,
+    )
+
+
+def test_worst_case_fails_without_a_floor(product):
+    product.risk_tier = "high"
+    product.save()
+    item = items(product)["worst_case"]
+    assert item.passed is False and "No metric has a worst-case floor" in item.detail
+
+
+def test_worst_case_names_an_unmeasured_segment(product):
+    metric = _floored(product)
+    _segment_value(metric, "size=large", 0.8)
+    item = items(product)["worst_case"]
+    assert item.passed is False and "size=small" in item.detail
+
+
+def test_worst_case_names_the_segment_failing_its_floor(product):
+    metric = _floored(product)
+    _segment_value(metric, "size=large", 0.8)
+    _segment_value(metric, "size=small", 0.9, days_ago=5)
+    _segment_value(metric, "size=small", 0.6, days_ago=1)
+    item = items(product)["worst_case"]
+    assert item.passed is False
+    assert item.detail == f"Fails the floor: size=small on {metric.name}."
+
+
+def test_worst_case_passes_when_every_latest_value_meets_the_floor(product):
+    metric = _floored(product)
+    _segment_value(metric, "size=large", 0.8)
+    _segment_value(metric, "size=small", 0.5, days_ago=5)  # an old failure
+    _segment_value(metric, "size=small", 0.7, days_ago=1)  # exactly the floor
+    assert items(product)["worst_case"].passed is True
+
+
+def test_a_ceiling_fails_above_it(product):
+    metric = _floored(product)
+    metric.direction, metric.target, metric.worst_case_floor = "lower", 0.1, 0.3
+    metric.save()
+    _segment_value(metric, "size=large", 0.2)
+    _segment_value(metric, "size=small", 0.35)
+    assert "size=small" in items(product)["worst_case"].detail
+
+
+def test_high_risk_needs_a_card_with_use_scope_and_caveats(product, alice):
+    product.risk_tier = "high"
+    product.save()
+    assert items(product)["model_card"].passed is False
+    card = {"intended_use": "Hold payments.", "out_of_scope_uses": "Credit."}
+    model_card_save(product=product, data=card, actor=alice)
+    assert items(product)["model_card"].passed is False
+    model_card_save(product=product, data={"caveats": "Small shops."}, actor=alice)
+    item = items(product)["model_card"]
+    assert item.passed is True
+    assert item.fix_url == "/products/fraud-score/model-card/edit/"
 
 
 def test_checklist_query_count_does_not_grow_with_products(

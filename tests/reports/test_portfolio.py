@@ -148,7 +148,7 @@ def _populate(team, n):
 
 def test_query_count_does_not_grow_with_products(team, django_assert_num_queries):
     _populate(team, 2)
-    with django_assert_num_queries(14) as small:
+    with django_assert_num_queries(15) as small:  # 15th: the worst segments
         assert len(report().rows) == 2
     _populate(team, 10)
     with django_assert_num_queries(len(small.captured_queries)):
@@ -362,3 +362,37 @@ def test_postmortem_completion_and_stuck_drafts(product, alice):
     assert (row.postmortems.total, row.postmortems.covered) == (2, 1)
     assert row.stuck_postmortems == 1
     assert row.attention[0] == "1 postmortem past its review deadline"
+
+
+def test_worst_segment_against_its_floor_in_the_row_and_csv(product, alice_client):
+    from tracker.products.segments import segments_set
+    from tracker.products.services import measurement_record
+
+    segments_set(product=product, names=["size=small", "size=large"])
+    metric = MetricFactory(
+        product=product,
+        name="Recall",
+        direction="higher",
+        target=0.9,
+        worst_case_floor=0.7,
+    )
+    for name, value in (("size=small", 0.6), ("size=large", 0.8)):
+        measurement_record(
+            metric=metric,
+            value=value,
+            measured_at=timezone.now() - timedelta(hours=1),
+            actor=None,
+            segment=name,
+        )
+    figures = report().rows[0].figures
+    assert figures["worst_segment"] == "size=small"
+    assert figures["worst_segment_metric"] == "Recall"
+    assert figures["worst_segment_value"] == 0.6
+    assert figures["worst_case_floor"] == 0.7
+    assert figures["worst_segment_meets_floor"] is False
+    body = alice_client.get(reverse("reports:portfolio_csv")).content.decode()
+    (row,) = csv.DictReader(io.StringIO(body))
+    assert (row["worst_segment"], row["worst_segment_meets_floor"]) == (
+        "size=small",
+        "no",
+    )

@@ -1,7 +1,8 @@
 """Realistic demo data for `make run`: teams, people and products at every stage,
-with metrics, measurements, SLAs, surveys, planning sessions, CI history, ML Test
-Score, incidents, postmortems, notification preferences, post-launch KPI reviews
-and the reminders a first sweep records.
+with metrics, measurements, segments, SLAs, surveys, planning sessions, model
+cards, decisions awaiting sign-off, CI history, ML Test Score, incidents,
+postmortems, notification preferences, post-launch KPI reviews and the
+reminders a first sweep records.
 
 Deterministic (no randomness without a fixed seed) and written through the same
 services the app uses, so the demo exercises the real rules.
@@ -12,6 +13,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from tracker.demo.cards import seed_cards, seed_segments
 from tracker.demo.ci import seed_ci
 from tracker.demo.incidents import seed_incidents
 from tracker.demo.people import seed_people
@@ -30,6 +32,8 @@ def seed_demo(*, now=None) -> bool:
     now = now or timezone.now()
     seed_people()
     seed_products(now=now, rng=random.Random(42))
+    seed_segments(now=now)
+    seed_cards(now=now)
     seed_ci()
     seed_ml_tests(now=now)
     seed_incidents(now=now)

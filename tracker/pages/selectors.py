@@ -8,6 +8,7 @@ from typing import Any
 from tracker.accounts.models import User
 from tracker.audit import selectors as audit_selectors
 from tracker.audit.models import history_url
+from tracker.cards import selectors as cards
 from tracker.ci.selectors import ci_status_combined
 from tracker.incidents.selectors import product_open_incidents
 from tracker.lib.charts import before_after_chart
@@ -38,11 +39,13 @@ def _with_chart(metric: SuccessMetric, product: Product) -> SuccessMetric:
 
 def product_page(*, product: Product, user: User, now: datetime) -> dict[str, Any]:
     """The product page: owners and lifecycle, KPIs with their charts, SLAs, open
-    incidents, survey, sessions, CI, action items, readiness, the ML Test Score
-    and the product's own changes."""
+    incidents, survey, sessions, decisions awaiting sign-off, CI, action items,
+    readiness, the ML Test Score and the product's own changes."""
     metrics = products.metric_list_with_latest(product=product)
     survey = list(product.survey.all())
     sessions = list(products.session_list(product=product)[:5])
+    # A product takes a handful of decisions: one read serves both lists.
+    decisions = list(cards.decision_list(product=product))
     for session in sessions:
         session.personas = products.personas_present(session, product)
     return {
@@ -55,6 +58,8 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
         "survey": survey,
         "survey_status": products.survey_status(survey),
         "sessions": sessions,
+        "decisions": decisions,
+        "decisions_pending": [d for d in decisions if d.pending_count],
         "ci": ci_status_combined(product=product),
         "action_items": product_action_items(product=product, now=now),
         "readiness": readiness.readiness_for_product(product),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from tracker.audit import selectors as audit_selectors
+from tracker.cards import selectors as cards
 from tracker.incidents.services import sla_check_submit
 from tracker.lib.views import paginate, run_service
 from tracker.pages import selectors as pages
@@ -24,6 +25,7 @@ from tracker.products.forms import (
     SurveyFeatureForm,
 )
 from tracker.products.models import PlanningSession, Product
+from tracker.reports.exports import render_pdf
 
 
 def _editable(request: HttpRequest, slug: str) -> Product:
@@ -144,3 +146,21 @@ def session_survey_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse
             messages.success(request, f"Added {data['feature']} to the survey.")
             return redirect(session)
     return _session_page(request, product, session, survey_form=form, status=400)
+
+
+@login_required
+@require_safe
+def model_card_pdf(request: HttpRequest, slug: str) -> HttpResponse:
+    """The product's model card as a PDF (the page's sections, printed)."""
+    product = selectors.product_get_for_user(user=request.user, slug=slug)
+    card = cards.model_card_for_product(product=product)
+    pdf = render_pdf(
+        "cards/model_card_pdf.html",
+        cards.model_card_page(product=product, card=card),
+        base_url=request.build_absolute_uri("/"),
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="{product.slug}-model-card.pdf"'
+    )
+    return response

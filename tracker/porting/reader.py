@@ -17,7 +17,7 @@ from django.utils import timezone
 from tracker.accounts.models import Team, User
 from tracker.incidents.models import TimelineEntry
 from tracker.porting import spec, values
-from tracker.products.models import Product, ServiceLevel, SuccessMetric
+from tracker.products.models import Product, Segment, ServiceLevel, SuccessMetric
 
 MAX_ERRORS = 100
 SCOPES = ("instance", "product")
@@ -326,6 +326,8 @@ class _Reader:
             name = (spec.PRODUCT_SLA, id(parent.obj), obj.name)
         elif isinstance(obj, SuccessMetric):
             name = (spec.METRIC, id(parent.obj), obj.name)
+        elif isinstance(obj, Segment):
+            name = (spec.SEGMENT, id(parent.obj), obj.name)
         elif isinstance(obj, TimelineEntry) and parent.key:
             name = (spec.ENTRY, parent.key, row.index)
         else:
@@ -436,6 +438,7 @@ _EXPECTED = {
     spec.INCIDENT: "An incident key",
     spec.PRODUCT_SLA: "An SLA name",
     spec.METRIC: "A metric name",
+    spec.SEGMENT: "A segment name",
 }
 _MISSING = {
     spec.USER: "Unknown user {raw!r}: list it in users.",
@@ -444,4 +447,8 @@ _MISSING = {
     spec.INTEGRATION: "No integration has the key {raw!r}.",
     spec.INCIDENT: "No incident has the key {raw!r}.",
 }
-_NOUN = {spec.PRODUCT_SLA: "SLA", spec.METRIC: "success metric"}
+_NOUN = {
+    spec.PRODUCT_SLA: "SLA",
+    spec.METRIC: "success metric",
+    spec.SEGMENT: "segment",
+}

@@ -20,7 +20,7 @@ from django.utils import timezone
 from tracker.accounts.models import Team, User
 from tracker.incidents.models import AlertIntegration, Incident, TimelineEntry
 from tracker.porting import spec, values
-from tracker.products.models import Product, ServiceLevel, SuccessMetric
+from tracker.products.models import Product, Segment, ServiceLevel, SuccessMetric
 
 PAGE = 100  # top-level rows read at a time
 PIECE = 64 * 1024  # characters handed out at a time
@@ -273,7 +273,7 @@ def _slas(exporter: _Exporter, ids: list[int]) -> dict[int, Any]:
 
 
 def _names(model: type[models.Model]):
-    """Rows named within their product (metrics, SLAs): by name."""
+    """Rows named within their product (metrics, SLAs, segments): by name."""
 
     def lookup(exporter: _Exporter, ids: list[int]) -> dict[int, str]:
         rows = model.objects.filter(pk__in=ids)
@@ -307,6 +307,7 @@ _LOOKUPS = {
     spec.SLA: _slas,
     spec.PRODUCT_SLA: _names(ServiceLevel),
     spec.METRIC: _names(SuccessMetric),
+    spec.SEGMENT: _names(Segment),
     spec.ENTRY: _entries,
 }
 

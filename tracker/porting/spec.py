@@ -30,6 +30,7 @@ from tracker.accounts.models import (
     User,
 )
 from tracker.audit.models import AuditEvent
+from tracker.cards.models import Approval, Decision, ModelCard, UseCase
 from tracker.ci.models import CIStatus, CIStatusEvent
 from tracker.incidents.models import (
     AlertDelivery,
@@ -51,6 +52,7 @@ from tracker.products.models import (
     Measurement,
     PlanningSession,
     Product,
+    Segment,
     ServiceLevel,
     SLACheck,
     StageChange,
@@ -81,6 +83,7 @@ INCIDENT = "incident"  # the key of an incident
 SLA = "sla"  # {"product": slug, "name": SLA name}
 PRODUCT_SLA = "product_sla"  # the name of an SLA of the same product
 METRIC = "metric"  # the name of a success metric of the same product
+SEGMENT = "segment"  # the name (dimension=value) of a segment of the same product
 ENTRY = "entry"  # {"incident": key, "position": n}: that incident's n-th entry
 REF_KINDS = (
     USER,
@@ -91,10 +94,11 @@ REF_KINDS = (
     SLA,
     PRODUCT_SLA,
     METRIC,
+    SEGMENT,
     ENTRY,
 )
 # A reference of these kinds names a row that lives inside a product.
-PRODUCT_SCOPED = (PRODUCT_SLA, METRIC)
+PRODUCT_SCOPED = (PRODUCT_SLA, METRIC, SEGMENT)
 
 NO_SECRETS = "secrets are never exported: re-key the integration after importing"
 NO_TOKEN = "API tokens are not exported"
@@ -287,6 +291,8 @@ PRODUCTS = Node(
                 ),
             ),
         ),
+        # Before the metrics: their measurements name segments.
+        Node(Segment, "segments", parent="product"),
         Node(
             SuccessMetric,
             "metrics",
@@ -297,7 +303,7 @@ PRODUCTS = Node(
                     Measurement,
                     "measurements",
                     parent="metric",
-                    refs={"recorded_by": USER},
+                    refs={"recorded_by": USER, "segment": SEGMENT},
                 ),
             ),
         ),
@@ -341,6 +347,27 @@ PRODUCTS = Node(
             "review_confirmations",
             parent="product",
             refs={"sla": PRODUCT_SLA, "reviewed_by": USER},
+        ),
+        Node(
+            ModelCard,
+            "model_card",
+            parent="product",
+            single=True,
+            refs={"updated_by": USER},
+        ),
+        Node(UseCase, "use_cases", parent="product"),
+        Node(
+            Decision,
+            "decisions",
+            parent="product",
+            refs={"created_by": USER},
+            omit={
+                "session": "a planning session has no name in the document to "
+                "refer to it by; the decision's own text is carried"
+            },
+            children=(
+                Node(Approval, "approvals", parent="decision", refs={"approver": USER}),
+            ),
         ),
     ),
 )

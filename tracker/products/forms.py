@@ -153,6 +153,16 @@ class MeasurementForm(forms.Form):
     value = forms.FloatField()  # refuses nan and infinities itself
     measured_at = forms.DateTimeField(widget=DateTimeLocalInput(), initial=_now_minute)
     note = forms.CharField(required=False, max_length=500)
+    segment = forms.ChoiceField(required=False, help_text="Empty: the whole metric.")
+
+    def __init__(self, *args, segments: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        if segments:
+            self.fields["segment"].choices = [("", "all traffic")] + [
+                (name, name) for name in segments
+            ]
+        else:
+            del self.fields["segment"]
 
 
 class SLACheckForm(forms.Form):

@@ -10,10 +10,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 
 from tracker.lib.validators import not_in_future
+from tracker.products.models_segments import Segment  # registers the model
 
 User = settings.AUTH_USER_MODEL
 
@@ -279,6 +280,14 @@ class SuccessMetric(models.Model):
         related_name="owned_metrics",
         help_text="Who reports this number.",
     )
+    worst_case_floor = models.FloatField(
+        null=True,
+        blank=True,
+        help_text=(
+            "The worst value any segment may show: a floor when higher is better,"
+            " a ceiling when lower is better."
+        ),
+    )
     cadence_days = models.PositiveIntegerField(
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(366)],
@@ -306,6 +315,15 @@ class SuccessMetric(models.Model):
                 condition=Q(direction__in=Direction.values),
                 name="metric_direction_valid",
             ),
+            # A floor above the target (a ceiling below it) could never be met
+            # before the target is: SuccessMetric.clean names the field.
+            models.CheckConstraint(
+                condition=Q(worst_case_floor__isnull=True)
+                | Q(target__isnull=True)
+                | Q(direction=Direction.HIGHER, worst_case_floor__lte=F("target"))
+                | Q(direction=Direction.LOWER, worst_case_floor__gte=F("target")),
+                name="metric_worst_case_floor_side",
+            ),
         ]
         indexes = [
             # Reminder sweeps find metrics whose follow-up is due.
@@ -326,6 +344,12 @@ class SuccessMetric(models.Model):
         moves = self.kind != MetricKind.GUARDRAIL
         if moves and self.baseline is not None and self.baseline == self.target:
             errors["target"] = "The target must differ from the baseline."
+        if not self.floor_side_ok():
+            errors["worst_case_floor"] = (
+                "A floor must not be above the target (higher is better)."
+                if self.direction == Direction.HIGHER
+                else "A ceiling must not be below the target (lower is better)."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -334,6 +358,20 @@ class SuccessMetric(models.Model):
 
     def change_vs_baseline(self, value: float | None) -> float | None:
         return change_against(self.baseline, value)
+
+    def floor_side_ok(self) -> bool:
+        if self.worst_case_floor is None or self.target is None:
+            return True
+        if self.direction == Direction.HIGHER:
+            return self.worst_case_floor <= self.target
+        return self.worst_case_floor >= self.target
+
+    def meets(self, value: float, floor: float | None = None) -> bool | None:
+        """Whether `value` is no worse than the worst-case floor (None: no floor)."""
+        floor = self.worst_case_floor if floor is None else floor
+        if floor is None:
+            return None
+        return value >= floor if self.direction == Direction.HIGHER else value <= floor
 
     def is_improvement(self, value: float, reference: float) -> bool:
         if self.direction == Direction.HIGHER:
@@ -359,6 +397,15 @@ class Measurement(models.Model):
         max_length=10, choices=MeasurementSource, default=MeasurementSource.UI
     )
     note = models.CharField(max_length=500, blank=True)
+    # Empty: the metric as a whole (charts, progress, reports); set: one slice,
+    # read for the worst case (selectors.metric_segments_latest).
+    segment = models.ForeignKey(
+        Segment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="measurements",
+    )
     recorded_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -367,6 +414,12 @@ class Measurement(models.Model):
     class Meta:
         ordering = ["-measured_at", "-id"]
         indexes = [
+            # Latest value per segment of a metric (selectors.segments_latest).
+            models.Index(
+                fields=["metric", "segment", "-measured_at", "-id"],
+                condition=Q(segment__isnull=False),
+                name="measurement_segment_idx",
+            ),
             # Latest value per metric (selectors.metric_list_with_latest) and charts.
             # With the id and the value in it (a key column: SQLite has no
             # `include`), the portfolio report reads each KPI's latest value and
@@ -385,6 +438,8 @@ class Measurement(models.Model):
 
     def clean(self) -> None:
         _not_in_future("measured_at", self.measured_at)
+        if self.segment_id and self.segment.product_id != self.metric.product_id:
+            raise ValidationError({"segment": "Not a segment of this product."})
 
 
 class Indicator(models.TextChoices):

@@ -278,7 +278,10 @@ def metric_list_with_latest(*, product: Product) -> list[SuccessMetric]:
         product.metrics.select_related("owner").prefetch_related(
             Prefetch(
                 "measurements",
-                queryset=Measurement.objects.order_by("measured_at", "id"),
+                # A segment's values are not the metric's (segments.py reads them).
+                queryset=Measurement.objects.filter(segment__isnull=True).order_by(
+                    "measured_at", "id"
+                ),
                 to_attr="history",
             )
         )

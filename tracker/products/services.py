@@ -24,6 +24,7 @@ from tracker.products.models import (
     StageChange,
     SuccessMetric,
 )
+from tracker.products.segments import segment_resolve
 
 PRODUCT_FIELDS = [
     "name",
@@ -55,6 +56,7 @@ METRIC_FIELDS = [
     "target",
     "target_date",
     "owner",
+    "worst_case_floor",
     "cadence_days",
 ]
 SLA_FIELDS = [
@@ -242,12 +244,15 @@ def measurement_record(
     actor: User | None,
     source: str = MeasurementSource.UI,
     note: str = "",
+    segment: str = "",
 ) -> Measurement:
-    """Record a value; the metric's next follow-up moves to a cadence after the
-    newest measurement."""
+    """Record a value, of the whole metric or of one declared `segment` (a name,
+    e.g. "merchant_size=small"); the metric's next follow-up moves to a cadence
+    after the newest measurement."""
     measurement = model_create(
         Measurement,
         metric=metric,
+        segment=segment_resolve(product=metric.product, name=segment),
         value=value,
         measured_at=measured_at,
         source=source,

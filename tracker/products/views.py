@@ -22,6 +22,7 @@ from tracker.products.forms import (
     SurveyFeatureForm,
 )
 from tracker.products.models import Measurement, Product
+from tracker.products.segments import metrics_with_segments
 
 
 def _editable(request: HttpRequest, slug: str) -> Product:
@@ -144,7 +145,10 @@ def metric_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     product = selectors.product_get_for_user(user=request.user, slug=slug)
     metric = _metric(product, pk)
     can_edit = selectors.user_can_edit_product(request.user, product)
-    form = MeasurementForm(request.POST or None) if can_edit else None
+    segments = [s.name for s in product.segments.all()]
+    form = (
+        MeasurementForm(request.POST or None, segments=segments) if can_edit else None
+    )
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied(
@@ -160,10 +164,14 @@ def metric_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             ):
                 messages.success(request, "Measurement recorded.")
                 return redirect(metric)
-    history = list(
-        metric.measurements.select_related("recorded_by").order_by("measured_at", "id")
+    measurements = list(
+        metric.measurements.select_related("recorded_by", "segment").order_by(
+            "measured_at", "id"
+        )
     )
+    history = [m for m in measurements if m.segment_id is None]
     latest = history[-1] if history else None
+    metrics_with_segments([metric])
     return render(
         request,
         "products/metric_detail.html",
@@ -172,7 +180,7 @@ def metric_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "metric": metric,
             "form": form,
             "can_edit": can_edit,
-            "measurements": list(reversed(history)),
+            "measurements": list(reversed(measurements)),
             "latest": latest,
             "progress": metric.progress(latest.value if latest else None),
             "chart": before_after_chart(

@@ -9,10 +9,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 
+from tracker.cards.models import ModelCard
 from tracker.ci.models import CIStatus
 from tracker.ci.selectors import ci_context_results
 from tracker.incidents.models import AlertIntegration, Incident, Source
@@ -21,11 +32,14 @@ from tracker.products import models as products_models
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
     Availability,
+    Direction,
     FeatureSource,
+    Measurement,
     MetricKind,
     Product,
     QualityRating,
     RiskTier,
+    Segment,
     ServiceLevel,
     SLACheck,
     SuccessMetric,
@@ -50,6 +64,7 @@ SIGNAL_WINDOW = timedelta(days=30)
 # even when the delivery came through another product's integration.
 ALERT_SOURCES = [Source.ALERTMANAGER, Source.GRAFANA, Source.GENERIC]
 GATED_STAGES = products_models.GATED_STAGES
+HIGH_RISK = (RiskTier.HIGH, RiskTier.CRITICAL)
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,64 @@ def readiness_annotate(
             )
         ),
         rd_ci=Exists(CIStatus.objects.filter(**mine, updated_at__gte=since)),
+        rd_card=Exists(
+            ModelCard.objects.filter(**mine).exclude(
+                Q(intended_use="") | Q(out_of_scope_uses="") | Q(caveats="")
+            )
+        ),
+        rd_floor=Exists(
+            SuccessMetric.objects.filter(**mine, worst_case_floor__isnull=False)
+        ),
+        rd_segment_unmeasured=Subquery(_segment_unmeasured().values("name")[:1]),
+        rd_segment_failing=Subquery(_segment_failing().values("label")[:1]),
+    )
+
+
+def _segment_unmeasured() -> QuerySet:
+    """The product's segments without a value of some metric that has a floor."""
+    floored = SuccessMetric.objects.filter(
+        product=OuterRef("product"), worst_case_floor__isnull=False
+    ).exclude(
+        Exists(
+            Measurement.objects.filter(
+                metric=OuterRef("pk"), segment=OuterRef(OuterRef("pk"))
+            )
+        )
+    )
+    return (
+        Segment.objects.filter(product=OuterRef("pk"))
+        .filter(Exists(floored))
+        .order_by("name")
+    )
+
+
+def _segment_failing() -> QuerySet:
+    """ "segment on metric" for a segment whose latest value misses the floor."""
+    newer = Measurement.objects.filter(
+        metric=OuterRef("metric"), segment=OuterRef("segment")
+    ).filter(
+        Q(measured_at__gt=OuterRef("measured_at"))
+        | Q(measured_at=OuterRef("measured_at"), id__gt=OuterRef("id"))
+    )
+    below = Q(
+        metric__direction=Direction.HIGHER, value__lt=F("metric__worst_case_floor")
+    )
+    above = Q(
+        metric__direction=Direction.LOWER, value__gt=F("metric__worst_case_floor")
+    )
+    return (
+        Measurement.objects.filter(
+            below | above,
+            metric__product=OuterRef("pk"),
+            segment__isnull=False,
+        )
+        .exclude(Exists(newer))
+        .annotate(
+            label=Concat(
+                "segment__name", Value(" on "), "metric__name", output_field=CharField()
+            )
+        )
+        .order_by("segment__name", "metric__name")
     )
 
 
@@ -154,15 +227,13 @@ def fix_urls() -> dict[str, str]:
     """The pages where items are fixed, reversed once per call rather than once
     per product and item (reverse() dominated the portfolio report's time)."""
     names = ("edit", "metric_create", "sla_create", "survey", "detail")
-    return {name: reverse(f"products:{name}", args=[_SLUG]) for name in names}
+    urls = {name: reverse(f"products:{name}", args=[_SLUG]) for name in names}
+    return urls | {"model_card": reverse("cards:card_edit", args=[_SLUG])}
 
 
 def _passes(product: Product) -> dict[str, bool | None]:
     """Each item's verdict from a product annotated by readiness_annotate."""
-    worst_case_asked = product.worst_case_matters or product.risk_tier in (
-        RiskTier.HIGH,
-        RiskTier.CRITICAL,
-    )
+    worst_case_asked = product.worst_case_matters or product.risk_tier in HIGH_RISK
     return {
         "owners": product.owners_aligned,
         "kpi": product.rd_kpi,
@@ -175,10 +246,31 @@ def _passes(product: Product) -> dict[str, bool | None]:
         "monitoring": product.rd_monitoring,
         "ci": product.rd_ci,
         "baseline": bool(product.simple_baseline.strip()),
-        "worst_case": bool(product.worst_case_evaluation.strip())
-        if worst_case_asked
-        else None,
+        "worst_case": _worst_case_passes(product) if worst_case_asked else None,
+        # High and critical risk: users must be told what it is (not) for.
+        "model_card": product.rd_card if product.risk_tier in HIGH_RISK else None,
     }
+
+
+def _worst_case_passes(product: Product) -> bool:
+    """Every segment's latest value meets each floor; text alone does not pass."""
+    return bool(
+        product.rd_floor
+        and not product.rd_segment_unmeasured
+        and not product.rd_segment_failing
+    )
+
+
+def _worst_case_why(product: Product, passed: bool | None) -> str:
+    if passed is None:
+        return "Not required at this risk tier."
+    if not product.rd_floor:
+        return "No metric has a worst-case floor: set one and measure each segment."
+    if product.rd_segment_failing:
+        return f"Fails the floor: {product.rd_segment_failing}."
+    if product.rd_segment_unmeasured:
+        return f"No value yet for {product.rd_segment_unmeasured}."
+    return "Every segment's latest value meets the floor."
 
 
 def _items(
@@ -262,14 +354,22 @@ def _items(
         ),
         Item(
             "worst_case",
-            "Worst-case evaluation stated",
+            "Worst case met by every segment",
             passed["worst_case"],
+            _worst_case_why(product, passed["worst_case"]),
+            url("detail") + "#metrics-h",
+        ),
+        Item(
+            "model_card",
+            "A model card saying what it is and is not for",
+            passed["model_card"],
             "Not required at this risk tier."
-            if passed["worst_case"] is None
-            else "Stated."
-            if passed["worst_case"]
-            else "The risk tier asks for a worst-case evaluation.",
-            url("edit"),
+            if passed["model_card"] is None
+            else "Intended use, out-of-scope uses and caveats written."
+            if passed["model_card"]
+            else "High-risk products need a model card with intended use, "
+            "out-of-scope uses and caveats before pilot.",
+            url("model_card"),
         ),
     ]
 

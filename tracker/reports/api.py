@@ -177,6 +177,25 @@ class PortfolioProductOut(serializers.Serializer):
     postmortems_stuck_in_draft = _count("postmortems_stuck_in_draft")
     latest_ci_state = _figure(serializers.CharField, "latest_ci_state", allow_null=True)
     latest_ci_sha = _figure(serializers.CharField, "latest_ci_sha", allow_null=True)
+    worst_segment = _figure(
+        serializers.CharField,
+        "worst_segment",
+        allow_null=True,
+        help_text="Of the metrics with a worst-case floor, the segment doing worst "
+        "against it (a failing one first).",
+    )
+    worst_segment_metric = _figure(
+        serializers.CharField, "worst_segment_metric", allow_null=True
+    )
+    worst_segment_value = _figure(
+        serializers.FloatField, "worst_segment_value", allow_null=True
+    )
+    worst_case_floor = _figure(
+        serializers.FloatField, "worst_case_floor", allow_null=True
+    )
+    worst_segment_meets_floor = _figure(
+        serializers.BooleanField, "worst_segment_meets_floor", allow_null=True
+    )
     attention = serializers.ListField(
         child=serializers.CharField(),
         help_text="Why the product needs attention, most urgent first; empty when "

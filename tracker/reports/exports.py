@@ -45,6 +45,11 @@ CSV_COLUMNS = [
     "postmortems_stuck_in_draft",
     "latest_ci_state",
     "latest_ci_sha",
+    "worst_segment",
+    "worst_segment_metric",
+    "worst_segment_value",
+    "worst_case_floor",
+    "worst_segment_meets_floor",
     "attention",
     "attention_rank",
 ]
@@ -71,6 +76,10 @@ def _kpi_summary(kpi) -> str:
         f"{_number(kpi.latest, 'no measurement')} / "
         f"{_number(kpi.target, 'no target')} ({progress}{kpi.status_label})"
     )
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
 
 
 def csv_row(row: ProductRow, ranks: dict[int, int] | None = None) -> dict[str, object]:
@@ -111,6 +120,11 @@ def csv_row(row: ProductRow, ranks: dict[int, int] | None = None) -> dict[str, o
         "postmortems_stuck_in_draft": f["postmortems_stuck_in_draft"],
         "latest_ci_state": f["latest_ci_state"] or "",
         "latest_ci_sha": f["latest_ci_sha"] or "",
+        "worst_segment": f["worst_segment"] or "",
+        "worst_segment_metric": f["worst_segment_metric"] or "",
+        "worst_segment_value": _number(f["worst_segment_value"]),
+        "worst_case_floor": _number(f["worst_case_floor"]),
+        "worst_segment_meets_floor": _yes_no(f["worst_segment_meets_floor"]),
         "attention": "; ".join(row.attention),
         "attention_rank": (ranks or {}).get(product.pk, ""),
     }

@@ -148,11 +148,24 @@ class _Writer:
             f"<td>{stage}</td><td>{owners}</td>"
             f'<td class="nowrap">{row.readiness.passed_count}/'
             f"{row.readiness.applicable_count}"
-            f'<div class="muted small">ML Test {num(row.ml_score.score)}</div></td>'
+            f'<div class="muted small">ML Test {num(row.ml_score.score)}</div>'
+            f"{self.worst_segment(row)}</td>"
             f"<td>{self.kpis(row)}</td><td>{self.slas(row)}</td>"
             f'<td class="nowrap">{_incidents(row)}</td>'
             f'<td class="nowrap small">{_learning(row)}</td><td>{self.ci(row)}</td>'
             f'<td class="num">{overdue}</td></tr>'
+        )
+
+    def worst_segment(self, row: ProductRow) -> str:
+        """The worst segment against its floor (docs/cards.md), if any."""
+        worst = row.worst_segment
+        if worst is None:
+            return ""
+        tone = "good-text" if worst.meets_floor else "bad-text"
+        return (
+            f'<div class="small">worst {self.text[worst.segment]}: '
+            f'<span class="{tone}">{num(worst.value)}</span> / floor '
+            f"{num(worst.floor)}</div>"
         )
 
     def ci(self, row: ProductRow) -> str:

@@ -16,6 +16,7 @@ from tracker.products.api.metrics import (
     ProductMetricListView,
 )
 from tracker.products.api.products import ProductListView, ProductStageChangeListView
+from tracker.products.api.segments import ProductSegmentsView
 from tracker.products.api.sessions import ProductSessionListView, SessionDetailView
 from tracker.products.api.slas import ProductSLAListView, SLADetailView
 from tracker.products.api.survey import ProductSurveyListView, SurveyFeatureDetailView
@@ -31,6 +32,7 @@ __all__ = [
     "ProductListView",
     "ProductMetricListView",
     "ProductSLAListView",
+    "ProductSegmentsView",
     "ProductSessionListView",
     "ProductStageChangeListView",
     "ProductSurveyListView",

@@ -12,12 +12,31 @@ from tracker.lib.api import ApiView, HtmlUrlField, slug_of
 from tracker.products import selectors, services
 from tracker.products.filters import MeasurementFilter, MetricFilter
 from tracker.products.models import Measurement, SuccessMetric
+from tracker.products.segments import metrics_with_segments
+
+
+class SegmentValueOut(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.FloatField()
+    measured_at = serializers.DateTimeField()
+    meets_floor = serializers.BooleanField(allow_null=True)
 
 
 class MetricOut(serializers.ModelSerializer):
     product = slug_of()
     owner = username_field(read_only=True)
     html_url = HtmlUrlField()
+    segments = SegmentValueOut(
+        source="segment_values",
+        many=True,
+        read_only=True,
+        help_text="Each segment's latest value, and whether it meets the floor.",
+    )
+    worst_segment = SegmentValueOut(
+        read_only=True,
+        allow_null=True,
+        help_text="The segment doing worst by the metric's direction.",
+    )
 
     class Meta:
         model = SuccessMetric
@@ -26,6 +45,8 @@ class MetricOut(serializers.ModelSerializer):
             "product",
             *services.METRIC_FIELDS,
             "next_due_at",
+            "segments",
+            "worst_segment",
             "created_at",
             "updated_at",
             "html_url",
@@ -48,7 +69,7 @@ class ProductMetricListView(ApiView):
     def get(self, request: Request, slug: str) -> Response:
         product = selectors.product_get_for_user(user=request.user, slug=slug)
         metrics = self.filter_queryset(product.metrics.select_related("owner"))
-        return self.paginated(MetricOut, metrics)
+        return self.paginated(MetricOut, metrics, prepare=metrics_with_segments)
 
     @extend_schema(request=MetricIn, responses={201: MetricOut})
     def post(self, request: Request, slug: str) -> Response:
@@ -56,25 +77,28 @@ class ProductMetricListView(ApiView):
             user=request.user, slug=slug, for_edit=True
         )
         metric = services.metric_create(product=product, data=self.validated(MetricIn))
-        return self.output(MetricOut, metric, status=201)
+        return self.output(MetricOut, metrics_with_segments([metric])[0], status=201)
 
 
 class MetricDetailView(ApiView):
     @extend_schema(responses=MetricOut)
     def get(self, request: Request, pk: int) -> Response:
         metric = selectors.metric_get_for_user(user=request.user, pk=pk)
-        return self.output(MetricOut, metric)
+        return self.output(MetricOut, metrics_with_segments([metric])[0])
 
     @extend_schema(request=MetricIn(partial=True), responses=MetricOut)
     def patch(self, request: Request, pk: int) -> Response:
         metric = selectors.metric_get_for_user(user=request.user, pk=pk, for_edit=True)
         data = self.validated(MetricIn, partial=True)
         services.metric_update(metric=metric, data=data)
-        return self.output(MetricOut, metric)
+        return self.output(MetricOut, metrics_with_segments([metric])[0])
 
 
 class MeasurementOut(serializers.ModelSerializer):
     recorded_by = username_field(read_only=True)
+    segment = serializers.CharField(
+        source="segment.name", read_only=True, allow_null=True, default=None
+    )
     html_url = HtmlUrlField()
 
     class Meta:
@@ -85,6 +109,7 @@ class MeasurementOut(serializers.ModelSerializer):
             "value",
             "measured_at",
             "note",
+            "segment",
             "source",
             "recorded_by",
             "created_at",
@@ -96,10 +121,17 @@ class MeasurementIn(serializers.ModelSerializer):
     measured_at = serializers.DateTimeField(
         default=timezone.now, help_text="Defaults to now."
     )
+    segment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=101,
+        help_text="One of the product's declared segments, e.g. merchant_size=small;"
+        " empty: the metric as a whole.",
+    )
 
     class Meta:
         model = Measurement
-        fields = ["value", "measured_at", "note"]
+        fields = ["value", "measured_at", "note", "segment"]
 
 
 class MetricMeasurementListView(ApiView):
@@ -112,7 +144,7 @@ class MetricMeasurementListView(ApiView):
     @extend_schema(responses=MeasurementOut(many=True))
     def get(self, request: Request, pk: int) -> Response:
         metric = selectors.metric_get_for_user(user=request.user, pk=pk)
-        measurements = metric.measurements.select_related("recorded_by")
+        measurements = metric.measurements.select_related("recorded_by", "segment")
         return self.paginated(MeasurementOut, self.filter_queryset(measurements))
 
     @extend_schema(request=MeasurementIn, responses={201: MeasurementOut})

@@ -56,12 +56,15 @@ def _status(baseline_at, target_date, progress: float | None, today) -> str:
 
 def kpi_rows(*, product_ids: list[int], today: date) -> dict[int, list[KpiRow]]:
     """Per product, its business KPIs by name."""
-    newest = Measurement.objects.filter(metric=OuterRef("pk")).order_by(
-        "-measured_at", "-id"
-    )
+    # The whole metric's values: a segment's are read by segment_worst_rows.
+    newest = Measurement.objects.filter(
+        metric=OuterRef("pk"), segment__isnull=True
+    ).order_by("-measured_at", "-id")
     after_launch = (
         Measurement.objects.filter(
-            metric=OuterRef("pk"), measured_at__gte=OuterRef("product__launched_at")
+            metric=OuterRef("pk"),
+            segment__isnull=True,
+            measured_at__gte=OuterRef("product__launched_at"),
         )
         .order_by()
         .values("metric")

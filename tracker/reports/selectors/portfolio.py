@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tracker.accounts.selectors import Reader
 from tracker.ci.selectors import ci_latest_states
+from tracker.products.segments import worst_segments_by_product
 from tracker.readiness.selectors import ml_test_scores
 from tracker.reports.periods import Period
 from tracker.reports.selectors.attention import attention_rank
@@ -73,6 +74,7 @@ def portfolio_report(
         scores, ci = ml_test_scores(ids), ci_latest_states(rows_products)
         open_severe = open_severe_incidents(product_ids=ids)
         hidden = hidden_product_count(filters=filters, user=user)
+        worst_segments = worst_segments_by_product(product_ids=ids)
     rows = []
     for (product, readiness), pid in zip(with_readiness, ids, strict=True):
         open_items, overdue_items = actions.get(pid, (0, 0))
@@ -93,6 +95,7 @@ def portfolio_report(
                 overdue_action_items=overdue_items,
                 stuck_postmortems=stuck.get(pid, 0),
                 open_incidents=open_severe.get(pid, {}),
+                worst_segment=worst_segments.get(pid),
             )
         )
     return Portfolio(

@@ -11,6 +11,7 @@ from tracker.ci.selectors import CombinedStatus
 from tracker.incidents.models import Kind, Severity
 from tracker.postmortems.selectors.reports import Completion
 from tracker.products.models import Stage
+from tracker.products.segments import WorstSegment
 from tracker.products.selectors import Compliance
 from tracker.readiness.selectors import Readiness, Score
 from tracker.reports.periods import Period
@@ -70,6 +71,8 @@ class ProductRow:
     # why it needs leadership's attention, most urgent first (empty: it does
     # not); set by selectors.attention.attention_rank
     attention: list[str] = field(default_factory=list)
+    # Of the metrics with a worst-case floor (tracker.products.segments).
+    worst_segment: WorstSegment | None = None
 
     def get_absolute_url(self) -> str:
         return self.product.get_absolute_url()
@@ -128,6 +131,7 @@ class ProductRow:
             "postmortems_stuck_in_draft": self.stuck_postmortems,
             "latest_ci_state": self.ci.state if self.ci else None,
             "latest_ci_sha": self.ci.sha if self.ci else None,
+            **_worst_segment_figures(self.worst_segment),
         }
 
 
@@ -211,3 +215,13 @@ def _bucket(progress: float) -> str:
     if progress >= 1:
         return PROGRESS_BUCKETS[-1]
     return PROGRESS_BUCKETS[1 + int(progress * 4)]
+
+
+def _worst_segment_figures(worst: WorstSegment | None) -> dict[str, Any]:
+    return {
+        "worst_segment": worst.segment if worst else None,
+        "worst_segment_metric": worst.metric if worst else None,
+        "worst_segment_value": worst.value if worst else None,
+        "worst_case_floor": worst.floor if worst else None,
+        "worst_segment_meets_floor": worst.meets_floor if worst else None,
+    }
