@@ -25,7 +25,12 @@ from tracker.incidents.models import (
     Status,
     validate_http_url,
 )
-from tracker.lib.api import ApiView, ReadableSlugField, StrictInputMixin
+from tracker.lib.api import (
+    ApiView,
+    ModelSerializer,
+    ReadableSlugField,
+    StrictInputMixin,
+)
 from tracker.products.models import Product
 from tracker.products.selectors import product_readable_q
 
@@ -309,7 +314,7 @@ class IntegrationDetailApi(ApiView):
         return Response(status=204)
 
 
-class DeliveryOutput(serializers.ModelSerializer):
+class DeliveryOutput(ModelSerializer):
     class Meta:
         model = AlertDelivery
         fields = [

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, models
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from drf_spectacular import openapi
@@ -272,6 +272,28 @@ class ReadableSlugField(SlugRelatedField):
 def slug_of() -> serializers.SlugRelatedField:
     """A related product or team, shown by its slug."""
     return serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+
+class FloatField(serializers.FloatField):
+    """DRF's, refusing true and false: Python counts a bool as a number, so DRF's
+    would store true as 1.0. (DRF's IntegerField and DecimalField already refuse
+    them.)"""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The base of every model serializer of the API: model float columns get the
+    FloatField above (tests/api/test_bad_input.py checks no input serializer
+    has DRF's own)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.FloatField: FloatField,
+    }
 
 
 class StrictInputMixin:

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from tracker.accounts.api_auth import username_field
 from tracker.incidents.models import Incident, validate_http_url
-from tracker.lib.api import ApiView, ReadableSlugField, StrictInputMixin
+from tracker.lib.api import ApiView, FloatField, ReadableSlugField, StrictInputMixin
 from tracker.postmortems import selectors, services
 from tracker.postmortems.filters import ActionItemFilter, PostmortemFilter
 from tracker.postmortems.models import (
@@ -87,7 +87,7 @@ class PostmortemOutput(serializers.Serializer):
     links = serializers.CharField()
     not_applicable = serializers.ListField(child=serializers.CharField())
     users_affected = serializers.IntegerField()
-    error_budget_consumed = serializers.FloatField()
+    error_budget_consumed = FloatField()
     no_action_items = serializers.BooleanField()
     authors = serializers.SerializerMethodField()
     reviewers = serializers.SerializerMethodField()
@@ -181,7 +181,7 @@ class PostmortemInput(StrictInputMixin, serializers.Serializer):
     users_affected = serializers.IntegerField(
         min_value=0, max_value=MAX_USERS, required=False, allow_null=True
     )
-    error_budget_consumed = serializers.FloatField(
+    error_budget_consumed = FloatField(
         min_value=0, max_value=1_000_000, required=False, allow_null=True
     )
     no_action_items = serializers.BooleanField(required=False)

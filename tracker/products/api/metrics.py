@@ -8,13 +8,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.accounts.api_auth import request_actor, request_source, username_field
-from tracker.lib.api import ApiView, HtmlUrlField, slug_of
+from tracker.lib.api import ApiView, HtmlUrlField, ModelSerializer, slug_of
 from tracker.products import selectors, services
 from tracker.products.filters import MeasurementFilter, MetricFilter
 from tracker.products.models import Measurement, SuccessMetric
 
 
-class MetricOut(serializers.ModelSerializer):
+class MetricOut(ModelSerializer):
     product = slug_of()
     owner = username_field(read_only=True)
     html_url = HtmlUrlField()
@@ -32,7 +32,7 @@ class MetricOut(serializers.ModelSerializer):
         ]
 
 
-class MetricIn(serializers.ModelSerializer):
+class MetricIn(ModelSerializer):
     owner = username_field(required=False, allow_null=True)
 
     class Meta:
@@ -73,7 +73,7 @@ class MetricDetailView(ApiView):
         return self.output(MetricOut, metric)
 
 
-class MeasurementOut(serializers.ModelSerializer):
+class MeasurementOut(ModelSerializer):
     recorded_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 
@@ -92,7 +92,7 @@ class MeasurementOut(serializers.ModelSerializer):
         ]
 
 
-class MeasurementIn(serializers.ModelSerializer):
+class MeasurementIn(ModelSerializer):
     measured_at = serializers.DateTimeField(
         default=timezone.now, help_text="Defaults to now."
     )
