@@ -58,6 +58,15 @@ def test_schema_declares_fields_that_can_be_null_nullable(anon, db):
     assert not schemas["ProductOut"]["properties"]["slug"].get("nullable")
 
 
+def test_schema_says_which_inputs_refuse_unknown_fields(anon, db):
+    schemas = _schema(anon)["components"]["schemas"]
+    # StrictInputMixin: an unknown field is a 400.
+    assert schemas["IncidentCreateInputRequest"]["additionalProperties"] is False
+    assert schemas["PatchedPostmortemInputRequest"]["additionalProperties"] is False
+    # DRF's default: unknown fields are ignored.
+    assert "additionalProperties" not in schemas["ProductInRequest"]
+
+
 def test_unknown_api_url_is_a_json_404(alice_api, db):
     response = alice_api.get("/api/v1/metrics/-1/")
     assert response.status_code == 404

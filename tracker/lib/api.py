@@ -325,8 +325,8 @@ class StrictInputMixin:
 
 class AutoSchema(openapi.AutoSchema):
     """Documents the error responses every operation can give, in ErrorSerializer's
-    shape, beside the success response, and every response field that can be
-    null as nullable."""
+    shape, beside the success response; every response field that can be null as
+    nullable; and, for inputs that refuse unknown fields, that they do."""
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -347,6 +347,12 @@ class AutoSchema(openapi.AutoSchema):
                 self._get_response_for_code(ErrorSerializer, code, direction=direction),
             )
         return responses
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict:
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictInputMixin):
+            schema["additionalProperties"] = False  # unknown fields are refused
+        return schema
 
     def _get_serializer_field_meta(self, field: Any, direction: str) -> dict:
         meta = super()._get_serializer_field_meta(field, direction)
