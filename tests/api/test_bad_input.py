@@ -4,6 +4,7 @@ booleans where numbers belong are refused with a 400 naming the field, and
 nothing is written."""
 
 import json
+import re
 
 import pytest
 from django.urls import URLPattern
@@ -177,6 +178,23 @@ def test_nul_in_an_html_form_is_a_form_error(alice_client, product):
     assert response.status_code == 200  # the form again, with its errors
     product.refresh_from_db()
     assert product.name == "Fraud score"
+
+
+def test_surrogate_bytes_in_an_html_form_never_reach_the_database(
+    alice_client, product
+):
+    """Form bodies are bytes: the UTF-8 spelling of a surrogate (ED A0 80) is
+    not valid UTF-8 and decodes to U+FFFD, never to a surrogate."""
+    alice_client.raise_request_exception = False
+    response = alice_client.generic(
+        "POST",
+        f"/products/{product.slug}/edit/",
+        f"name=Fraud%ED%A0%80score&team={product.team.pk}",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code < 500
+    product.refresh_from_db()
+    assert not re.search("[\ud800-\udfff]", product.name)
 
 
 # --- Booleans are not numbers --------------------------------------------------
