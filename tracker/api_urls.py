@@ -3,6 +3,7 @@
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.renderers import JSONRenderer
 
 from tracker.accounts import api as accounts
 from tracker.cards import api as cards
@@ -29,6 +30,12 @@ class DocsView(SpectacularSwaggerSplitView):
         response = super().get(request, *args, **kwargs)
         response["Content-Security-Policy"] = SWAGGER_UI_CONTENT_SECURITY_POLICY
         return response
+
+    def get_renderers(self):
+        # OPTIONS answers with data, which the page's HTML template cannot render.
+        if self.request.method == "OPTIONS":
+            return [JSONRenderer()]
+        return super().get_renderers()
 
 
 P = "products/<slug:slug>"

@@ -298,7 +298,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "tracker.accounts.api_policies.IsPersonOrScopedToken"
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tracker.lib.api_policies.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "tracker.lib.api_policies.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -313,6 +313,7 @@ REST_FRAMEWORK = {
     # The client address for throttles (see TRUSTED_PROXY_COUNT above).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "tracker.lib.api.exception_handler",
+    "DEFAULT_METADATA_CLASS": "tracker.lib.api_policies.Metadata",
     "DEFAULT_SCHEMA_CLASS": "tracker.lib.api.AutoSchema",
     "PAGE_SIZE": 50,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -12,6 +12,7 @@ from tracker.products import urls as products_urls
 from tracker.readiness import urls as readiness_urls
 
 # Any error the database could not be reached for is a 503, wherever it happens.
+handler404 = "tracker.lib.api.not_found"
 handler500 = "tracker.lib.unavailable.server_error"
 
 

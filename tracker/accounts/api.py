@@ -17,12 +17,18 @@ from tracker.accounts.authentication import BearerTokenAuthentication
 from tracker.accounts.filters import TeamFilter
 from tracker.accounts.login_throttle import LoginThrottled
 from tracker.accounts.models import ApiToken, Team
-from tracker.lib.api import ApiView, HtmlUrlField, StrictInputMixin, slug_of
+from tracker.lib.api import (
+    ApiView,
+    HtmlUrlField,
+    ModelSerializer,
+    StrictInputMixin,
+    slug_of,
+)
 
 # --- Serializers ----------------------------------------------------------------
 
 
-class TokenOut(serializers.ModelSerializer):
+class TokenOut(ModelSerializer):
     """A token without its secret (which is shown once, at creation)."""
 
     prefix = serializers.SerializerMethodField(help_text="Identifies the token.")
@@ -81,7 +87,7 @@ class SignInIn(StrictInputMixin, serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class TeamOut(serializers.ModelSerializer):
+class TeamOut(ModelSerializer):
     members = username_field(many=True, read_only=True)
     html_url = HtmlUrlField()
 
@@ -98,7 +104,7 @@ class TeamOut(serializers.ModelSerializer):
         ]
 
 
-class TeamIn(StrictInputMixin, serializers.ModelSerializer):
+class TeamIn(StrictInputMixin, ModelSerializer):
     class Meta:
         model = Team
         fields = services.TEAM_FIELDS

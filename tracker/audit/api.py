@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from tracker.accounts.api_auth import username_field
 from tracker.audit.models import AuditEvent
-from tracker.lib.api import AbsoluteUrlField
+from tracker.lib.api import AbsoluteUrlField, ModelSerializer
 
 
 @extend_schema_field(
@@ -30,7 +30,7 @@ class ChangesField(serializers.JSONField):
     pass
 
 
-class AuditEventOut(serializers.ModelSerializer):
+class AuditEventOut(ModelSerializer):
     """One recorded change: who (`actor` is null for CI tokens, alert hooks,
     tasks and people since deleted; `actor_label` always names them), when, how,
     and what changed."""

@@ -23,6 +23,7 @@ from tracker.cards.models import (
 from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
+    ModelSerializer,
     slug_of,
 )
 from tracker.products import selectors as products
@@ -38,7 +39,7 @@ class AnalysisOut(serializers.Serializer):
     worst_segment = SegmentValueOut(source="worst", allow_null=True)
 
 
-class ModelCardOut(serializers.ModelSerializer):
+class ModelCardOut(ModelSerializer):
     product = slug_of()
     owners = serializers.SerializerMethodField()
     segments = serializers.SerializerMethodField()
@@ -87,7 +88,7 @@ class ModelCardOut(serializers.ModelSerializer):
         return AnalysisOut(analyses, many=True).data
 
 
-class ModelCardIn(serializers.ModelSerializer):
+class ModelCardIn(ModelSerializer):
     segments = serializers.ListField(
         child=serializers.CharField(max_length=101),
         required=False,
@@ -126,7 +127,7 @@ class ModelCardView(ApiView):
         return self.output(ModelCardOut, card)
 
 
-class ApprovalOut(serializers.ModelSerializer):
+class ApprovalOut(ModelSerializer):
     approver = username_field(read_only=True)
 
     class Meta:
@@ -134,7 +135,7 @@ class ApprovalOut(serializers.ModelSerializer):
         fields = ["id", "approver", "state", "comment", "answered_at"]
 
 
-class DecisionOut(serializers.ModelSerializer):
+class DecisionOut(ModelSerializer):
     product = slug_of()
     session = serializers.PrimaryKeyRelatedField(read_only=True)
     approvals = ApprovalOut(many=True, read_only=True)
@@ -166,7 +167,7 @@ class DecisionOut(serializers.ModelSerializer):
         return decision.status
 
 
-class DecisionIn(serializers.ModelSerializer):
+class DecisionIn(ModelSerializer):
     session = serializers.PrimaryKeyRelatedField(
         queryset=PlanningSession.objects.none(), required=False, allow_null=True
     )

@@ -18,7 +18,7 @@ from tracker.ci.models import (
     CombinedState,
     validate_metrics,
 )
-from tracker.lib.api import ApiView, HtmlUrlField, StrictInputMixin
+from tracker.lib.api import ApiView, HtmlUrlField, ModelSerializer, StrictInputMixin
 from tracker.products.selectors import product_get_for_user
 
 # Any case on input; stored lower-case so one commit is one commit.
@@ -39,7 +39,7 @@ class MetricsField(serializers.JSONField):
     """Evaluation scores and the like: an object of name → number."""
 
 
-class CIStatusIn(StrictInputMixin, serializers.ModelSerializer):
+class CIStatusIn(StrictInputMixin, ModelSerializer):
     sha = serializers.CharField(max_length=64, validators=[_sha_input])
     metrics = MetricsField(required=False, validators=[validate_metrics])
 
@@ -63,7 +63,7 @@ _REPORT_OUT = [
 ]
 
 
-class CIStatusOut(serializers.ModelSerializer):
+class CIStatusOut(ModelSerializer):
     metrics = MetricsField(read_only=True)
     reported_by = username_field(read_only=True)
     html_url = HtmlUrlField()
@@ -73,7 +73,7 @@ class CIStatusOut(serializers.ModelSerializer):
         fields = ["id", *_REPORT_OUT, "created_at", "updated_at", "html_url"]
 
 
-class CIStatusEventOut(serializers.ModelSerializer):
+class CIStatusEventOut(ModelSerializer):
     metrics = MetricsField(read_only=True)
     sha = serializers.CharField(source="status.sha")
     context = serializers.CharField(source="status.context")

@@ -25,7 +25,12 @@ from tracker.incidents.models import (
     Status,
     validate_http_url,
 )
-from tracker.lib.api import ApiView, ReadableSlugField, StrictInputMixin
+from tracker.lib.api import (
+    ApiView,
+    ModelSerializer,
+    ReadableSlugField,
+    StrictInputMixin,
+)
 from tracker.products.models import Product
 from tracker.products.selectors import product_readable_q
 
@@ -56,13 +61,13 @@ class IncidentOutput(serializers.Serializer):
     severity = serializers.CharField()
     status = serializers.CharField()
     source = serializers.CharField()
-    integration = serializers.IntegerField(source="integration_id")
+    integration = serializers.IntegerField(source="integration_id", allow_null=True)
     fingerprint = serializers.CharField()
     labels = serializers.DictField()
     started_at = serializers.DateTimeField()
     detected_at = serializers.DateTimeField()
-    acknowledged_at = serializers.DateTimeField()
-    resolved_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
     time_to_detect_seconds = serializers.SerializerMethodField()
     time_to_acknowledge_seconds = serializers.SerializerMethodField()
     time_to_resolve_seconds = serializers.SerializerMethodField()
@@ -148,7 +153,7 @@ class IntegrationOutput(serializers.Serializer):
     secret_hint = serializers.CharField()
     created_by = serializers.CharField(source="created_by.username", default=None)
     created_at = serializers.DateTimeField()
-    last_delivery_at = serializers.DateTimeField()
+    last_delivery_at = serializers.DateTimeField(allow_null=True)
 
     def get_url(self, integration: AlertIntegration) -> str:
         return self.context["request"].build_absolute_uri(integration.receiver_path)
@@ -309,7 +314,7 @@ class IntegrationDetailApi(ApiView):
         return Response(status=204)
 
 
-class DeliveryOutput(serializers.ModelSerializer):
+class DeliveryOutput(ModelSerializer):
     class Meta:
         model = AlertDelivery
         fields = [

@@ -21,15 +21,18 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, models
 from django.db.models import Model, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, generics, serializers
+from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -274,6 +277,28 @@ def slug_of() -> serializers.SlugRelatedField:
     return serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
 
+class FloatField(serializers.FloatField):
+    """DRF's, refusing true and false: Python counts a bool as a number, so DRF's
+    would store true as 1.0. (DRF's IntegerField and DecimalField already refuse
+    them.)"""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The base of every model serializer of the API: model float columns get the
+    FloatField above (tests/lib/test_api_bad_input.py checks no input serializer
+    has DRF's own)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.FloatField: FloatField,
+    }
+
+
 class StrictInputMixin:
     """Reject fields the endpoint does not know (typos must not pass silently),
     reported together with any other field errors."""
@@ -300,16 +325,21 @@ class StrictInputMixin:
 
 class AutoSchema(openapi.AutoSchema):
     """Documents the error responses every operation can give, in ErrorSerializer's
-    shape, beside the success response."""
+    shape, beside the success response; every response field that can be null as
+    nullable; and, for inputs that refuse unknown fields, that they do."""
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = ["401", "403", "429"]
-        if "{" in self.path:
+        is_list = self.method == "GET" and self._is_list_view()
+        # 404: the object in the path, or a list's page that does not exist
+        # ("Invalid page.").
+        if "{" in self.path or is_list:
             codes.append("404")
+        # 400: a body, or query parameters, that do not validate.
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["400", "415"]
-        elif self.method == "GET" and self._is_list_view():
+        elif is_list or self._get_filter_parameters() or self.get_override_parameters():
             codes.append("400")
         for code in codes:
             responses.setdefault(
@@ -317,3 +347,47 @@ class AutoSchema(openapi.AutoSchema):
                 self._get_response_for_code(ErrorSerializer, code, direction=direction),
             )
         return responses
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict:
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictInputMixin):
+            schema["additionalProperties"] = False  # unknown fields are refused
+        return schema
+
+    def _get_serializer_field_meta(self, field: Any, direction: str) -> dict:
+        meta = super()._get_serializer_field_meta(field, direction)
+        if direction == "response" and _may_be_null(field):
+            meta["nullable"] = True
+        return meta
+
+
+def _may_be_null(field: Any) -> bool:
+    """A response field that can be null: it says so (allow_null, or default=None
+    for a missing source such as "product.slug" of an untriaged incident), or it
+    reads a nullable column, or a column through a nullable relation, of its
+    model serializer's model."""
+    if getattr(field, "default", empty) is None:
+        return True
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source or field.source == "*":
+        return False
+    for name in field.source.split("."):
+        try:
+            column = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        if column.null:
+            return True
+        model = column.related_model
+        if model is None:
+            return False
+    return False
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: under /api/ (a URL no route matches, e.g. a negative id), the
+    API's error shape in JSON as every other API answer; Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        error = {"code": "not_found", "message": "Not found.", "fields": {}}
+        return JsonResponse({"error": error}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from tracker.accounts.api_auth import username_field
 from tracker.incidents.models import Incident, validate_http_url
-from tracker.lib.api import ApiView, ReadableSlugField, StrictInputMixin
+from tracker.lib.api import ApiView, FloatField, ReadableSlugField, StrictInputMixin
 from tracker.postmortems import selectors, services
 from tracker.postmortems.filters import ActionItemFilter, PostmortemFilter
 from tracker.postmortems.models import (
@@ -62,7 +62,7 @@ class WarningOutput(serializers.Serializer):
     suggestion = serializers.CharField()
     accepted = serializers.BooleanField(source="is_accepted")
     accepted_by = serializers.CharField(source="accepted_by.username", default=None)
-    accepted_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
 
 
 def _usernames(people) -> list[str]:
@@ -86,15 +86,15 @@ class PostmortemOutput(serializers.Serializer):
     lessons = serializers.CharField()
     links = serializers.CharField()
     not_applicable = serializers.ListField(child=serializers.CharField())
-    users_affected = serializers.IntegerField()
-    error_budget_consumed = serializers.FloatField()
+    users_affected = serializers.IntegerField(allow_null=True)
+    error_budget_consumed = FloatField(allow_null=True)
     no_action_items = serializers.BooleanField()
     authors = serializers.SerializerMethodField()
     reviewers = serializers.SerializerMethodField()
     review_owner = serializers.CharField(source="review_owner.username", default=None)
-    review_meeting_at = serializers.DateTimeField()
-    review_deadline = serializers.DateField()
-    published_at = serializers.DateTimeField()
+    review_meeting_at = serializers.DateTimeField(allow_null=True)
+    review_deadline = serializers.DateField(allow_null=True)
+    published_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     warnings = WarningOutput(many=True, source="warnings.all")
@@ -118,17 +118,17 @@ class ActionItemOutput(serializers.Serializer):
     description = serializers.CharField()
     kind = serializers.CharField()
     owner = serializers.CharField(source="owner.username", default=None)
-    due_date = serializers.DateField()
+    due_date = serializers.DateField(allow_null=True)
     priority = serializers.CharField()
     status = serializers.CharField()
     status_note = serializers.CharField()
     overdue = serializers.SerializerMethodField()
     ticket_url = serializers.CharField()
-    postmortem = serializers.IntegerField(source="postmortem_id")
-    session = serializers.IntegerField(source="session_id")
+    postmortem = serializers.IntegerField(source="postmortem_id", allow_null=True)
+    session = serializers.IntegerField(source="session_id", allow_null=True)
     product = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
     html_url = serializers.SerializerMethodField()
 
     def get_overdue(self, item: ActionItem) -> bool:
@@ -181,7 +181,7 @@ class PostmortemInput(StrictInputMixin, serializers.Serializer):
     users_affected = serializers.IntegerField(
         min_value=0, max_value=MAX_USERS, required=False, allow_null=True
     )
-    error_budget_consumed = serializers.FloatField(
+    error_budget_consumed = FloatField(
         min_value=0, max_value=1_000_000, required=False, allow_null=True
     )
     no_action_items = serializers.BooleanField(required=False)

@@ -7,6 +7,7 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.lib.api import ModelSerializer
 from tracker.reminders import registry, selectors
 from tracker.reminders.filters import NotificationFilter
 from tracker.reminders.models import Reminder
@@ -19,7 +20,7 @@ class SubjectSerializer(serializers.Serializer):
     url = serializers.CharField(source="absolute_url", help_text="Where to act on it.")
 
 
-class NotificationOutputSerializer(serializers.ModelSerializer):
+class NotificationOutputSerializer(ModelSerializer):
     kind = serializers.CharField(source="rule")
     headline = serializers.SerializerMethodField()
     subject = SubjectSerializer(source="*")

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.accounts.api_auth import request_actor, request_source, username_field
-from tracker.lib.api import ApiView, HtmlUrlField, slug_of
+from tracker.lib.api import ApiView, HtmlUrlField, ModelSerializer, slug_of
 from tracker.products import selectors, services
 from tracker.products.filters import MeasurementFilter, MetricFilter
 from tracker.products.models import Measurement, SuccessMetric
@@ -22,7 +22,7 @@ class SegmentValueOut(serializers.Serializer):
     meets_floor = serializers.BooleanField(allow_null=True)
 
 
-class MetricOut(serializers.ModelSerializer):
+class MetricOut(ModelSerializer):
     product = slug_of()
     owner = username_field(read_only=True)
     html_url = HtmlUrlField()
@@ -53,7 +53,7 @@ class MetricOut(serializers.ModelSerializer):
         ]
 
 
-class MetricIn(serializers.ModelSerializer):
+class MetricIn(ModelSerializer):
     owner = username_field(required=False, allow_null=True)
 
     class Meta:
@@ -94,7 +94,7 @@ class MetricDetailView(ApiView):
         return self.output(MetricOut, metrics_with_segments([metric])[0])
 
 
-class MeasurementOut(serializers.ModelSerializer):
+class MeasurementOut(ModelSerializer):
     recorded_by = username_field(read_only=True)
     segment = serializers.CharField(
         source="segment.name", read_only=True, allow_null=True, default=None
@@ -117,7 +117,7 @@ class MeasurementOut(serializers.ModelSerializer):
         ]
 
 
-class MeasurementIn(serializers.ModelSerializer):
+class MeasurementIn(ModelSerializer):
     measured_at = serializers.DateTimeField(
         default=timezone.now, help_text="Defaults to now."
     )

@@ -14,6 +14,7 @@ from tracker.accounts.selectors import team_visible_q
 from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
+    ModelSerializer,
     ReadableSlugField,
     slug_of,
 )
@@ -22,7 +23,7 @@ from tracker.products.filters import ProductFilter
 from tracker.products.models import Product, StageChange
 
 
-class ProductOut(serializers.ModelSerializer):
+class ProductOut(ModelSerializer):
     team = slug_of()
     pm_owner = username_field(read_only=True)
     ml_owner = username_field(read_only=True)
@@ -43,7 +44,7 @@ class ProductOut(serializers.ModelSerializer):
         ]
 
 
-class ProductIn(serializers.ModelSerializer):
+class ProductIn(ModelSerializer):
     team = ReadableSlugField(visible_to=team_visible_q, queryset=Team.objects.all())
     pm_owner = username_field(required=False, allow_null=True)
     ml_owner = username_field(required=False, allow_null=True)
@@ -95,7 +96,7 @@ class ProductListView(ApiView):
         return self.output(ProductOut, product, status=201)
 
 
-class StageChangeOut(serializers.ModelSerializer):
+class StageChangeOut(ModelSerializer):
     changed_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 

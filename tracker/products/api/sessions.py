@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from tracker.accounts.api_auth import username_field
 from tracker.accounts.models import User
-from tracker.lib.api import ApiView, HtmlUrlField, slug_of
+from tracker.lib.api import ApiView, HtmlUrlField, ModelSerializer, slug_of
 from tracker.products import selectors, services
 from tracker.products.filters import SessionFilter
 from tracker.products.models import PlanningSession
@@ -20,7 +20,7 @@ class PersonasOut(serializers.Serializer):
     eng = serializers.BooleanField()
 
 
-class SessionOut(serializers.ModelSerializer):
+class SessionOut(ModelSerializer):
     product = slug_of()
     attendees = serializers.SerializerMethodField()
     personas_present = serializers.SerializerMethodField()
@@ -55,7 +55,7 @@ class SessionOut(serializers.ModelSerializer):
         return selectors.personas_present(session, session.product)
 
 
-class SessionIn(serializers.ModelSerializer):
+class SessionIn(ModelSerializer):
     attendees = username_field(
         many=True,
         required=False,

@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.accounts.api_auth import username_field
-from tracker.lib.api import ApiView, HtmlUrlField, slug_of
+from tracker.lib.api import ApiView, HtmlUrlField, ModelSerializer, slug_of
 from tracker.products import selectors, services
 from tracker.products.filters import SLAFilter
 from tracker.products.models import ServiceLevel, SLACheck
@@ -27,7 +27,7 @@ class ComplianceOut(serializers.Serializer):
     )
 
 
-class SLAOut(serializers.ModelSerializer):
+class SLAOut(ModelSerializer):
     product = slug_of()
     compliance = ComplianceOut(read_only=True)
     html_url = HtmlUrlField()
@@ -45,7 +45,7 @@ class SLAOut(serializers.ModelSerializer):
         ]
 
 
-class SLAIn(serializers.ModelSerializer):
+class SLAIn(ModelSerializer):
     class Meta:
         model = ServiceLevel
         fields = services.SLA_FIELDS
@@ -84,7 +84,7 @@ class SLADetailView(ApiView):
         return self.output(SLAOut, selectors.slas_with_compliance([sla])[0])
 
 
-class SLACheckOut(serializers.ModelSerializer):
+class SLACheckOut(ModelSerializer):
     recorded_by = username_field(read_only=True)
     html_url = HtmlUrlField()
 
@@ -103,7 +103,7 @@ class SLACheckOut(serializers.ModelSerializer):
         ]
 
 
-class SLACheckIn(serializers.ModelSerializer):
+class SLACheckIn(ModelSerializer):
     checked_at = serializers.DateTimeField(
         default=timezone.now, help_text="Defaults to now."
     )

@@ -2,17 +2,22 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.lib.api import ApiView, HtmlUrlField, HumanDurationField, slug_of
+from tracker.lib.api import (
+    ApiView,
+    HtmlUrlField,
+    HumanDurationField,
+    ModelSerializer,
+    slug_of,
+)
 from tracker.products import selectors, services
 from tracker.products.filters import FeatureFilter
 from tracker.products.models import FeatureSource
 
 
-class FeatureOut(serializers.ModelSerializer):
+class FeatureOut(ModelSerializer):
     product = slug_of()
     freshness_needed = HumanDurationField(read_only=True)
     freshness_actual = HumanDurationField(read_only=True)
@@ -32,7 +37,7 @@ class FeatureOut(serializers.ModelSerializer):
         ]
 
 
-class FeatureIn(serializers.ModelSerializer):
+class FeatureIn(ModelSerializer):
     freshness_needed = HumanDurationField(help_text='e.g. "15m", "2h", "1d", "PT15M".')
     freshness_actual = HumanDurationField(help_text="How fresh production is today.")
 
