@@ -124,12 +124,49 @@ class AlertBatch:
         return len(self.alerts) + len(self.rejected)
 
 
-def parse_payload(body: bytes, *, kind: str) -> AlertBatch:
-    """Read a delivery for an integration of `kind`; AlertPayloadError if bad."""
+@dataclass(frozen=True)
+class Envelope:
+    """A delivery checked as a whole (JSON, shape, version), its alerts not yet
+    read: what the receiver checks before it answers."""
+
+    status: str
+    alerts: list[Any]
+    truncated_alerts: int = 0
+    single: bool = False  # the generic form's one bare alert
+
+
+def parse_envelope(body: bytes, *, kind: str) -> Envelope:
+    """The delivery-wide checks; AlertPayloadError if the delivery is bad as a
+    whole. Cheap whatever the number of alerts: the receiver runs it."""
     data = _json_object(body)
     if kind == IntegrationKind.GENERIC:
-        return _parse_generic(data)
-    return _parse_alertmanager(data, grafana=kind == IntegrationKind.GRAFANA)
+        return _generic_envelope(data)
+    return _alertmanager_envelope(data, grafana=kind == IntegrationKind.GRAFANA)
+
+
+def parse_payload(body: bytes, *, kind: str) -> AlertBatch:
+    """Read a delivery for an integration of `kind`: AlertPayloadError if it is
+    bad as a whole, each bad alert rejected alone (one bare generic alert,
+    from a script, is the delivery: refused whole)."""
+    envelope = parse_envelope(body, kind=kind)
+    if kind != IntegrationKind.GENERIC:
+        events, rejected = _each(envelope.alerts, _alertmanager_alert)
+        return AlertBatch(
+            status=envelope.status,
+            alerts=events,
+            truncated_alerts=envelope.truncated_alerts,
+            rejected=rejected,
+        )
+    if envelope.single:
+        events, rejected = [_generic_alert(envelope.alerts[0], "the alert")], []
+    else:
+        events, rejected = _each(
+            envelope.alerts, lambda raw, i: _generic_alert(raw, f"alerts[{i}]")
+        )
+    firing = any(event.firing for event in events) or not events
+    return AlertBatch(
+        status="firing" if firing else "resolved", alerts=events, rejected=rejected
+    )
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -151,7 +188,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
 # --- Alertmanager and Grafana -----------------------------------------------------
 
 
-def _parse_alertmanager(data: dict[str, Any], *, grafana: bool) -> AlertBatch:
+def _alertmanager_envelope(data: dict[str, Any], *, grafana: bool) -> Envelope:
     expected = "1" if grafana else "4"
     version = data.get("version")
     if "alerts" not in data and ("evalMatches" in data or "ruleName" in data):
@@ -167,12 +204,10 @@ def _parse_alertmanager(data: dict[str, Any], *, grafana: bool) -> AlertBatch:
     alerts = data.get("alerts")
     if not isinstance(alerts, list):
         raise AlertPayloadError("`alerts` must be a list of alerts.")
-    events, rejected = _each(alerts, _alertmanager_alert)
-    return AlertBatch(
+    return Envelope(
         status=_choice(data.get("status", "firing"), "status"),
-        alerts=events,
+        alerts=alerts,
         truncated_alerts=_count(data.get("truncatedAlerts", 0), "truncatedAlerts"),
-        rejected=rejected,
     )
 
 
@@ -211,20 +246,14 @@ def _alertmanager_alert(raw: Any, index: int) -> AlertEvent:
 # --- Generic JSON -----------------------------------------------------------------
 
 
-def _parse_generic(data: dict[str, Any]) -> AlertBatch:
+def _generic_envelope(data: dict[str, Any]) -> Envelope:
     if "alerts" in data:
         alerts = data["alerts"]
         if not isinstance(alerts, list):
             raise AlertPayloadError("`alerts` must be a list of alerts.")
-        events, rejected = _each(
-            alerts, lambda raw, i: _generic_alert(raw, f"alerts[{i}]")
-        )
-    else:  # one alert, from a script: refused whole when it is malformed
-        events, rejected = [_generic_alert(data, "the alert")], []
-    firing = any(event.firing for event in events) or not events
-    return AlertBatch(
-        status="firing" if firing else "resolved", alerts=events, rejected=rejected
-    )
+        return Envelope(status="", alerts=alerts)
+    _generic_alert(data, "the alert")  # one bare alert: checked now, refused whole
+    return Envelope(status="", alerts=[data], single=True)
 
 
 def _generic_alert(raw: Any, where: str) -> AlertEvent:

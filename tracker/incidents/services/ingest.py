@@ -15,7 +15,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tracker.incidents.alerts import AlertEvent, parse_payload
+from tracker.incidents.alerts import AlertEvent, parse_envelope, parse_payload
 from tracker.incidents.models import (
     ACTIVE_STATUSES,
     AlertDelivery,
@@ -72,18 +72,21 @@ def delivery_accept(
     a task the caller queues once this commits). One INSERT: the sender gets its
     answer at once however many alerts it sent.
 
-    Raises alerts.AlertPayloadError, writing nothing, when the body is not a
-    delivery we understand (then the caller records the refusal)."""
-    batch = parse_payload(body, kind=integration.kind)
+    Only the delivery as a whole is checked here (JSON, shape, version: cheap
+    however many alerts it holds); its alerts are read by the task, which
+    rejects a bad one alone. Raises alerts.AlertPayloadError, writing nothing,
+    when the body is not a delivery we understand (then the caller records the
+    refusal)."""
+    envelope = parse_envelope(body, kind=integration.kind)
     now = now or timezone.now()
     delivery = AlertDelivery.objects.create(
         integration=integration,
         received_at=now,
         state=DeliveryState.PENDING,
         body=body.decode("utf-8"),
-        status=batch.status,
-        alerts=batch.total,
-        truncated_alerts=batch.truncated_alerts,
+        status=envelope.status,
+        alerts=len(envelope.alerts),
+        truncated_alerts=envelope.truncated_alerts,
     )
     _touch_integration(integration, now)
     return delivery
@@ -148,13 +151,14 @@ def delivery_ingest(
                 ] += 1
         except (DataError, ValidationError) as exc:
             rejections.append({"alert": index, "reason": _reason(exc)})
+    delivery.status = batch.status
     delivery.rejections = sorted(rejections, key=lambda r: r["alert"])
     delivery.rejected = len(rejections)
     for outcome in ALERT_OUTCOMES:
         setattr(delivery, outcome, outcomes[outcome])
     delivery.state = DeliveryState.PROCESSED
     delivery.processed_at = timezone.now()
-    done = ["rejected", "rejections", "state", "processed_at"]
+    done = ["status", "rejected", "rejections", "state", "processed_at"]
     delivery.save(update_fields=[*ALERT_OUTCOMES, *done])
     return delivery
 
