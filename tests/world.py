@@ -127,6 +127,7 @@ def one_of_everything(
     )
     keys = {
         "teams": product.team.slug,
+        "members": author.username,
         "products": product.slug,
         "metrics": metric.pk,
         "measurements": measurement.pk,

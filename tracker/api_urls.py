@@ -41,6 +41,15 @@ urlpatterns = [
     path("auth/tokens/<int:pk>/", accounts.PersonTokenDetailView.as_view()),
     path("teams/", accounts.TeamListView.as_view(), name="teams"),
     path("teams/<slug:slug>/", accounts.TeamDetailView.as_view(), name="team"),
+    path(
+        "teams/<slug:slug>/members/",
+        accounts.TeamMemberListView.as_view(),
+        name="team_members",
+    ),
+    path(
+        "teams/<slug:slug>/members/<str:username>/",
+        accounts.TeamMemberDetailView.as_view(),
+    ),
     # Products and what belongs to them
     path("products/", products.ProductListView.as_view(), name="products"),
     path(f"{P}/", readiness.ProductDetailView.as_view(), name="product"),

@@ -35,7 +35,14 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("teams/", views.team_list, name="team_list"),
+    path("teams/new/", views.team_create, name="team_create"),
     path("teams/<slug:slug>/", views.team_detail, name="team_detail"),
+    path("teams/<slug:slug>/members/", views.team_member_add, name="team_member_add"),
+    path(
+        "teams/<slug:slug>/members/<str:username>/remove/",
+        views.team_member_remove,
+        name="team_member_remove",
+    ),
     path(
         "teams/<slug:slug>/visibility/",
         views.team_visibility,
