@@ -17,6 +17,8 @@ from tracker.accounts.models import User
 from tracker.accounts.services import token_create
 from tracker.ci.services import ci_status_report
 from tracker.incidents import services as incidents
+from tracker.integrations.services.connections import connection_create
+from tracker.integrations.services.webhooks import webhook_subscribe
 from tracker.postmortems import services as postmortems
 from tracker.products.models import Product
 from tracker.readiness.services import ml_test_result_set
@@ -112,6 +114,20 @@ def one_of_everything(
         actor=author,
         data={"name": f"{word} alerts", "kind": "alertmanager", "product": product},
     )
+    webhook, _ = webhook_subscribe(
+        actor=author,
+        product=product,
+        data={"name": f"{word} chat", "kind": "slack", "url": "https://chat.invalid/x"},
+    )
+    connection = connection_create(
+        actor=author,
+        data={
+            "name": f"{word} Prometheus",
+            "kind": "prometheus",
+            "team": product.team,
+            "base_url": "http://prometheus.invalid:9090",
+        },
+    )
     notification = Reminder.objects.create(
         rule="metric_followup",
         subject_type="metric",
@@ -148,6 +164,8 @@ def one_of_everything(
         "impacts": impact.pk,
         "action-items": action.pk,
         "integrations": integration.pk,
+        "webhooks": webhook.pk,
+        "connections": connection.pk,
         "ci-tokens": ci_token.pk,
         "tokens": person_token.pk,
         "notifications": notification.pk,
@@ -171,6 +189,8 @@ def one_of_everything(
         f"{word} laptop",
         f"{word} evidence",
         integration.name,
+        webhook.name,
+        connection.name,
         notification.title,
     ]
     return keys, names

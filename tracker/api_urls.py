@@ -8,6 +8,7 @@ from tracker.accounts import api as accounts
 from tracker.ci import api as ci
 from tracker.incidents import api as incidents
 from tracker.incidents import sla_api
+from tracker.integrations import api as integrations
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
 from tracker.porting import api as porting
 from tracker.postmortems import api as postmortems
@@ -106,6 +107,21 @@ urlpatterns = [
         incidents.IntegrationDeliveriesApi.as_view(),
         name="integration-deliveries",
     ),
+    # Outgoing webhooks and connections to a team's tools (docs/integrations.md)
+    path("webhooks/", integrations.WebhookListView.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>/", integrations.WebhookDetailView.as_view()),
+    path(
+        "webhooks/<int:pk>/deliveries/",
+        integrations.WebhookDeliveryListView.as_view(),
+        name="webhook_deliveries",
+    ),
+    path("webhooks/<int:pk>/test/", integrations.WebhookTestView.as_view()),
+    path(
+        "connections/",
+        integrations.ConnectionListView.as_view(),
+        name="connections",
+    ),
+    path("connections/<int:pk>/", integrations.ConnectionDetailView.as_view()),
     # The caller's own notifications
     path(
         "notifications/",

@@ -48,6 +48,13 @@ app.conf.beat_schedule = {
         "schedule": 60,
         "options": {"expires": 50},
     },
+    # Outgoing webhooks: deliveries for new events, and retries whose back-off
+    # has passed.
+    "webhooks-sweep": {
+        "task": "tracker.integrations.tasks.webhooks_sweep",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
     # Sign-in throttle counters of windows that have ended.
     "login-counters-purge": {
         "task": "tracker.accounts.tasks.login_counters_purge_task",

@@ -58,6 +58,7 @@ urlpatterns = [
     path("products/", include("tracker.products.history_urls")),
     path("reports/", include("tracker.reports.urls")),
     path("incidents/", include("tracker.incidents.urls")),
+    path("integrations/", include("tracker.integrations.urls")),
     # /postmortems/…, /action-items/…, /me/ and /people/<username>/
     path("", include("tracker.postmortems.urls")),
     # Monitoring tools post here; authenticated per integration, not by session.

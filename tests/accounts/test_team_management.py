@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import TeamFactory, UserFactory
 from tracker.accounts.models import Membership, Role, Team, Visibility
-from tracker.accounts.services import token_create, team_member_set
+from tracker.accounts.services import team_member_set, token_create
 
 
 @pytest.fixture

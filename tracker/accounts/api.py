@@ -222,14 +222,6 @@ class TeamDetailView(ApiView):
         return self.output(TeamOut, selectors.team_get(user=request.user, slug=slug))
 
 
-def _team_to_manage(request: Request, slug: str) -> Team:
-    """The team (404 when unseen), if `request.user` may manage its members."""
-    team = selectors.team_get(user=request.user, slug=slug)
-    if not selectors.user_can_manage_members(request.user, team):
-        raise PermissionDenied("Only the team's leads and staff manage its members.")
-    return team
-
-
 class TeamMemberListView(ApiView):
     queryset = Membership.objects.none()
 
@@ -242,7 +234,7 @@ class TeamMemberListView(ApiView):
     def post(self, request: Request, slug: str) -> Response:
         """Add a person (`username`) with a `role` (lead or member), or change
         the role of one already in: the team's leads and staff may."""
-        team = _team_to_manage(request, slug)
+        team = selectors.team_get_to_manage_members(user=request.user, slug=slug)
         data = self.validated(MemberIn)
         created = services.team_member_set(
             team=team, user=data["username"], role=data["role"]
@@ -255,7 +247,7 @@ class TeamMemberDetailView(ApiView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, slug: str, username: str) -> Response:
         """Take a person out of the team: its leads and staff may."""
-        team = _team_to_manage(request, slug)
+        team = selectors.team_get_to_manage_members(user=request.user, slug=slug)
         user = User.objects.filter(username=username).first()
         if user is None or not services.team_member_remove(team=team, user=user):
             raise exceptions.NotFound("No such member.")

@@ -3,6 +3,7 @@ member of, teams and API tokens. Which products a person reads is built on these
 in tracker.products.selectors (docs/access.md)."""
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -105,6 +106,15 @@ def team_list_with_counts(*, user: Reader) -> QuerySet[Team]:
         member_count=Count("members", distinct=True),
         product_count=Count("products", distinct=True),
     )
+
+
+def team_get_to_manage_members(*, user: Reader, slug: str) -> Team:
+    """A team whose members `user` may change: 404 when unseen, 403 unless
+    they are staff or one of its leads."""
+    team = team_get(user=user, slug=slug)
+    if not user_can_manage_members(user, team):
+        raise PermissionDenied("Only the team's leads and staff manage its members.")
+    return team
 
 
 def team_memberships(*, team: Team) -> QuerySet[Membership]:

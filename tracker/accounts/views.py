@@ -61,18 +61,11 @@ def _team_page(
     )
 
 
-def _team_to_manage(request: HttpRequest, slug: str) -> Team:
-    team = selectors.team_get(user=request.user, slug=slug)
-    if not selectors.user_can_manage_members(request.user, team):
-        raise PermissionDenied("Only the team's leads and staff manage its members.")
-    return team
-
-
 @login_required
 @require_POST
 def team_member_add(request: HttpRequest, slug: str) -> HttpResponse:
     """Add a person with a role, or change the role of one already in."""
-    team = _team_to_manage(request, slug)
+    team = selectors.team_get_to_manage_members(user=request.user, slug=slug)
     form = MemberForm(request.POST)
     if form.is_valid():
         user, role = form.cleaned_data["username"], form.cleaned_data["role"]
@@ -86,7 +79,7 @@ def team_member_add(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def team_member_remove(request: HttpRequest, slug: str, username: str) -> HttpResponse:
-    team = _team_to_manage(request, slug)
+    team = selectors.team_get_to_manage_members(user=request.user, slug=slug)
     user = User.objects.filter(username=username).first()
     if user is not None and services.team_member_remove(team=team, user=user):
         messages.success(request, f"{username} is no longer in {team.name}.")
