@@ -17,6 +17,7 @@ from tracker.accounts.models import User
 from tracker.accounts.services import token_create
 from tracker.ci.services import ci_status_report
 from tracker.incidents import services as incidents
+from tracker.integrations.models import IssueLink
 from tracker.integrations.services.connections import connection_create
 from tracker.integrations.services.webhooks import webhook_subscribe
 from tracker.postmortems import services as postmortems
@@ -122,11 +123,18 @@ def one_of_everything(
     connection = connection_create(
         actor=author,
         data={
-            "name": f"{word} Prometheus",
-            "kind": "prometheus",
+            "name": f"{word} GitHub",
+            "kind": "github",
             "team": product.team,
-            "base_url": "http://prometheus.invalid:9090",
+            "base_url": "https://github.invalid/api",
+            "repository": f"acme/{word.lower()}",
         },
+    )
+    IssueLink.objects.create(
+        action_item=action,
+        connection=connection,
+        number=7,
+        html_url=f"https://github.invalid/acme/{word.lower()}/issues/7",
     )
     notification = Reminder.objects.create(
         rule="metric_followup",

@@ -9,6 +9,7 @@ from tracker.ci import api as ci
 from tracker.incidents import api as incidents
 from tracker.incidents import sla_api
 from tracker.integrations import api as integrations
+from tracker.integrations import sla_api as measured_slas
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
 from tracker.porting import api as porting
 from tracker.postmortems import api as postmortems
@@ -56,7 +57,8 @@ urlpatterns = [
     path(f"{P}/", readiness.ProductDetailView.as_view(), name="product"),
     path(f"{P}/stage-changes/", products.ProductStageChangeListView.as_view()),
     path(f"{P}/metrics/", products.ProductMetricListView.as_view(), name="metrics"),
-    path(f"{P}/slas/", products.ProductSLAListView.as_view(), name="slas"),
+    # SLAs: integrations adds where the indicator comes from (pushed or Prometheus)
+    path(f"{P}/slas/", measured_slas.MeasuredProductSLAListView.as_view(), name="slas"),
     path(f"{P}/survey/", products.ProductSurveyListView.as_view(), name="survey"),
     path(f"{P}/survey/<int:pk>/", products.SurveyFeatureDetailView.as_view()),
     path(f"{P}/sessions/", products.ProductSessionListView.as_view(), name="sessions"),
@@ -90,7 +92,7 @@ urlpatterns = [
         "metrics/<int:pk>/measurements/<int:measurement_id>/",
         products.MeasurementDetailView.as_view(),
     ),
-    path("slas/<int:pk>/", products.SLADetailView.as_view(), name="sla"),
+    path("slas/<int:pk>/", measured_slas.MeasuredSLADetailView.as_view(), name="sla"),
     path("slas/<int:pk>/checks/", sla_api.SLACheckListView.as_view(), name="checks"),
     # Incidents and the alert integrations that open them
     path("incidents/", incidents.IncidentListCreateApi.as_view(), name="incidents"),
@@ -150,6 +152,10 @@ urlpatterns = [
         name="action_items",
     ),
     path("action-items/<int:pk>/", postmortems.ActionItemDetailApi.as_view()),
+    path(
+        "action-items/<int:pk>/github-issue/",
+        integrations.ActionItemIssueView.as_view(),
+    ),
     # Export and import (docs/porting.md)
     path(f"{P}/export/", porting.ProductExportApi.as_view(), name="product_export"),
     path("export/", porting.InstanceExportApi.as_view(), name="export"),

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from tracker.ci.views import product_badge
 from tracker.incidents.receiver import alerts_receive
+from tracker.integrations.hooks import github_receive
 from tracker.lib.unavailable import RETRY_AFTER_SECONDS
 from tracker.pages import urls as pages_urls
 from tracker.products import urls as products_urls
@@ -63,6 +64,8 @@ urlpatterns = [
     path("", include("tracker.postmortems.urls")),
     # Monitoring tools post here; authenticated per integration, not by session.
     path("hooks/alerts/<int:integration_id>/", alerts_receive, name="alerts_receive"),
+    # GitHub's issues webhook; authenticated by its HMAC signature.
+    path("hooks/github/<int:connection_id>/", github_receive, name="github_hook"),
     path("", include("tracker.reminders.urls")),
     # /data/ (staff: export and import everything), /products/<slug>/export.json
     path("", include("tracker.porting.urls")),

@@ -5,7 +5,7 @@ signing secret is in the creation's answer, once."""
 from django.core.exceptions import PermissionDenied
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,12 +16,13 @@ from tracker.integrations import selectors
 from tracker.integrations.models import (
     Connection,
     ConnectionKind,
+    IssueLink,
     WebhookDelivery,
     WebhookKind,
     WebhookSubscription,
 )
-from tracker.integrations.services import connections, webhooks
-from tracker.integrations.tasks import webhook_deliver
+from tracker.integrations.services import connections, github, webhooks
+from tracker.integrations.tasks import github_issue_create, webhook_deliver
 from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
@@ -30,6 +31,7 @@ from tracker.lib.api import (
     slug_of,
 )
 from tracker.lib.tasks import enqueue_on_commit
+from tracker.postmortems.selectors import action_item_get_for_user
 from tracker.products.models import Product
 from tracker.products.selectors import product_readable_q, user_can_edit_product
 
@@ -269,3 +271,60 @@ class ConnectionDetailView(ApiView):
     def get(self, request: Request, pk: int) -> Response:
         connection = selectors.connection_get_for_user(user=request.user, pk=pk)
         return self.output(ConnectionOut, connection)
+
+
+# --- GitHub issues for action items -----------------------------------------------
+
+
+class IssueOut(serializers.ModelSerializer):
+    integration = serializers.IntegerField(source="connection_id")
+    repository = serializers.CharField(source="connection.repository")
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IssueLink
+        fields = ["integration", "repository", "number", "html_url", "state", "error"]
+
+    def get_state(self, link: IssueLink) -> str:
+        """opened; pending (the task has not run yet); failed (see `error`)."""
+        if link.number:
+            return "opened"
+        return "failed" if link.error else "pending"
+
+
+class IssueIn(StrictInputMixin, serializers.Serializer):
+    integration = serializers.IntegerField(
+        help_text="A GitHub connection of the product's team (its id)."
+    )
+
+
+class ActionItemIssueView(ApiView):
+    """GET: the action item's GitHub issue. POST: open one (202: a task calls
+    GitHub; GET again for the number)."""
+
+    @extend_schema(responses=IssueOut)
+    def get(self, request: Request, pk: int) -> Response:
+        item = action_item_get_for_user(user=request.user, pk=pk)
+        link = selectors.issue_link_of(action_item_id=item.pk)
+        if link is None:
+            raise exceptions.NotFound("No GitHub issue for this action item.")
+        return self.output(IssueOut, link)
+
+    @extend_schema(request=IssueIn, responses={202: IssueOut})
+    def post(self, request: Request, pk: int) -> Response:
+        item = action_item_get_for_user(user=request.user, pk=pk, for_edit=True)
+        data = self.validated(IssueIn)
+        connection = (
+            selectors.connection_list(user=request.user, kind=ConnectionKind.GITHUB)
+            .filter(pk=data["integration"])
+            .first()
+        )
+        if connection is None:
+            raise serializers.ValidationError(
+                {"integration": ["No such GitHub connection."]}
+            )
+        link = github.issue_request(
+            item=item, connection=connection, actor=request_actor(request)
+        )
+        enqueue_on_commit(github_issue_create, link.pk)
+        return self.output(IssueOut, link, status=202)

@@ -3,7 +3,7 @@
 from django import forms
 
 from tracker.accounts.models import Team
-from tracker.integrations.models import ConnectionKind, Event, WebhookKind
+from tracker.integrations.models import Connection, ConnectionKind, Event, WebhookKind
 from tracker.integrations.services.webhooks import SUBSCRIBABLE
 from tracker.products.models import Product
 
@@ -75,3 +75,18 @@ class ConnectionForm(forms.Form):
     def __init__(self, *args, teams, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
+
+
+class IssueForm(forms.Form):
+    connection = forms.ModelChoiceField(
+        queryset=Connection.objects.none(),
+        label="Repository",
+        empty_label=None,
+    )
+
+    def __init__(self, *args, connections, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["connection"].queryset = connections
+        self.fields["connection"].label_from_instance = lambda c: (
+            f"{c.repository} ({c.name})"
+        )

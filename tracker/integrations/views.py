@@ -10,11 +10,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from tracker.integrations import selectors
-from tracker.integrations.forms import ConnectionForm, WebhookForm
-from tracker.integrations.services import connections, webhooks
-from tracker.integrations.tasks import webhook_deliver
+from tracker.integrations.forms import ConnectionForm, IssueForm, WebhookForm
+from tracker.integrations.models import ConnectionKind
+from tracker.integrations.services import connections, github, webhooks
+from tracker.integrations.tasks import github_issue_create, webhook_deliver
 from tracker.lib.tasks import enqueue_on_commit
 from tracker.lib.views import paginate, run_service
+from tracker.postmortems.selectors import action_item_get_for_user
 from tracker.products.selectors import products_readable_by, user_team_ids
 
 
@@ -127,3 +129,38 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sla_queries": connection.sla_queries.select_related("sla__product"),
     }
     return render(request, "integrations/connection_detail.html", context)
+
+
+@login_required
+def action_item_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    """The action item's GitHub issue, or a form to open one (in a task)."""
+    item = action_item_get_for_user(user=request.user, pk=pk, for_edit=True)
+    product = item.postmortem.product if item.postmortem_id else item.session.product
+    usable = selectors.connections_usable_for(
+        product=product, kind=ConnectionKind.GITHUB
+    )
+    form = IssueForm(request.POST or None, connections=usable)
+    if request.method == "POST" and form.is_valid():
+        connection = form.cleaned_data["connection"]
+        link = run_service(
+            form,
+            lambda: github.issue_request(
+                item=item, connection=connection, actor=request.user
+            ),
+        )
+        if link is not None:
+            enqueue_on_commit(github_issue_create, link.pk)
+            messages.success(request, "The issue is being opened on GitHub.")
+            return redirect("integrations:issue_create", pk=item.pk)
+    context = {
+        "item": item,
+        "product": product,
+        "link": selectors.issue_link_of(action_item_id=item.pk),
+        "form": form,
+    }
+    return render(
+        request,
+        "integrations/action_item_issue.html",
+        context,
+        status=400 if form.errors else 200,
+    )
