@@ -333,6 +333,9 @@ ALERT_WEBHOOK_MAX_BYTES = env_int("ALERT_WEBHOOK_MAX_BYTES", 1024 * 1024, minimu
 ALERT_SIGNATURE_MAX_AGE_SECONDS = env_int(
     "ALERT_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=1
 )
+# Seconds to wait for Prometheus, GitHub or a webhook receiver to accept the
+# connection, and again for its answer (tracker/integrations/outside.py).
+OUTSIDE_TIMEOUT_SECONDS = env_int("OUTSIDE_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- Postmortems: a SEV1–2 draft should be in review this many business days after
 # its last incident was resolved (postmortems.selectors.postmortems_stuck_in_draft).
