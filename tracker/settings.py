@@ -88,6 +88,28 @@ WSGI_APPLICATION = "tracker.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 # Django's model backend with every password check throttled (docs/security.md).
 AUTHENTICATION_BACKENDS = ["tracker.accounts.backends.ThrottledModelBackend"]
+
+# Single sign-on through any OpenID Connect provider (mozilla-django-oidc), on
+# when OIDC_RP_CLIENT_ID is set; local accounts keep working beside it
+# (docs/integrations.md).
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+# A claim listing team slugs (e.g. "groups"): signing in adds the person to
+# those teams that exist. Empty: teams are managed in the app only.
+OIDC_TEAMS_CLAIM = env_str("OIDC_TEAMS_CLAIM")
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+OIDC_BACKEND = "tracker.accounts.oidc.TrackerOIDCBackend"
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, OIDC_BACKEND]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "products:list"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -8,7 +9,20 @@ from django.views.decorators.http import require_POST, require_safe
 from tracker.accounts import selectors, services
 from tracker.accounts.forms import MemberForm, TeamCreateForm, TeamVisibilityForm
 from tracker.accounts.models import Team, User
+from tracker.accounts.oidc import sso_enabled
 from tracker.lib.views import run_service
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in page, offering single sign-on when it is configured."""
+
+    def get_context_data(self, **kwargs):
+        sso_failed = self.request.GET.get("sso") == "failed"
+        return {
+            **super().get_context_data(**kwargs),
+            "sso_enabled": sso_enabled(),
+            "sso_failed": sso_failed,
+        }
 
 
 @login_required
