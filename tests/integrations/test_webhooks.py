@@ -387,3 +387,47 @@ def test_the_webhook_page_form_subscribes_and_shows_the_secret(
         "/integrations/webhooks/new/", {"name": "x", "kind": "slack"}
     )
     assert bad.status_code == 400
+
+
+def test_published_postmortems_and_overdue_follow_ups_are_events(hook, product, alice):
+    from tracker.postmortems import services as postmortems
+    from tracker.postmortems.models import ActionItem, Postmortem
+    from tracker.products.models import SuccessMetric
+    from tracker.products.services import metric_create
+
+    now = timezone.now()
+    # Subscribed before any of it fell due (events before subscribing are not sent).
+    with time_machine.travel(now - timedelta(days=2)):
+        _subscribe(product, "generic", hook.url)
+    incident = _open_incident(product, alice)
+    postmortem = postmortems.postmortem_create(
+        product=product, actor=alice, data={"title": "Drift", "incidents": [incident]}
+    )
+    item = postmortems.action_item_create(
+        actor=alice,
+        postmortem=postmortem,
+        data={"description": "Alert on drift", "kind": "detect", "owner": alice},
+    )
+    metric = metric_create(product=product, data={"name": "Losses", "owner": alice})
+    # The rows as the workflow leaves them: published, due yesterday, due an hour ago.
+    Postmortem.objects.filter(pk=postmortem.pk).update(
+        status="published", published_at=now
+    )
+    ActionItem.objects.filter(pk=item.pk).update(
+        due_date=timezone.localdate() - timedelta(days=1)
+    )
+    SuccessMetric.objects.filter(pk=metric.pk).update(
+        next_due_at=now - timedelta(hours=1)
+    )
+    with time_machine.travel(now + timedelta(seconds=1)):
+        _send_all()
+    sent = {seen.json()["event"]: seen.json() for seen in hook.requests}
+    assert set(sent) == {
+        "incident.opened",
+        "postmortem.published",
+        "action_item.overdue",
+        "kpi_followup.overdue",
+    }
+    assert sent["action_item.overdue"]["data"]["owner"] == "alice"
+    assert sent["kpi_followup.overdue"]["url"].endswith(metric.get_absolute_url())
+    assert sent["postmortem.published"]["title"] == "Drift"
