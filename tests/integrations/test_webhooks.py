@@ -431,3 +431,19 @@ def test_published_postmortems_and_overdue_follow_ups_are_events(hook, product, 
     assert sent["action_item.overdue"]["data"]["owner"] == "alice"
     assert sent["kpi_followup.overdue"]["url"].endswith(metric.get_absolute_url())
     assert sent["postmortem.published"]["title"] == "Drift"
+
+
+def test_the_lists_take_the_same_queries_whatever_their_length(
+    product, alice, alice_client, django_assert_max_num_queries
+):
+    api = _api(alice)
+    _subscribe(product, "slack")
+    api.get("/api/v1/webhooks/")
+    with django_assert_max_num_queries(20) as one:
+        api.get("/api/v1/webhooks/")
+        alice_client.get("/integrations/")
+    for n in range(5):
+        _subscribe(product, "teams", url=f"https://chat.test/{n}")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        api.get("/api/v1/webhooks/")
+        alice_client.get("/integrations/")
