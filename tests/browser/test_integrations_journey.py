@@ -6,13 +6,14 @@ SLA it measures shows failed evaluations and "not measured"."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import SLAFactory
+from tests.factories import IncidentFactory, SLAFactory
 from tests.integrations.receiver import receiver
 from tracker.accounts.models import Role
 from tracker.accounts.services import team_member_set
 from tracker.integrations.models import SLAQuery
 from tracker.integrations.services import prometheus
 from tracker.integrations.services.connections import connection_create
+from tracker.postmortems import services as postmortems
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,3 +69,33 @@ def test_manage_members_subscribe_a_webhook_and_read_a_failing_sla(
     shoot("44-connection-error")
     page.goto(f"{live_server.url}/integrations/")
     shoot("45-integrations-home")
+
+    github = connection_create(
+        actor=alice,
+        data={
+            "name": "acme/fraud-score",
+            "kind": "github",
+            "team": team,
+            "base_url": "http://127.0.0.1:9",
+            "repository": "acme/fraud-score",
+            "webhook_secret": "s3cret",
+        },
+    )
+    incident = IncidentFactory(product=product)
+    postmortem = postmortems.postmortem_create(
+        product=product, actor=alice, data={"title": "Drift", "incidents": [incident]}
+    )
+    item = postmortems.action_item_create(
+        actor=alice,
+        postmortem=postmortem,
+        data={"description": "Alert on drift", "kind": "detect", "owner": alice},
+    )
+    page.goto(f"{live_server.url}{postmortem.get_absolute_url()}")
+    page.get_by_role("link", name="GitHub issue").first.click()
+    page.get_by_role("button", name="Create issue").click()
+    expect(page.get_by_text("Cannot reach 127.0.0.1:9").first).to_be_visible()
+    shoot("46-action-item-issue")
+    page.goto(f"{live_server.url}{github.get_absolute_url()}")
+    expect(page.get_by_text(f"/hooks/github/{github.pk}/")).to_be_visible()
+    shoot("47-github-connection")
+    assert item.pk
