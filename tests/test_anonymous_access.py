@@ -45,6 +45,12 @@ ALLOWED = {
     "admin:logout": allowed(
         "sends the signed-out to the admin", 302, location="/admin/"
     ),
+    "accounts:sso_start": allowed(
+        "single sign-on's start: 404 unless configured, then to the provider", 404
+    ),
+    "accounts:sso_callback": allowed(
+        "single sign-on's return from the provider: 404 unless configured", 404
+    ),
     "api:token": allowed(
         "signing in for a token: needs a password, throttled", 400, 405, 415
     ),

@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"products"},
     {"ci", "incidents", "cards"},
     {"postmortems"},
-    {"readiness", "reminders"},
+    {"readiness", "reminders", "integrations"},
     {"reports"},
     {"porting"},
     {"pages"},

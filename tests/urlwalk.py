@@ -184,6 +184,7 @@ def walk_values(*, product, actor) -> dict[str, Any]:
     return {
         **keys,
         "alerts/integration_id": keys["integrations"],
+        "github/connection_id": keys["connections"],
         "people/username": actor.username,
         # The admin's: any object will do (it checks staff status first).
         "object_id": product.pk,

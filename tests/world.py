@@ -18,6 +18,9 @@ from tracker.accounts.services import token_create
 from tracker.cards.services import decision_record, model_card_save
 from tracker.ci.services import ci_status_report
 from tracker.incidents import services as incidents
+from tracker.integrations.models import IssueLink
+from tracker.integrations.services.connections import connection_create
+from tracker.integrations.services.webhooks import webhook_subscribe
 from tracker.postmortems import services as postmortems
 from tracker.products.models import Product
 from tracker.readiness.services import ml_test_result_set
@@ -114,6 +117,27 @@ def one_of_everything(
         actor=author,
         data={"name": f"{word} alerts", "kind": "alertmanager", "product": product},
     )
+    webhook, _ = webhook_subscribe(
+        actor=author,
+        product=product,
+        data={"name": f"{word} chat", "kind": "slack", "url": "https://chat.invalid/x"},
+    )
+    connection = connection_create(
+        actor=author,
+        data={
+            "name": f"{word} GitHub",
+            "kind": "github",
+            "team": product.team,
+            "base_url": "https://github.invalid/api",
+            "repository": f"acme/{word.lower()}",
+        },
+    )
+    IssueLink.objects.create(
+        action_item=action,
+        connection=connection,
+        number=7,
+        html_url=f"https://github.invalid/acme/{word.lower()}/issues/7",
+    )
     notification = Reminder.objects.create(
         rule="metric_followup",
         subject_type="metric",
@@ -145,6 +169,7 @@ def one_of_everything(
         "teams": product.team.slug,
         "decisions": decision.pk,
         "approvals": decision.approvals.get().pk,
+        "members": author.username,
         "products": product.slug,
         "metrics": metric.pk,
         "measurements": measurement.pk,
@@ -165,6 +190,8 @@ def one_of_everything(
         "impacts": impact.pk,
         "action-items": action.pk,
         "integrations": integration.pk,
+        "webhooks": webhook.pk,
+        "connections": connection.pk,
         "ci-tokens": ci_token.pk,
         "tokens": person_token.pk,
         "notifications": notification.pk,
@@ -188,6 +215,8 @@ def one_of_everything(
         f"{word} laptop",
         f"{word} evidence",
         integration.name,
+        webhook.name,
+        connection.name,
         notification.title,
         f"{word} card use",
         decision.title,

@@ -10,6 +10,8 @@ from tracker.cards import api as cards
 from tracker.ci import api as ci
 from tracker.incidents import api as incidents
 from tracker.incidents import sla_api
+from tracker.integrations import api as integrations
+from tracker.integrations import sla_api as measured_slas
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
 from tracker.porting import api as porting
 from tracker.postmortems import api as postmortems
@@ -49,12 +51,22 @@ urlpatterns = [
     path("auth/tokens/<int:pk>/", accounts.PersonTokenDetailView.as_view()),
     path("teams/", accounts.TeamListView.as_view(), name="teams"),
     path("teams/<slug:slug>/", accounts.TeamDetailView.as_view(), name="team"),
+    path(
+        "teams/<slug:slug>/members/",
+        accounts.TeamMemberListView.as_view(),
+        name="team_members",
+    ),
+    path(
+        "teams/<slug:slug>/members/<str:username>/",
+        accounts.TeamMemberDetailView.as_view(),
+    ),
     # Products and what belongs to them
     path("products/", products.ProductListView.as_view(), name="products"),
     path(f"{P}/", readiness.ProductDetailView.as_view(), name="product"),
     path(f"{P}/stage-changes/", products.ProductStageChangeListView.as_view()),
     path(f"{P}/metrics/", products.ProductMetricListView.as_view(), name="metrics"),
-    path(f"{P}/slas/", products.ProductSLAListView.as_view(), name="slas"),
+    # SLAs: integrations adds where the indicator comes from (pushed or Prometheus)
+    path(f"{P}/slas/", measured_slas.MeasuredProductSLAListView.as_view(), name="slas"),
     path(f"{P}/segments/", products.ProductSegmentsView.as_view(), name="segments"),
     path(f"{P}/survey/", products.ProductSurveyListView.as_view(), name="survey"),
     path(f"{P}/survey/<int:pk>/", products.SurveyFeatureDetailView.as_view()),
@@ -103,7 +115,7 @@ urlpatterns = [
         "metrics/<int:pk>/measurements/<int:measurement_id>/",
         products.MeasurementDetailView.as_view(),
     ),
-    path("slas/<int:pk>/", products.SLADetailView.as_view(), name="sla"),
+    path("slas/<int:pk>/", measured_slas.MeasuredSLADetailView.as_view(), name="sla"),
     path("slas/<int:pk>/checks/", sla_api.SLACheckListView.as_view(), name="checks"),
     # Incidents and the alert integrations that open them
     path("incidents/", incidents.IncidentListCreateApi.as_view(), name="incidents"),
@@ -120,6 +132,21 @@ urlpatterns = [
         incidents.IntegrationDeliveriesApi.as_view(),
         name="integration-deliveries",
     ),
+    # Outgoing webhooks and connections to a team's tools (docs/integrations.md)
+    path("webhooks/", integrations.WebhookListView.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>/", integrations.WebhookDetailView.as_view()),
+    path(
+        "webhooks/<int:pk>/deliveries/",
+        integrations.WebhookDeliveryListView.as_view(),
+        name="webhook_deliveries",
+    ),
+    path("webhooks/<int:pk>/test/", integrations.WebhookTestView.as_view()),
+    path(
+        "connections/",
+        integrations.ConnectionListView.as_view(),
+        name="connections",
+    ),
+    path("connections/<int:pk>/", integrations.ConnectionDetailView.as_view()),
     # The caller's own notifications
     path(
         "notifications/",
@@ -148,6 +175,10 @@ urlpatterns = [
         name="action_items",
     ),
     path("action-items/<int:pk>/", postmortems.ActionItemDetailApi.as_view()),
+    path(
+        "action-items/<int:pk>/github-issue/",
+        integrations.ActionItemIssueView.as_view(),
+    ),
     # Export and import (docs/porting.md)
     path(f"{P}/export/", porting.ProductExportApi.as_view(), name="product_export"),
     path("export/", porting.InstanceExportApi.as_view(), name="export"),

@@ -48,6 +48,19 @@ app.conf.beat_schedule = {
         "schedule": 60,
         "options": {"expires": 50},
     },
+    # SLAs measured from Prometheus whose interval has passed.
+    "slas-evaluate": {
+        "task": "tracker.integrations.tasks.slas_evaluate_due",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
+    # Outgoing webhooks: deliveries for new events, and retries whose back-off
+    # has passed.
+    "webhooks-sweep": {
+        "task": "tracker.integrations.tasks.webhooks_sweep",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
     # Sign-in throttle counters of windows that have ended.
     "login-counters-purge": {
         "task": "tracker.accounts.tasks.login_counters_purge_task",

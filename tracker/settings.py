@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tracker.readiness",
     "tracker.reports",
     "tracker.reminders",
+    "tracker.integrations",
     "tracker.ci",
     "tracker.postmortems",
     "tracker.porting",
@@ -89,6 +90,28 @@ WSGI_APPLICATION = "tracker.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 # Django's model backend with every password check throttled (docs/security.md).
 AUTHENTICATION_BACKENDS = ["tracker.accounts.backends.ThrottledModelBackend"]
+
+# Single sign-on through any OpenID Connect provider (mozilla-django-oidc), on
+# when OIDC_RP_CLIENT_ID is set; local accounts keep working beside it
+# (docs/integrations.md).
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+# A claim listing team slugs (e.g. "groups"): signing in adds the person to
+# those teams that exist. Empty: teams are managed in the app only.
+OIDC_TEAMS_CLAIM = env_str("OIDC_TEAMS_CLAIM")
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+OIDC_BACKEND = "tracker.accounts.oidc.TrackerOIDCBackend"
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, OIDC_BACKEND]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "products:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -341,6 +364,8 @@ SPECTACULAR_SETTINGS = {
         "IncidentKindEnum": "tracker.incidents.models.Kind",
         "IncidentStatusEnum": "tracker.incidents.models.Status",
         "IntegrationKindEnum": "tracker.incidents.models.IntegrationKind",
+        "WebhookKindEnum": "tracker.integrations.models.WebhookKind",
+        "ConnectionKindEnum": "tracker.integrations.models.ConnectionKind",
         "TimelineEntryKindEnum": "tracker.incidents.models.EntryKind",
         "AuditActionEnum": "tracker.audit.models.Action",
         "AuditViaEnum": "tracker.audit.models.Via",
@@ -358,6 +383,9 @@ ALERT_WEBHOOK_MAX_BYTES = env_int("ALERT_WEBHOOK_MAX_BYTES", 1024 * 1024, minimu
 ALERT_SIGNATURE_MAX_AGE_SECONDS = env_int(
     "ALERT_SIGNATURE_MAX_AGE_SECONDS", 300, minimum=1
 )
+# Seconds to wait for Prometheus, GitHub or a webhook receiver to accept the
+# connection, and again for its answer (tracker/integrations/outside.py).
+OUTSIDE_TIMEOUT_SECONDS = env_int("OUTSIDE_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- Postmortems: a SEV1–2 draft should be in review this many business days after
 # its last incident was resolved (postmortems.selectors.postmortems_stuck_in_draft).

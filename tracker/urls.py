@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from tracker.ci.views import product_badge
 from tracker.incidents.receiver import alerts_receive
+from tracker.integrations.hooks import github_receive
 from tracker.lib.unavailable import RETRY_AFTER_SECONDS
 from tracker.pages import urls as pages_urls
 from tracker.products import urls as products_urls
@@ -60,10 +61,13 @@ urlpatterns = [
     path("products/", include("tracker.products.history_urls")),
     path("reports/", include("tracker.reports.urls")),
     path("incidents/", include("tracker.incidents.urls")),
+    path("integrations/", include("tracker.integrations.urls")),
     # /postmortems/…, /action-items/…, /me/ and /people/<username>/
     path("", include("tracker.postmortems.urls")),
     # Monitoring tools post here; authenticated per integration, not by session.
     path("hooks/alerts/<int:integration_id>/", alerts_receive, name="alerts_receive"),
+    # GitHub's issues webhook; authenticated by its HMAC signature.
+    path("hooks/github/<int:connection_id>/", github_receive, name="github_hook"),
     path("", include("tracker.reminders.urls")),
     # /data/ (staff: export and import everything), /products/<slug>/export.json
     path("", include("tracker.porting.urls")),

@@ -38,6 +38,8 @@ EXEMPT = {
     "admin/": "the Django admin: staff only, and staff read every team anyway",
     "hooks/alerts/<int:integration_id>/": "monitoring tools post here with the "
     "integration's secret, not as a person (tests/incidents/test_receiver.py)",
+    "hooks/github/<int:connection_id>/": "GitHub posts here, signed with the "
+    "connection's webhook secret, not as a person (tests/integrations/test_github.py)",
 }
 # Keyed routes about a person rather than an object: walked like the lists.
 PEOPLE = {"people": "alice"}

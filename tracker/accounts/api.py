@@ -1,6 +1,6 @@
-"""API views for accounts: signing in for a token, person tokens, teams and
-their visibility. The token serializers serve a product's CI tokens too
-(tracker.products.api.tokens)."""
+"""API views for accounts: signing in for a token, person tokens, teams (created
+by staff), their visibility, members and roles. The token serializers serve a
+product's CI tokens too (tracker.products.api.tokens)."""
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
@@ -16,7 +16,7 @@ from tracker.accounts.api_auth import username_field
 from tracker.accounts.authentication import BearerTokenAuthentication
 from tracker.accounts.filters import TeamFilter
 from tracker.accounts.login_throttle import LoginThrottled
-from tracker.accounts.models import ApiToken, Team
+from tracker.accounts.models import ApiToken, Membership, Role, Team, User
 from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
@@ -110,6 +110,25 @@ class TeamIn(StrictInputMixin, ModelSerializer):
         fields = services.TEAM_FIELDS
 
 
+class TeamCreateIn(StrictInputMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = services.TEAM_CREATE_FIELDS
+
+
+class MemberOut(serializers.ModelSerializer):
+    username = username_field(source="user", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["username", "role", "joined_at"]
+
+
+class MemberIn(StrictInputMixin, serializers.Serializer):
+    username = username_field()
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+
+
 def token_created(view: ApiView, token: ApiToken, raw: str) -> Response:
     context = {**view.get_serializer_context(), "raw": raw}
     return Response(TokenCreatedOut(token, context=context).data, status=201)
@@ -183,6 +202,15 @@ class TeamListView(ApiView):
     def get(self, request: Request) -> Response:
         return self.paginated(TeamOut, self.filter_queryset(self.get_queryset()))
 
+    @extend_schema(request=TeamCreateIn, responses={201: TeamOut})
+    def post(self, request: Request) -> Response:
+        """Create a team (staff only); add its members with .../members/."""
+        if not selectors.user_can_create_team(request.user):
+            raise PermissionDenied("Only staff create teams.")
+        team = services.team_create(data=self.validated(TeamCreateIn))
+        team = selectors.team_get(user=request.user, slug=team.slug)
+        return self.output(TeamOut, team, status=201)
+
 
 class TeamDetailView(ApiView):
     @extend_schema(responses=TeamOut)
@@ -198,3 +226,35 @@ class TeamDetailView(ApiView):
             raise PermissionDenied("Only the team's members can change the team.")
         services.team_update(team=team, data=self.validated(TeamIn, instance=team))
         return self.output(TeamOut, selectors.team_get(user=request.user, slug=slug))
+
+
+class TeamMemberListView(ApiView):
+    queryset = Membership.objects.none()
+
+    @extend_schema(responses=MemberOut(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        team = selectors.team_get(user=request.user, slug=slug)
+        return self.paginated(MemberOut, selectors.team_memberships(team=team))
+
+    @extend_schema(request=MemberIn, responses={200: MemberOut, 201: MemberOut})
+    def post(self, request: Request, slug: str) -> Response:
+        """Add a person (`username`) with a `role` (lead or member), or change
+        the role of one already in: the team's leads and staff may."""
+        team = selectors.team_get_to_manage_members(user=request.user, slug=slug)
+        data = self.validated(MemberIn)
+        created = services.team_member_set(
+            team=team, user=data["username"], role=data["role"]
+        )
+        membership = selectors.team_memberships(team=team).get(user=data["username"])
+        return self.output(MemberOut, membership, status=201 if created else 200)
+
+
+class TeamMemberDetailView(ApiView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, slug: str, username: str) -> Response:
+        """Take a person out of the team: its leads and staff may."""
+        team = selectors.team_get_to_manage_members(user=request.user, slug=slug)
+        user = User.objects.filter(username=username).first()
+        if user is None or not services.team_member_remove(team=team, user=user):
+            raise exceptions.NotFound("No such member.")
+        return Response(status=204)

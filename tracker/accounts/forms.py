@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
 
 from tracker.accounts.login_throttle import LoginThrottled
-from tracker.accounts.models import Team
-from tracker.accounts.services import TEAM_FIELDS
+from tracker.accounts.models import Role, Team, User
+from tracker.accounts.services import TEAM_CREATE_FIELDS, TEAM_FIELDS
 
 
 class ThrottledLoginMixin:
@@ -46,3 +46,22 @@ class TeamVisibilityForm(forms.ModelForm):
             "owners and staff see its products and everything about them; for "
             "everyone else they do not exist."
         }
+
+
+class TeamCreateForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = TEAM_CREATE_FIELDS
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class MemberForm(forms.Form):
+    """Add a person to a team, or change the role of one already in it."""
+
+    username = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        to_field_name="username",
+        widget=forms.TextInput,
+        error_messages={"invalid_choice": "No active person has that username."},
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)

@@ -73,16 +73,29 @@ class Team(models.Model):
         return self.visibility == Visibility.PRIVATE
 
 
+class Role(models.TextChoices):
+    """A member's role: leads (and staff) manage the team's membership."""
+
+    LEAD = "lead", "Lead"
+    MEMBER = "member", "Member"
+
+
 class Membership(models.Model):
-    """A person's membership of a team; members may edit the team's products."""
+    """A person's membership of a team; members may edit the team's products,
+    leads also add and remove members and set their roles."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    role = models.CharField(max_length=10, choices=Role, default=Role.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "user"], name="membership_unique")
+            models.UniqueConstraint(fields=["team", "user"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values),
+                name="membership_role_valid",
+            ),
         ]
 
     def __str__(self) -> str:

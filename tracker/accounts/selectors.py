@@ -3,6 +3,7 @@ member of, teams and API tokens. Which products a person reads is built on these
 in tracker.products.selectors (docs/access.md)."""
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -10,6 +11,7 @@ from tracker.accounts.models import (
     ApiToken,
     CIPrincipal,
     Membership,
+    Role,
     Team,
     TokenKind,
     User,
@@ -66,6 +68,22 @@ def user_can_manage_team(user: Reader, team: Team) -> bool:
     return Membership.objects.filter(team=team, user_id=user.pk).exists()
 
 
+def user_can_create_team(user: Reader) -> bool:
+    """Staff and superusers create teams."""
+    return not isinstance(user, CIPrincipal) and sees_everything(user)
+
+
+def user_can_manage_members(user: Reader, team: Team) -> bool:
+    """Staff, superusers and the team's leads add and remove members and set
+    their roles."""
+    if isinstance(user, CIPrincipal) or not user.is_authenticated:
+        return False
+    if sees_everything(user):
+        return True
+    leads = Membership.objects.filter(team=team, user_id=user.pk, role=Role.LEAD)
+    return leads.exists()
+
+
 # --- Teams --------------------------------------------------------------------------
 
 
@@ -87,6 +105,24 @@ def team_list_with_counts(*, user: Reader) -> QuerySet[Team]:
     return teams_visible_to(user).annotate(
         member_count=Count("members", distinct=True),
         product_count=Count("products", distinct=True),
+    )
+
+
+def team_get_to_manage_members(*, user: Reader, slug: str) -> Team:
+    """A team whose members `user` may change: 404 when unseen, 403 unless
+    they are staff or one of its leads."""
+    team = team_get(user=user, slug=slug)
+    if not user_can_manage_members(user, team):
+        raise PermissionDenied("Only the team's leads and staff manage its members.")
+    return team
+
+
+def team_memberships(*, team: Team) -> QuerySet[Membership]:
+    """A team's members with their roles, leads first."""
+    return (
+        Membership.objects.filter(team=team)
+        .select_related("user")
+        .order_by("role", "user__username")
     )
 
 

@@ -1,4 +1,5 @@
-"""Writes for accounts: a team's settings and API tokens."""
+"""Writes for accounts: teams (creating one, its settings, its members and their
+roles) and API tokens. Callers checked the right to (accounts.selectors)."""
 
 from datetime import datetime, timedelta
 
@@ -8,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from tracker.accounts.models import ApiToken, Team, TokenKind, User
+from tracker.accounts.models import ApiToken, Membership, Role, Team, TokenKind, User
 from tracker.accounts.tokens import token_digest, token_generate
 from tracker.lib.services import model_create, model_update
 
@@ -17,9 +18,33 @@ from tracker.lib.services import model_create, model_update
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
-# What the team page and PATCH /api/v1/teams/<slug>/ may change (name and members
-# are managed in the admin).
+# What the team page and PATCH /api/v1/teams/<slug>/ may change (members have
+# their own services below).
 TEAM_FIELDS = ["visibility"]
+# What creating a team sets.
+TEAM_CREATE_FIELDS = ["name", "slug", "description", "visibility"]
+
+
+def team_create(*, data: dict) -> Team:
+    """A new team, without members yet (staff add them, or leads they name)."""
+    return model_create(Team, **{f: data[f] for f in TEAM_CREATE_FIELDS if f in data})
+
+
+def team_member_set(*, team: Team, user: User, role: str = Role.MEMBER) -> bool:
+    """Add `user` to `team` with `role`, or change their role. One upsert, so
+    two concurrent adds make one row. Returns True when the person was new."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Choose one of {', '.join(Role.values)}."})
+    _, created = Membership.objects.update_or_create(
+        team=team, user=user, defaults={"role": role}
+    )
+    return created
+
+
+def team_member_remove(*, team: Team, user: User) -> bool:
+    """Take `user` out of `team`; False when they were not in it."""
+    deleted, _ = Membership.objects.filter(team=team, user=user).delete()
+    return bool(deleted)
 
 
 def team_update(*, team: Team, data: dict) -> list[str]:

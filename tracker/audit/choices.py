@@ -14,6 +14,7 @@ class Via(models.TextChoices):
     ALERT = "alert", "Alert hook"
     IMPORT = "import", "Import"
     COMMAND = "command", "Command line"
+    HOOK = "hook", "Integration hook"
 
 
 class Action(models.TextChoices):

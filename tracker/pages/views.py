@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from tracker.audit import selectors as audit_selectors
 from tracker.cards import selectors as cards
 from tracker.incidents.services import sla_check_submit
+from tracker.integrations import selectors as integrations
 from tracker.lib.views import paginate, run_service
 from tracker.pages import selectors as pages
 from tracker.postmortems.forms import ActionItemForm
@@ -39,6 +40,16 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = pages.product_page(product=product, user=request.user, now=timezone.now())
     page["stage_form"] = StageForm(initial={"stage": product.stage})
     return render(request, "pages/product_detail.html", page)
+
+
+def _measured_by(sla) -> dict:
+    """The Prometheus query measuring the SLA, if any, with its recent runs
+    (failed ones included: a gap is never silent)."""
+    sla_query = integrations.sla_query_of(sla=sla)
+    if sla_query is None:
+        return {"sla_query": None}
+    evaluations = integrations.sla_evaluations(sla_query=sla_query)
+    return {"sla_query": sla_query, "evaluations": evaluations}
 
 
 @login_required
@@ -71,6 +82,7 @@ def sla_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "can_edit": can_edit,
             "compliance": selectors.sla_compliance(sla=sla),
             "page": paginate(request, sla.checks.select_related("recorded_by"), 20),
+            **_measured_by(sla),
             **audit_selectors.history_for(sla, product_slug=product.slug),
         },
     )

@@ -38,6 +38,14 @@ from tracker.incidents.models import (
     Incident,
     TimelineEntry,
 )
+from tracker.integrations.models import (
+    Connection,
+    IssueLink,
+    SLAEvaluation,
+    SLAQuery,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from tracker.postmortems.models import (
     ActionItem,
     BlamelessWarning,
@@ -394,6 +402,16 @@ EXCLUDED: dict[type[models.Model], str] = {
     "pg_dump keeps it, and an import records what it creates as an import",
     LoginAttemptCounter: "sign-in throttling counters: short-lived, keyed by hashes "
     "that only this instance's SECRET_KEY reproduces",
+    Connection: "credentials of outside systems (Prometheus, GitHub): connect "
+    "them again on the new instance (docs/integrations.md)",
+    SLAQuery: "points at a connection, which is not carried; the SLA itself and "
+    "its checks are",
+    SLAEvaluation: "evaluation bookkeeping; the SLA checks they recorded are carried",
+    WebhookSubscription: "its URL and signing secret are credentials: subscribe "
+    "again on the new instance",
+    WebhookDelivery: "delivery bookkeeping of outgoing webhooks",
+    IssueLink: "belongs to a connection, which is not carried; the action item's "
+    "ticket URL is",
 }
 
 

@@ -383,6 +383,7 @@ class MeasurementSource(models.TextChoices):
     UI = "ui", "Browser"
     API = "api", "API"
     CI = "ci", "CI"
+    PROMETHEUS = "prometheus", "Prometheus"
 
 
 class Measurement(models.Model):
