@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('audit', '0002_append_only_trigger'),
-        ('products', '0005_measurement_source_prometheus'),
+        ('products', '0006_measurement_source_prometheus'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

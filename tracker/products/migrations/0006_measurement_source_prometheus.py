@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0004_measurement_latest_value_index'),
+        ('products', '0005_segments'),
     ]
 
     operations = [
