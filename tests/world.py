@@ -20,6 +20,7 @@ from tracker.incidents import services as incidents
 from tracker.postmortems import services as postmortems
 from tracker.products.models import Product
 from tracker.readiness.services import ml_test_result_set
+from tracker.releases import services as releases
 from tracker.reminders.models import Channel, KPIReview, Reminder
 
 
@@ -31,7 +32,8 @@ def one_of_everything(
     timeline moment, a contributing factor, a KPI impact, a blameless warning and
     an action item), an action item from the session (owned by `owner`), a CI
     status, a CI token, an ML Test Score result, a KPI review, an alert
-    integration and an in-app notification for `notified`.
+    integration, a model version deployed to production and an in-app
+    notification for `notified`.
 
     Returns the URL keys by the path segment that names them ("metrics" → the
     metric's id) and the names that would give the objects away in a page."""
@@ -112,6 +114,19 @@ def one_of_everything(
         actor=author,
         data={"name": f"{word} alerts", "kind": "alertmanager", "product": product},
     )
+    version = releases.model_version_create(
+        product=product,
+        version=f"{word.lower()}-1.0",
+        data={"metrics": {"auc": 0.9}, "notes": f"{word} release"},
+        actor=author,
+    )
+    releases.deployment_record(
+        product=product,
+        version=version,
+        environment="production",
+        data={"deployed_at": now - timedelta(hours=5)},
+        actor=author,
+    )
     notification = Reminder.objects.create(
         rule="metric_followup",
         subject_type="metric",
@@ -150,6 +165,8 @@ def one_of_everything(
         "ci-tokens": ci_token.pk,
         "tokens": person_token.pk,
         "notifications": notification.pk,
+        "model-versions": version.pk,
+        "versions": version.pk,
     }
     names = [
         product.name,
@@ -171,5 +188,7 @@ def one_of_everything(
         f"{word} evidence",
         integration.name,
         notification.title,
+        version.version,
+        f"{word} release",
     ]
     return keys, names

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tracker.reports",
     "tracker.reminders",
     "tracker.ci",
+    "tracker.releases",
     "tracker.postmortems",
     "tracker.porting",
     "tracker.audit",
