@@ -212,11 +212,14 @@ def release_ci_stage_finished(
 
 
 def _ci_version(product: Product, status: CIStatus) -> ModelVersion:
-    return model_version_ensure(
-        product=product,
-        version=status.model_version,
-        defaults={"code_sha": status.sha},
-    )
+    try:
+        return model_version_ensure(
+            product=product,
+            version=status.model_version,
+            defaults={"code_sha": status.sha},
+        )
+    except ValidationError as exc:  # named as the report named it
+        raise ValidationError({"model_version": exc.messages}) from exc
 
 
 # --- The MLflow registry ----------------------------------------------------------
