@@ -22,10 +22,14 @@ def before_after_chart(
     width: int = 320,
     height: int = 96,
     label: str = "",
+    markers: Sequence[tuple[datetime, str, str]] = (),
 ) -> SafeString:
     """A line of measurements with the baseline, the target and the launch marked.
 
     Points before launch are drawn grey, after launch in the accent colour.
+    `markers` are moments drawn as vertical lines with a tooltip: (when, label,
+    kind), the kind naming the line's class `chart-marker-<kind>` (e.g. a
+    deployment or a rollback); those outside the points' time span are left out.
     """
     if not points:
         return mark_safe("")
@@ -64,6 +68,14 @@ def before_after_chart(
             f'<line class="chart-launch" x1="{x}" x2="{x}" y1="{pad}" '
             f'y2="{height - pad}"><title>launch</title></line>'
         )
+    for when, text, kind in markers:
+        if t0 <= when.timestamp() <= t1:
+            x, _ = xy(when.timestamp(), v0)
+            parts.append(
+                f'<line class="chart-marker-{escape(kind)}" x1="{x}" x2="{x}" '
+                f'y1="{pad}" y2="{height - pad}"><title>{when:%Y-%m-%d %H:%M} '
+                f"{escape(text)}</title></line>"
+            )
     coords = [xy(t, v) for t, v in zip(times, (p[1] for p in points), strict=True)]
     if len(coords) > 1:
         path = " ".join(f"{x},{y}" for x, y in coords)

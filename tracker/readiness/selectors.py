@@ -28,6 +28,7 @@ from tracker.products.models import (
     RiskTier,
     ServiceLevel,
     SLACheck,
+    Stage,
     SuccessMetric,
 )
 from tracker.readiness.models import (
@@ -37,6 +38,7 @@ from tracker.readiness.models import (
     MLTestScoreSnapshot,
 )
 from tracker.readiness.rubric import SECTIONS, TESTS, TESTS_BY_CODE, interpretation
+from tracker.releases.models import Deployment, Environment
 
 SIGNAL_WINDOW = timedelta(days=30)
 # Incidents that arrived from a monitoring tool prove it is wired to this product
@@ -137,6 +139,9 @@ def readiness_annotate(
             )
         ),
         rd_ci=Exists(CIStatus.objects.filter(**mine, updated_at__gte=since)),
+        rd_deployment=Exists(
+            Deployment.objects.filter(**mine, environment=Environment.PRODUCTION)
+        ),
     )
 
 
@@ -165,6 +170,10 @@ def _passes(product: Product) -> dict[str, bool | None]:
         and not product.rd_survey_unavailable,
         "monitoring": product.rd_monitoring,
         "ci": product.rd_ci,
+        # Only a product in production must show what serves it.
+        "deployment": product.rd_deployment
+        if product.stage == Stage.PRODUCTION
+        else None,
         "baseline": bool(product.simple_baseline.strip()),
         "worst_case": bool(product.worst_case_evaluation.strip())
         if worst_case_asked
@@ -241,6 +250,18 @@ def _items(
             if passed["ci"]
             else "No CI status in the last 30 days: post pipeline stages to the API.",
             url("detail") + "#ci-h",
+        ),
+        Item(
+            "deployment",
+            "A production deployment is recorded",
+            passed["deployment"],
+            "Only asked of products in production."
+            if passed["deployment"] is None
+            else "The version serving production is known."
+            if passed["deployment"]
+            else "No production deployment recorded: record one, or let the "
+            "deploy stage of CI report it.",
+            url("detail") + "#releases-h",
         ),
         Item(
             "baseline",

@@ -97,13 +97,20 @@ def deployments_readable(*, user: User | CIPrincipal) -> QuerySet[Deployment]:
 
 
 def serving_now(*, product: Product) -> list[tuple[str, Deployment | None]]:
-    """Each environment with its latest deployment (None: nothing deployed)."""
-    latest = {}
-    for environment in Environment.values:
-        latest[environment] = (
-            deployment_list(product=product).filter(environment=environment).first()
+    """Each environment with its latest deployment (None: nothing deployed), in
+    one query."""
+    newest = (
+        Deployment.objects.filter(
+            product_id=OuterRef("product_id"), environment=OuterRef("environment")
         )
-    return [(env.label, latest[env.value]) for env in Environment]
+        .order_by("-deployed_at", "-id")
+        .values("pk")[:1]
+    )
+    latest = {
+        d.environment: d
+        for d in deployment_list(product=product).filter(pk=Subquery(newest))
+    }
+    return [(env.label, latest.get(env.value)) for env in Environment]
 
 
 def production_version_at(*, product_id: int, at: datetime) -> ModelVersion | None:
@@ -122,27 +129,29 @@ def production_version_at(*, product_id: int, at: datetime) -> ModelVersion | No
 
 
 def production_versions_at(
-    pairs: Iterable[tuple[int, int, datetime]],
+    pairs: Iterable[tuple[int, int | None, datetime]],
 ) -> dict[int, ModelVersion]:
-    """For many (key, product id, at) at once (an API page of incidents): key →
-    the version serving in production then. One query per distinct product."""
-    found: dict[int, ModelVersion] = {}
-    by_product: dict[int, list[tuple[int, datetime]]] = {}
-    for key, product_id, at in pairs:
-        if product_id:
-            by_product.setdefault(product_id, []).append((key, at))
-    for product_id, wanted in by_product.items():
-        history = list(
-            Deployment.objects.filter(
-                product_id=product_id, environment=Environment.PRODUCTION
-            )
-            .select_related("version")
-            .order_by("deployed_at", "id")
+    """For many (key, product id, at) at once (a page of incidents): key → the
+    version serving in production then. One query (none without products)."""
+    wanted = [(key, product, at) for key, product, at in pairs if product]
+    if not wanted:
+        return {}
+    history: dict[int, list[Deployment]] = {}
+    rows = (
+        Deployment.objects.filter(
+            in_ids("product_id", {product for _, product, _ in wanted}),
+            environment=Environment.PRODUCTION,
         )
-        for key, at in wanted:
-            serving = [d for d in history if d.deployed_at <= at]
-            if serving:
-                found[key] = serving[-1].version
+        .select_related("version")
+        .order_by("deployed_at", "id")
+    )
+    for row in rows:
+        history.setdefault(row.product_id, []).append(row)
+    found = {}
+    for key, product, at in wanted:
+        serving = [d for d in history.get(product, []) if d.deployed_at <= at]
+        if serving:
+            found[key] = serving[-1].version
     return found
 
 
@@ -166,13 +175,16 @@ def deployments_before(*, product_id: int, at: datetime) -> list[Deployment]:
     )
 
 
-def chart_markers(*, product_id: int) -> list[tuple[datetime, str, bool]]:
-    """Production deployments as chart markers: (when, label, is rollback)."""
+def chart_markers(*, product_id: int) -> list[tuple[datetime, str, str]]:
+    """Production deployments as markers for tracker.lib.charts: (when, label,
+    "deploy" or "rollback")."""
     rows = Deployment.objects.filter(
         product_id=product_id, environment=Environment.PRODUCTION
     ).values_list("deployed_at", "version__version", "is_rollback")
     return [
-        (at, f"{'rollback to' if rollback else 'deployed'} {version}", rollback)
+        (at, f"rollback to {version}", "rollback")
+        if rollback
+        else (at, f"deployed {version}", "deploy")
         for at, version, rollback in rows.order_by("deployed_at")
     ]
 

@@ -177,6 +177,18 @@ class PortfolioProductOut(serializers.Serializer):
     postmortems_stuck_in_draft = _count("postmortems_stuck_in_draft")
     latest_ci_state = _figure(serializers.CharField, "latest_ci_state", allow_null=True)
     latest_ci_sha = _figure(serializers.CharField, "latest_ci_sha", allow_null=True)
+    production_version = _figure(
+        serializers.CharField,
+        "production_version",
+        allow_null=True,
+        help_text="The model version serving in production (its latest deployment).",
+    )
+    production_shipped_at = _figure(
+        serializers.DateTimeField,
+        "production_shipped_at",
+        allow_null=True,
+        help_text="When that version was deployed to production.",
+    )
     attention = serializers.ListField(
         child=serializers.CharField(),
         help_text="Why the product needs attention; empty when it does not.",

@@ -44,6 +44,8 @@ CSV_COLUMNS = [
     "postmortems_stuck_in_draft",
     "latest_ci_state",
     "latest_ci_sha",
+    "production_version",
+    "production_shipped_at",
     "attention",
 ]
 
@@ -97,6 +99,10 @@ def csv_row(row: ProductRow) -> dict[str, object]:
         "postmortems_stuck_in_draft": f["postmortems_stuck_in_draft"],
         "latest_ci_state": f["latest_ci_state"] or "",
         "latest_ci_sha": f["latest_ci_sha"] or "",
+        "production_version": f["production_version"] or "",
+        "production_shipped_at": f["production_shipped_at"].isoformat()
+        if f["production_shipped_at"]
+        else "",
         "attention": "; ".join(row.attention),
     }
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tracker.accounts.selectors import Reader
 from tracker.ci.selectors import ci_latest_states
 from tracker.readiness.selectors import ml_test_scores
+from tracker.releases.selectors import production_current
 from tracker.reports.periods import Period
 from tracker.reports.selectors.incidents import (
     action_item_closure,
@@ -65,6 +66,7 @@ def portfolio_report(
         closure = action_item_closure(product_ids=ids, period=period)
         actions = action_item_counts(product_ids=ids, today=today)
         scores, ci = ml_test_scores(ids), ci_latest_states(rows_products)
+        production = production_current(ids)
     rows = []
     for (product, readiness), pid in zip(with_readiness, ids, strict=True):
         open_items, overdue_items = actions.get(pid, (0, 0))
@@ -80,6 +82,7 @@ def portfolio_report(
                 median_ttd=incidents.ttd.get(pid),
                 median_ttr=incidents.ttr.get(pid),
                 ci=ci.get(pid),
+                production=production.get(pid),
                 postmortems=incidents.completion.get(pid, NO_COMPLETION),
                 open_action_items=open_items,
                 overdue_action_items=overdue_items,

@@ -13,6 +13,7 @@ from tracker.postmortems.selectors.reports import Completion
 from tracker.products.models import Stage
 from tracker.products.selectors import Compliance
 from tracker.readiness.selectors import Readiness, Score
+from tracker.releases.models import Deployment
 from tracker.reports.periods import Period
 from tracker.reports.selectors.products import ReportProduct
 
@@ -61,6 +62,8 @@ class ProductRow:
     median_ttd: timedelta | None = None
     median_ttr: timedelta | None = None
     ci: CombinedStatus | None = None
+    # The latest production deployment (tracker.releases), if any.
+    production: Deployment | None = None
     postmortems: Completion = NO_COMPLETION
     open_action_items: int = 0
     overdue_action_items: int = 0
@@ -139,6 +142,12 @@ class ProductRow:
             "postmortems_stuck_in_draft": self.stuck_postmortems,
             "latest_ci_state": self.ci.state if self.ci else None,
             "latest_ci_sha": self.ci.sha if self.ci else None,
+            "production_version": self.production.version.version
+            if self.production
+            else None,
+            "production_shipped_at": self.production.deployed_at
+            if self.production
+            else None,
         }
 
 
