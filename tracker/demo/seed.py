@@ -1,6 +1,7 @@
 """Realistic demo data for `make run`: teams, people and products at every stage,
 with metrics, measurements, SLAs, surveys, planning sessions, CI history, ML Test
-Score, incidents, postmortems and notification preferences.
+Score, model versions and deployments, incidents, postmortems and notification
+preferences.
 
 Deterministic (no randomness without a fixed seed) and written through the same
 services the app uses, so the demo exercises the real rules.
@@ -17,6 +18,7 @@ from tracker.demo.people import seed_people
 from tracker.demo.postmortems import seed_postmortems
 from tracker.demo.products import seed_products
 from tracker.demo.readiness import seed_ml_tests
+from tracker.demo.releases import seed_releases
 from tracker.demo.reminders import seed_preferences
 from tracker.products.models import Product
 
@@ -31,6 +33,7 @@ def seed_demo(*, now=None) -> bool:
     seed_products(now=now, rng=random.Random(42))
     seed_ci()
     seed_ml_tests(now=now)
+    seed_releases(now=now)
     seed_incidents(now=now)
     seed_postmortems(now=now)
     seed_preferences()

@@ -19,6 +19,8 @@ class ModelVersionForm(forms.ModelForm):
 
 class DeploymentForm(forms.ModelForm):
     def __init__(self, *args, product, **kwargs) -> None:
+        # Shown beside the version form: ids of its own, so labels stay unique.
+        kwargs.setdefault("auto_id", "deployment_%s")
         super().__init__(*args, **kwargs)
         self.fields["version"].queryset = ModelVersion.objects.filter(product=product)
         self.fields["deployed_at"].required = False

@@ -102,9 +102,7 @@ class ModelVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.product.slug} {self.version}" if self.product_id else self.version
-        )
+        return self.version
 
     def get_absolute_url(self) -> str:
         return reverse("releases:version_detail", args=[self.product.slug, self.pk])

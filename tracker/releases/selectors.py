@@ -55,6 +55,13 @@ class MetricCell:
     value: float | None
     delta: float | None
 
+    @property
+    def delta_text(self) -> str:
+        """The change as people read it: "+0.013", "-2", "±0"."""
+        if self.delta is None:
+            return ""
+        return "±0" if self.delta == 0 else f"{self.delta:+.4g}"
+
 
 def versions_side_by_side(
     versions: list[ModelVersion],
