@@ -1,24 +1,16 @@
 """The model versions and deployments API: create, read, patch, rollbacks, and
 the 400/403/404/409 cases."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 
 from tracker.accounts.services import token_create
 from tracker.releases.models import Deployment, ModelVersion
 
-from .conftest import bearer
+from .conftest import NOW, bearer
 
-NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 def _versions(product):
@@ -121,7 +113,7 @@ def _deploy(api, product, version, **extra):
 def test_deploying_an_older_version_is_a_rollback(bob_api, product):
     for version in ("1.0", "1.1"):
         _create(bob_api, product, version)
-        time_machine.travel(NOW)  # creation order is the versions' order
+    # Versions are ordered by creation: 1.0 is the older one.
     ModelVersion.objects.filter(version="1.0").update(
         created_at=NOW - timedelta(days=3)
     )

@@ -2,23 +2,14 @@
 and metrics records them on that version, a successful deploy report records
 a production deployment, once."""
 
-from datetime import UTC, datetime
-
 import pytest
-import time_machine
 
 from tracker.releases.models import Deployment, ModelVersion
 from tracker.releases.services import release_settings_update
 
-NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
 SHA = "ab12" * 10
-pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 def _report(api, product, context, state, **extra):

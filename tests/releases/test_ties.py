@@ -2,10 +2,9 @@
 deployments before it, the postmortem's prefilled timeline, chart markers,
 the portfolio report and the readiness checklist."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 
 from tests.factories import MeasurementFactory, MetricFactory
 from tracker.incidents import services as incidents
@@ -14,14 +13,9 @@ from tracker.products.models import Stage
 from tracker.readiness.selectors import readiness_for_product
 from tracker.releases import services
 
-NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
-pytestmark = pytest.mark.django_db
+from .conftest import NOW
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 @pytest.fixture
