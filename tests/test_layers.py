@@ -23,7 +23,11 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     {"audit"},
     {"products"},
-    {"ci", "incidents", "cards"},
+    # releases reads ci's reports; incidents reads releases (the version serving
+    # when an incident started).
+    {"ci"},
+    {"releases"},
+    {"incidents", "cards"},
     {"postmortems"},
     {"readiness", "reminders", "integrations"},
     {"reports"},

@@ -24,6 +24,7 @@ from tracker.integrations.services.webhooks import webhook_subscribe
 from tracker.postmortems import services as postmortems
 from tracker.products.models import Product
 from tracker.readiness.services import ml_test_result_set
+from tracker.releases import services as releases
 from tracker.reminders.models import Channel, KPIReview, Reminder
 
 
@@ -35,8 +36,9 @@ def one_of_everything(
     timeline moment, a contributing factor, a KPI impact, a blameless warning and
     an action item), an action item from the session (owned by `owner`), a CI
     status, a CI token, an ML Test Score result, a KPI review, an alert
-    integration, an in-app notification for `notified`, a model card and a
-    decision awaiting `owner`'s approval.
+    integration, an in-app notification for `notified`, a model card, a
+    decision awaiting `owner`'s approval and a model version deployed to
+    production.
 
     Returns the URL keys by the path segment that names them ("metrics" → the
     metric's id) and the names that would give the objects away in a page."""
@@ -138,6 +140,19 @@ def one_of_everything(
         number=7,
         html_url=f"https://github.invalid/acme/{word.lower()}/issues/7",
     )
+    version = releases.model_version_create(
+        product=product,
+        version=f"{word.lower()}-1.0",
+        data={"metrics": {"auc": 0.9}, "notes": f"{word} release"},
+        actor=author,
+    )
+    releases.deployment_record(
+        product=product,
+        version=version,
+        environment="production",
+        data={"deployed_at": now - timedelta(hours=5)},
+        actor=author,
+    )
     notification = Reminder.objects.create(
         rule="metric_followup",
         subject_type="metric",
@@ -195,6 +210,8 @@ def one_of_everything(
         "ci-tokens": ci_token.pk,
         "tokens": person_token.pk,
         "notifications": notification.pk,
+        "model-versions": version.pk,
+        "versions": version.pk,
     }
     names = [
         product.name,
@@ -220,5 +237,7 @@ def one_of_everything(
         notification.title,
         f"{word} card use",
         decision.title,
+        version.version,
+        f"{word} release",
     ]
     return keys, names

@@ -17,6 +17,7 @@ from tracker.porting import api as porting
 from tracker.postmortems import api as postmortems
 from tracker.products import api as products
 from tracker.readiness import api as readiness
+from tracker.releases import api as releases
 from tracker.reminders import api as reminders
 from tracker.reports import api as reports
 
@@ -104,6 +105,22 @@ urlpatterns = [
     path(f"{P}/ci-tokens/<int:pk>/", products.CITokenDetailView.as_view()),
     path(f"{P}/ci-status/", ci.CIStatusView.as_view(), name="ci_status"),
     path(f"{P}/ci-status/history/", ci.CIStatusHistoryView.as_view()),
+    # Model releases: versions and deployments (docs/api.md)
+    path(
+        f"{P}/model-versions/",
+        releases.ProductModelVersionsView.as_view(),
+        name="model_versions",
+    ),
+    path(
+        "model-versions/<int:pk>/",
+        releases.ModelVersionDetailView.as_view(),
+        name="model_version",
+    ),
+    path(
+        f"{P}/deployments/",
+        releases.ProductDeploymentsView.as_view(),
+        name="deployments",
+    ),
     # Metrics and SLAs by id
     path("metrics/<int:pk>/", products.MetricDetailView.as_view(), name="metric"),
     path(

@@ -61,6 +61,12 @@ app.conf.beat_schedule = {
         "schedule": 60,
         "options": {"expires": 50},
     },
+    # Model versions kept in step with each product's MLflow registry.
+    "releases-mlflow-sync": {
+        "task": "tracker.releases.tasks.mlflow_sync_all",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 50 * 60},
+    },
     # Sign-in throttle counters of windows that have ended.
     "login-counters-purge": {
         "task": "tracker.accounts.tasks.login_counters_purge_task",

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tracker.reminders",
     "tracker.integrations",
     "tracker.ci",
+    "tracker.releases",
     "tracker.postmortems",
     "tracker.porting",
     "tracker.audit",

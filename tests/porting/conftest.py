@@ -31,6 +31,7 @@ from tracker.postmortems import services as postmortems
 from tracker.postmortems.models import Postmortem
 from tracker.products.models import Product
 from tracker.readiness.services import product_change_stage_gated
+from tracker.releases import services as releases
 from tracker.reminders.models import KPIReview
 from tracker.reminders.services import notifications, reviews
 
@@ -50,6 +51,16 @@ def add_what_the_demo_lacks() -> None:
     reviews.kpi_reviews_schedule(product_ids=[fraud.pk])
     review = KPIReview.objects.get(product=fraud, weeks=26)
     reviews.kpi_review_complete(review=review, actor=alice, conclusion="On track.")
+    # Release settings and an MLflow registry (its token is never exported).
+    releases.release_settings_update(product=fraud, data={"deploy_context": "ship"})
+    releases.mlflow_registry_save(
+        product=fraud,
+        data={
+            "tracking_uri": "http://mlflow.internal:5000",
+            "registered_model": "fraud-score",
+            "token": "mlflow-token",
+        },
+    )
     # "Still accurate" confirmations of the survey and of an SLA.
     reviews.review_confirm(product=fraud, actor=alice)
     reviews.review_confirm(product=fraud, actor=bob, sla=fraud.slas.first())

@@ -40,6 +40,7 @@ def test_readiness_lists_items_with_absolute_fix_links_a_summary_and_the_score(
         "survey",
         "monitoring",
         "ci",
+        "deployment",
         "baseline",
         "worst_case",
         "model_card",

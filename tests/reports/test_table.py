@@ -70,7 +70,7 @@ def test_a_row_shows_every_figure(product):
         '<div class="muted small">Risk · Medium risk</div>',
         '<span class="badge stage-production">Production</span>',
         '<span class="badge bad">incomplete</span>',
-        '4/7<div class="muted small">ML Test 0</div>',  # KPI, SLA, monitoring, CI
+        '4/8<div class="muted small">ML Test 0</div>',  # KPI, SLA, monitoring, CI
         '<div class="kpi"><span>Losses</span> <span class="nowrap">400 → 340 / 300'
         '</span> <span class="badge status-on_track">60% · on track</span> '
         '<span class="small muted">after launch -15.0%</span></div>',
@@ -89,7 +89,7 @@ def test_a_pdf_row_shows_the_same_figures_as_lines(product):
     cells = _cells(table.pdf_rows(_measured(product)))
     assert cells == [
         "<strong>Fraud score</strong>\nRisk · Production · Medium risk",
-        "4/7, ML Test 0\nowners incomplete",
+        "4/8, ML Test 0\nowners incomplete",
         "Losses 400 → 340 / 300: 60%, on track (after launch -15.0%)",
         "Latency 75.0%, budget 50%",
         "SEV2 1\ndetect 15m, resolve —",

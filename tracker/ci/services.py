@@ -81,7 +81,11 @@ def ci_status_report(
         )
         if status.state in FINISHED:
             stage_finished.send(
-                sender=CIStatus, product=product, context=context, state=status.state
+                sender=CIStatus,
+                product=product,
+                context=context,
+                state=status.state,
+                status=status,
             )
     return status, created
 

@@ -1,8 +1,8 @@
 """Realistic demo data for `make run`: teams, people and products at every stage,
 with metrics, measurements, segments, SLAs, surveys, planning sessions, model
-cards, decisions awaiting sign-off, CI history, ML Test Score, incidents,
-postmortems, notification preferences, post-launch KPI reviews and the
-reminders a first sweep records.
+cards, decisions awaiting sign-off, CI history, ML Test Score, model versions
+and deployments, incidents, postmortems, notification preferences, post-launch
+KPI reviews and the reminders a first sweep records.
 
 Deterministic (no randomness without a fixed seed) and written through the same
 services the app uses, so the demo exercises the real rules.
@@ -20,6 +20,7 @@ from tracker.demo.people import seed_people
 from tracker.demo.postmortems import seed_postmortems
 from tracker.demo.products import seed_products
 from tracker.demo.readiness import seed_ml_tests
+from tracker.demo.releases import seed_releases
 from tracker.demo.reminders import seed_kpi_reviews, seed_preferences, seed_sweep
 from tracker.products.models import Product
 
@@ -36,6 +37,7 @@ def seed_demo(*, now=None) -> bool:
     seed_cards(now=now)
     seed_ci()
     seed_ml_tests(now=now)
+    seed_releases(now=now)
     seed_incidents(now=now)
     seed_postmortems(now=now)
     seed_preferences()

@@ -74,6 +74,11 @@ class IncidentOutput(serializers.Serializer):
     generator_url = serializers.CharField()
     dashboard_url = serializers.CharField()
     runbook_url = serializers.CharField()
+    model_version = serializers.CharField(
+        source="serving_version.version",
+        default=None,
+        help_text="The model version serving in production when it started.",
+    )
     html_url = serializers.SerializerMethodField()
 
     def get_time_to_detect_seconds(self, incident: Incident) -> float | None:
@@ -198,6 +203,7 @@ def _require_assign(request: Request, product: Product | None) -> None:
 
 def _incident_answer(view: ApiView, incident: Incident, status: int = 200) -> Response:
     incident.timeline_entries = selectors.incident_timeline(incident=incident)
+    selectors.incidents_with_versions([incident])
     return view.output(IncidentDetailOutput, incident, status=status)
 
 
@@ -214,7 +220,9 @@ class IncidentListCreateApi(ApiView):
     @extend_schema(responses=IncidentOutput(many=True))
     def get(self, request: Request) -> Response:
         incidents = self.filter_queryset(selectors.incident_list(user=request.user))
-        return self.paginated(IncidentOutput, incidents)
+        return self.paginated(
+            IncidentOutput, incidents, prepare=selectors.incidents_with_versions
+        )
 
     @extend_schema(request=IncidentCreateInput, responses={201: IncidentDetailOutput})
     def post(self, request: Request) -> Response:

@@ -24,6 +24,7 @@ from tracker.incidents.models import (
 )
 from tracker.products.models import Product
 from tracker.products.selectors import readable, user_can_edit_product
+from tracker.releases.selectors import deployments_before, production_versions_at
 
 
 def user_can_triage(user: User) -> bool:
@@ -172,3 +173,22 @@ def integration_for_delivery(*, pk: int) -> AlertIntegration | None:
 
 def delivery_list(*, integration: AlertIntegration) -> QuerySet[AlertDelivery]:
     return integration.deliveries.order_by("-received_at", "-id")
+
+
+def incidents_with_versions(incidents: list[Incident]) -> list[Incident]:
+    """Each incident with `serving_version`: the model version serving in
+    production when it started (tracker.releases), None without one."""
+    versions = production_versions_at(
+        (incident.pk, incident.product_id, incident.started_at)
+        for incident in incidents
+    )
+    for incident in incidents:
+        incident.serving_version = versions.get(incident.pk)
+    return incidents
+
+
+def incident_deployments_before(*, incident: Incident) -> list:
+    """The product's deployments in the hours before the incident started."""
+    if incident.product_id is None:
+        return []
+    return deployments_before(product_id=incident.product_id, at=incident.started_at)

@@ -113,7 +113,8 @@ def _detail_page(request, incident: Incident, *, status: int = 200, **forms):
         request,
         "incidents/incident_detail.html",
         {
-            "incident": incident,
+            "incident": selectors.incidents_with_versions([incident])[0],
+            "deployments": selectors.incident_deployments_before(incident=incident),
             "timeline": selectors.incident_timeline(incident=incident),
             "can_edit": can_edit,
             **audit_selectors.history_for(

@@ -31,6 +31,9 @@ BEFORE, AFTER, BASELINE, TARGET, LAUNCH = (
     "#2b8a3e",
     "#e8590c",
 )
+# Moments marked on a line chart (deployments and rollbacks, tracker.releases),
+# coloured here and not only by CSS, so the PDFs draw them too.
+MARKER_COLOURS = {"deploy": "#1098ad", "rollback": "#b42318"}
 # The least share of its magnitude the y-range spans: data between 2.0 and 2.3
 # is drawn on about 1.9–2.4, not stretched over the whole height.
 MIN_RELATIVE_SPAN = 0.2
@@ -258,12 +261,15 @@ def before_after_chart(
     lo: float | None = None,
     hi: float | None = None,
     legend: bool = True,
+    markers: Sequence[tuple[datetime, str, str]] = (),
 ) -> SafeString:
     """A line of measurements over dated x ticks, with the baseline, the target
     and the launch marked, a y-axis titled `y_title` (or `unit`) and a legend
     (`legend=False` where the page prints one beside a table of charts).
     Points before launch are grey, after launch in the accent colour. `lo`/`hi`
-    fix the scale's ends (a score out of 7)."""
+    fix the scale's ends (a score out of 7). `markers` are moments drawn as
+    vertical lines with a tooltip: (when, label, kind), kind `deploy` or
+    `rollback`; those outside the points' time span are left out."""
     if not points:
         return mark_safe("")
     left, right, top = 52, width - 10, 8
@@ -304,6 +310,15 @@ def before_after_chart(
             f'<line x1="{x}" x2="{x}" y1="{top}" y2="{bottom}" stroke="{LAUNCH}" '
             f'stroke-width="1.2" stroke-dasharray="2 2"><title>launch</title></line>'
         )
+    for when, text, kind in markers:
+        if t0 <= when.timestamp() <= t1:
+            x = x_of(when.timestamp())
+            colour = MARKER_COLOURS.get(kind, LAUNCH)
+            parts.append(
+                f'<line class="chart-marker-{escape(kind)}" x1="{x}" x2="{x}" '
+                f'y1="{top}" y2="{bottom}" stroke="{colour}" stroke-width="1.2">'
+                f"<title>{when:%Y-%m-%d %H:%M} {escape(text)}</title></line>"
+            )
     coords = [(x_of(t), y_of(v)) for t, (_, v) in zip(times, points, strict=True)]
     if len(coords) > 1:
         path = " ".join(f"{x},{y}" for x, y in coords)

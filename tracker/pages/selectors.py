@@ -5,6 +5,8 @@ from the apps it reads, for a product or session already read through its
 from datetime import datetime
 from typing import Any
 
+from django.utils.safestring import SafeString
+
 from tracker.accounts.models import User
 from tracker.audit import selectors as audit_selectors
 from tracker.audit.models import history_url
@@ -14,11 +16,19 @@ from tracker.incidents.selectors import product_open_incidents
 from tracker.lib.charts import before_after_chart
 from tracker.postmortems.selectors import product_action_items, session_action_items
 from tracker.products import selectors as products
-from tracker.products.models import PlanningSession, Product, SuccessMetric
+from tracker.products.models import (
+    PlanningSession,
+    Product,
+    ServiceLevel,
+    SuccessMetric,
+)
 from tracker.readiness import selectors as readiness
+from tracker.releases import selectors as releases
 
 
-def _with_chart(metric: SuccessMetric, product: Product) -> SuccessMetric:
+def _with_chart(
+    metric: SuccessMetric, product: Product, markers: list
+) -> SuccessMetric:
     metric.chart = before_after_chart(
         [(m.measured_at, m.value) for m in metric.history],
         baseline=metric.baseline,
@@ -30,6 +40,7 @@ def _with_chart(metric: SuccessMetric, product: Product) -> SuccessMetric:
         width=340,
         height=150,
         legend=False,  # the page prints one under the table
+        markers=markers,
     )
     metric.progress_value = metric.progress(
         metric.latest.value if metric.latest else None
@@ -38,10 +49,13 @@ def _with_chart(metric: SuccessMetric, product: Product) -> SuccessMetric:
 
 
 def product_page(*, product: Product, user: User, now: datetime) -> dict[str, Any]:
-    """The product page: owners and lifecycle, KPIs with their charts, SLAs, open
-    incidents, survey, sessions, decisions awaiting sign-off, CI, action items,
-    readiness, the ML Test Score and the product's own changes."""
+    """The product page: owners and lifecycle, KPIs with their charts (marking
+    deployments), SLAs, open incidents, what serves in each environment and the
+    latest deployments, survey, sessions, decisions awaiting sign-off, CI, action
+    items, readiness, the ML Test Score and the product's own changes."""
     metrics = products.metric_list_with_latest(product=product)
+    # Production deployments and rollbacks on every KPI chart's time axis.
+    markers = releases.chart_markers(product_id=product.pk)
     survey = list(product.survey.all())
     sessions = list(products.session_list(product=product)[:5])
     # A product takes a handful of decisions: one read serves both lists.
@@ -52,7 +66,9 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
         "product": product,
         "can_edit": products.user_can_edit_product(user, product),
         "timeline": products.stage_timeline(product=product),
-        "metrics": [_with_chart(metric, product) for metric in metrics],
+        "metrics": [_with_chart(metric, product, markers) for metric in metrics],
+        "serving": releases.serving_now(product=product),
+        "deployments": releases.deployment_list(product=product)[:10],
         "slas": products.sla_list_with_compliance(product=product),
         "incidents": product_open_incidents(product=product),
         "survey": survey,
@@ -69,6 +85,24 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
         "history": audit_selectors.object_history(product),
         "history_url": history_url(product.slug),
     }
+
+
+def sla_chart(*, sla: ServiceLevel, product: Product) -> SafeString:
+    """An SLA's checks over time, its threshold drawn as the baseline, and the
+    product's production deployments and rollbacks marked."""
+    latest = sla.checks.order_by("-checked_at", "-id").values_list(
+        "checked_at", "value"
+    )
+    return before_after_chart(
+        list(reversed(latest[:500])),
+        baseline=sla.threshold,
+        target=None,
+        launched_at=None,
+        width=720,
+        height=160,
+        label=f"{sla.name} checks over time",
+        markers=releases.chart_markers(product_id=product.pk),
+    )
 
 
 def session_page(

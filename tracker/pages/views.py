@@ -81,6 +81,7 @@ def sla_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "form": form,
             "can_edit": can_edit,
             "compliance": selectors.sla_compliance(sla=sla),
+            "chart": pages.sla_chart(sla=sla, product=product),
             "page": paginate(request, sla.checks.select_related("recorded_by"), 20),
             **_measured_by(sla),
             **audit_selectors.history_for(sla, product_slug=product.slug),

@@ -67,6 +67,13 @@ from tracker.products.models import (
     SuccessMetric,
 )
 from tracker.readiness.models import GateOverride, MLTestResult, MLTestScoreSnapshot
+from tracker.releases.models import (
+    Deployment,
+    MlflowRegistry,
+    ModelAlias,
+    ModelVersion,
+    ReleaseSettings,
+)
 from tracker.reminders.models import (
     Digest,
     KPIReview,
@@ -341,6 +348,41 @@ PRODUCTS = Node(
             "ci_statuses",
             parent="product",
             children=(_ci_report(CIStatusEvent, "events", parent="status"),),
+        ),
+        Node(
+            ModelVersion,
+            "model_versions",
+            parent="product",
+            refs={"approved_by": USER},
+            children=(
+                Node(
+                    ModelAlias,
+                    "aliases",
+                    parent="version",
+                    inherit={"product": "product"},
+                ),
+                Node(
+                    Deployment,
+                    "deployments",
+                    parent="version",
+                    inherit={"product": "product"},
+                    refs={"deployed_by": USER},
+                    omit={
+                        "ci_status": "CI bookkeeping of the old instance; the run "
+                        "stays linked by run_url",
+                        "replaced": "derived when recorded; is_rollback keeps "
+                        "what it said",
+                    },
+                ),
+            ),
+        ),
+        Node(ReleaseSettings, "release_settings", parent="product", single=True),
+        Node(
+            MlflowRegistry,
+            "mlflow_registry",
+            parent="product",
+            single=True,
+            omit={"token": NO_SECRETS},
         ),
         Node(
             KPIReviewPlan,

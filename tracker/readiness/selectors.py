@@ -42,6 +42,7 @@ from tracker.products.models import (
     Segment,
     ServiceLevel,
     SLACheck,
+    Stage,
     SuccessMetric,
 )
 from tracker.products.selectors import survey_complete
@@ -58,6 +59,7 @@ from tracker.readiness.rubric import (
     TESTS_BY_CODE,
     interpretation,
 )
+from tracker.releases.models import Deployment, Environment
 
 SIGNAL_WINDOW = timedelta(days=30)
 # Incidents that arrived from a monitoring tool prove it is wired to this product
@@ -169,6 +171,9 @@ def readiness_annotate(
         ),
         rd_segment_unmeasured=Subquery(_segment_unmeasured().values("name")[:1]),
         rd_segment_failing=Subquery(_segment_failing().values("label")[:1]),
+        rd_deployment=Exists(
+            Deployment.objects.filter(**mine, environment=Environment.PRODUCTION)
+        ),
     )
 
 
@@ -245,6 +250,10 @@ def _passes(product: Product) -> dict[str, bool | None]:
         ),
         "monitoring": product.rd_monitoring,
         "ci": product.rd_ci,
+        # Only a product in production must show what serves it.
+        "deployment": product.rd_deployment
+        if product.stage == Stage.PRODUCTION
+        else None,
         "baseline": bool(product.simple_baseline.strip()),
         "worst_case": _worst_case_passes(product) if worst_case_asked else None,
         # High and critical risk: users must be told what it is (not) for.
@@ -342,6 +351,18 @@ def _items(
             if passed["ci"]
             else "No CI status in the last 30 days: post pipeline stages to the API.",
             url("detail") + "#ci-h",
+        ),
+        Item(
+            "deployment",
+            "A production deployment is recorded",
+            passed["deployment"],
+            "Only asked of products in production."
+            if passed["deployment"] is None
+            else "The version serving production is known."
+            if passed["deployment"]
+            else "No production deployment recorded: record one, or let the "
+            "deploy stage of CI report it.",
+            url("detail") + "#releases-h",
         ),
         Item(
             "baseline",

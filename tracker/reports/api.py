@@ -196,6 +196,18 @@ class PortfolioProductOut(serializers.Serializer):
     worst_segment_meets_floor = _figure(
         serializers.BooleanField, "worst_segment_meets_floor", allow_null=True
     )
+    production_version = _figure(
+        serializers.CharField,
+        "production_version",
+        allow_null=True,
+        help_text="The model version serving in production (its latest deployment).",
+    )
+    production_shipped_at = _figure(
+        serializers.DateTimeField,
+        "production_shipped_at",
+        allow_null=True,
+        help_text="When that version was deployed to production.",
+    )
     attention = serializers.ListField(
         child=serializers.CharField(),
         help_text="Why the product needs attention, most urgent first; empty when "

@@ -50,6 +50,8 @@ CSV_COLUMNS = [
     "worst_segment_value",
     "worst_case_floor",
     "worst_segment_meets_floor",
+    "production_version",
+    "production_shipped_at",
     "attention",
     "attention_rank",
 ]
@@ -125,6 +127,10 @@ def csv_row(row: ProductRow, ranks: dict[int, int] | None = None) -> dict[str, o
         "worst_segment_value": _number(f["worst_segment_value"]),
         "worst_case_floor": _number(f["worst_case_floor"]),
         "worst_segment_meets_floor": _yes_no(f["worst_segment_meets_floor"]),
+        "production_version": f["production_version"] or "",
+        "production_shipped_at": f["production_shipped_at"].isoformat()
+        if f["production_shipped_at"]
+        else "",
         "attention": "; ".join(row.attention),
         "attention_rank": (ranks or {}).get(product.pk, ""),
     }

@@ -145,7 +145,7 @@ class _Writer:
         return (
             f'<tr><td>{self.link(row)}<div class="muted small">'
             f"{self.text[product.team.name]} · {risk} risk</div></td>"
-            f"<td>{stage}</td><td>{owners}</td>"
+            f"<td>{stage}{_production(row)}</td><td>{owners}</td>"
             f'<td class="nowrap">{row.readiness.passed_count}/'
             f"{row.readiness.applicable_count}"
             f'<div class="muted small">ML Test {num(row.ml_score.score)}</div>'
@@ -177,6 +177,17 @@ class _Writer:
             f"{self.text[state or 'no status']}</span>"
             f'<div class="small muted">{_e((row.ci.sha or "")[:7])}</div>'
         )
+
+
+def _production(row: ProductRow, *, pdf: bool = False) -> str:
+    """The version serving in production and when it shipped."""
+    if not row.production:
+        return ""
+    version = _e(row.production.version.version)
+    shipped = f"{row.production.deployed_at:%Y-%m-%d}"
+    if pdf:
+        return f"\nserving {version} since {shipped}"
+    return f'<div class="small muted">serving {version} since {shipped}</div>'
 
 
 def _incidents(row: ProductRow) -> str:
@@ -255,7 +266,8 @@ class _PdfWriter(_Writer):
         overdue = row.overdue_followups
         return (
             f"<tr><td><strong>{_e(product.name)}</strong>\n"
-            f"{self.text[product.team.name]} · {stage} · {risk} risk</td>"
+            f"{self.text[product.team.name]} · {stage} · {risk} risk"
+            f"{_production(row, pdf=True)}</td>"
             f"<td>{row.readiness.passed_count}/{row.readiness.applicable_count}, "
             f"ML Test {num(row.ml_score.score)}\nowners {owners}</td>"
             f"<td>{self.kpis(row)}</td><td>{self.slas(row)}</td>"

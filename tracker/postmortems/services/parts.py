@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from tracker.accounts.models import User
 from tracker.incidents.models import EntryKind, Incident, Source, TimelineEntry
@@ -26,6 +27,8 @@ from tracker.postmortems.services.common import (
     postmortem_guard,
 )
 from tracker.products.models import SuccessMetric
+from tracker.releases.models import Deployment
+from tracker.releases.selectors import INCIDENT_LOOKBACK, deployments_between
 
 # --- Timeline -----------------------------------------------------------------------
 
@@ -107,8 +110,46 @@ def timeline_copy(
         for entry in selectors.incident_timeline_entries(incidents=incidents)
         if entry.pk not in copied
     ]
+    moments += _deployment_moments(postmortem, incidents)
     TimelineEvent.objects.bulk_create(moments)
     return len(moments)
+
+
+def _deployment_moments(
+    postmortem: Postmortem, incidents: list[Incident]
+) -> list[TimelineEvent]:
+    """The product's deployments in the incidents' window (from a day before
+    the first started to the last resolved) as change moments; one already in
+    the timeline (same time and text) is not added again."""
+    if not incidents or postmortem.product_id is None:
+        return []
+    start = min(i.started_at for i in incidents) - INCIDENT_LOOKBACK
+    ends = [i.resolved_at for i in incidents]
+    end = max(ends) if all(ends) else timezone.now()
+    have = set(postmortem.timeline.values_list("at", "description"))
+    moments = []
+    for deployment in deployments_between(
+        product_id=postmortem.product_id, start=start, end=end
+    ):
+        text = _deployment_text(deployment)
+        if (deployment.deployed_at, text) not in have:
+            moments.append(
+                TimelineEvent(
+                    postmortem=postmortem,
+                    at=deployment.deployed_at,
+                    kind=MomentKind.CHANGE,
+                    description=text,
+                )
+            )
+    return moments
+
+
+def _deployment_text(d: Deployment) -> str:
+    what = "Rolled back to" if d.is_rollback else "Deployed"
+    return (
+        f"{what} model version {d.version.version} in "
+        f"{d.get_environment_display().lower()} ({d.traffic_percent}% of traffic)"
+    )
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from tracker.accounts.selectors import Reader
 from tracker.ci.selectors import ci_latest_states
 from tracker.products.segments import worst_segments_by_product
 from tracker.readiness.selectors import ml_test_scores
+from tracker.releases.selectors import production_current
 from tracker.reports.periods import Period
 from tracker.reports.selectors.attention import attention_rank
 from tracker.reports.selectors.incidents import (
@@ -75,6 +76,7 @@ def portfolio_report(
         open_severe = open_severe_incidents(product_ids=ids)
         hidden = hidden_product_count(filters=filters, user=user)
         worst_segments = worst_segments_by_product(product_ids=ids)
+        production = production_current(ids)
     rows = []
     for (product, readiness), pid in zip(with_readiness, ids, strict=True):
         open_items, overdue_items = actions.get(pid, (0, 0))
@@ -90,6 +92,7 @@ def portfolio_report(
                 median_ttd=incidents.ttd.get(pid),
                 median_ttr=incidents.ttr.get(pid),
                 ci=ci.get(pid),
+                production=production.get(pid),
                 postmortems=incidents.completion.get(pid, NO_COMPLETION),
                 open_action_items=open_items,
                 overdue_action_items=overdue_items,

@@ -14,6 +14,7 @@ from tracker.products.models import Stage
 from tracker.products.segments import WorstSegment
 from tracker.products.selectors import Compliance
 from tracker.readiness.selectors import Readiness, Score
+from tracker.releases.models import Deployment
 from tracker.reports.periods import Period
 from tracker.reports.selectors.products import ReportProduct
 
@@ -62,6 +63,8 @@ class ProductRow:
     median_ttd: timedelta | None = None
     median_ttr: timedelta | None = None
     ci: CombinedStatus | None = None
+    # The latest production deployment (tracker.releases), if any.
+    production: Deployment | None = None
     postmortems: Completion = NO_COMPLETION
     open_action_items: int = 0
     overdue_action_items: int = 0
@@ -132,6 +135,12 @@ class ProductRow:
             "latest_ci_state": self.ci.state if self.ci else None,
             "latest_ci_sha": self.ci.sha if self.ci else None,
             **_worst_segment_figures(self.worst_segment),
+            "production_version": self.production.version.version
+            if self.production
+            else None,
+            "production_shipped_at": self.production.deployed_at
+            if self.production
+            else None,
         }
 
 

@@ -1,0 +1,35 @@
+"""Releases fixtures: the API clients of tests/api, a product of carol's and
+frozen time."""
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from tests.api.conftest import (  # noqa: F401  (fixtures)
+    _fresh_throttles,
+    alice_api,
+    bearer,
+    bob_api,
+    carol_api,
+    ci_api,
+    ci_raw,
+)
+from tests.factories import ProductFactory
+
+
+@pytest.fixture
+def other_product(other_team, carol):
+    return ProductFactory(
+        name="Churn model", slug="churn", team=other_team, pm_owner=carol
+    )
+
+
+NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen():
+    """Time stands at NOW."""
+    with time_machine.travel(NOW, tick=False):
+        yield

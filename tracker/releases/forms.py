@@ -1,0 +1,48 @@
+"""Forms of the releases pages: register a version, record a deployment, and
+connect the product's MLflow registry."""
+
+from django import forms
+
+from tracker.releases.models import Deployment, MlflowRegistry, ModelVersion
+
+
+class ModelVersionForm(forms.ModelForm):
+    class Meta:
+        model = ModelVersion
+        fields = ["version", "code_sha", "data_snapshot", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def validate_unique(self) -> None:
+        """The service writes; the database's constraint decides (its error is
+        shown beside `version`)."""
+
+
+class DeploymentForm(forms.ModelForm):
+    def __init__(self, *args, product, **kwargs) -> None:
+        # Shown beside the version form: ids of its own, so labels stay unique.
+        kwargs.setdefault("auto_id", "deployment_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = ModelVersion.objects.filter(product=product)
+        self.fields["deployed_at"].required = False
+        self.fields["deployed_at"].help_text = "Empty: now."
+
+    class Meta:
+        model = Deployment
+        fields = ["version", "environment", "traffic_percent", "deployed_at", "notes"]
+        widgets = {
+            "deployed_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class MlflowRegistryForm(forms.ModelForm):
+    token = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput,
+        max_length=500,
+        help_text="Optional bearer token; empty keeps the one saved.",
+    )
+
+    class Meta:
+        model = MlflowRegistry
+        fields = ["tracking_uri", "registered_model", "token"]
