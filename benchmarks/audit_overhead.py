@@ -205,8 +205,8 @@ def run(args: argparse.Namespace) -> None:
     from django.test.utils import override_settings
 
     from tracker.audit.models import AuditEvent
-    from tracker.products.models import Product
     from tracker.demo.scale import portfolio as scale
+    from tracker.products.models import Product
 
     call_command("migrate", verbosity=0)
     static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

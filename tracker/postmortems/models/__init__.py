@@ -26,10 +26,12 @@ from tracker.postmortems.models.parts import (
     Rule,
     TimelineEvent,
 )
+from tracker.postmortems.models.policies import ACTION_DAYS_FIELDS, FollowUpPolicy
 from tracker.postmortems.models.postmortem import (
     STATUS_ORDER,
     TRANSITIONS,
     EventKind,
+    FailureKind,
     MetricImpact,
     Postmortem,
     PostmortemEvent,
@@ -43,6 +45,7 @@ from tracker.postmortems.models.sections import (
 )
 
 __all__ = [
+    "ACTION_DAYS_FIELDS",
     "FACTOR_SECTION",
     "ML_CATEGORIES",
     "SECTIONS",
@@ -59,6 +62,8 @@ __all__ = [
     "ContributingFactor",
     "EventKind",
     "FactorCategory",
+    "FailureKind",
+    "FollowUpPolicy",
     "MLKind",
     "MetricImpact",
     "MomentKind",

@@ -24,6 +24,7 @@ from tracker.postmortems.services.common import (
     _pick,
     _text_changed,
 )
+from tracker.postmortems.services.recurrence import recurrences_for_postmortem
 from tracker.products.models import SuccessMetric
 
 # --- Timeline -----------------------------------------------------------------------
@@ -147,6 +148,8 @@ def factor_add(
     )
     _text_changed(postmortem)
     _note_edit(postmortem, actor, ["factors"])
+    # A shared factor can make a covered incident a recurrence (kind_and_factor).
+    recurrences_for_postmortem(postmortem=postmortem)
     return factor
 
 
