@@ -11,6 +11,7 @@ from tracker.incidents import sla_api
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
 from tracker.porting import api as porting
 from tracker.postmortems import api as postmortems
+from tracker.postmortems import api_policies
 from tracker.products import api as products
 from tracker.readiness import api as readiness
 from tracker.reminders import api as reminders
@@ -125,6 +126,16 @@ urlpatterns = [
         name="action_items",
     ),
     path("action-items/<int:pk>/", postmortems.ActionItemDetailApi.as_view()),
+    path(
+        "follow-up-policies/",
+        api_policies.PolicyListCreateApi.as_view(),
+        name="follow_up_policies",
+    ),
+    path(
+        "follow-up-policies/violations/",
+        api_policies.ViolationListApi.as_view(),
+        name="follow_up_violations",
+    ),
     # Export and import (docs/porting.md)
     path(f"{P}/export/", porting.ProductExportApi.as_view(), name="product_export"),
     path("export/", porting.InstanceExportApi.as_view(), name="export"),
