@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"ci", "incidents"},
     {"postmortems"},
     {"readiness", "reminders"},
-    {"reports"},
+    {"reports", "insights"},
     {"porting"},
     {"pages"},
     {"demo"},

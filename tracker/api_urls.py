@@ -8,6 +8,7 @@ from tracker.accounts import api as accounts
 from tracker.ci import api as ci
 from tracker.incidents import api as incidents
 from tracker.incidents import sla_api
+from tracker.insights import api as insights
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
 from tracker.porting import api as porting
 from tracker.postmortems import api as postmortems
@@ -140,6 +141,8 @@ urlpatterns = [
     path(f"{P}/export/", porting.ProductExportApi.as_view(), name="product_export"),
     path("export/", porting.InstanceExportApi.as_view(), name="export"),
     path("import/", porting.ImportApi.as_view(), name="import"),
+    # Insights across failures
+    path("insights/", insights.InsightsView.as_view(), name="insights"),
     # Leadership reports
     path(
         "reports/portfolio/",

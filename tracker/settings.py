@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tracker.incidents",
     "tracker.readiness",
     "tracker.reports",
+    "tracker.insights",
     "tracker.reminders",
     "tracker.ci",
     "tracker.postmortems",

@@ -57,6 +57,7 @@ urlpatterns = [
     path("products/", include("tracker.readiness.urls")),
     path("products/", include("tracker.products.history_urls")),
     path("reports/", include("tracker.reports.urls")),
+    path("insights/", include("tracker.insights.urls")),
     path("incidents/", include("tracker.incidents.urls")),
     # /postmortems/…, /action-items/…, /me/ and /people/<username>/
     path("", include("tracker.postmortems.urls")),

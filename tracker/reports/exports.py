@@ -3,8 +3,6 @@
 import csv
 import io
 
-from django.template.loader import render_to_string
-
 from tracker.reports.selectors.rows import SEVERITIES, Portfolio, ProductRow
 
 # Stable column names: spreadsheets and scripts downstream depend on them.
@@ -42,6 +40,8 @@ CSV_COLUMNS = [
     "open_action_items",
     "overdue_action_items",
     "postmortems_stuck_in_draft",
+    "recurrences",
+    "follow_up_violations",
     "latest_ci_state",
     "latest_ci_sha",
     "attention",
@@ -95,6 +95,8 @@ def csv_row(row: ProductRow) -> dict[str, object]:
         "open_action_items": f["open_action_items"],
         "overdue_action_items": f["overdue_action_items"],
         "postmortems_stuck_in_draft": f["postmortems_stuck_in_draft"],
+        "recurrences": f["recurrences"],
+        "follow_up_violations": f["follow_up_violations"],
         "latest_ci_state": f["latest_ci_state"] or "",
         "latest_ci_sha": f["latest_ci_sha"] or "",
         "attention": "; ".join(row.attention),
@@ -108,10 +110,3 @@ def portfolio_csv(portfolio: Portfolio) -> str:
     for row in portfolio.rows:
         writer.writerow(csv_row(row))
     return buffer.getvalue()
-
-
-def render_pdf(template: str, context: dict, *, base_url: str) -> bytes:
-    from weasyprint import HTML  # imported lazily: heavy, and only exports need it
-
-    html = render_to_string(template, context)
-    return HTML(string=html, base_url=base_url).write_pdf()

@@ -8,10 +8,11 @@ from django.views.decorators.http import require_safe
 
 from tracker.incidents.models import Kind
 from tracker.lib.charts import before_after_chart, line_chart, stacked_bar_chart
+from tracker.lib.pdf import render_pdf
+from tracker.lib.periods import period_get
 from tracker.products import selectors as product_selectors
 from tracker.reports import exports, table
 from tracker.reports.forms import PortfolioFilterForm
-from tracker.reports.periods import period_get
 from tracker.reports.selectors.portfolio import portfolio_report
 from tracker.reports.selectors.rows import Portfolio
 
@@ -121,7 +122,7 @@ def portfolio_csv(request: HttpRequest) -> HttpResponse:
 @login_required
 def portfolio_pdf(request: HttpRequest) -> HttpResponse:
     form, report = _portfolio(request)
-    pdf = exports.render_pdf(
+    pdf = render_pdf(
         "reports/portfolio_pdf.html",
         _context(request, form, report, pdf=True),
         base_url=request.build_absolute_uri("/"),
@@ -153,7 +154,7 @@ def product_pdf(request: HttpRequest, slug: str) -> HttpResponse:
         )
         for metric in metrics
     }
-    pdf = exports.render_pdf(
+    pdf = render_pdf(
         "reports/product_pdf.html",
         {
             "product": product,  # with its owners, which the report does not join

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from tracker.accounts.selectors import Reader
 from tracker.ci.selectors import ci_latest_states
+from tracker.lib.periods import Period
+from tracker.postmortems.selectors.policies import violation_counts
 from tracker.readiness.selectors import ml_test_scores
-from tracker.reports.periods import Period
 from tracker.reports.selectors.incidents import (
     action_item_closure,
     action_item_counts,
@@ -64,6 +65,7 @@ def portfolio_report(
         stuck = postmortems_stuck(product_ids=ids, now=now)
         closure = action_item_closure(product_ids=ids, period=period)
         actions = action_item_counts(product_ids=ids, today=today)
+        late = violation_counts(product_ids=ids, now=now)
         scores, ci = ml_test_scores(ids), ci_latest_states(rows_products)
     rows = []
     for (product, readiness), pid in zip(with_readiness, ids, strict=True):
@@ -84,6 +86,8 @@ def portfolio_report(
                 open_action_items=open_items,
                 overdue_action_items=overdue_items,
                 stuck_postmortems=stuck.get(pid, 0),
+                recurrences=incidents.recurrences.get(pid, 0),
+                follow_up_violations=late.get(pid, 0),
             )
         )
     return Portfolio(

@@ -9,11 +9,11 @@ from typing import Any
 
 from tracker.ci.selectors import CombinedStatus
 from tracker.incidents.models import Kind, Severity
+from tracker.lib.periods import Period
 from tracker.postmortems.selectors.reports import Completion
 from tracker.products.models import Stage
 from tracker.products.selectors import Compliance
 from tracker.readiness.selectors import Readiness, Score
-from tracker.reports.periods import Period
 from tracker.reports.selectors.products import ReportProduct
 
 ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA = "on_track", "at_risk", "off_track", "no_data"
@@ -65,6 +65,8 @@ class ProductRow:
     open_action_items: int = 0
     overdue_action_items: int = 0
     stuck_postmortems: int = 0
+    recurrences: int = 0  # incidents in the period repeating a published one
+    follow_up_violations: int = 0
 
     def get_absolute_url(self) -> str:
         return self.product.get_absolute_url()
@@ -96,6 +98,9 @@ class ProductRow:
             reasons.append(f"{self.overdue_followups} overdue KPI follow-up(s)")
         if self.stuck_postmortems:
             reasons.append(f"{self.stuck_postmortems} postmortem(s) stuck in draft")
+        if self.follow_up_violations:
+            n = self.follow_up_violations
+            reasons.append(f"{n} follow-up(s) late against policy")
         return reasons
 
     @cached_property
@@ -137,6 +142,8 @@ class ProductRow:
             "open_action_items": self.open_action_items,
             "overdue_action_items": self.overdue_action_items,
             "postmortems_stuck_in_draft": self.stuck_postmortems,
+            "recurrences": self.recurrences,
+            "follow_up_violations": self.follow_up_violations,
             "latest_ci_state": self.ci.state if self.ci else None,
             "latest_ci_sha": self.ci.sha if self.ci else None,
         }
@@ -157,6 +164,10 @@ class Portfolio:
     @property
     def attention(self) -> list[ProductRow]:
         return [row for row in self.rows if row.attention]
+
+    @property
+    def recurrences(self) -> int:
+        return sum(row.recurrences for row in self.rows)
 
     @property
     def product_count(self) -> int:
