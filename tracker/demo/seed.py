@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tracker.demo.ci import seed_ci
 from tracker.demo.incidents import seed_incidents
+from tracker.demo.learning import seed_learning
 from tracker.demo.people import seed_people
 from tracker.demo.postmortems import seed_postmortems
 from tracker.demo.products import seed_products
@@ -33,5 +34,6 @@ def seed_demo(*, now=None) -> bool:
     seed_ml_tests(now=now)
     seed_incidents(now=now)
     seed_postmortems(now=now)
+    seed_learning(now=now)
     seed_preferences()
     return True
