@@ -282,18 +282,16 @@ class Incident(models.Model):
                 | Q(resolved_at__gte=models.F("started_at")),
                 name="incident_resolved_after_start",
             ),
-            # A recurrence always says which rule matched, and only a recurrence does.
+            # A recurrence always says which rule matched. (The rule stays when
+            # the earlier incident is deleted and recurrence_of is set to NULL.)
             models.CheckConstraint(
-                condition=Q(recurrence_of__isnull=True, recurrence_rule="")
-                | (
-                    Q(recurrence_of__isnull=False)
-                    & Q(recurrence_rule__in=RecurrenceRule.values)
-                ),
+                condition=Q(recurrence_of__isnull=True) | ~Q(recurrence_rule=""),
                 name="incident_recurrence_has_rule",
             ),
             models.CheckConstraint(
-                condition=~Q(recurrence_of=models.F("pk")),
-                name="incident_not_own_recurrence",
+                condition=Q(recurrence_rule="")
+                | Q(recurrence_rule__in=RecurrenceRule.values),
+                name="incident_recurrence_rule_valid",
             ),
         ]
         indexes = [

@@ -405,7 +405,10 @@ def _violations_due(
     late = [
         v
         for v in violations(now=now)
-        if v.object_type == object_type and v.object_id > after and v.owners
+        if v.object_type == object_type
+        and v.object_id > after
+        and v.owners
+        and not _chased_as_late_draft(v)
     ]
     late.sort(key=lambda v: v.object_id)
     reminded = set(
@@ -432,6 +435,16 @@ def _violations_due(
                 )
             )
     return found[:limit]
+
+
+def _chased_as_late_draft(violation) -> bool:
+    """A SEV1–2 draft past its deadline is chased by `postmortem_draft_overdue`
+    already (to the same people): one reminder about one lateness is enough."""
+    return (
+        violation.object_type == POSTMORTEM
+        and violation.status == Status.DRAFT
+        and violation.severity in SEVERE
+    )
 
 
 def postmortem_unpublished() -> Exists:

@@ -25,11 +25,25 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, choices=[('fingerprint', 'Same alert fingerprint'), ('alert_name', 'Same alert name and product'), ('kind_and_factor', 'Same kind and product, shared factor')], max_length=20),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('recurrence_of__isnull', True), ('recurrence_rule', '')), models.Q(('recurrence_of__isnull', False), ('recurrence_rule__in', ['fingerprint', 'alert_name', 'kind_and_factor'])), _connector='OR'), name='incident_recurrence_has_rule'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("recurrence_of__isnull", True),
+                    models.Q(("recurrence_rule", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="incident_recurrence_has_rule",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('recurrence_of', models.F('pk')), _negated=True), name='incident_not_own_recurrence'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("recurrence_rule", ""),
+                    ("recurrence_rule__in", ["fingerprint", "alert_name", "kind_and_factor"]),
+                    _connector="OR",
+                ),
+                name="incident_recurrence_rule_valid",
+            ),
         ),
     ]

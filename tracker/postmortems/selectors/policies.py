@@ -44,6 +44,7 @@ class Violation:
 
     object_type: str  # POSTMORTEM or ACTION_ITEM
     object_id: int
+    status: str  # the postmortem's, or the action item's
     title: str
     url: str
     product_id: int
@@ -93,6 +94,7 @@ def _late_postmortems(
         .filter(unresolved=False)
         .values_list(
             "pk",
+            "status",
             "title",
             "created_at",
             "severity",
@@ -108,7 +110,8 @@ def _late_postmortems(
     )
     authors = _authors(rows)
     found = []
-    for pk, title, created, sev, resolved, pid, slug, name, tier, *who in values:
+    for pk, status, title, created, sev, resolved, pid, slug, name, *more in values:
+        tier, *who = more
         policy = policy_for(index, sev, tier)
         if policy is None or policy.postmortem_business_days is None:
             continue
@@ -124,6 +127,7 @@ def _late_postmortems(
             Violation(
                 POSTMORTEM,
                 pk,
+                status,
                 title,
                 reverse("postmortems:detail", args=[pk]),
                 pid,
@@ -184,6 +188,7 @@ def _late_items(
             Violation(
                 ACTION_ITEM,
                 pk,
+                ActionStatus.OPEN,
                 " ".join(text.split())[:120],
                 url,
                 pid,
