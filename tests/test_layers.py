@@ -30,7 +30,7 @@ LAYERS: list[set[str]] = [
     {"incidents", "cards"},
     {"postmortems"},
     {"readiness", "reminders", "integrations"},
-    {"reports"},
+    {"reports", "insights"},
     {"porting"},
     {"pages"},
     {"demo"},

@@ -10,11 +10,13 @@ from tracker.cards import api as cards
 from tracker.ci import api as ci
 from tracker.incidents import api as incidents
 from tracker.incidents import sla_api
+from tracker.insights import api as insights
 from tracker.integrations import api as integrations
 from tracker.integrations import sla_api as measured_slas
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
 from tracker.porting import api as porting
 from tracker.postmortems import api as postmortems
+from tracker.postmortems import api_policies
 from tracker.products import api as products
 from tracker.readiness import api as readiness
 from tracker.releases import api as releases
@@ -196,10 +198,22 @@ urlpatterns = [
         "action-items/<int:pk>/github-issue/",
         integrations.ActionItemIssueView.as_view(),
     ),
+    path(
+        "follow-up-policies/",
+        api_policies.PolicyListCreateApi.as_view(),
+        name="follow_up_policies",
+    ),
+    path(
+        "follow-up-policies/violations/",
+        api_policies.ViolationListApi.as_view(),
+        name="follow_up_violations",
+    ),
     # Export and import (docs/porting.md)
     path(f"{P}/export/", porting.ProductExportApi.as_view(), name="product_export"),
     path("export/", porting.InstanceExportApi.as_view(), name="export"),
     path("import/", porting.ImportApi.as_view(), name="import"),
+    # Insights across failures
+    path("insights/", insights.InsightsView.as_view(), name="insights"),
     # Leadership reports
     path(
         "reports/portfolio/",

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tracker.incidents",
     "tracker.readiness",
     "tracker.reports",
+    "tracker.insights",
     "tracker.reminders",
     "tracker.integrations",
     "tracker.ci",

@@ -10,7 +10,7 @@ from tracker.postmortems.models import ActionItem, Postmortem, Status
 
 def test_demo_has_a_published_and_a_stuck_draft_postmortem(db):
     assert seed_demo()
-    published = Postmortem.objects.get(status=Status.PUBLISHED)
+    published = Postmortem.objects.get(status=Status.PUBLISHED, failure_kind="")
     draft = Postmortem.objects.get(status=Status.DRAFT)
     now = timezone.now()
     assert published.factors.count() == 3
@@ -21,3 +21,17 @@ def test_demo_has_a_published_and_a_stuck_draft_postmortem(db):
     assert selectors.action_items_overdue(now=now).count() == 3
     assert ActionItem.objects.filter(session__isnull=False).count() == 1
     assert not seed_demo()  # a second run changes nothing
+
+
+def test_demo_has_a_product_failure_postmortem_and_a_recurrence(db):
+    from tracker.incidents.models import Incident
+
+    seed_demo()
+    failure = Postmortem.objects.get(failure_kind="cost_exceeded_value")
+    assert failure.status == Status.PUBLISHED
+    assert failure.product.slug == "invoice-ocr"
+    assert not failure.incidents.exists()
+    [again] = Incident.objects.filter(recurrence_of__isnull=False)
+    assert again.recurrence_rule == "fingerprint"
+    assert again.recurrence_of.postmortems.filter(status=Status.PUBLISHED).exists()
+    assert selectors.recurrence_lessons(incident=again)[0].items

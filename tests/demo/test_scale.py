@@ -10,6 +10,7 @@ from django.db.models import Count
 
 from tests.factories import staff_reader
 from tracker.demo.scale.portfolio import seed_scale
+from tracker.lib.periods import period_get
 from tracker.postmortems import selectors
 from tracker.postmortems.blameless import check_text
 from tracker.postmortems.models import (
@@ -19,7 +20,6 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
 )
-from tracker.reports.periods import period_get
 from tracker.reports.selectors.portfolio import portfolio_report
 
 pytestmark = pytest.mark.django_db

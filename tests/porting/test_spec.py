@@ -24,7 +24,7 @@ def test_a_model_neither_exported_nor_excluded_is_reported(monkeypatch):
 
 def test_a_relation_neither_referenced_nor_omitted_is_reported():
     found = spec._node_problems(spec.Node(Incident, "incidents", parent="product"))
-    assert len(found) == 3  # integration, sla, created_by
+    assert len(found) == 4  # integration, sla, created_by, recurrence_of
     assert "relation integration is neither referenced nor omitted" in found[0]
 
 

@@ -138,13 +138,37 @@ def test_create_from_the_new_page(alice_client, incident, product):
     assert response["Location"] == f"/postmortems/{postmortem.pk}/edit/"
 
 
-def test_create_needs_an_incident(alice_client, incident, product):
+def test_create_needs_an_incident_or_a_failure_kind(alice_client, incident, product):
     response = alice_client.post(
         "/postmortems/new/", {"product": product.pk, "title": "Drift"}
     )
     assert response.status_code == 200
-    assert b"This field is required." in response.content
+    assert b"names how the product failed" in response.content
     assert not Postmortem.objects.exists()
+
+
+def test_create_a_product_failure_postmortem(alice_client, product):
+    response = alice_client.post(
+        "/postmortems/new/",
+        {
+            "product": product.pk,
+            "title": "Nobody used it",
+            "failure_kind": "not_adopted",
+        },
+    )
+    postmortem = Postmortem.objects.get()
+    assert response["Location"] == f"/postmortems/{postmortem.pk}/edit/"
+    assert postmortem.failure_kind == "not_adopted"
+    assert not postmortem.incidents.exists()
+    page = alice_client.get(f"/postmortems/{postmortem.pk}/")
+    assert b"Product failure" in page.content
+
+
+def test_the_create_form_takes_the_offered_failure_kind(alice_client, product):
+    response = alice_client.get(
+        f"/postmortems/new/?product={product.slug}&failure_kind=kpi_not_met"
+    )
+    assert b'<option value="kpi_not_met" selected>' in response.content
 
 
 def test_outsider_cannot_create(carol_client, incident):

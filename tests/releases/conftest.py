@@ -1,20 +1,11 @@
-"""Releases fixtures: the API clients of tests/api, a product of carol's and
-frozen time."""
+"""Releases fixtures (the API clients are the root conftest's): a product of
+carol's and frozen time."""
 
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
 
-from tests.api.conftest import (  # noqa: F401  (fixtures)
-    _fresh_throttles,
-    alice_api,
-    bearer,
-    bob_api,
-    carol_api,
-    ci_api,
-    ci_raw,
-)
 from tests.factories import ProductFactory
 
 

@@ -21,8 +21,8 @@ from tests.factories import (
 )
 from tests.reports.test_portfolio import _incident
 from tracker.accounts.models import Visibility
+from tracker.lib.periods import period_get
 from tracker.postmortems.models import ActionItem
-from tracker.reports.periods import period_get
 from tracker.reports.selectors.portfolio import portfolio_report
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from weasyprint.formatting_structure.boxes import MarginBox
 from tests.factories import MeasurementFactory, MetricFactory, SLAFactory
 from tests.reports.test_portfolio import _incident
 from tracker.lib.charts import PALETTE
-from tracker.reports import exports, views
+from tracker.lib.pdf import pdf_document
+from tracker.reports import views
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
@@ -128,14 +129,14 @@ def _portfolio_pdf(user):
     request = RequestFactory().get("/reports/portfolio.pdf")
     request.user = user
     context = views.portfolio_pdf_context(request)
-    return exports.pdf_document(
+    return pdf_document(
         "reports/portfolio_pdf.html", context, base_url="http://testserver/"
     )
 
 
 def _product_pdf(user, product):
     context = views.product_summary_context(user=user, product=product)
-    return exports.pdf_document(
+    return pdf_document(
         "reports/product_pdf.html", context, base_url="http://testserver/"
     )
 

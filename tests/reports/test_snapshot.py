@@ -9,8 +9,8 @@ from django.db import connection
 
 from tests.factories import IncidentFactory, ProductFactory, staff_reader
 from tests.reports.test_portfolio import NOW, report
+from tracker.lib.periods import period_get
 from tracker.products.models import Product
-from tracker.reports.periods import period_get
 from tracker.reports.selectors.portfolio import portfolio_report
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -18,8 +18,8 @@ from tests.factories import (
     staff_reader,
 )
 from tests.readiness.test_readiness import ci_report
+from tracker.lib.periods import period_get
 from tracker.reports import table
-from tracker.reports.periods import period_get
 from tracker.reports.selectors.portfolio import portfolio_report
 
 pytestmark = pytest.mark.django_db

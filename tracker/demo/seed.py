@@ -16,6 +16,7 @@ from django.utils import timezone
 from tracker.demo.cards import seed_cards, seed_segments
 from tracker.demo.ci import seed_ci
 from tracker.demo.incidents import seed_incidents
+from tracker.demo.learning import seed_learning
 from tracker.demo.people import seed_people
 from tracker.demo.postmortems import seed_postmortems
 from tracker.demo.products import seed_products
@@ -40,6 +41,7 @@ def seed_demo(*, now=None) -> bool:
     seed_releases(now=now)
     seed_incidents(now=now)
     seed_postmortems(now=now)
+    seed_learning(now=now)
     seed_preferences()
     seed_kpi_reviews(now=now)
     seed_sweep(now=now)

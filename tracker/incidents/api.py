@@ -64,6 +64,15 @@ class IncidentOutput(serializers.Serializer):
     integration = serializers.IntegerField(source="integration_id", allow_null=True)
     fingerprint = serializers.CharField()
     labels = serializers.DictField()
+    recurrence_of = serializers.IntegerField(
+        source="recurrence_of_id",
+        allow_null=True,
+        help_text="The earlier incident with a published postmortem this repeats.",
+    )
+    recurrence_rule = serializers.CharField(
+        help_text="Which resemblance matched: fingerprint, alert_name or "
+        "kind_and_factor (empty: not a recurrence)."
+    )
     started_at = serializers.DateTimeField()
     detected_at = serializers.DateTimeField()
     acknowledged_at = serializers.DateTimeField(allow_null=True)

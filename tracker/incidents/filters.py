@@ -16,6 +16,7 @@ from tracker.incidents.models import (
     Severity,
     Status,
 )
+from tracker.lib.filters import DateTimeFilter
 from tracker.products.filters import readable_products
 
 ACTIVE = "active"
@@ -53,10 +54,37 @@ class IncidentFilter(django_filters.FilterSet):
         label="Started",
         empty_label="Any time",
     )
+    # The insights page links its figures here with these (tracker.insights).
+    started_after = DateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = DateTimeFilter(field_name="started_at", lookup_expr="lt")
+    recurrence = django_filters.BooleanFilter(
+        field_name="recurrence_of", lookup_expr="isnull", exclude=True
+    )
+    factor = django_filters.CharFilter(
+        method="filter_factor", label="Contributing factor category"
+    )
 
     class Meta:
         model = Incident
-        fields = ["q", "product", "team", "status", "severity", "kind", "period"]
+        fields = [
+            "q",
+            "product",
+            "team",
+            "status",
+            "severity",
+            "kind",
+            "period",
+            "started_after",
+            "started_before",
+            "recurrence",
+            "factor",
+        ]
+
+    def filter_factor(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Incidents a postmortem with a factor of this category covers (named
+        through the relation: postmortems sit above incidents)."""
+        factors = Q(postmortems__factors__category=value)
+        return queryset.filter(pk__in=Incident.objects.filter(factors).values("pk"))
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

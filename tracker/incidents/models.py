@@ -56,6 +56,15 @@ class Source(models.TextChoices):
     SLA = "sla", "SLA check"
 
 
+class RecurrenceRule(models.TextChoices):
+    """Which resemblance made an incident a recurrence of an earlier one whose
+    postmortem is published (tracker.postmortems.services.recurrence)."""
+
+    FINGERPRINT = "fingerprint", "Same alert fingerprint"
+    ALERT_NAME = "alert_name", "Same alert name and product"
+    KIND_AND_FACTOR = "kind_and_factor", "Same kind and product, shared factor"
+
+
 class IntegrationKind(models.TextChoices):
     ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
     GRAFANA = "grafana", "Grafana alerting"
@@ -202,6 +211,19 @@ class Incident(models.Model):
     generator_url = _link_field("generator URL")
     dashboard_url = _link_field("dashboard URL")
     runbook_url = _link_field("runbook URL")
+    # Set by the postmortems app, which knows what was published: "this
+    # happened before" (tracker.postmortems.services.recurrence).
+    recurrence_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recurrences",
+        help_text="An earlier incident with a published postmortem this repeats.",
+    )
+    recurrence_rule = models.CharField(
+        max_length=20, choices=RecurrenceRule, blank=True
+    )
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -259,6 +281,17 @@ class Incident(models.Model):
                 condition=Q(resolved_at__isnull=True)
                 | Q(resolved_at__gte=models.F("started_at")),
                 name="incident_resolved_after_start",
+            ),
+            # A recurrence always says which rule matched. (The rule stays when
+            # the earlier incident is deleted and recurrence_of is set to NULL.)
+            models.CheckConstraint(
+                condition=Q(recurrence_of__isnull=True) | ~Q(recurrence_rule=""),
+                name="incident_recurrence_has_rule",
+            ),
+            models.CheckConstraint(
+                condition=Q(recurrence_rule="")
+                | Q(recurrence_rule__in=RecurrenceRule.values),
+                name="incident_recurrence_rule_valid",
             ),
         ]
         indexes = [

@@ -220,6 +220,17 @@ class AbsoluteUrlField(serializers.Field):
         return request.build_absolute_uri(value) if request else value
 
 
+@extend_schema_field({"type": "integer", "nullable": True, "example": 5400})
+class SecondsField(serializers.Field):
+    """A duration in whole seconds."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: timedelta) -> int:
+        return round(value.total_seconds())
+
+
 @extend_schema_field({"type": "string", "nullable": True, "example": "15m"})
 class HumanDurationField(serializers.Field):
     """A duration as "15m", "2h", "1d 6h" or ISO 8601 ("PT15M"); shown as "15m"."""

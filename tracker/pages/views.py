@@ -15,6 +15,7 @@ from tracker.audit import selectors as audit_selectors
 from tracker.cards import selectors as cards
 from tracker.incidents.services import sla_check_submit
 from tracker.integrations import selectors as integrations
+from tracker.lib.pdf import render_pdf
 from tracker.lib.views import paginate, run_service
 from tracker.pages import selectors as pages
 from tracker.postmortems.forms import ActionItemForm
@@ -26,7 +27,6 @@ from tracker.products.forms import (
     SurveyFeatureForm,
 )
 from tracker.products.models import PlanningSession, Product
-from tracker.reports.exports import render_pdf
 
 
 def _editable(request: HttpRequest, slug: str) -> Product:

@@ -50,6 +50,7 @@ from tracker.postmortems.models import (
     ActionItem,
     BlamelessWarning,
     ContributingFactor,
+    FollowUpPolicy,
     MetricImpact,
     Postmortem,
     PostmortemEvent,
@@ -239,6 +240,11 @@ _INCIDENT = {
     "key": "incidents",
     "keyed": "incident",
     "refs": {"integration": INTEGRATION, "sla": SLA, "created_by": USER},
+    "omit": {
+        "recurrence_of": "found again from the published postmortems when an "
+        "incident opens: relative to this instance's history",
+        "recurrence_rule": "goes with recurrence_of",
+    },
     "children": (
         Node(TimelineEntry, "timeline", parent="incident", refs={"actor": USER}),
     ),
@@ -423,9 +429,12 @@ PRODUCTS = Node(
 )
 
 UNTRIAGED = Node(
-    **{**_INCIDENT, "key": "untriaged_incidents"},
+    **{
+        **_INCIDENT,
+        "key": "untriaged_incidents",
+        "omit": {**_INCIDENT["omit"], "product": "untriaged: no product yet"},
+    },
     where={"product__isnull": True},
-    omit={"product": "untriaged: no product yet"},
 )
 
 # The document's top-level lists, in the order they're written.
@@ -442,6 +451,8 @@ EXCLUDED: dict[type[models.Model], str] = {
     LeadershipDigest: "delivery bookkeeping of weekly leadership digests",
     AuditEvent: "the audit trail records this instance's history; a backup with "
     "pg_dump keeps it, and an import records what it creates as an import",
+    FollowUpPolicy: "organisation settings, not a product's data: set them on the "
+    "new instance (its migrations bring the default policy)",
     LoginAttemptCounter: "sign-in throttling counters: short-lived, keyed by hashes "
     "that only this instance's SECRET_KEY reproduces",
     Connection: "credentials of outside systems (Prometheus, GitHub): connect "

@@ -4,6 +4,7 @@ from tracker.postmortems.models import (
     ActionItem,
     BlamelessWarning,
     ContributingFactor,
+    FollowUpPolicy,
     Postmortem,
     PostmortemEvent,
     TimelineEvent,
@@ -80,3 +81,16 @@ class ActionItemAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner"]
     raw_id_fields = ["postmortem", "session"]
     readonly_fields = ["closed_at", "created_by"]
+
+
+@admin.register(FollowUpPolicy)
+class FollowUpPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "severity",
+        "risk_tier",
+        "postmortem_business_days",
+        "prevent_days",
+        "detect_days",
+        "mitigate_days",
+        "process_days",
+    ]

@@ -29,6 +29,7 @@ from tracker.postmortems.models import (
     ActionItem,
     ActionKind,
     ActionStatus,
+    FailureKind,
     Postmortem,
     Priority,
     Status,
@@ -74,6 +75,7 @@ class PostmortemOutput(serializers.Serializer):
     title = serializers.CharField()
     product = serializers.CharField(source="product.slug")
     incidents = serializers.SerializerMethodField()
+    failure_kind = serializers.CharField()
     status = serializers.CharField()
     summary = serializers.CharField()
     impact = serializers.CharField()
@@ -164,7 +166,13 @@ class PostmortemInput(StrictInputMixin, serializers.Serializer):
     product = ReadableSlugField(
         visible_to=product_readable_q, queryset=Product.objects.select_related("team")
     )
-    incidents = serializers.ListField(child=_id_field(), allow_empty=False)
+    incidents = serializers.ListField(child=_id_field(), required=False)
+    failure_kind = serializers.ChoiceField(
+        choices=FailureKind.choices,
+        required=False,
+        allow_blank=True,
+        help_text="A product failure without incidents: how it failed.",
+    )
     summary = _section_field()
     impact = _section_field()
     trigger = _section_field()

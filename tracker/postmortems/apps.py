@@ -5,3 +5,10 @@ class PostmortemsConfig(AppConfig):
     name = "tracker.postmortems"
     label = "postmortems"
     verbose_name = "Postmortems and action items"
+
+    def ready(self) -> None:
+        from tracker.incidents.signals import incident_opened
+        from tracker.postmortems.services.recurrence import recurrence_on_open
+
+        # A new incident may repeat one whose postmortem is published.
+        incident_opened.connect(recurrence_on_open, dispatch_uid="postmortems.recur")

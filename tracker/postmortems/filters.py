@@ -7,13 +7,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.lib.filters import ModelChoiceFilter
+from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter
 from tracker.postmortems.models import (
     ActionItem,
     ActionKind,
     ActionStatus,
     ContributingFactor,
     FactorCategory,
+    FailureKind,
     Postmortem,
     Status,
 )
@@ -61,9 +62,23 @@ class PostmortemFilter(django_filters.FilterSet):
         empty_label="Any time",
     )
 
+    # The insights page links its figures here with these (tracker.insights).
+    published_after = DateTimeFilter(field_name="published_at", lookup_expr="gte")
+    published_before = DateTimeFilter(field_name="published_at", lookup_expr="lt")
+    failure_kind = django_filters.ChoiceFilter(choices=FailureKind.choices)
+
     class Meta:
         model = Postmortem
-        fields = ["q", "product", "status", "category", "period"]
+        fields = [
+            "q",
+            "product",
+            "status",
+            "category",
+            "period",
+            "published_after",
+            "published_before",
+            "failure_kind",
+        ]
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return library_search(queryset, value)

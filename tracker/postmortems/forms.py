@@ -13,6 +13,7 @@ from tracker.postmortems.models import (
     ActionStatus,
     ContributingFactor,
     FactorCategory,
+    FailureKind,
     MLKind,
     MomentKind,
     Postmortem,
@@ -85,13 +86,21 @@ def _incidents(product: Product | None) -> QuerySet[Incident]:
 
 
 class PostmortemCreateForm(forms.Form):
-    """Start a postmortem: which product, which incidents, a working title."""
+    """Start a postmortem: which product, which incidents (or, for a product
+    that failed without any, how it failed), a working title."""
 
     product = ChoiceOfOne(queryset=Product.objects.none())
     title = forms.CharField(max_length=200)
     incidents = IncidentsField(
         queryset=Incident.objects.none(),
-        help_text="The incidents this write-up covers (at least one).",
+        required=False,
+        help_text="The incidents this write-up covers.",
+    )
+    failure_kind = forms.ChoiceField(
+        label="Or: the product failed without an incident",
+        choices=[("", "—"), *FailureKind.choices],
+        required=False,
+        help_text="The KPI never moved, the data was not there, nobody adopted it…",
     )
 
     def __init__(self, *args, products: QuerySet[Product], product=None, **kwargs):
@@ -146,7 +155,7 @@ class WriteUpForm(forms.ModelForm):
 class DetailsForm(forms.ModelForm):
     """Title, covered incidents, people and review dates."""
 
-    incidents = IncidentsField(queryset=Incident.objects.none())
+    incidents = IncidentsField(queryset=Incident.objects.none(), required=False)
     authors = PeopleField(queryset=User.objects.none(), required=False)
     reviewers = PeopleField(
         queryset=User.objects.none(),
@@ -165,6 +174,7 @@ class DetailsForm(forms.ModelForm):
         fields = [
             "title",
             "incidents",
+            "failure_kind",
             "authors",
             "reviewers",
             "review_owner",

@@ -39,6 +39,7 @@ from tracker.postmortems.selectors import (
     postmortems_stuck_in_draft,
     review_business_days,
 )
+from tracker.postmortems.selectors.policies import violations
 from tracker.products.models import Stage
 from tracker.reminders.models import Reminder
 from tracker.reminders.registry import (
@@ -382,3 +383,104 @@ def postmortem_drafts_overdue(*, now: datetime, after: int, limit: int) -> list[
         )
         for pk, (title, occurrence, product_id) in drafts.items()
     ]
+
+
+# --- Follow-up policy violations ----------------------------------------------------
+# One reminder per violation and owner: the occurrence is the deadline the
+# object missed, so the `reminder_once` row of (subject, deadline, person) makes
+# it once, whatever the number of sweeps; a new deadline (a policy changed) is a
+# new violation. Deadlines are computed in Python (business days), so the finder
+# reads every current violation and drops, in one query, the owners already
+# reminded of it.
+
+POLICY_POSTMORTEM, POLICY_ACTION_ITEM = (
+    "postmortem_policy_late",
+    "action_item_policy_late",
+)
+
+
+def _violations_due(
+    object_type: str, rule_name: str, *, now: datetime, after: int, limit: int
+) -> list[Due]:
+    late = [
+        v
+        for v in violations(now=now)
+        if v.object_type == object_type
+        and v.object_id > after
+        and v.owners
+        and not _chased_as_late_draft(v)
+    ]
+    late.sort(key=lambda v: v.object_id)
+    reminded = set(
+        Reminder.objects.filter(
+            rule=rule_name,
+            subject_type=object_type,
+            subject_id__in=[v.object_id for v in late],
+        ).values_list("subject_id", "occurrence", "recipient_id")
+    )
+    found = []
+    for v in late:
+        people = tuple(
+            (o, False) for o in v.owners if (v.object_id, v.deadline, o) not in reminded
+        )
+        if people:
+            found.append(
+                Due(
+                    subject_id=v.object_id,
+                    occurrence=v.deadline,
+                    recipients=people,
+                    title=f"{v.title} · {v.product_name} · {v.late_days} day(s) late",
+                    url=v.url,
+                    product_id=v.product_id,
+                )
+            )
+    return found[:limit]
+
+
+def _chased_as_late_draft(violation) -> bool:
+    """A SEV1–2 draft past its deadline is chased by `postmortem_draft_overdue`
+    already (to the same people): one reminder about one lateness is enough."""
+    return (
+        violation.object_type == POSTMORTEM
+        and violation.status == Status.DRAFT
+        and violation.severity in SEVERE
+    )
+
+
+def postmortem_unpublished() -> Exists:
+    """Still due while the postmortem is not published."""
+    return Exists(
+        Postmortem.objects.filter(pk=SUBJECT_ID).exclude(status=Status.PUBLISHED)
+    )
+
+
+def action_item_still_open() -> Exists:
+    return Exists(ActionItem.objects.filter(pk=SUBJECT_ID, status=ActionStatus.OPEN))
+
+
+@rule(
+    name=POLICY_POSTMORTEM,
+    subject_type=POSTMORTEM,
+    label="Postmortem late against the follow-up policy",
+    current=postmortem_unpublished,
+)
+def postmortems_policy_late(*, now: datetime, after: int, limit: int) -> list[Due]:
+    """Postmortems not published within their policy: the review owner and the
+    authors (the product's PM owner when there are none), once per violation."""
+    return _violations_due(
+        POSTMORTEM, POLICY_POSTMORTEM, now=now, after=after, limit=limit
+    )
+
+
+@rule(
+    name=POLICY_ACTION_ITEM,
+    subject_type=ACTION_ITEM,
+    label="Action item late against the follow-up policy",
+    current=action_item_still_open,
+)
+def action_items_policy_late(*, now: datetime, after: int, limit: int) -> list[Due]:
+    """Open action items not done within their policy: the owner (the review
+    owner when there is none), once per violation."""
+    return _violations_due(
+        ACTION_ITEM, POLICY_ACTION_ITEM, now=now, after=after, limit=limit
+    )

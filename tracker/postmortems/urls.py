@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from tracker.postmortems.views import action_items, pages, parts
+from tracker.postmortems.views import action_items, pages, parts, policies
 
 app_name = "postmortems"
 
@@ -12,6 +12,7 @@ PM = "postmortems/<int:pk>"
 urlpatterns = [
     path("postmortems/", pages.postmortem_list, name="list"),
     path("postmortems/library/", pages.library, name="library"),
+    path("postmortems/policies/", policies.policy_violations, name="policies"),
     path("postmortems/new/", pages.postmortem_create, name="create"),
     path(
         "postmortems/from-incident/<int:incident_pk>/",

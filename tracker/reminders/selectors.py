@@ -118,6 +118,18 @@ class MetricComparison:
             return None
         return self.metric.is_improvement(self.after, baseline)
 
+    @property
+    def target_missed(self) -> bool:
+        """A business KPI measured after launch that has not reached its
+        target: the review page offers a postmortem of the product's failure."""
+        progress = self.progress
+        return (
+            self.metric.kind == "business_kpi"
+            and self.after_count > 0
+            and progress is not None
+            and progress < 1
+        )
+
 
 def kpi_review_comparison(*, review: KPIReview) -> list[MetricComparison]:
     """Every metric of the product with its latest value before launch and its

@@ -139,13 +139,15 @@ def kpi_review_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         ):
             messages.success(request, "Review completed.")
             return redirect(review)
+    rows = selectors.kpi_review_comparison(review=review)
     return render(
         request,
         "reminders/kpi_review_detail.html",
         {
             "product": product,
             "review": review,
-            "rows": selectors.kpi_review_comparison(review=review),
+            "rows": rows,
+            "target_missed": any(row.target_missed for row in rows),
             "form": form,
             "can_edit": user_can_edit_product(request.user, product),
             "now": timezone.now(),

@@ -5,7 +5,6 @@ Shares are ratios from 0 to 1 (0.25 is 25%), durations are whole seconds. Readab
 by any signed-in person, like the page; CI tokens may not read it.
 """
 
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -16,23 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.incidents.models import Kind
-from tracker.lib.api import ApiView, ErrorSerializer, HtmlUrlField
+from tracker.lib.api import ApiView, ErrorSerializer, HtmlUrlField, SecondsField
+from tracker.lib.periods import period_get
 from tracker.products.models import RiskTier, Stage
 from tracker.reports.forms import PortfolioFilterForm
-from tracker.reports.periods import period_get
 from tracker.reports.selectors.portfolio import portfolio_report
 from tracker.reports.selectors.rows import STATUS_LABELS
-
-
-@extend_schema_field({"type": "integer", "nullable": True, "example": 5400})
-class SecondsField(serializers.Field):
-    """A duration in whole seconds."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(read_only=True, **kwargs)
-
-    def to_representation(self, value: timedelta) -> int:
-        return round(value.total_seconds())
 
 
 def _counts(name: str, keys: list[str], doc: str) -> type[serializers.Serializer]:
@@ -175,6 +163,8 @@ class PortfolioProductOut(serializers.Serializer):
     open_action_items = _count("open_action_items")
     overdue_action_items = _count("overdue_action_items")
     postmortems_stuck_in_draft = _count("postmortems_stuck_in_draft")
+    recurrences = _count("recurrences")
+    follow_up_violations = _count("follow_up_violations")
     latest_ci_state = _figure(serializers.CharField, "latest_ci_state", allow_null=True)
     latest_ci_sha = _figure(serializers.CharField, "latest_ci_sha", allow_null=True)
     worst_segment = _figure(

@@ -17,11 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tracker.accounts.models import User
+from tracker.lib.periods import period_get
+from tracker.postmortems.selectors.learning import Learning, learning_for
 from tracker.reminders.mail import compose_message
 from tracker.reminders.models import LeadershipDigest, NotificationPreferences
 from tracker.reminders.selectors import preferences_for_user
 from tracker.reminders.services.outbox import claim_lease, digests_pending, unclaimed
-from tracker.reports.periods import period_get
 from tracker.reports.selectors.portfolio import portfolio_report
 from tracker.reports.selectors.rows import Portfolio
 
@@ -36,7 +37,10 @@ def leadership_portfolio(*, user: User, now: datetime) -> Portfolio:
 
 
 def leadership_digest_message(
-    digest: LeadershipDigest, portfolio: Portfolio, prefs: NotificationPreferences
+    digest: LeadershipDigest,
+    portfolio: Portfolio,
+    prefs: NotificationPreferences,
+    learning: Learning | None = None,
 ) -> EmailMultiAlternatives:
     rows = portfolio.attention
     if rows:
@@ -52,6 +56,9 @@ def leadership_digest_message(
             "portfolio": portfolio,
             "rows": rows,
             "needs": needs,
+            # What was learned (tracker.postmortems.selectors.learning).
+            "learning": learning,
+            "violations": sum(row.follow_up_violations for row in portfolio.rows),
             "portfolio_url": settings.SITE_URL + reverse("reports:portfolio"),
         },
         to=digest.recipient.email,
@@ -60,9 +67,12 @@ def leadership_digest_message(
 
 
 def send_leadership_digest(
-    digest: LeadershipDigest, portfolio: Portfolio, prefs: NotificationPreferences
+    digest: LeadershipDigest,
+    portfolio: Portfolio,
+    prefs: NotificationPreferences,
+    learning: Learning | None = None,
 ) -> None:
-    leadership_digest_message(digest, portfolio, prefs).send()
+    leadership_digest_message(digest, portfolio, prefs, learning).send()
 
 
 def leadership_digests_prepare(*, now: datetime | None = None) -> list[int]:
@@ -104,8 +114,9 @@ def leadership_digest_send(*, digest_id: int, now: datetime | None = None) -> bo
         LeadershipDigest.objects.filter(mine).delete()
         return False
     portfolio = leadership_portfolio(user=recipient, now=now)
+    learning = learning_for(user=recipient, now=now)
     try:
-        send_leadership_digest(digest, portfolio, prefs)
+        send_leadership_digest(digest, portfolio, prefs, learning)
     except Exception as exc:
         LeadershipDigest.objects.filter(mine).update(
             claimed_at=None, attempts=F("attempts") + 1, last_error=str(exc)[:500]

@@ -3,8 +3,6 @@
 import csv
 import io
 
-from django.template.loader import render_to_string
-
 from tracker.products.templatetags.tracker_tags import not_a_figure
 from tracker.reports.selectors.rows import SEVERITIES, Portfolio, ProductRow
 
@@ -43,6 +41,8 @@ CSV_COLUMNS = [
     "open_action_items",
     "overdue_action_items",
     "postmortems_stuck_in_draft",
+    "recurrences",
+    "follow_up_violations",
     "latest_ci_state",
     "latest_ci_sha",
     "worst_segment",
@@ -120,6 +120,8 @@ def csv_row(row: ProductRow, ranks: dict[int, int] | None = None) -> dict[str, o
         "open_action_items": f["open_action_items"],
         "overdue_action_items": f["overdue_action_items"],
         "postmortems_stuck_in_draft": f["postmortems_stuck_in_draft"],
+        "recurrences": f["recurrences"],
+        "follow_up_violations": f["follow_up_violations"],
         "latest_ci_state": f["latest_ci_state"] or "",
         "latest_ci_sha": f["latest_ci_sha"] or "",
         "worst_segment": f["worst_segment"] or "",
@@ -144,19 +146,3 @@ def portfolio_csv(portfolio: Portfolio) -> str:
     for row in portfolio.rows:
         writer.writerow(csv_row(row, ranks))
     return buffer.getvalue()
-
-
-def _html(template: str, context: dict, *, base_url: str):
-    from weasyprint import HTML  # imported lazily: heavy, and only exports need it
-
-    return HTML(string=render_to_string(template, context), base_url=base_url)
-
-
-def pdf_document(template: str, context: dict, *, base_url: str):
-    """The laid-out PDF (a WeasyPrint Document): its pages' boxes are what the
-    tests check stay inside the page."""
-    return _html(template, context, base_url=base_url).render()
-
-
-def render_pdf(template: str, context: dict, *, base_url: str) -> bytes:
-    return _html(template, context, base_url=base_url).write_pdf()

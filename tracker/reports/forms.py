@@ -3,8 +3,8 @@ from django import forms
 from tracker.accounts.models import Team
 from tracker.accounts.selectors import Reader, teams_visible_to
 from tracker.lib.forms import ModelChoiceField
+from tracker.lib.periods import period_choices
 from tracker.products.models import RiskTier, Stage
-from tracker.reports.periods import period_choices
 
 
 class PortfolioFilterForm(forms.Form):

@@ -13,10 +13,11 @@ from tracker.lib.charts import (
     month_label,
     stacked_bar_chart,
 )
+from tracker.lib.pdf import render_pdf
+from tracker.lib.periods import period_get
 from tracker.products import selectors as product_selectors
 from tracker.reports import exports, table
 from tracker.reports.forms import PortfolioFilterForm
-from tracker.reports.periods import period_get
 from tracker.reports.selectors.portfolio import portfolio_report
 from tracker.reports.selectors.rows import Portfolio
 
@@ -130,7 +131,7 @@ def portfolio_pdf_context(request: HttpRequest) -> dict:
 
 @login_required
 def portfolio_pdf(request: HttpRequest) -> HttpResponse:
-    pdf = exports.render_pdf(
+    pdf = render_pdf(
         "reports/portfolio_pdf.html",
         portfolio_pdf_context(request),
         base_url=request.build_absolute_uri("/"),
@@ -176,7 +177,7 @@ def product_summary_context(*, user, product) -> dict:
 def product_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     """A one-page summary of one product, for leadership."""
     product = product_selectors.product_get_for_user(user=request.user, slug=slug)
-    pdf = exports.render_pdf(
+    pdf = render_pdf(
         "reports/product_pdf.html",
         product_summary_context(user=request.user, product=product),
         base_url=request.build_absolute_uri("/"),

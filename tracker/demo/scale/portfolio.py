@@ -19,8 +19,16 @@ from django.utils import timezone
 from tracker.accounts.models import Membership, Team, User
 from tracker.demo.scale.postmortems import seed_postmortems
 from tracker.demo.scale.rows import BATCH, bulk_insert
-from tracker.incidents.models import Incident, Kind, Severity, Status
+from tracker.incidents.models import (
+    Incident,
+    Kind,
+    RecurrenceRule,
+    Severity,
+    Status,
+)
 from tracker.lib.aggregates import in_ids
+from tracker.postmortems.models import Postmortem
+from tracker.postmortems.models import Status as PostmortemStatus
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
     FeatureSource,
@@ -122,7 +130,37 @@ def seed_scale(
     counts |= seed_postmortems(
         incidents, people, kpis, count=2 * len(made), rng=rng, now=now
     )
+    counts["recurrences"] = _recurrences(incidents, rng)
     return counts
+
+
+def _recurrences(incidents: list[Incident], rng: random.Random) -> int:
+    """About half the products see their earliest incident with a published
+    postmortem fire again: a later incident of theirs gets its alert's
+    fingerprint and is marked a recurrence of it, as the fingerprint rule would
+    (tracker.postmortems.services.recurrence). Two queries and a bulk update."""
+    published = set(
+        Postmortem.incidents.through.objects.filter(
+            in_ids("incident_id", [i.pk for i in incidents]),
+            postmortem__status=PostmortemStatus.PUBLISHED,
+        ).values_list("incident_id", flat=True)
+    )
+    by_product: dict[int, list[Incident]] = {}
+    for incident in sorted(incidents, key=lambda i: (i.started_at, i.pk)):
+        by_product.setdefault(incident.product_id, []).append(incident)
+    changed = []
+    for rows in by_product.values():
+        first = next((i for i in rows if i.pk in published), None)
+        later = [i for i in rows if first and i.started_at > first.started_at]
+        if not later or rng.random() < 0.5:
+            continue
+        again = rng.choice(later)
+        first.fingerprint = again.fingerprint = f"scale-alert-{first.pk}"
+        again.recurrence_of, again.recurrence_rule = first, RecurrenceRule.FINGERPRINT
+        changed += [first, again]
+    fields = ["fingerprint", "recurrence_of", "recurrence_rule"]
+    Incident.objects.bulk_update(changed, fields, batch_size=BATCH)
+    return len(changed) // 2
 
 
 def _product(i: int, rng: random.Random, teams, people, now) -> Product:

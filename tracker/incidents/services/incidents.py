@@ -24,6 +24,7 @@ from tracker.incidents.models import (
     TimelineEntry,
 )
 from tracker.incidents.reminder_rules import incident_announce
+from tracker.incidents.signals import incident_opened
 from tracker.lib.services import model_create
 
 INCIDENT_FIELDS = [
@@ -145,6 +146,7 @@ def _incident_insert(
         note=data.get("note", ""),
     )
     incident_announce(incident)
+    incident_opened.send(sender=Incident, incident=incident)
     return incident
 
 

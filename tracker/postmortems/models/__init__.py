@@ -27,10 +27,12 @@ from tracker.postmortems.models.parts import (
     Rule,
     TimelineEvent,
 )
+from tracker.postmortems.models.policies import ACTION_DAYS_FIELDS, FollowUpPolicy
 from tracker.postmortems.models.postmortem import (
     STATUS_ORDER,
     TRANSITIONS,
     EventKind,
+    FailureKind,
     MetricImpact,
     Postmortem,
     PostmortemEvent,
@@ -44,6 +46,7 @@ from tracker.postmortems.models.sections import (
 )
 
 __all__ = [
+    "ACTION_DAYS_FIELDS",
     "FACTOR_SECTION",
     "ML_CATEGORIES",
     "SECTIONS",
@@ -60,6 +63,8 @@ __all__ = [
     "ContributingFactor",
     "EventKind",
     "FactorCategory",
+    "FailureKind",
+    "FollowUpPolicy",
     "MLKind",
     "MetricImpact",
     "MomentKind",

@@ -30,6 +30,21 @@ TRANSITIONS = {
 }
 
 
+class FailureKind(models.TextChoices):
+    """How a product failed without any incident: a postmortem of a product
+    failure names one instead of covering incidents."""
+
+    KPI_NOT_MET = "kpi_not_met", "KPI target not met"
+    DATA_UNAVAILABLE = (
+        "data_unavailable_in_production",
+        "Data unavailable in production",
+    )
+    NOT_ADOPTED = "not_adopted", "Not adopted"
+    COST_EXCEEDED_VALUE = "cost_exceeded_value", "Cost exceeded value"
+    ABANDONED = "abandoned", "Abandoned"
+    OTHER = "other", "Other"
+
+
 def _section_field(section: Section) -> models.TextField:
     return models.TextField(section.title, blank=True, help_text=section.prompt)
 
@@ -39,7 +54,9 @@ def _na_field(section: Section) -> models.BooleanField:
 
 
 class Postmortem(models.Model):
-    """A blameless write-up of one or more incidents of a product.
+    """A blameless write-up of one or more incidents of a product, or of the
+    product's own failure (`failure_kind`: the KPI never moved, nobody adopted
+    it...), which covers no incident (services.postmortem_create checks that).
 
     Sections are Markdown, rendered sanitized (tracker.lib.markdown). Each can be
     marked not applicable. `search_vector` is maintained on PostgreSQL only
@@ -54,6 +71,12 @@ class Postmortem(models.Model):
     status = models.CharField(max_length=12, choices=Status, default=Status.DRAFT)
     incidents = models.ManyToManyField(
         "incidents.Incident", related_name="postmortems", blank=True
+    )
+    failure_kind = models.CharField(
+        max_length=32,
+        choices=FailureKind,
+        blank=True,
+        help_text="For a product that failed without an incident: how it failed.",
     )
     authors = models.ManyToManyField(
         User, related_name="postmortems_authored", blank=True
@@ -131,6 +154,10 @@ class Postmortem(models.Model):
                 | Q(error_budget_consumed__gte=0),
                 name="postmortem_error_budget_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(failure_kind="") | Q(failure_kind__in=FailureKind.values),
+                name="postmortem_failure_kind_valid",
+            ),
         ]
         indexes = [
             # The library lists published ones newest first (selectors.library_list).
@@ -148,6 +175,16 @@ class Postmortem(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("postmortems:detail", args=[self.pk])
+
+    @property
+    def is_product_failure(self) -> bool:
+        return bool(self.failure_kind)
+
+    @property
+    def lesson(self) -> str:
+        """The lessons section's first line: what the digest quotes."""
+        lines = [line.strip(" -*#") for line in self.lessons.splitlines()]
+        return next((line for line in lines if line), "")
 
     @property
     def is_published(self) -> bool:

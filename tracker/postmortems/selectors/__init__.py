@@ -50,6 +50,7 @@ from tracker.postmortems.selectors.lists import (
     postmortem_api_list,
     postmortem_list,
     postmortems_for_incident,
+    recurrence_lessons,
 )
 from tracker.postmortems.selectors.page import (
     CheckItem,
@@ -111,6 +112,7 @@ __all__ = [
     "products_for_postmortems",
     "publish_blockers",
     "publish_checklist",
+    "recurrence_lessons",
     "review_business_days",
     "review_due",
     "session_action_items",

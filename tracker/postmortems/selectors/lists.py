@@ -119,3 +119,24 @@ def library_search(queryset: QuerySet[Postmortem], text: str) -> QuerySet[Postmo
 
 def postmortems_for_incident(*, incident: Incident) -> list[Postmortem]:
     return list(incident.postmortems.order_by("-updated_at"))
+
+
+def recurrence_lessons(*, incident: Incident) -> list[Postmortem]:
+    """The published postmortems of the incident this one repeats, each with its
+    action items (`items`) and their state: "these fixes were (not) done".
+    Two queries; none when it is not a recurrence."""
+    if incident.recurrence_of_id is None:
+        return []
+    return list(
+        Postmortem.objects.filter(
+            incidents=incident.recurrence_of_id, status=Status.PUBLISHED
+        )
+        .prefetch_related(
+            Prefetch(
+                "action_items",
+                ActionItem.objects.select_related("owner").order_by("id"),
+                to_attr="items",
+            )
+        )
+        .order_by("-published_at")
+    )

@@ -139,9 +139,12 @@ def publish_checklist(
     return [
         CheckItem(
             "incidents",
-            "Covers at least one incident",
-            bool(incidents),
-            "" if incidents else "Attach the incident this postmortem is about.",
+            "Covers at least one incident, or a product failure",
+            bool(incidents) or postmortem.is_product_failure,
+            ""
+            if incidents or postmortem.is_product_failure
+            else "Attach the incident this postmortem is about, or say how the "
+            "product failed.",
             "details",
         ),
         CheckItem(

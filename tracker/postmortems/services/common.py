@@ -33,6 +33,7 @@ POSTMORTEM_FIELDS = [
     "users_affected",
     "error_budget_consumed",
     "no_action_items",
+    "failure_kind",
     "review_owner",
     "review_meeting_at",
     "review_deadline",

@@ -26,6 +26,7 @@ from tracker.postmortems.services.common import (
     _text_changed,
     postmortem_guard,
 )
+from tracker.postmortems.services.recurrence import recurrences_for_postmortem
 from tracker.products.models import SuccessMetric
 from tracker.releases.models import Deployment
 from tracker.releases.selectors import INCIDENT_LOOKBACK, deployments_between
@@ -208,6 +209,8 @@ def factor_add(
     )
     _text_changed(postmortem)
     _content_changed(postmortem, actor, ["factors"])
+    # A shared factor can make a covered incident a recurrence (kind_and_factor).
+    recurrences_for_postmortem(postmortem=postmortem)
     return factor
 
 

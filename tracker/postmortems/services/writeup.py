@@ -41,10 +41,21 @@ def _lock(postmortem: Postmortem) -> None:
     )
 
 
-def _check_incidents(product: Product, incidents: list[Incident]) -> None:
-    if not incidents:
+def _check_incidents(
+    product: Product, incidents: list[Incident], failure_kind: str = ""
+) -> None:
+    """Incidents of the product, or none for a product failure: exactly one of
+    the two (the covered incidents are a many-to-many, so no DB check can)."""
+    if failure_kind and incidents:
         raise ValidationError(
-            {"incidents": "A postmortem covers at least one incident."}
+            {"incidents": "A postmortem of a product failure covers no incidents."}
+        )
+    if not incidents and not failure_kind:
+        raise ValidationError(
+            {
+                "incidents": "A postmortem covers at least one incident, or "
+                "names how the product failed (failure_kind)."
+            }
         )
     foreign = [i for i in incidents if i.product_id != product.pk]
     if foreign:
@@ -83,7 +94,7 @@ def postmortem_create(
     """Start a draft covering `data["incidents"]` (of `product`), written by
     `data["authors"]` (default: the actor), with the timeline prefilled."""
     incidents = list(data.get("incidents") or [])
-    _check_incidents(product, incidents)
+    _check_incidents(product, incidents, data.get("failure_kind", ""))
     authors = list(data.get("authors") or ([actor] if actor else []))
     reviewers = list(data.get("reviewers") or [])
     _check_people(authors, reviewers)
@@ -160,9 +171,12 @@ def postmortem_update(
     published; a content change sends a reviewed postmortem back to review."""
     postmortem_guard(postmortem)
     changed = model_update(instance=postmortem, fields=POSTMORTEM_FIELDS, data=data)
+    if "failure_kind" in data and "incidents" not in data:
+        covered = list(postmortem.incidents.all())
+        _check_incidents(postmortem.product, covered, postmortem.failure_kind)
     if "incidents" in data:
         incidents = list(data["incidents"])
-        _check_incidents(postmortem.product, incidents)
+        _check_incidents(postmortem.product, incidents, postmortem.failure_kind)
         before = set(postmortem.incidents.values_list("pk", flat=True))
         if _set_m2m(postmortem, "incidents", incidents):
             changed.append("incidents")

@@ -3,7 +3,7 @@
 from django import template
 
 from tracker.postmortems.models import SECTIONS_BY_KEY, Postmortem
-from tracker.postmortems.selectors import postmortems_for_incident
+from tracker.postmortems.selectors import postmortems_for_incident, recurrence_lessons
 
 register = template.Library()
 
@@ -67,4 +67,14 @@ def incident_postmortems(context, incident, can_edit: bool = False):
         "draft": next((p for p in postmortems if not p.is_published), None),
         "can_write": can_edit and incident.product_id is not None,
         "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("postmortems/_recurrence.html")
+def incident_recurrence(incident):
+    """On the incident page: the earlier incident this one repeats, and the
+    action items of its published postmortem with their state."""
+    return {
+        "incident": incident,
+        "lessons": recurrence_lessons(incident=incident),
     }

@@ -140,7 +140,11 @@ def postmortem_create(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         products=products,
         product=chosen,
-        initial={"product": chosen},
+        initial={
+            "product": chosen,
+            # Offered by a retired product's page and a missed KPI review.
+            "failure_kind": request.GET.get("failure_kind", ""),
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

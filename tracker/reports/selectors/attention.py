@@ -38,6 +38,7 @@ WEIGHTS = {
     "no_sla": 20,
     "no_kpi": 20,
     "overdue_action": 15,
+    "policy_violation": 12,
     "overdue_followup": 10,
     "survey": 8,
     "sla_plan": 8,
@@ -138,6 +139,11 @@ def _followups(row: ProductRow) -> list[Reason]:
     if n := row.overdue_action_items:
         text = _plural(n, "overdue action item", "overdue action items")
         found.append(Reason(text, WEIGHTS["overdue_action"] * min(n, 5)))
+    if n := row.follow_up_violations:  # tracker.postmortems' follow-up policies
+        text = _plural(
+            n, "follow-up late against policy", "follow-ups late against policy"
+        )
+        found.append(Reason(text, WEIGHTS["policy_violation"] * min(n, 5)))
     return found
 
 

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from tracker.incidents.models import ACTIVE_STATUSES, Incident, Kind
 from tracker.lib.aggregates import Median, Seconds, in_ids
+from tracker.lib.periods import Period
 from tracker.postmortems.models import ActionItem, ActionStatus
 from tracker.postmortems.selectors.reports import (
     SEVERE,
@@ -17,7 +18,6 @@ from tracker.postmortems.selectors.reports import (
     completion_aggregates,
     postmortems_stuck_in_draft,
 )
-from tracker.reports.periods import Period
 from tracker.reports.selectors.rows import SEVERITIES
 
 KINDS = tuple(Kind.values)
@@ -31,6 +31,7 @@ class IncidentFigures:
     by_month: dict[str, Counter]
     ttr_by_month: dict[str, timedelta | None]
     completion: dict[int, Completion]
+    recurrences: dict[int, int]
 
 
 def _seconds(value: float | None) -> timedelta | None:
@@ -52,13 +53,16 @@ def incident_figures(*, product_ids: list[int], period: Period) -> IncidentFigur
         ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
         **{sev: Count("pk", filter=Q(severity=sev)) for sev in SEVERITIES},
         **completion_aggregates(),
+        recurrences=Count("pk", filter=Q(recurrence_of__isnull=False)),
     )
     months = [m.strftime("%Y-%m") for m in period.months()]
     figures = IncidentFigures(
-        {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months), {}
+        {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months), {}, {}
     )
-    columns = ["product_id", "ttd", "ttr", "pm_total", "pm_covered", *SEVERITIES]
-    for pid, ttd, ttr, total, covered, *counts in per_product.values_list(*columns):
+    columns = ["product_id", "ttd", "ttr", "pm_total", "pm_covered", "recurrences"]
+    rows = per_product.values_list(*columns, *SEVERITIES)
+    for pid, ttd, ttr, total, covered, recurring, *counts in rows:
+        figures.recurrences[pid] = recurring
         figures.by_product[pid] = {
             sev: n for sev, n in zip(SEVERITIES, counts, strict=True) if n
         }

@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from tracker.accounts.selectors import Reader
 from tracker.ci.selectors import ci_latest_states
+from tracker.lib.periods import Period
+from tracker.postmortems.selectors.policies import violation_counts
 from tracker.products.segments import worst_segments_by_product
 from tracker.readiness.selectors import ml_test_scores
 from tracker.releases.selectors import production_current
-from tracker.reports.periods import Period
 from tracker.reports.selectors.attention import attention_rank
 from tracker.reports.selectors.incidents import (
     action_item_closure,
@@ -72,6 +73,7 @@ def portfolio_report(
         stuck = postmortems_stuck(product_ids=ids, now=now)
         closure = action_item_closure(product_ids=ids, period=period)
         actions = action_item_counts(product_ids=ids, today=today)
+        late = violation_counts(product_ids=ids, now=now)
         scores, ci = ml_test_scores(ids), ci_latest_states(rows_products)
         open_severe = open_severe_incidents(product_ids=ids)
         hidden = hidden_product_count(filters=filters, user=user)
@@ -99,6 +101,8 @@ def portfolio_report(
                 stuck_postmortems=stuck.get(pid, 0),
                 open_incidents=open_severe.get(pid, {}),
                 worst_segment=worst_segments.get(pid),
+                recurrences=incidents.recurrences.get(pid, 0),
+                follow_up_violations=late.get(pid, 0),
             )
         )
     return Portfolio(

@@ -9,13 +9,13 @@ from typing import Any
 
 from tracker.ci.selectors import CombinedStatus
 from tracker.incidents.models import Kind, Severity
+from tracker.lib.periods import Period
 from tracker.postmortems.selectors.reports import Completion
 from tracker.products.models import Stage
 from tracker.products.segments import WorstSegment
 from tracker.products.selectors import Compliance
 from tracker.readiness.selectors import Readiness, Score
 from tracker.releases.models import Deployment
-from tracker.reports.periods import Period
 from tracker.reports.selectors.products import ReportProduct
 
 ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA = "on_track", "at_risk", "off_track", "no_data"
@@ -76,6 +76,8 @@ class ProductRow:
     attention: list[str] = field(default_factory=list)
     # Of the metrics with a worst-case floor (tracker.products.segments).
     worst_segment: WorstSegment | None = None
+    recurrences: int = 0  # incidents in the period repeating a published one
+    follow_up_violations: int = 0
 
     def get_absolute_url(self) -> str:
         return self.product.get_absolute_url()
@@ -132,6 +134,8 @@ class ProductRow:
             "open_action_items": self.open_action_items,
             "overdue_action_items": self.overdue_action_items,
             "postmortems_stuck_in_draft": self.stuck_postmortems,
+            "recurrences": self.recurrences,
+            "follow_up_violations": self.follow_up_violations,
             "latest_ci_state": self.ci.state if self.ci else None,
             "latest_ci_sha": self.ci.sha if self.ci else None,
             **_worst_segment_figures(self.worst_segment),
@@ -160,6 +164,10 @@ class Portfolio:
     attention: list = field(default_factory=list)
     # products the filters match that the reader may not see (private teams)
     hidden_products: int = 0
+
+    @property
+    def recurrences(self) -> int:
+        return sum(row.recurrences for row in self.rows)
 
     @property
     def product_count(self) -> int:

@@ -1,0 +1,17 @@
+"""The follow-up policies page: the organisation's policies and what is late
+against them (of the products the reader may read)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tracker.postmortems.selectors.policies import policy_list, violations
+
+
+@login_required
+def policy_violations(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "postmortems/policies.html",
+        {"policies": policy_list(), "violations": violations(user=request.user)},
+    )
