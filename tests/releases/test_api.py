@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import bearer
 from tracker.accounts.services import token_create
 from tracker.releases.models import Deployment, ModelVersion
 
-from .conftest import NOW, bearer
+from .conftest import NOW
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
