@@ -190,3 +190,25 @@ def ci_raw(product, alice):
 @pytest.fixture
 def ci_api(ci_raw):
     return bearer(ci_raw)
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_after_a_flush(request, django_db_blocker):
+    """A transactional test ends by emptying every table, the rows data
+    migrations wrote included: the default follow-up policies (postmortems'
+    migration 0003) are put back for the tests that follow on this worker."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional:
+        from tracker.postmortems.models import FollowUpPolicy
+
+        with django_db_blocker.unblock():
+            for severity in ("sev1", "sev2"):
+                FollowUpPolicy.objects.get_or_create(
+                    severity=severity,
+                    risk_tier="",
+                    defaults={"postmortem_business_days": 5},
+                )

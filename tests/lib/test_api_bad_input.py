@@ -27,6 +27,8 @@ def _routes(product) -> list[str]:
         "<int:pk>": "1",
         "<int:measurement_id>": "1",
         "<str:code>": "data-1",
+        "<str:username>": "bob",
+        "<int:approval_pk>": "1",
     }
     paths = []
     for pattern in api_urls.urlpatterns:

@@ -42,7 +42,7 @@ def test_the_digest_says_what_was_learned(
     send_due(time_machine, MONDAY_8)
     [digest] = mailoutbox
     body = digest.body
-    assert "1 follow-up(s) late against policy" in body
+    assert "1 follow-up late against policy" in body
     assert "What we learned this week" in body
     assert "- Earlier (Fraud score): The lessons learned, described." in body
     assert (

@@ -47,6 +47,9 @@ class ModelCardOut(ModelSerializer):
     use_cases_not_served = serializers.SerializerMethodField()
     quantitative_analyses = serializers.SerializerMethodField()
     updated_by = username_field(read_only=True)
+    # Null until the card is first saved (a product without one reads as empty).
+    reviewed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = ModelCard
