@@ -193,22 +193,22 @@ def ci_api(ci_raw):
 
 
 @pytest.fixture(autouse=True)
-def _migration_data_after_a_flush(request, django_db_blocker):
-    """A transactional test ends by emptying every table, the rows data
-    migrations wrote included: the default follow-up policies (postmortems'
-    migration 0003) are put back for the tests that follow on this worker."""
-    yield
+def _migration_data(request):
+    """Rows data migrations wrote (the default follow-up policies, postmortems'
+    migration 0003) for every test that uses the database: a transactional
+    test ends by emptying every table, theirs included, and the tests after it
+    on the same worker would otherwise start without them."""
     marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not {"db", "transactional_db", "live_server"} & names:
+        return
     transactional = (marker is not None and marker.kwargs.get("transaction")) or (
-        {"transactional_db", "live_server"} & set(request.fixturenames)
+        {"transactional_db", "live_server"} & names
     )
-    if transactional:
-        from tracker.postmortems.models import FollowUpPolicy
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from tracker.postmortems.models import FollowUpPolicy
 
-        with django_db_blocker.unblock():
-            for severity in ("sev1", "sev2"):
-                FollowUpPolicy.objects.get_or_create(
-                    severity=severity,
-                    risk_tier="",
-                    defaults={"postmortem_business_days": 5},
-                )
+    for severity in ("sev1", "sev2"):
+        FollowUpPolicy.objects.get_or_create(
+            severity=severity, risk_tier="", defaults={"postmortem_business_days": 5}
+        )
