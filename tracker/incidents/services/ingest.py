@@ -163,11 +163,17 @@ def delivery_ingest(
     return delivery
 
 
+def _claimable(now: datetime) -> Q:
+    """Pending and claimed by no task, or by one whose lease ran out."""
+    return Q(state=DeliveryState.PENDING) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
+    )
+
+
 def _claim(delivery_id: int, now: datetime) -> AlertDelivery | None:
-    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
-    claimed = AlertDelivery.objects.filter(
-        free, pk=delivery_id, state=DeliveryState.PENDING
-    ).update(claimed_at=now)
+    claimed = AlertDelivery.objects.filter(_claimable(now), pk=delivery_id).update(
+        claimed_at=now
+    )
     if not claimed:
         return None
     return AlertDelivery.objects.select_related("integration__product").get(
@@ -185,11 +191,8 @@ def deliveries_stale(*, now: datetime | None = None) -> list[int]:
     """Pending deliveries whose task never ran (the broker was down when they
     arrived) or whose worker died: the sweep queues them again."""
     now = now or timezone.now()
-    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
     return list(
-        AlertDelivery.objects.filter(
-            free, state=DeliveryState.PENDING, received_at__lt=now - SWEEP_GRACE
-        )
+        AlertDelivery.objects.filter(_claimable(now), received_at__lt=now - SWEEP_GRACE)
         .order_by("received_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
