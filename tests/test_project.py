@@ -201,3 +201,33 @@ def test_nul_in_a_query_string_is_a_400_not_a_server_error(alice_client, path):
     response = alice_client.get(path)
     assert response.status_code == 400
     assert b"NUL" in response.content
+
+
+def _cache_backend(**env: str) -> str:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "c = s.CACHES['default']; print(c['BACKEND'], c.get('LOCATION', '-'))"
+    )
+    base = {k: v for k, v in os.environ.items() if k != "CACHE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **base,
+            "DEBUG": "true",
+            "DJANGO_SETTINGS_MODULE": "tracker.settings",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.stdout.strip() or result.stderr
+
+
+def test_rate_limits_count_per_process_unless_cache_url_names_a_redis():
+    assert _cache_backend().startswith("django.core.cache.backends.locmem")
+    assert _cache_backend(CACHE_URL="redis://cache.example.org:6379/1") == (
+        "django.core.cache.backends.redis.RedisCache redis://cache.example.org:6379/1"
+    )
+    assert "CACHE_URL must be a URL" in _cache_backend(CACHE_URL="memcached://x")

@@ -180,6 +180,23 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
+# --- Cache: the API's rate-limit counters (DRF throttles) live here. Without
+# CACHE_URL each process counts alone, so N web processes allow N times the rate;
+# production with more than one process sets CACHE_URL to a Redis database (not
+# the broker's: clearing the cache must not drop queued tasks).
+CACHE_URL = env_url("CACHE_URL", schemes={"redis", "rediss"})
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "tracker",
+            # A rate-limit check must not hang a request on an unreachable Redis.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
+
 # --- Celery: Redis when REDIS_URL is set, otherwise tasks run eagerly in-process.
 REDIS_URL = env_url("REDIS_URL", schemes={"redis", "rediss"})
 # In-process broker when eager; named with a host so kombu does not warn about it.
