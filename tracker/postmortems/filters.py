@@ -116,6 +116,15 @@ class LibraryFilter(PostmortemFilter):
 
 ANY_STATUS = "any"
 
+
+class OverdueSelect(forms.NullBooleanSelect):
+    """Either, overdue or not, in words (the values stay true / false)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", "Either"), ("true", "Overdue"), ("false", "Not overdue")]
+
+
 # The orders of action item lists (`ordering`); each ends with the id, so a
 # page never shuffles. A "-" before it reverses it.
 ACTION_ORDERINGS = {
@@ -129,14 +138,14 @@ ACTION_ORDERINGS = {
     "-created": ("-created_at", "-id"),
 }
 ACTION_ORDERING_LABELS = {
-    "due": "Due date, soonest first",
-    "-due": "Due date, latest first",
-    "product": "Product",
-    "-product": "Product, Z to A",
-    "owner": "Owner",
-    "-owner": "Owner, Z to A",
-    "created": "Created, oldest first",
-    "-created": "Created, newest first",
+    "due": "Due soonest",
+    "-due": "Due latest",
+    "product": "Product A–Z",
+    "-product": "Product Z–A",
+    "owner": "Owner A–Z",
+    "-owner": "Owner Z–A",
+    "created": "Oldest first",
+    "-created": "Newest first",
 }
 
 
@@ -175,7 +184,9 @@ class ActionItemFilter(django_filters.FilterSet):
     session = django_filters.NumberFilter(
         field_name="session_id", min_value=1, max_value=2**63 - 1
     )
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", widget=OverdueSelect
+    )
     ordering = django_filters.ChoiceFilter(
         choices=list(ACTION_ORDERING_LABELS.items()),
         method="filter_ordering",

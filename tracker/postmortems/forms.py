@@ -311,6 +311,11 @@ class ActionItemBulkForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "Why it won't be done"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the filters above it have an "owner" field too.
+        kwargs.setdefault("auto_id", "bulk-%s")
+        super().__init__(*args, **kwargs)
+
     def clean_owner(self) -> User | None:
         username = self.cleaned_data["owner"].strip()
         if not username:

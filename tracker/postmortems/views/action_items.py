@@ -229,6 +229,10 @@ def action_item_board(request: HttpRequest) -> HttpResponse:
             "filter": item_filter,
             "page": page,
             "bulk_form": bulk_form,
+            # After a refused change, the rows stay ticked.
+            "ticked": bulk_form.cleaned_data.get("item", [])
+            if bulk_form.is_bound
+            else [],
             "today": timezone.localdate(),
         },
         status=400 if bulk_form.errors or item_filter.errors else 200,
