@@ -7,6 +7,8 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from tracker.accounts.filters import visible_teams
 from tracker.accounts.models import User
@@ -117,6 +119,12 @@ class LibraryFilter(PostmortemFilter):
 ANY_STATUS = "any"
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class TeamSlugFilter(ModelChoiceFilter):
+    """A team by its slug, filtered on by a method (the item's product's team
+    through its postmortem or its planning session)."""
+
+
 class OverdueSelect(forms.NullBooleanSelect):
     """Either, overdue or not, in words (the values stay true / false)."""
 
@@ -162,7 +170,7 @@ class ActionItemFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         choices=ActionKind.choices, empty_label="Any kind"
     )
-    team = ModelChoiceFilter(
+    team = TeamSlugFilter(
         queryset=visible_teams,
         to_field_name="slug",
         method="filter_team",
