@@ -27,6 +27,9 @@ from tracker.products.selectors import product_readable_q, readable
 # Results shown per kind on the grouped page, and on a page of one kind.
 PER_KIND = 5
 ONE_KIND = 50
+# Of each kind, at most this many matches are ranked (tracker.lib.search):
+# with more, those shown are the best of that many, and "more" lists them all.
+RANK_WINDOW = 200
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Kind:
             fields=self.fields,
             config=self.config,
             vector=vector,
+            window=RANK_WINDOW,
         )
 
 
