@@ -8,6 +8,7 @@ from django.utils.timezone import now
 from tests.factories import IncidentFactory, staff_reader
 from tracker.accounts.models import User
 from tracker.incidents.models import Incident
+from tracker.lib.search import text_search
 from tracker.postmortems.models import ActionItem, Postmortem
 from tracker.postmortems.services.common import search_refresh
 from tracker.products.models import Product
@@ -89,3 +90,11 @@ def test_each_kind_searches_through_its_gin_index(world, kind):
         cursor.execute("SET LOCAL enable_indexscan = off")
         plan = rows.explain()
     assert INDEXES[kind.key] in plan, plan
+
+
+def test_only_a_window_of_the_matches_is_ranked(product):
+    for n in range(4):
+        IncidentFactory(product=product, title=f"Drift {n}")
+    rows = Incident.objects.all()
+    assert text_search(rows, "drift", fields=["title"]).count() == 4
+    assert text_search(rows, "drift", fields=["title"], window=3).count() == 3
