@@ -22,6 +22,7 @@ from tracker.readiness import api as readiness
 from tracker.releases import api as releases
 from tracker.reminders import api as reminders
 from tracker.reports import api as reports
+from tracker.search import api as search
 
 app_name = "api"
 
@@ -214,6 +215,8 @@ urlpatterns = [
     path("import/", porting.ImportApi.as_view(), name="import"),
     # Insights across failures
     path("insights/", insights.InsightsView.as_view(), name="insights"),
+    # The global search (docs/search.md)
+    path("search/", search.SearchView.as_view(), name="search"),
     # Leadership reports
     path(
         "reports/portfolio/",

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "tracker.postmortems",
     "tracker.porting",
     "tracker.audit",
+    "tracker.search",
     "tracker.pages",
     "tracker.demo",
 ]

@@ -62,6 +62,7 @@ urlpatterns = [
     path("products/", include("tracker.products.history_urls")),
     path("reports/", include("tracker.reports.urls")),
     path("insights/", include("tracker.insights.urls")),
+    path("search/", include("tracker.search.urls")),
     path("incidents/", include("tracker.incidents.urls")),
     path("integrations/", include("tracker.integrations.urls")),
     # /postmortems/…, /action-items/…, /me/ and /people/<username>/

@@ -3,11 +3,17 @@
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django import forms
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
+from tracker.accounts.filters import visible_teams
 from tracker.accounts.models import User
 from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter
+from tracker.lib.search import text_search
 from tracker.postmortems.models import (
     ActionItem,
     ActionKind,
@@ -110,24 +116,106 @@ class LibraryFilter(PostmortemFilter):
         return queryset.filter(published_at__gte=timezone.now() - span)
 
 
-class ActionItemFilter(django_filters.FilterSet):
-    """The API list of action items."""
+ANY_STATUS = "any"
 
-    status = django_filters.ChoiceFilter(choices=ActionStatus.choices)
-    kind = django_filters.ChoiceFilter(choices=ActionKind.choices)
-    owner = ModelChoiceFilter(queryset=User.objects.all(), to_field_name="username")
-    product = django_filters.CharFilter(method="filter_product", label="Product slug")
+
+@extend_schema_field(OpenApiTypes.STR)
+class TeamSlugFilter(ModelChoiceFilter):
+    """A team by its slug, filtered on by a method (the item's product's team
+    through its postmortem or its planning session)."""
+
+
+class OverdueSelect(forms.NullBooleanSelect):
+    """Either, overdue or not, in words (the values stay true / false)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", "Either"), ("true", "Overdue"), ("false", "Not overdue")]
+
+
+# The orders of action item lists (`ordering`); each ends with the id, so a
+# page never shuffles. A "-" before it reverses it.
+ACTION_ORDERINGS = {
+    "due": (F("due_date").asc(nulls_last=True), "id"),
+    "-due": (F("due_date").desc(nulls_last=True), "-id"),
+    "product": ("product_name", F("due_date").asc(nulls_last=True), "id"),
+    "-product": ("-product_name", F("due_date").asc(nulls_last=True), "id"),
+    "owner": (F("owner__username").asc(nulls_last=True), "id"),
+    "-owner": (F("owner__username").desc(nulls_last=True), "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+ACTION_ORDERING_LABELS = {
+    "due": "Due soonest",
+    "-due": "Due latest",
+    "product": "Product A–Z",
+    "-product": "Product Z–A",
+    "owner": "Owner A–Z",
+    "-owner": "Owner Z–A",
+    "created": "Oldest first",
+    "-created": "Newest first",
+}
+
+
+class ActionItemFilter(django_filters.FilterSet):
+    """The action items page (/action-items/) and the API list. `q` searches
+    the description (tracker.lib.search); `status` "any" lists closed ones too."""
+
+    q = django_filters.CharFilter(method="filter_text", label="Search")
+    status = django_filters.ChoiceFilter(
+        choices=[*ActionStatus.choices, (ANY_STATUS, "Any status")],
+        method="filter_status",
+        empty_label=None,
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=ActionKind.choices, empty_label="Any kind"
+    )
+    team = TeamSlugFilter(
+        queryset=visible_teams,
+        to_field_name="slug",
+        method="filter_team",
+        empty_label="All teams",
+    )
+    owner = ModelChoiceFilter(
+        queryset=User.objects.all(),
+        to_field_name="username",
+        widget=forms.TextInput(attrs={"placeholder": "username"}),
+    )
+    product = django_filters.CharFilter(
+        method="filter_product",
+        label="Product slug",
+        widget=forms.TextInput(attrs={"placeholder": "product-slug"}),
+    )
     postmortem = django_filters.NumberFilter(
         field_name="postmortem_id", min_value=1, max_value=2**63 - 1
     )
     session = django_filters.NumberFilter(
         field_name="session_id", min_value=1, max_value=2**63 - 1
     )
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", widget=OverdueSelect
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=list(ACTION_ORDERING_LABELS.items()),
+        method="filter_ordering",
+        label="Sort by",
+        empty_label=None,
+    )
 
     class Meta:
         model = ActionItem
         fields = ["status", "kind", "owner", "product", "postmortem", "session"]
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return text_search(queryset, value, fields=["description"])
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset if value == ANY_STATUS else queryset.filter(status=value)
+
+    def filter_team(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(
+            Q(postmortem__product__team=value) | Q(session__product__team=value)
+        )
 
     def filter_product(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(
@@ -137,3 +225,12 @@ class ActionItemFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         overdue = Q(status=ActionStatus.OPEN, due_date__lt=timezone.localdate())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_ordering(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value in ("product", "-product"):
+            queryset = queryset.annotate(
+                product_name=Coalesce(
+                    "postmortem__product__name", "session__product__name"
+                )
+            )
+        return queryset.order_by(*ACTION_ORDERINGS[value])

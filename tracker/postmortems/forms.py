@@ -19,6 +19,7 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
 )
+from tracker.postmortems.services import BulkAction
 from tracker.products.forms import DateInput, DateTimeLocalInput, PersonChoiceField
 from tracker.products.models import Product, SuccessMetric
 
@@ -265,3 +266,75 @@ class ActionItemForm(forms.ModelForm):
 class ActionStatusForm(forms.Form):
     status = forms.ChoiceField(choices=ActionStatus.choices)
     note = forms.CharField(required=False, max_length=500)
+
+
+# At most this many rows are changed at once (two pages of the list).
+MAX_BULK = 100
+
+
+class IdsField(forms.Field):
+    """The ids of the rows ticked (checkboxes named alike), once each."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": "Tick the action items to change.",
+        "invalid": "Action items are chosen by their ids.",
+        "too_many": f"Change at most {MAX_BULK} action items at once.",
+    }
+
+    def to_python(self, value) -> list[int]:
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        if not all(_storable(pk) for pk in values):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        ids = list(dict.fromkeys(int(str(pk).strip()) for pk in values))
+        if len(ids) > MAX_BULK:
+            raise ValidationError(self.error_messages["too_many"], code="too_many")
+        return ids
+
+
+class ActionItemBulkForm(forms.Form):
+    """The action items page's bar: what to do to the rows ticked."""
+
+    item = IdsField()
+    action = forms.ChoiceField(choices=BulkAction.choices, label="Action")
+    owner = forms.CharField(
+        required=False,
+        max_length=150,
+        label="New owner",
+        widget=forms.TextInput(attrs={"placeholder": "username"}),
+    )
+    due_date = forms.DateField(required=False, label="New due date", widget=DateInput())
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Why it won't be done",
+        widget=forms.TextInput(attrs={"placeholder": "Why it won't be done"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the filters above it have an "owner" field too.
+        kwargs.setdefault("auto_id", "bulk-%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_owner(self) -> User | None:
+        username = self.cleaned_data["owner"].strip()
+        if not username:
+            return None
+        person = _people().filter(username=username).first()
+        if person is None:
+            raise ValidationError(f"No active user {username}.")
+        return person
+
+    def clean(self):
+        data = super().clean()
+        needs = {
+            BulkAction.REASSIGN: ("owner", "Say who takes them over."),
+            BulkAction.DUE_DATE: ("due_date", "Choose the new due date."),
+            BulkAction.WONT_DO: ("reason", "Say why they won't be done."),
+        }
+        action = data.get("action")
+        if action in needs:
+            name, message = needs[action]
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, message)
+        return data

@@ -54,6 +54,7 @@ urlpatterns = [
         name="impact_remove",
     ),
     path(f"{PM}/actions/", action_items.action_add, name="action_add"),
+    path("action-items/", action_items.action_item_board, name="action_items"),
     path(
         "action-items/from-session/<int:session_pk>/",
         action_items.session_action_add,

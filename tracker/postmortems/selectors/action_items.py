@@ -48,6 +48,17 @@ def action_item_list(*, user: Reader) -> QuerySet[ActionItem]:
     )
 
 
+def action_items_for_change(*, user: Reader, ids: list[int]) -> dict[int, ActionItem]:
+    """Those of `ids` that `user` may read, by id, with what deciding whether
+    they may change them reads (the postmortem's people): three queries."""
+    items = (
+        _action_items()
+        .filter(_readable_items(user), pk__in=ids)
+        .prefetch_related("postmortem__authors", "postmortem__reviewers")
+    )
+    return {item.pk: item for item in items}
+
+
 def action_items_due(*, now: datetime, within_days: int) -> QuerySet[ActionItem]:
     """Open items due from today to `within_days` days ahead (not yet overdue):
     one query, for reminders."""

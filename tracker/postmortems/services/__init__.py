@@ -23,9 +23,12 @@ importable from this package.
 """
 
 from tracker.postmortems.services.action_items import (
+    BulkAction,
+    BulkOutcome,
     action_item_create,
     action_item_set_status,
     action_item_update,
+    action_items_bulk_change,
 )
 from tracker.postmortems.services.common import (
     ACTION_FIELDS,
@@ -68,9 +71,12 @@ __all__ = [
     "POSTMORTEM_FIELDS",
     "READ_ONLY",
     "TEXT_FIELDS",
+    "BulkAction",
+    "BulkOutcome",
     "action_item_create",
     "action_item_set_status",
     "action_item_update",
+    "action_items_bulk_change",
     "factor_add",
     "factor_delete",
     "factor_update",

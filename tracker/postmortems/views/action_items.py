@@ -5,13 +5,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from tracker.lib.views import run_service
+from tracker.lib.views import paginate, run_service
 from tracker.postmortems import selectors, services
-from tracker.postmortems.forms import ActionItemForm, ActionStatusForm
+from tracker.postmortems.filters import ActionItemFilter
+from tracker.postmortems.forms import (
+    ActionItemBulkForm,
+    ActionItemForm,
+    ActionStatusForm,
+)
 from tracker.postmortems.models import ActionItem, ActionStatus
 from tracker.postmortems.views.pages import detail_page, done, editable, read_only
 
@@ -161,3 +167,73 @@ def my_work(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_work(request: HttpRequest, username: str) -> HttpResponse:
     return _work_page(request, selectors.person_get(username=username))
+
+
+# --- Every open action item ---------------------------------------------------------
+
+BULK_DONE = {
+    services.BulkAction.REASSIGN: "Reassigned",
+    services.BulkAction.DUE_DATE: "New due date for",
+    services.BulkAction.WONT_DO: "Closed as won't do",
+}
+
+
+def _board_filter(request: HttpRequest) -> ActionItemFilter:
+    """Open items, soonest due first, unless the URL says otherwise."""
+    data = request.GET.copy()
+    data.setdefault("status", ActionStatus.OPEN)
+    data.setdefault("ordering", "due")
+    return ActionItemFilter(
+        data, queryset=selectors.action_item_list(user=request.user), request=request
+    )
+
+
+def _bulk_change(request: HttpRequest, form: ActionItemBulkForm) -> None:
+    data = form.cleaned_data
+    ids = data["item"]
+    outcome = services.action_items_bulk_change(
+        actor=request.user,
+        ids=ids,
+        items=selectors.action_items_for_change(user=request.user, ids=ids),
+        action=data["action"],
+        owner=data["owner"],
+        due_date=data["due_date"],
+        reason=data["reason"],
+    )
+    if outcome.changed:
+        count = len(outcome.changed)
+        messages.success(
+            request,
+            f"{BULK_DONE[data['action']]} {count} action item{pluralize(count)}.",
+        )
+    for pk, description, reason in outcome.refused:
+        name = f"#{pk} “{description}”" if description else f"#{pk}"
+        messages.error(request, f"Not changed: {name}. {reason}")
+
+
+@login_required
+def action_item_board(request: HttpRequest) -> HttpResponse:
+    """Every action item the reader may see (open ones by default), filtered
+    and sorted from the URL, paginated; POST changes the rows ticked and comes
+    back to the same list, saying which were refused and why."""
+    bulk_form = ActionItemBulkForm(request.POST or None)
+    if request.method == "POST" and bulk_form.is_valid():
+        _bulk_change(request, bulk_form)
+        return redirect(request.get_full_path())
+    item_filter = _board_filter(request)
+    page = paginate(request, item_filter.qs, per_page=50)
+    return render(
+        request,
+        "postmortems/action_items.html",
+        {
+            "filter": item_filter,
+            "page": page,
+            "bulk_form": bulk_form,
+            # After a refused change, the rows stay ticked.
+            "ticked": bulk_form.cleaned_data.get("item", [])
+            if bulk_form.is_bound
+            else [],
+            "today": timezone.localdate(),
+        },
+        status=400 if bulk_form.errors or item_filter.errors else 200,
+    )
