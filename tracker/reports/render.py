@@ -148,6 +148,8 @@ def portfolio_export(
     """The CSV or PDF of the report for the filters in `query` (a query string)
     as `user` may read it; `base_url` resolves the PDF's links. `progress` is
     called once the figures are read (an export job records it)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown export format: {fmt!r}")
     form = filter_form(QueryDict(query), user)
     portfolio = portfolio_for(form, user)
     if progress is not None:
