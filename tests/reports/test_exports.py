@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import MetricFactory, ProductFactory, UserFactory
-from tracker.reports import jobs
+from tracker.reports import jobs, tasks
 from tracker.reports.models import ReportExport
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +167,7 @@ def test_the_sweep_requeues_the_lost_fails_the_stuck_deletes_the_old(
         time_machine.travel(NOW, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        found = jobs.exports_sweep(now=NOW)
+        found = tasks.exports_sweep()
     assert found == {"failed": 1, "requeued": 1, "deleted": 1}
     states = dict(ReportExport.objects.values_list("pk", "status"))
     assert states == {

@@ -19,7 +19,7 @@ from tracker.incidents.models import Kind
 from tracker.lib.api import ApiView, ErrorSerializer, HtmlUrlField, SecondsField
 from tracker.lib.periods import period_get
 from tracker.products.models import RiskTier, Stage
-from tracker.reports import jobs
+from tracker.reports import jobs, tasks
 from tracker.reports.forms import PortfolioFilterForm
 from tracker.reports.models import ReportExport
 from tracker.reports.render import file_response
@@ -426,7 +426,7 @@ class ExportStartView(ApiView):
         data = self.validated(ExportIn)
         query = jobs.export_query(data)
         _valid(PortfolioFilterForm(QueryDict(query), user=request.user))
-        export = jobs.export_start(
+        export = tasks.export_start(
             user=request.user,
             fmt=data["format"],
             query=query,

@@ -3,14 +3,14 @@ sweep them.
 
 A request that asks for the CSV or PDF of more than REPORT_EXPORT_INLINE_MAX
 products records a ReportExport and queues `reports.tasks.export_run` once the
-row is committed; the worker makes the file with the same function the
-immediate export answers with (render.portfolio_export), so the file is the
-same. Running claims the row (queued → running) in one conditional UPDATE, so
-a task delivered twice makes the file once. The sweep (beat) queues again the
-exports whose message was lost (the broker was down), fails those still
-unfinished after REPORT_EXPORT_TIMEOUT_SECONDS (a worker died mid-way: the page
-shows an error rather than waiting for ever) and deletes finished ones after
-REPORT_EXPORT_KEEP_HOURS.
+row is committed (tasks.export_start); the worker makes the file with the same
+function the immediate export answers with (render.portfolio_export), so the
+file is the same. Running claims the row (queued → running) in one conditional
+UPDATE, so a task delivered twice makes the file once. The sweep (beat) finds
+the exports whose message was lost (the broker was down) for its task to queue
+again, fails those still unfinished after REPORT_EXPORT_TIMEOUT_SECONDS (a
+worker died mid-way: the page shows an error rather than waiting for ever) and
+deletes finished ones after REPORT_EXPORT_KEEP_HOURS.
 """
 
 import logging
@@ -22,7 +22,6 @@ from django.http import Http404, QueryDict
 from django.utils import timezone
 
 from tracker.accounts.selectors import Reader
-from tracker.lib.tasks import enqueue_on_commit
 from tracker.reports import render
 from tracker.reports.models import ReportExport
 
@@ -55,10 +54,8 @@ def export_inline(count: int) -> bool:
 def export_start(
     *, user: Reader, fmt: str, query: str, base_url: str, now: datetime | None = None
 ) -> ReportExport:
-    """Record an export of the report for the filters in `query` and queue its
-    task (after the commit: the worker must find the row)."""
-    from tracker.reports.tasks import export_run  # tasks import this module
-
+    """Record an export of the report for the filters in `query`, queued
+    (tasks.export_start also queues its task)."""
     form = render.filter_form(QueryDict(query), user)
     export = ReportExport.objects.create(
         requested_by=user,
@@ -69,7 +66,6 @@ def export_start(
         product_count=render.product_count(form, user),
         created_at=now or timezone.now(),
     )
-    enqueue_on_commit(export_run, export.pk)
     return export
 
 
@@ -132,10 +128,9 @@ def export_file(*, user: Reader, pk: int) -> ReportExport:
     return ReportExport.objects.get(pk=export.pk)
 
 
-def exports_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Queue again the lost, fail the stuck, delete the old (see the module)."""
-    from tracker.reports.tasks import export_run
-
+def exports_sweep(*, now: datetime | None = None) -> tuple[dict[str, int], list[int]]:
+    """Fail the stuck, delete the old, and find the lost (see the module): the
+    counts, and the ids of the lost, for tasks.exports_sweep to queue again."""
     now = now or timezone.now()
     timeout = now - timedelta(seconds=settings.REPORT_EXPORT_TIMEOUT_SECONDS)
     failed = ReportExport.objects.filter(
@@ -150,10 +145,8 @@ def exports_sweep(*, now: datetime | None = None) -> dict[str, int]:
             status=Status.QUEUED, created_at__lt=now - REQUEUE_AFTER
         ).values_list("pk", flat=True)
     )
-    for pk in lost:
-        enqueue_on_commit(export_run, pk)
     old = now - timedelta(hours=settings.REPORT_EXPORT_KEEP_HOURS)
     deleted, _ = ReportExport.objects.filter(
         Q(finished_at__lt=old) | Q(finished_at__isnull=True, created_at__lt=old)
     ).delete()
-    return {"failed": failed, "requeued": len(lost), "deleted": deleted}
+    return {"failed": failed, "requeued": len(lost), "deleted": deleted}, lost

@@ -5,8 +5,10 @@ portfolio's export jobs (tracker/reports/jobs.py), swept every five minutes."""
 
 from celery import shared_task
 
+from tracker.lib.tasks import enqueue_on_commit
 from tracker.reminders.tasks import RETRY, enqueue_each
 from tracker.reports import digest, jobs
+from tracker.reports.models import ReportExport
 
 
 @shared_task
@@ -24,6 +26,17 @@ def export_run(export_id: int) -> bool:
     return jobs.export_run(export_id)
 
 
+def export_start(**kwargs) -> ReportExport:
+    """jobs.export_start, and its task queued once the row is committed (the
+    worker must find it); the sweep queues it again if the broker was down."""
+    export = jobs.export_start(**kwargs)
+    enqueue_on_commit(export_run, export.pk)
+    return export
+
+
 @shared_task
 def exports_sweep() -> dict[str, int]:
-    return jobs.exports_sweep()
+    found, lost = jobs.exports_sweep()
+    for pk in lost:
+        enqueue_on_commit(export_run, pk)
+    return found

@@ -12,7 +12,7 @@ from tracker.lib.charts import before_after_chart
 from tracker.lib.pdf import render_pdf
 from tracker.lib.periods import period_get
 from tracker.products import selectors as product_selectors
-from tracker.reports import jobs, render, table
+from tracker.reports import jobs, render, table, tasks
 from tracker.reports.selectors.portfolio import portfolio_report
 from tracker.reports.selectors.summary import (
     DEFAULT_SORT,
@@ -113,7 +113,7 @@ def _export(request: HttpRequest, fmt: str) -> HttpResponse:
             fmt, user=request.user, query=query, base_url=base_url
         )
         return render.file_response(made.content, made)
-    export = jobs.export_start(
+    export = tasks.export_start(
         user=request.user, fmt=fmt, query=query, base_url=base_url
     )
     return redirect(export)
