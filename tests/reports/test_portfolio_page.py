@@ -71,7 +71,7 @@ def test_the_page_leads_with_a_summary_per_team(alice_client, portfolio):
     assert first[:2] == ["Risk", "3"]
     assert "Production 1" in " ".join(first) and "Pilot 1" in " ".join(first)
     assert '<td class="num bad-text">1</td>' in rows[0]  # SLA breaches, SEV1
-    assert 'href="?team=ads"' in rows[1]
+    assert 'href="?team=ads"' in rows[1]  # filters the report to the team
     assert len(rows) == 2  # carol's team is not alice's to see
 
 
@@ -111,6 +111,19 @@ def test_sort_links_keep_the_filters_and_reverse(alice_client, portfolio):
     assert 'href="?stage=pilot&amp;sort=-name#products-h"' in html
     assert 'aria-sort="ascending"' in html
     assert 'href="?stage=pilot&amp;sort=stage#products-h"' in html
+
+
+def test_teams_come_a_page_at_a_time_and_filter_the_report(alice_client, alice):
+    for i in range(views.TEAMS_PER_PAGE + 1):
+        team = TeamFactory(name=f"T{i:02}", slug=f"t{i:02}", members=[alice])
+        ProductFactory(team=team, name=f"P{i:02}", slug=f"p{i:02}")
+    html = alice_client.get(URL, {"period": "12m"}).content.decode()
+    assert "Teams 1–20 of 21" in html
+    assert 'href="?period=12m&amp;teams_page=2" rel="next">More teams' in html
+    assert 'href="?period=12m&amp;team=t00"' in html  # the period kept
+    html = alice_client.get(URL, {"teams_page": 2}).content.decode()
+    summary = html[html.index('id="teams-h"') : html.index('id="attention-h"')]
+    assert "T20" in summary and "T00" not in summary
 
 
 def test_a_bad_sort_is_a_form_error_and_a_400(alice_client, alice_api, portfolio):

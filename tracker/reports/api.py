@@ -348,7 +348,7 @@ class _PortfolioPage:
 class PortfolioReportView(ApiView):
     @extend_schema(
         parameters=[*_FILTERS, *_PAGES],
-        responses={200: PortfolioOut, 400: ErrorSerializer},
+        responses={200: PortfolioOut, 400: ErrorSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
         """The portfolio report: totals, a summary per team, the attention list

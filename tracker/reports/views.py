@@ -79,8 +79,10 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     teams = Paginator(team_summaries(report), TEAMS_PER_PAGE).get_page(
-        request.GET.get("teams")
+        request.GET.get("teams_page")
     )
+    for summary in teams:  # its name filters the report to it, the rest kept
+        summary.url = _page_url(request, team=summary.slug, page=None, teams_page=None)
     query = jobs.export_query(request.GET)
     context = {
         **render.report_context(form, report, query=query),
@@ -90,10 +92,10 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         "attention_more": max(len(report.attention) - ATTENTION_SHOWN, 0),
         "attention_url": _page_url(request, sort="attention", page=None),
         "teams": teams,
-        "teams_prev": _page_url(request, teams=teams.previous_page_number())
+        "teams_prev": _page_url(request, teams_page=teams.previous_page_number())
         if teams.has_previous()
         else "",
-        "teams_next": _page_url(request, teams=teams.next_page_number())
+        "teams_next": _page_url(request, teams_page=teams.next_page_number())
         if teams.has_next()
         else "",
         "sort": sort,
