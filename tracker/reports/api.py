@@ -409,7 +409,7 @@ class ExportOut(serializers.ModelSerializer):
             "html_url",
         ]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_file_url(self, export: ReportExport) -> str | None:
         if export.status != ReportExport.Status.DONE:
             return None
