@@ -26,6 +26,8 @@ from tracker.products.models import Product
 from tracker.readiness.services import ml_test_result_set
 from tracker.releases import services as releases
 from tracker.reminders.models import Channel, KPIReview, Reminder
+from tracker.reports import jobs as report_exports
+from tracker.reports import tasks as report_tasks
 
 
 def one_of_everything(
@@ -37,8 +39,8 @@ def one_of_everything(
     an action item), an action item from the session (owned by `owner`), a CI
     status, a CI token, an ML Test Score result, a KPI review, an alert
     integration, an in-app notification for `notified`, a model card, a
-    decision awaiting `owner`'s approval and a model version deployed to
-    production.
+    decision awaiting `owner`'s approval, a model version deployed to
+    production and `author`'s export of the team's portfolio report.
 
     Returns the URL keys by the path segment that names them ("metrics" → the
     metric's id) and the names that would give the objects away in a page."""
@@ -180,7 +182,17 @@ def one_of_everything(
             "session": session,
         },
     )
+    # A finished export of the product's team's report, which only `author`
+    # (and staff) may read.
+    export = report_tasks.export_start(
+        user=author,
+        fmt="csv",
+        query=f"team={product.team.slug}",
+        base_url="http://testserver/",
+    )
+    report_exports.export_run(export.pk)
     keys = {
+        "exports": export.pk,
         "teams": product.team.slug,
         "decisions": decision.pk,
         "approvals": decision.approvals.get().pk,

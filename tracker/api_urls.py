@@ -223,4 +223,17 @@ urlpatterns = [
         reports.PortfolioReportView.as_view(),
         name="portfolio_report",
     ),
+    path(
+        "reports/portfolio/exports/",
+        reports.ExportStartView.as_view(),
+        name="report_export_start",
+    ),
+    path(
+        "reports/exports/<int:pk>/", reports.ExportView.as_view(), name="report_export"
+    ),
+    path(
+        "reports/exports/<int:pk>/file",
+        reports.ExportFileView.as_view(),
+        name="report_export_file",
+    ),
 ]

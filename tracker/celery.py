@@ -67,6 +67,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=17),
         "options": {"expires": 50 * 60},
     },
+    # Portfolio exports: queued ones whose task was lost queued again, stuck
+    # ones failed, and old files deleted.
+    "reports-exports-sweep": {
+        "task": "tracker.reports.tasks.exports_sweep",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
     # Sign-in throttle counters of windows that have ended.
     "login-counters-purge": {
         "task": "tracker.accounts.tasks.login_counters_purge_task",

@@ -238,6 +238,16 @@ REMINDERS_ACTION_ITEM_DUE_SOON_DAYS = env_int(
     "REMINDERS_ACTION_ITEM_DUE_SOON_DAYS", 3, minimum=0
 )
 
+# --- Portfolio exports (docs/reports.md): a CSV or PDF of more products than
+# REPORT_EXPORT_INLINE_MAX is made by a worker; exports are kept for
+# REPORT_EXPORT_KEEP_HOURS, and one not finished after REPORT_EXPORT_TIMEOUT_SECONDS
+# is reported as failed.
+REPORT_EXPORT_INLINE_MAX = env_int("REPORT_EXPORT_INLINE_MAX", 200, minimum=0)
+REPORT_EXPORT_KEEP_HOURS = env_int("REPORT_EXPORT_KEEP_HOURS", 24, minimum=1)
+REPORT_EXPORT_TIMEOUT_SECONDS = env_int(
+    "REPORT_EXPORT_TIMEOUT_SECONDS", 30 * 60, minimum=60
+)
+
 # --- E-mail: SMTP when EMAIL_HOST is set. Without it, in development, every
 # message is written to a file under EMAIL_FILE_PATH, so `make run` keeps its
 # console readable (the demo's seed sends a few dozen) and the mail stays

@@ -64,7 +64,7 @@ def _measured(product):
 
 @time_machine.travel(NOW, tick=False)
 def test_a_row_shows_every_figure(product):
-    cells = _cells(table.product_rows(_measured(product)))
+    cells = _cells(table.product_rows(_measured(product).rows))
     assert cells == [
         '<a class="strong" href="/products/fraud-score/">Fraud score</a>'
         '<div class="muted small">Risk · Medium risk</div>',
@@ -86,7 +86,7 @@ def test_a_row_shows_every_figure(product):
 
 @time_machine.travel(NOW, tick=False)
 def test_a_pdf_row_shows_the_same_figures_as_lines(product):
-    cells = _cells(table.pdf_rows(_measured(product)))
+    cells = _cells(table.pdf_rows(_measured(product).rows))
     assert cells == [
         "<strong>Fraud score</strong>\nRisk · Production · Medium risk",
         "4/8, ML Test 0\nowners incomplete",
@@ -108,10 +108,10 @@ def test_every_text_is_escaped(team):
         filters={}, period=period_get(None), user=staff_reader()
     )
     for html in (
-        table.product_rows(portfolio),
-        table.attention_items(portfolio),
-        table.pdf_rows(portfolio),
-        table.attention_items(portfolio, pdf=True),
+        table.product_rows(portfolio.rows),
+        table.attention_items(portfolio.attention),
+        table.pdf_rows(portfolio.rows),
+        table.attention_items(portfolio.attention, pdf=True),
     ):
         assert "<b>" not in html
         assert ESCAPED in html

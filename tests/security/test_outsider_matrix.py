@@ -44,7 +44,7 @@ EXEMPT = {
 # Keyed routes about a person rather than an object: walked like the lists.
 PEOPLE = {"people": "alice"}
 # Someone else's own objects: 404 to carol whatever the team's visibility.
-OWN_ONLY = {"notifications", "tokens"}
+OWN_ONLY = {"notifications", "tokens", "exports"}
 # Pages to change something: an outsider to an organisation team gets 403.
 WRITE_PAGE = re.compile(r"(edit|create|details|_add)$")
 # Reads that need the right to change (a product's CI tokens).

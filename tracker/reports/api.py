@@ -7,6 +7,7 @@ by any signed-in person, like the page; CI tokens may not read it.
 
 from urllib.parse import urlencode
 
+from django.http import HttpResponse, QueryDict
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -18,9 +19,17 @@ from tracker.incidents.models import Kind
 from tracker.lib.api import ApiView, ErrorSerializer, HtmlUrlField, SecondsField
 from tracker.lib.periods import period_get
 from tracker.products.models import RiskTier, Stage
+from tracker.reports import jobs, tasks
 from tracker.reports.forms import PortfolioFilterForm
+from tracker.reports.models import ReportExport
+from tracker.reports.render import file_response
 from tracker.reports.selectors.portfolio import portfolio_report
-from tracker.reports.selectors.rows import STATUS_LABELS
+from tracker.reports.selectors.rows import STATUS_LABELS, Portfolio
+from tracker.reports.selectors.summary import (
+    SORT_CHOICES,
+    rows_sorted,
+    team_summaries,
+)
 
 
 def _counts(name: str, keys: list[str], doc: str) -> type[serializers.Serializer]:
@@ -227,20 +236,55 @@ class AttentionOut(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField())
 
 
+class TeamSummaryOut(serializers.Serializer):
+    """One team's products in the report, counted (the page's team summary)."""
+
+    team = serializers.CharField(source="slug", help_text="Its slug.")
+    team_name = serializers.CharField(source="name")
+    products = serializers.IntegerField()
+    products_by_stage = serializers.DictField(
+        source="by_stage",
+        child=serializers.IntegerField(),
+        help_text="Stages it has products in, by stored value.",
+    )
+    kpis_on_track = serializers.IntegerField()
+    kpis_at_risk = serializers.IntegerField()
+    kpis_off_track = serializers.IntegerField()
+    sla_breaches = serializers.IntegerField(
+        help_text="Measured SLAs below their objective."
+    )
+    error_budgets_exhausted = serializers.IntegerField(source="budgets_exhausted")
+    open_sev12_incidents = serializers.IntegerField(source="open_sev12")
+    overdue_kpi_followups = serializers.IntegerField(source="overdue_followups")
+    overdue_action_items = serializers.IntegerField()
+    follow_up_violations = serializers.IntegerField(source="policy_violations")
+    needing_attention = serializers.IntegerField(
+        help_text="Its products on the attention list."
+    )
+
+
 class PortfolioOut(serializers.Serializer):
     period = ReportPeriodOut()
     generated_at = serializers.DateTimeField()
     attention = AttentionOut(
         many=True,
         help_text="The products needing attention, most urgent first: rules by "
-        "stage and risk tier (docs/reports.md).",
+        "stage and risk tier (docs/reports.md). All of them, on every page.",
     )
     hidden_products = serializers.IntegerField(
         help_text="Products the filters match that you may not read (private "
         "teams): counted, never listed."
     )
     totals = PortfolioTotalsOut(source="*")
-    products = PortfolioProductOut(many=True, source="rows")
+    teams = TeamSummaryOut(
+        many=True, help_text="A summary per team, the most urgent first."
+    )
+    count = serializers.IntegerField(help_text="Products in the report, all pages.")
+    next = serializers.URLField(allow_null=True, help_text="The next page.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page.")
+    products = PortfolioProductOut(
+        many=True, help_text="One page of the products, in the order `sort` asks."
+    )
     html_url = _ReportUrlField()
 
 
@@ -255,30 +299,161 @@ _FILTERS = [
         "quarters, e.g. 2026-Q3.",
     ),
 ]
+_PAGES = [
+    OpenApiParameter(
+        "sort",
+        str,
+        enum=[key for key, _ in SORT_CHOICES],
+        description="The products' order: team (the default, then name), name, "
+        "attention, stage, risk, kpis, slas, readiness, incidents, followups; "
+        "each the worst first, '-' before it to reverse.",
+    ),
+    OpenApiParameter("page", int, description="1 (the default), 2, …"),
+    OpenApiParameter(
+        "page_size", int, description="Products per page: 50 by default, up to 200."
+    ),
+]
 
 
 def _query(filters: dict) -> str:
     """The filters as the report page's query string."""
     values = {
         "team": filters["team"].slug if filters.get("team") else "",
-        **{key: filters.get(key) for key in ("stage", "risk_tier", "period")},
+        **{key: filters.get(key) for key in ("stage", "risk_tier", "period", "sort")},
     }
     return urlencode({key: value for key, value in values.items() if value})
 
 
+def _valid(form: PortfolioFilterForm) -> dict:
+    """The form's filters, or a 400 with field messages."""
+    if not form.is_valid():
+        raise exceptions.ValidationError(
+            {name: list(errors) for name, errors in form.errors.items()}
+        )
+    return form.cleaned_data
+
+
+class _PortfolioPage:
+    """The report with one page of its products and the team summary: what
+    PortfolioOut reads (the report's own figures through it)."""
+
+    def __init__(self, report: Portfolio, **page) -> None:
+        self.report = report
+        self.__dict__.update(page)
+
+    def __getattr__(self, name: str):
+        return getattr(self.report, name)
+
+
 class PortfolioReportView(ApiView):
     @extend_schema(
-        parameters=_FILTERS, responses={200: PortfolioOut, 400: ErrorSerializer}
+        parameters=[*_FILTERS, *_PAGES],
+        responses={200: PortfolioOut, 400: ErrorSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
-        """The portfolio report: totals and one object per product."""
+        """The portfolio report: totals, a summary per team, the attention list
+        and one page of the products (each with its figures)."""
         form = PortfolioFilterForm(request.query_params, user=request.user)
-        if not form.is_valid():
-            raise exceptions.ValidationError(
-                {name: list(errors) for name, errors in form.errors.items()}
-            )
-        filters = form.cleaned_data
+        filters = _valid(form)
         report = portfolio_report(
             filters=filters, period=period_get(filters["period"]), user=request.user
         )
-        return self.output(PortfolioOut, report, query=_query(filters))
+        rows = rows_sorted(report, filters.get("sort"))
+        page = self.paginator.paginate_queryset(rows, request, view=self)
+        out = _PortfolioPage(
+            report,
+            teams=team_summaries(report),
+            count=len(rows),
+            next=self.paginator.get_next_link(),
+            previous=self.paginator.get_previous_link(),
+            products=page,
+        )
+        return self.output(PortfolioOut, out, query=_query(filters))
+
+
+# --- Export jobs ---------------------------------------------------------------------
+
+
+class ExportIn(serializers.Serializer):
+    format = serializers.ChoiceField(choices=ReportExport.Format.choices)
+    team = serializers.CharField(required=False, allow_blank=True)
+    stage = serializers.CharField(required=False, allow_blank=True)
+    risk_tier = serializers.CharField(required=False, allow_blank=True)
+    period = serializers.CharField(required=False, allow_blank=True)
+
+
+class ExportOut(serializers.ModelSerializer):
+    filters = serializers.CharField(source="filters_text")
+    products = serializers.IntegerField(source="product_count")
+    status = serializers.ChoiceField(choices=ReportExport.Status.choices)
+    progress = serializers.IntegerField(help_text="0 to 100.")
+    error = serializers.CharField(help_text="Why it failed; empty otherwise.")
+    file_url = serializers.SerializerMethodField(
+        help_text="The file, once the status is done; null before."
+    )
+    html_url = HtmlUrlField(help_text="The export's page (its progress).")
+
+    class Meta:
+        model = ReportExport
+        fields = [
+            "id",
+            "format",
+            "filters",
+            "products",
+            "status",
+            "progress",
+            "error",
+            "created_at",
+            "finished_at",
+            "file_url",
+            "html_url",
+        ]
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_file_url(self, export: ReportExport) -> str | None:
+        if export.status != ReportExport.Status.DONE:
+            return None
+        url = reverse("api:report_export_file", args=[export.pk])
+        return self.context["request"].build_absolute_uri(url)
+
+
+class ExportStartView(ApiView):
+    @extend_schema(request=ExportIn, responses={202: ExportOut, 400: ErrorSerializer})
+    def post(self, request: Request) -> Response:
+        """Start an export of the portfolio report (CSV or PDF) for the filters
+        given; a worker makes the file. Poll the export until its status is
+        done (or failed), then GET its file_url."""
+        data = self.validated(ExportIn)
+        query = jobs.export_query(data)
+        _valid(PortfolioFilterForm(QueryDict(query), user=request.user))
+        export = tasks.export_start(
+            user=request.user,
+            fmt=data["format"],
+            query=query,
+            base_url=request.build_absolute_uri("/"),
+        )
+        return self.output(ExportOut, export, status=202)
+
+
+class ExportView(ApiView):
+    @extend_schema(responses={200: ExportOut, 404: ErrorSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        """An export's status and, once done, where its file is. Only the
+        person who asked for it (and staff) may read it."""
+        export = jobs.export_get_for_user(user=request.user, pk=pk)
+        return self.output(ExportOut, export)
+
+
+class ExportFileView(ApiView):
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            404: ErrorSerializer,
+        }
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        """The export's file, as the immediate export returns it (404 until it
+        is done)."""
+        export = jobs.export_file(user=request.user, pk=pk)
+        return file_response(bytes(export.content), export)

@@ -5,6 +5,7 @@ from tracker.accounts.selectors import Reader, teams_visible_to
 from tracker.lib.forms import ModelChoiceField
 from tracker.lib.periods import period_choices
 from tracker.products.models import RiskTier, Stage
+from tracker.reports.selectors.summary import SORT_CHOICES
 
 
 class PortfolioFilterForm(forms.Form):
@@ -23,6 +24,8 @@ class PortfolioFilterForm(forms.Form):
         choices=[("", "Any risk tier"), *RiskTier.choices], required=False
     )
     period = forms.ChoiceField(required=False)
+    # The page's products table only (the exports keep the report's order).
+    sort = forms.ChoiceField(choices=[("", "Team"), *SORT_CHOICES[1:]], required=False)
 
     def __init__(self, *args, user: Reader, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ only; labels of choices are escaped once, below. tests/reports/test_table.py
 feeds markup in every text field.
 """
 
+from collections.abc import Iterable
 from html import escape
 
 from django.urls import reverse
@@ -24,7 +25,8 @@ from django.utils.safestring import SafeString, mark_safe
 from tracker.ci.models import State
 from tracker.products.models import RiskTier, Stage
 from tracker.products.templatetags.tracker_tags import duration, num, pct, signed_pct
-from tracker.reports.selectors.rows import STATUS_LABELS, Portfolio, ProductRow
+from tracker.reports.selectors.attention import AttentionEntry
+from tracker.reports.selectors.rows import STATUS_LABELS, ProductRow
 
 
 def _stage_badge(value: str, label: str) -> str:
@@ -293,25 +295,27 @@ def _incident_lines(row: ProductRow) -> str:
     )
 
 
-def pdf_rows(portfolio: Portfolio) -> SafeString:
+def pdf_rows(rows: Iterable[ProductRow]) -> SafeString:
     """The products table's rows for the PDF export: the same figures as lines."""
     writer = _PdfWriter()
-    return mark_safe("\n".join([writer.row(row) for row in portfolio.rows]))
+    return mark_safe("\n".join([writer.row(row) for row in rows]))
 
 
-def product_rows(portfolio: Portfolio) -> SafeString:
-    """The <tr> of every product, in the report's order."""
+def product_rows(rows: Iterable[ProductRow]) -> SafeString:
+    """The <tr> of each product (the page shows one page of the table)."""
     writer = _Writer()
-    return mark_safe("\n".join([writer.row(row) for row in portfolio.rows]))
+    return mark_safe("\n".join([writer.row(row) for row in rows]))
 
 
-def attention_items(portfolio: Portfolio, *, pdf: bool = False) -> SafeString:
+def attention_items(
+    entries: Iterable[AttentionEntry], *, pdf: bool = False
+) -> SafeString:
     """An <li> per product that needs attention, most urgent first, with its
     rank, stage, risk tier and reasons (in the PDF, without the link and the
     styled team name: a box less each)."""
     writer = _Writer()
     items = []
-    for entry in portfolio.attention:
+    for entry in entries:
         product = entry.product
         stage = _STAGE_TEXT.get(product.stage) or writer.text[product.stage]
         risk = _RISK_TIERS.get(product.risk_tier) or writer.text[product.risk_tier]

@@ -1,145 +1,163 @@
 """Leadership report pages and exports. Thin: filters in, selector, render."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
+from django.shortcuts import render as render_page
 from django.views.decorators.http import require_safe
 
-from tracker.incidents.models import Kind
-from tracker.lib.charts import (
-    before_after_chart,
-    line_chart,
-    month_label,
-    stacked_bar_chart,
-)
+from tracker.lib.charts import before_after_chart
 from tracker.lib.pdf import render_pdf
 from tracker.lib.periods import period_get
 from tracker.products import selectors as product_selectors
-from tracker.reports import exports, table
-from tracker.reports.forms import PortfolioFilterForm
+from tracker.reports import jobs, render, table, tasks
 from tracker.reports.selectors.portfolio import portfolio_report
-from tracker.reports.selectors.rows import Portfolio
+from tracker.reports.selectors.summary import (
+    DEFAULT_SORT,
+    rows_sorted,
+    team_summaries,
+)
+
+PRODUCTS_PER_PAGE = 50
+TEAMS_PER_PAGE = 20
+ATTENTION_SHOWN = 20  # the most urgent; the table sorted by attention has the rest
 
 
-def _portfolio(request: HttpRequest) -> tuple[PortfolioFilterForm, Portfolio]:
-    form = PortfolioFilterForm(request.GET or None, user=request.user)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    period = period_get(filters.get("period"))
-    return form, portfolio_report(filters=filters, period=period, user=request.user)
+def _page_url(request: HttpRequest, **params) -> str:
+    """This page's URL with `params` changed (None: removed)."""
+    query = request.GET.copy()
+    for key, value in params.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    return f"?{query.urlencode()}" if query else "?"
 
 
-def portfolio_charts(portfolio: Portfolio) -> dict:
-    stages = portfolio.products_by_stage()
-    progress = portfolio.kpi_progress_distribution()
-    months = list(portfolio.incidents_by_month)
-    kinds = sorted(
-        {kind for counts in portfolio.incidents_by_month.values() for kind in counts}
-    )
-    labels = [month_label(month) for month in months]
-    return {
-        "closure": line_chart(
-            [
-                (month_label(m), None if v is None else round(v * 100))
-                for m, v in portfolio.closure_by_month.items()
-            ],
-            label="Share of action items closed by their due date, per month (%)",
-            unit="%",
-            y_title="closed on time (%)",
-            lo=0,
-            hi=100,
-        ),
-        "incidents": stacked_bar_chart(
-            labels,
-            {
-                Kind(kind).label: [
-                    portfolio.incidents_by_month[m][kind] for m in months
-                ]
-                for kind in kinds
-            },
-            label="Incidents per month by kind",
-            y_title="incidents",
-        ),
-        "ttr": line_chart(
-            [
-                (label, _hours(portfolio.ttr_by_month[m]))
-                for label, m in zip(labels, months, strict=True)
-            ],
-            label="Median time to resolve per month (hours)",
-            unit=" h",
-            y_title="median to resolve (hours)",
-        ),
-        "stages": stacked_bar_chart(
-            list(stages),
-            {"products": list(stages.values())},
-            label="Products by stage",
-            y_title="products",
-            height=180,
-        ),
-        "progress": stacked_bar_chart(
-            list(progress),
-            {"KPIs": list(progress.values())},
-            label="Business KPI progress towards target",
-            y_title="KPIs",
-            height=180,
-        ),
-    }
+# The products table's columns: (label, the sort it offers or None, numeric).
+COLUMNS = [
+    ("Product", "name", False),
+    ("Stage", "stage", False),
+    ("Owners", None, False),
+    ("Readiness", "readiness", False),
+    ("Business KPIs: baseline → latest / target", "kpis", False),
+    ("SLAs", "slas", False),
+    ("Incidents", "incidents", False),
+    ("Learning", None, False),
+    ("Latest CI", None, False),
+    ("Overdue follow-ups", "followups", True),
+]
 
 
-def _hours(value) -> float | None:
-    return None if value is None else round(value.total_seconds() / 3600, 1)
-
-
-def report_context(request, form, portfolio, *, pdf: bool = False) -> dict:
-    return {
-        "form": form,
-        "portfolio": portfolio,
-        "pdf": pdf,
-        "product_rows": (table.pdf_rows if pdf else table.product_rows)(portfolio),
-        "attention_items": table.attention_items(portfolio, pdf=pdf),
-        "charts": portfolio_charts(portfolio),
-        "filters_text": form.describe()
-        if form.is_bound
-        else "all teams, all stages, any risk tier",
-        "query": request.GET.urlencode(),
-    }
+def _columns(request: HttpRequest, current: str) -> list[dict]:
+    """The table's headers: a sortable one links to the table sorted by it (by
+    it reversed when it is sorted so now) and says how it is sorted ("asc",
+    "desc" or "")."""
+    columns = []
+    for label, key, num in COLUMNS:
+        column = {"label": label, "num": num, "url": "", "state": ""}
+        if key:
+            state = "asc" if current == key else "desc" if current == f"-{key}" else ""
+            wanted = f"-{key}" if state == "asc" else key
+            column["url"] = _page_url(request, sort=wanted, page=None)
+            column["state"] = state
+        columns.append(column)
+    return columns
 
 
 @login_required
 def portfolio(request: HttpRequest) -> HttpResponse:
-    form, report = _portfolio(request)
-    return render(
-        request, "reports/portfolio.html", report_context(request, form, report)
+    """The report: the summary per team, the most urgent products, the charts,
+    then one page of the sortable products table (filters, sort and pages in
+    the URL: the HTML's size does not grow with the portfolio)."""
+    form = render.filter_form(request.GET, request.user)
+    report = render.portfolio_for(form, request.user)
+    sort = form.cleaned_data.get("sort") if form.is_bound and form.is_valid() else ""
+    sort = sort or DEFAULT_SORT
+    page = Paginator(rows_sorted(report, sort), PRODUCTS_PER_PAGE).get_page(
+        request.GET.get("page")
     )
+    teams = Paginator(team_summaries(report), TEAMS_PER_PAGE).get_page(
+        request.GET.get("teams_page")
+    )
+    for summary in teams:  # its name filters the report to it, the rest kept
+        summary.url = _page_url(request, team=summary.slug, page=None, teams_page=None)
+    query = jobs.export_query(request.GET)
+    context = {
+        **render.report_context(form, report, query=query),
+        "page": page,
+        "product_rows": table.product_rows(page.object_list),
+        "attention_items": table.attention_items(report.attention[:ATTENTION_SHOWN]),
+        "attention_more": max(len(report.attention) - ATTENTION_SHOWN, 0),
+        "attention_url": _page_url(request, sort="attention", page=None),
+        "teams": teams,
+        "teams_prev": _page_url(request, teams_page=teams.previous_page_number())
+        if teams.has_previous()
+        else "",
+        "teams_next": _page_url(request, teams_page=teams.next_page_number())
+        if teams.has_next()
+        else "",
+        "sort": sort,
+        "columns": _columns(request, sort),
+    }
+    return render_page(request, "reports/portfolio.html", context)
+
+
+def _export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The file at once when the report is small; otherwise an export job, and
+    its page, which shows the progress and then the download link."""
+    query = jobs.export_query(request.GET)
+    base_url = request.build_absolute_uri("/")
+    form = render.filter_form(QueryDict(query), request.user)
+    if jobs.export_inline(render.product_count(form, request.user)):
+        made = render.portfolio_export(
+            fmt, user=request.user, query=query, base_url=base_url
+        )
+        return render.file_response(made.content, made)
+    export = tasks.export_start(
+        user=request.user, fmt=fmt, query=query, base_url=base_url
+    )
+    return redirect(export)
 
 
 @login_required
+@require_safe
 def portfolio_csv(request: HttpRequest) -> HttpResponse:
-    _, report = _portfolio(request)
-    response = HttpResponse(
-        exports.portfolio_csv(report), content_type="text/csv; charset=utf-8"
-    )
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="portfolio-{stamp}.csv"'
-    return response
+    return _export(request, render.CSV)
+
+
+@login_required
+@require_safe
+def portfolio_pdf(request: HttpRequest) -> HttpResponse:
+    return _export(request, render.PDF)
 
 
 def portfolio_pdf_context(request: HttpRequest) -> dict:
-    form, report = _portfolio(request)
-    return report_context(request, form, report, pdf=True)
+    """The PDF's context for this request's filters (the layout tests)."""
+    form = render.filter_form(request.GET, request.user)
+    report = render.portfolio_for(form, request.user)
+    return render.pdf_context(form, report, query=jobs.export_query(request.GET))
 
 
 @login_required
-def portfolio_pdf(request: HttpRequest) -> HttpResponse:
-    pdf = render_pdf(
-        "reports/portfolio_pdf.html",
-        portfolio_pdf_context(request),
-        base_url=request.build_absolute_uri("/"),
+@require_safe
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An export's progress; the download link once it is made (the page asks
+    the API for the status until then)."""
+    export = jobs.export_get_for_user(user=request.user, pk=pk)
+    return render_page(
+        request,
+        "reports/export.html",
+        {"export": export, "keep_hours": settings.REPORT_EXPORT_KEEP_HOURS},
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'inline; filename="portfolio-{stamp}.pdf"'
-    return response
+
+
+@login_required
+@require_safe
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    export = jobs.export_file(user=request.user, pk=pk)
+    return render.file_response(bytes(export.content), export)
 
 
 def product_summary_context(*, user, product) -> dict:

@@ -1,0 +1,80 @@
+"""Export jobs: a portfolio CSV or PDF too large to make inside a request is
+made by a worker (tracker/reports/jobs.py) and kept here until it is fetched."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from tracker.accounts.models import User
+
+
+class ReportExport(models.Model):
+    """One export of the portfolio report, asked for by one person.
+
+    The file is kept in the database, not under MEDIA_ROOT: the web process
+    and the workers share the database and nothing else (no shared volume to
+    configure), the file goes wherever the rows go (backups included), and the
+    sweep deletes it with its row. Exports are kept for a day
+    (REPORT_EXPORT_KEEP_HOURS)."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        PDF = "pdf", "PDF"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    format = models.CharField(max_length=3, choices=Format.choices)
+    query = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="The report's filters, as the report page's query string.",
+    )
+    filters_text = models.CharField(max_length=300, help_text="The filters in words.")
+    base_url = models.CharField(
+        max_length=300, help_text="The site's address the PDF's links start from."
+    )
+    product_count = models.PositiveIntegerField(
+        default=0, help_text="Products the filters matched when it was asked for."
+    )
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0 to 100.")
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    filename = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="report_export_progress_range"
+            ),
+        ]
+        indexes = [
+            # The sweep: unfinished exports to queue again or give up on, and
+            # old ones to delete.
+            models.Index(fields=["status", "created_at"], name="report_export_sweep"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} export {self.pk} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reports:export", args=[self.pk])
+
+    def get_download_url(self) -> str:
+        return reverse("reports:export_download", args=[self.pk])
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
