@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tracker.accounts.models import User
 from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter
+from tracker.lib.widgets import Picker
 from tracker.postmortems.models import (
     ActionItem,
     ActionKind,
@@ -32,7 +33,7 @@ def _product_filter() -> ModelChoiceFilter:
     return ModelChoiceFilter(
         queryset=readable_products,
         to_field_name="slug",
-        empty_label="All products",
+        widget=Picker("pickers:products"),
     )
 
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from tracker.accounts.filters import visible_teams
 from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter
+from tracker.lib.widgets import Picker
 from tracker.products.models import (
     Availability,
     Computation,
@@ -47,13 +48,19 @@ def _range(field: str, kind=DateTimeFilter) -> tuple:
 class ProductFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search")
     team = ModelChoiceFilter(
-        queryset=visible_teams, to_field_name="slug", empty_label="All teams"
+        queryset=visible_teams,
+        to_field_name="slug",
+        widget=Picker("pickers:teams"),
     )
     stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="All stages")
     risk_tier = django_filters.ChoiceFilter(
         choices=RiskTier.choices, empty_label="Any risk tier"
     )
-    owner = django_filters.CharFilter(method="filter_owner", label="Owner (username)")
+    owner = django_filters.CharFilter(
+        method="filter_owner",
+        label="Owner (username)",
+        widget=Picker("pickers:people", key="username"),
+    )
     launched_after = django_filters.DateFilter(
         field_name="launched_at", lookup_expr="date__gte", label="Launched on or after"
     )
