@@ -75,6 +75,10 @@ class Team(models.Model):
         return reverse("accounts:team_detail", args=[self.slug])
 
     @property
+    def picker_label(self) -> str:
+        return self.name
+
+    @property
     def is_private(self) -> bool:
         return self.visibility == Visibility.PRIVATE
 
