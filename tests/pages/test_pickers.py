@@ -147,7 +147,7 @@ def test_only_reading_methods(alice_client):
     assert alice_client.post("/pick/people/", {"q": "a"}).status_code == 405
 
 
-# --- people, teams, incidents -----------------------------------------------------------
+# --- people, teams, incidents ------------------------------------------------------
 
 
 def test_people_by_username_or_name_active_only(alice_client, alice, bob):

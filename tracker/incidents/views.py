@@ -238,7 +238,9 @@ def integration_list(request: HttpRequest) -> HttpResponse:
         request,
         "incidents/integration_list.html",
         {
-            "integrations": selectors.integration_list(user=request.user),
+            "integrations": paginate(
+                request, selectors.integration_list(user=request.user), 50
+            ),
             "can_create": selectors.user_can_triage(request.user),
             "inbox_count": selectors.incident_inbox_count(),
         },
