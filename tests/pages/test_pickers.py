@@ -253,3 +253,70 @@ def test_incident_list_queries_do_not_grow_with_products(alice_client, product, 
     )
     _, large = _page(alice_client, "/incidents/?product=fraud-score")
     assert large == small
+
+
+# --- forms: picked ids accepted, unknown or invisible ones refused -------------------
+
+
+def test_an_incident_is_reported_on_a_picked_product(alice_client, product):
+    response = alice_client.post(
+        "/incidents/new/",
+        {
+            "title": "Scores drifting",
+            "product": product.pk,
+            "kind": "drift",
+            "severity": "sev3",
+            "started_at": "2026-01-01T10:00",
+        },
+    )
+    assert response.status_code == 302
+    assert product.incidents.get().title == "Scores drifting"
+
+
+@pytest.mark.parametrize("bad", ["secret", "unknown", "abc", "9" * 30, "-5"])
+def test_reporting_on_a_product_not_on_offer_is_a_form_error(
+    alice_client, product, lab, bad
+):
+    secret = Product.objects.get(slug="secret-fraud")
+    value = {"secret": secret.pk, "unknown": 987654321}.get(bad, bad)
+    response = alice_client.post(
+        "/incidents/new/",
+        {
+            "title": "Scores drifting",
+            "product": value,
+            "kind": "drift",
+            "severity": "sev3",
+            "started_at": "2026-01-01T10:00",
+        },
+    )
+    assert response.status_code == 200
+    assert b"Select a valid choice" in response.content
+    assert b"Secret fraud" not in response.content
+    assert not product.incidents.exists()
+
+
+def test_a_filter_naming_a_private_product_is_refused_without_leaking(
+    alice_client, product, lab
+):
+    response = alice_client.get("/incidents/", {"product": "secret-fraud"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Select a valid choice" in html
+    assert "Secret fraud" not in html
+    response = alice_client.get("/products/", {"team": "lab"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_a_filter_shows_the_picked_products_label(alice_client, product):
+    html = alice_client.get("/incidents/", {"product": "fraud-score"}).content.decode()
+    assert 'name="product" value="fraud-score"' in html
+    assert (
+        '<span class="picker-chip" data-value="fraud-score">Fraud score</span>' in html
+    )
+
+
+def test_owner_filter_picks_a_person_by_username(alice_client, product):
+    html = alice_client.get("/products/", {"owner": "alice"}).content.decode()
+    assert 'data-picker="/pick/people/" data-value-key="username"' in html
+    assert "Fraud score" in html
