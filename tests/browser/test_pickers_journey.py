@@ -81,6 +81,24 @@ def test_pick_from_the_keyboard(
     expect(page).to_have_url(re.compile(r"[?&]product=(&|$)"))
     expect(page.locator("#incident-rows")).to_contain_text("Rules engine")
 
+    # The inbox: an alert whose label names a product comes with it picked.
+    IncidentFactory(
+        product=None, title="Unrouted latency alert", labels={"product": "fraud-score"}
+    )
+    page.goto(f"{live_server.url}/incidents/inbox/")
+    triage = page.locator("form.triage .picker-input")
+    expect(triage).to_have_value("Fraud score (Risk)")
+    triage.click()
+    triage.press("Control+a")
+    triage.press_sequentially("rules 00", delay=20)
+    expect(page.locator("form.triage [role=option]")).to_have_count(10)
+    shoot("picker-05-inbox-triage")
+    triage.press("Escape")
+    triage.press("Escape")
+    page.get_by_role("button", name="Assign").click()
+    expect(page.get_by_text("Inbox zero")).to_be_visible()
+    assert product.incidents.filter(title="Unrouted latency alert").exists()
+
     # Several people as chips.
     incident = resolved_incident(product, bob, title="Card scores drifting")
     draft = postmortems.postmortem_create(

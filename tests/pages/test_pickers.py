@@ -320,3 +320,47 @@ def test_owner_filter_picks_a_person_by_username(alice_client, product):
     html = alice_client.get("/products/", {"owner": "alice"}).content.decode()
     assert 'data-picker="/pick/people/" data-value-key="username"' in html
     assert "Fraud score" in html
+
+
+# --- lists: paged, in a stable order ----------------------------------------------
+
+
+def test_products_tied_on_the_order_are_paged_by_id(alice_api, team):
+    Product.objects.bulk_create(
+        _product("Same name", f"same-{i:02}", team) for i in range(30)
+    )
+    for ordering in ("stage", "-name", ""):
+        seen = []
+        for page in (1, 2, 3):
+            response = alice_api.get(
+                "/api/v1/products/",
+                {"ordering": ordering, "page_size": 10, "page": page},
+            )
+            assert response.status_code == 200
+            seen += [row["slug"] for row in response.json()["results"]]
+        assert seen == [f"same-{i:02}" for i in range(30)], ordering
+
+
+def test_a_teams_page_pages_its_products_and_members(alice_client, team):
+    Product.objects.bulk_create(
+        _product(f"Model {i:02}", f"model-{i:02}", team) for i in range(60)
+    )
+    html = alice_client.get("/accounts/teams/risk/").content.decode()
+    assert "Model 49" in html and "Model 50" not in html
+    assert 'href="?products_page=2"' in html
+    assert "Page 1 of 2 · 60 in all" in html
+    html = alice_client.get(
+        "/accounts/teams/risk/", {"products_page": "2", "members_page": "9"}
+    ).content.decode()
+    assert "Model 50" in html and "Model 49" not in html
+    assert "@alice" in html and "@bob" in html  # one page of members: the last
+
+
+def test_the_teams_list_is_paged(alice_client, team):
+    for i in range(55):
+        TeamFactory(name=f"Squad {i:02}", slug=f"squad-{i:02}")
+    html = alice_client.get("/accounts/teams/").content.decode()
+    assert "Risk" in html and "Squad 48" in html and "Squad 49" not in html
+    assert "Page 1 of 2 · 56 in all" in html
+    html = alice_client.get("/accounts/teams/", {"page": "2"}).content.decode()
+    assert "Squad 49" in html and "Squad 54" in html and "Squad 48" not in html

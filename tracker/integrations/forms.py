@@ -5,6 +5,7 @@ from django import forms
 from tracker.accounts.models import Team
 from tracker.integrations.models import Connection, ConnectionKind, Event, WebhookKind
 from tracker.integrations.services.webhooks import SUBSCRIBABLE
+from tracker.lib.forms import ModelChoiceField
 from tracker.lib.widgets import Picker
 from tracker.products.models import Product
 
@@ -24,13 +25,13 @@ class WebhookForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=SUBSCRIBABLE,
     )
-    team = forms.ModelChoiceField(
+    team = ModelChoiceField(
         queryset=Team.objects.none(),
         required=False,
         help_text="All its products…",
         widget=Picker("pickers:teams"),
     )
-    product = forms.ModelChoiceField(
+    product = ModelChoiceField(
         queryset=Product.objects.none(),
         required=False,
         to_field_name="slug",
@@ -53,7 +54,7 @@ class WebhookForm(forms.Form):
 class ConnectionForm(forms.Form):
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=ConnectionKind.choices)
-    team = forms.ModelChoiceField(
+    team = ModelChoiceField(
         queryset=Team.objects.none(), widget=Picker("pickers:teams")
     )
     base_url = forms.URLField(
