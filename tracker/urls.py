@@ -60,6 +60,8 @@ urlpatterns = [
     path("products/", include("tracker.cards.urls")),
     path("products/", include("tracker.releases.urls")),
     path("products/", include("tracker.products.history_urls")),
+    # What pickers offer as the person types (tracker.pages.pickers).
+    path("pick/", include((pages_urls.picker_urlpatterns, "pickers"))),
     path("reports/", include("tracker.reports.urls")),
     path("insights/", include("tracker.insights.urls")),
     path("search/", include("tracker.search.urls")),

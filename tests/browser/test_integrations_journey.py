@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.factories import IncidentFactory, SLAFactory
 from tests.integrations.receiver import receiver
+from tests.picking import pick
 from tracker.accounts.models import Role
 from tracker.accounts.services import team_member_set
 from tracker.integrations.models import SLAQuery
@@ -26,7 +27,7 @@ def test_manage_members_subscribe_a_webhook_and_read_a_failing_sla(
     sign_in("alice")
 
     page.goto(f"{live_server.url}/accounts/teams/risk/")
-    page.get_by_label("Username").fill("carol")
+    pick(page.get_by_label("Username"), "carol")
     page.get_by_label("Role").select_option("member")
     page.get_by_role("button", name="Add member or set role").click()
     expect(page.get_by_text("carol added as member.")).to_be_visible()
@@ -37,7 +38,7 @@ def test_manage_members_subscribe_a_webhook_and_read_a_failing_sla(
         page.get_by_label("Name").fill("Risk channel")
         page.get_by_label("Format").select_option("slack")
         page.get_by_label("URL").fill(hook.url + "/services/T0/B0/x")
-        page.get_by_label("Product").select_option("fraud-score")
+        pick(page.get_by_label("Product"), "fraud", "Fraud score")
         shoot("41-webhook-form")
         page.get_by_role("button", name="Subscribe").click()
         page.get_by_role("link", name="Go to the webhook").click()

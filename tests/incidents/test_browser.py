@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import CHROMIUM
 from tests.incidents.conftest import deliver, load_payload
+from tests.picking import pick
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +72,7 @@ def test_triage_acknowledge_resolve(page, live_server, am, product, console_erro
     _sign_in(page, live_server, "bob")
     page.click("nav.mainnav >> text=Incidents")
     page.click("nav.tabs >> text=Untriaged inbox")
-    page.select_option("form.triage select[name=product]", label="Fraud score")
+    pick(page.locator("form.triage .picker-input"), "fraud", "Fraud score")
     page.select_option("form.triage select[name=severity]", "sev2")
     page.click("form.triage button")
     page.wait_for_url("**/incidents/inbox/")

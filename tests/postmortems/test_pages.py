@@ -126,9 +126,14 @@ def test_library_lists_only_published_and_filters(alice_client, reviewed, alice,
 
 
 def test_create_from_the_new_page(alice_client, incident, product):
-    assert b"Fraud score" in alice_client.get("/postmortems/new/").content
+    first = alice_client.get("/postmortems/new/").content.decode()
+    # A picker of the products alice may write about, submitting the slug.
+    assert 'data-picker="/pick/products/" data-value-key="slug"' in first
+    assert 'data-param-editable="1"' in first
     form = alice_client.get(f"/postmortems/new/?product={product.slug}")
-    assert f"#{incident.pk} Scores drifting".encode() in form.content
+    # The incidents are picked among the product's.
+    assert 'data-picker="/pick/incidents/"' in form.content.decode()
+    assert 'data-param-product="fraud-score"' in form.content.decode()
     response = alice_client.post(
         "/postmortems/new/",
         {"product": product.pk, "title": "Drift", "incidents": [incident.pk]},

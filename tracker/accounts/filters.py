@@ -6,13 +6,14 @@ from django.http import HttpRequest
 
 from tracker.accounts.models import Team
 from tracker.accounts.selectors import teams_visible_to
+from tracker.lib.filters import OrderingFilter
 
 
 class TeamFilter(django_filters.FilterSet):
     member = django_filters.CharFilter(
         field_name="members__username", distinct=True, label="Member (username)"
     )
-    ordering = django_filters.OrderingFilter(fields=["name", "slug", "created_at"])
+    ordering = OrderingFilter(fields=["name", "slug", "created_at"])
 
     class Meta:
         model = Team

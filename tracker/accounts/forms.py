@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from tracker.accounts.login_throttle import LoginThrottled
 from tracker.accounts.models import Role, Team, User
 from tracker.accounts.services import TEAM_CREATE_FIELDS, TEAM_FIELDS
+from tracker.lib.widgets import Picker
 
 
 class ThrottledLoginMixin:
@@ -61,7 +62,7 @@ class MemberForm(forms.Form):
     username = forms.ModelChoiceField(
         queryset=User.objects.filter(is_active=True),
         to_field_name="username",
-        widget=forms.TextInput,
+        widget=Picker("pickers:people"),
         error_messages={"invalid_choice": "No active person has that username."},
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)

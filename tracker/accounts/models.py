@@ -19,6 +19,12 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.get_full_name() or self.username
 
+    @property
+    def picker_label(self) -> str:
+        """How pickers and choice fields name a person: both names and the username."""
+        full = self.get_full_name()
+        return f"{full} ({self.username})" if full else self.username
+
 
 class Visibility(models.TextChoices):
     """Who may read a team's products and everything under them (docs/access.md)."""
@@ -67,6 +73,10 @@ class Team(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("accounts:team_detail", args=[self.slug])
+
+    @property
+    def picker_label(self) -> str:
+        return self.name
 
     @property
     def is_private(self) -> bool:

@@ -56,7 +56,7 @@ def team_visible_q(user: Reader) -> Q:
 
 
 def teams_visible_to(user: Reader) -> QuerySet[Team]:
-    return Team.objects.filter(team_visible_q(user)).order_by("name")
+    return Team.objects.filter(team_visible_q(user)).order_by("name", "id")
 
 
 def user_can_manage_team(user: Reader, team: Team) -> bool:
@@ -122,7 +122,7 @@ def team_memberships(*, team: Team) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(team=team)
         .select_related("user")
-        .order_by("role", "user__username")
+        .order_by("role", "user__username", "id")
     )
 
 

@@ -10,7 +10,7 @@ from tracker.accounts import selectors, services
 from tracker.accounts.forms import MemberForm, TeamCreateForm, TeamVisibilityForm
 from tracker.accounts.models import Team, User
 from tracker.accounts.oidc import sso_enabled
-from tracker.lib.views import run_service
+from tracker.lib.views import paginate, run_service
 
 
 class SignInView(auth_views.LoginView):
@@ -27,10 +27,12 @@ class SignInView(auth_views.LoginView):
 
 @login_required
 def team_list(request: HttpRequest) -> HttpResponse:
-    teams = selectors.team_list_with_counts(user=request.user)
+    teams = paginate(request, selectors.team_list_with_counts(user=request.user), 50)
     can_create = selectors.user_can_create_team(request.user)
     return render(
-        request, "accounts/team_list.html", {"teams": teams, "can_create": can_create}
+        request,
+        "accounts/team_list.html",
+        {"teams": teams, "page": teams, "can_create": can_create},
     )
 
 
@@ -62,9 +64,11 @@ def _team_page(
         "accounts/team_detail.html",
         {
             "team": team,
-            "memberships": selectors.team_memberships(team=team),
-            "products": team.products.select_related(
-                "pm_owner", "ml_owner", "eng_owner"
+            "memberships": paginate(
+                request, selectors.team_memberships(team=team), 50, "members_page"
+            ),
+            "products": paginate(
+                request, team.products.order_by("name", "id"), 50, "products_page"
             ),
             "visibility_form": form if can_manage else None,
             "member_form": (member_form or MemberForm())

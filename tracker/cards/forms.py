@@ -4,7 +4,8 @@ from django import forms
 
 from tracker.accounts.models import User
 from tracker.cards.models import CARD_FIELDS, CARD_SECTIONS, ApprovalState, ModelCard
-from tracker.lib.forms import ModelChoiceField, ModelMultipleChoiceField
+from tracker.lib.forms import ModelChoiceField
+from tracker.products.forms import PeopleChoiceField
 
 
 def _lines(text: str) -> list[str]:
@@ -74,18 +75,16 @@ class DecisionForm(forms.Form):
     session = ModelChoiceField(
         queryset=None, required=False, help_text="The planning session, if any."
     )
-    approvers = ModelMultipleChoiceField(
+    approvers = PeopleChoiceField(
         queryset=User.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: the product's PM owner.",
+        help_text="None chosen: the product's PM owner.",
     )
 
     def __init__(self, *args, product, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["session"].queryset = product.sessions.order_by("-held_at")
         self.fields["approvers"].queryset = candidates
-        self.fields["approvers"].label_from_instance = lambda u: u.display_name
 
 
 class AnswerForm(forms.Form):

@@ -17,6 +17,7 @@ from tracker.incidents.models import (
     Status,
 )
 from tracker.lib.filters import DateTimeFilter
+from tracker.lib.widgets import Picker
 from tracker.products.filters import readable_products
 
 ACTIVE = "active"
@@ -35,13 +36,13 @@ class IncidentFilter(django_filters.FilterSet):
     product = django_filters.ModelChoiceFilter(
         queryset=readable_products,
         to_field_name="slug",
-        empty_label="All",
+        widget=Picker("pickers:products"),
     )
     team = django_filters.ModelChoiceFilter(
         field_name="product__team",
         queryset=visible_teams,
         to_field_name="slug",
-        empty_label="All",
+        widget=Picker("pickers:teams"),
     )
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", empty_label="Any"

@@ -11,7 +11,9 @@ from tracker.incidents.models import (
     Kind,
     Severity,
 )
+from tracker.lib.forms import ModelChoiceField
 from tracker.lib.validators import not_in_future
+from tracker.lib.widgets import Picker
 from tracker.products.forms import DateTimeLocalInput
 from tracker.products.models import Product
 
@@ -20,9 +22,13 @@ def _now_minute():
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
-class ProductChoiceField(forms.ModelChoiceField):
+class ProductChoiceField(ModelChoiceField):
+    """A product the person may edit, picked by searching."""
+
+    widget = Picker("pickers:products", params={"editable": "1"})
+
     def label_from_instance(self, obj: Product) -> str:
-        return f"{obj.name} ({obj.team.name})"
+        return obj.picker_label
 
 
 class IncidentForm(forms.ModelForm):

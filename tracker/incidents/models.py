@@ -318,6 +318,14 @@ class Incident(models.Model):
         return reverse("incidents:detail", args=[self.pk])
 
     @property
+    def picker_label(self) -> str:
+        """How pickers and choice fields name an incident."""
+        return (
+            f"#{self.pk} {self.title} · {self.get_severity_display()} · "
+            f"{self.started_at:%d %b %Y}"
+        )
+
+    @property
     def is_active(self) -> bool:
         return self.status != Status.RESOLVED
 

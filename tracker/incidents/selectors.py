@@ -56,6 +56,15 @@ def products_assignable(user: User) -> QuerySet[Product]:
     ).distinct()
 
 
+def products_assignable_by_slug(user: User, slugs) -> dict[str, Product]:
+    """Of the products named by `slugs` (alerts' labels), those `user` may assign
+    incidents to, by slug: one query."""
+    wanted = {s for s in slugs if isinstance(s, str) and s and "\x00" not in s}
+    if not wanted:
+        return {}
+    return {p.slug: p for p in products_assignable(user).filter(slug__in=wanted)}
+
+
 def incident_get_for_user(*, user: User, pk: int, for_edit: bool = False) -> Incident:
     """The incident `pk`, if `user` may read it.
 

@@ -28,9 +28,13 @@ from tracker.lib.views import paginate, run_service
 from tracker.products.selectors import products_readable_by
 
 
-def _list_page(request: HttpRequest, queryset, template: str, **context):
+def _list_page(
+    request: HttpRequest, queryset, template: str, *, for_page=None, **context
+):
     incident_filter = IncidentFilter(request.GET, queryset=queryset, request=request)
     page = paginate(request, incident_filter.qs)
+    if for_page:
+        context.update(for_page(page))
     if request.htmx:
         template = "incidents/_incident_rows.html"
     return render(
@@ -57,8 +61,15 @@ def incident_inbox(request: HttpRequest) -> HttpResponse:
         "incidents/incident_inbox.html",
         inbox=True,
         inbox_count=selectors.incident_inbox_count(),
-        # The inline triage form offers the products this person may assign to.
-        products=list(selectors.products_assignable(request.user)),
+        # The inline triage form picks a product this person may assign to,
+        # starting from the one an alert's `product` label names.
+        can_triage=selectors.products_assignable(request.user).exists(),
+        for_page=lambda page: {
+            "suggested": selectors.products_assignable_by_slug(
+                request.user,
+                [incident.labels.get("product") for incident in page],
+            )
+        },
         severities=Severity.choices,
     )
 
@@ -227,7 +238,9 @@ def integration_list(request: HttpRequest) -> HttpResponse:
         request,
         "incidents/integration_list.html",
         {
-            "integrations": selectors.integration_list(user=request.user),
+            "integrations": paginate(
+                request, selectors.integration_list(user=request.user), 50
+            ),
             "can_create": selectors.user_can_triage(request.user),
             "inbox_count": selectors.incident_inbox_count(),
         },

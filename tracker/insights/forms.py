@@ -8,6 +8,7 @@ from tracker.accounts.selectors import Reader, teams_visible_to
 from tracker.insights.selectors import Filters
 from tracker.lib.forms import ModelChoiceField
 from tracker.lib.periods import period_choices, period_get
+from tracker.lib.widgets import Picker
 from tracker.products.models import Product
 from tracker.products.selectors import products_readable_by
 
@@ -17,13 +18,13 @@ class InsightsFilterForm(forms.Form):
         queryset=Team.objects.none(),
         to_field_name="slug",
         required=False,
-        empty_label="All teams",
+        widget=Picker("pickers:teams"),
     )
     product = ModelChoiceField(
         queryset=Product.objects.none(),
         to_field_name="slug",
         required=False,
-        empty_label="All products",
+        widget=Picker("pickers:products"),
     )
     period = forms.ChoiceField(required=False)
 

@@ -5,6 +5,8 @@ from django import forms
 from tracker.accounts.models import Team
 from tracker.integrations.models import Connection, ConnectionKind, Event, WebhookKind
 from tracker.integrations.services.webhooks import SUBSCRIBABLE
+from tracker.lib.forms import ModelChoiceField
+from tracker.lib.widgets import Picker
 from tracker.products.models import Product
 
 
@@ -23,14 +25,18 @@ class WebhookForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=SUBSCRIBABLE,
     )
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, help_text="All its products…"
+    team = ModelChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        help_text="All its products…",
+        widget=Picker("pickers:teams"),
     )
-    product = forms.ModelChoiceField(
+    product = ModelChoiceField(
         queryset=Product.objects.none(),
         required=False,
         to_field_name="slug",
         help_text="…or one product.",
+        widget=Picker("pickers:products", params={"editable": "1"}),
     )
 
     def __init__(self, *args, teams, products, **kwargs) -> None:
@@ -48,7 +54,9 @@ class WebhookForm(forms.Form):
 class ConnectionForm(forms.Form):
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=ConnectionKind.choices)
-    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    team = ModelChoiceField(
+        queryset=Team.objects.none(), widget=Picker("pickers:teams")
+    )
     base_url = forms.URLField(
         max_length=500,
         assume_scheme="https",

@@ -25,8 +25,15 @@ from tracker.products.selectors import products_readable_by, user_team_ids
 def integrations_home(request: HttpRequest) -> HttpResponse:
     teams = selectors.teams_for_webhooks(user=request.user)
     context = {
-        "connections": selectors.connection_list(user=request.user),
-        "webhooks": selectors.webhook_list(user=request.user),
+        "connections": paginate(
+            request,
+            selectors.connection_list(user=request.user),
+            25,
+            "connections_page",
+        ),
+        "webhooks": paginate(
+            request, selectors.webhook_list(user=request.user), 25, "webhooks_page"
+        ),
         "can_create": teams.exists(),
     }
     return render(request, "integrations/home.html", context)

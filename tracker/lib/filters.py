@@ -47,3 +47,14 @@ class _NulSafeModelChoiceField(ModelChoiceField):
 
 class ModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = _NulSafeModelChoiceField
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """django-filter's `ordering`, ended by the id: rows that tie on the chosen
+    fields keep one order, so pages neither repeat nor skip them."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value in ([], (), {}, "", None):
+            return qs
+        return qs.order_by(*qs.query.order_by, "id")

@@ -26,6 +26,8 @@ def run_service(form: forms.BaseForm, call: Callable[[], Any]) -> Any | None:
         return None
 
 
-def paginate(request: HttpRequest, queryset, per_page: int = 25):
-    """The requested page; out-of-range or junk page numbers give the nearest page."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def paginate(request: HttpRequest, queryset, per_page: int = 25, param: str = "page"):
+    """The requested page; out-of-range or junk page numbers give the nearest page.
+    `param` names the page number in the URL when a screen pages two lists (its
+    pagination partial is included with the same `param`)."""
+    return Paginator(queryset, per_page).get_page(request.GET.get(param))

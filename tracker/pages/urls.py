@@ -3,7 +3,7 @@ tracker/urls.py (after tracker.products.urls, whose `new/` must win over a slug)
 
 from django.urls import path
 
-from tracker.pages import views
+from tracker.pages import pickers, views
 
 product_urlpatterns = [
     path("<slug:slug>/", views.product_detail, name="detail"),
@@ -20,4 +20,12 @@ product_urlpatterns = [
         views.session_survey_add,
         name="session_survey_add",
     ),
+]
+
+# The picker endpoints (tracker.pages.pickers), mounted at /pick/.
+picker_urlpatterns = [
+    path("products/", pickers.products, name="products"),
+    path("people/", pickers.people, name="people"),
+    path("teams/", pickers.teams, name="teams"),
+    path("incidents/", pickers.incidents, name="incidents"),
 ]

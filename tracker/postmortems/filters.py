@@ -14,6 +14,7 @@ from tracker.accounts.filters import visible_teams
 from tracker.accounts.models import User
 from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter
 from tracker.lib.search import text_search
+from tracker.lib.widgets import Picker
 from tracker.postmortems.models import (
     ActionItem,
     ActionKind,
@@ -38,7 +39,7 @@ def _product_filter() -> ModelChoiceFilter:
     return ModelChoiceFilter(
         queryset=readable_products,
         to_field_name="slug",
-        empty_label="All products",
+        widget=Picker("pickers:products"),
     )
 
 

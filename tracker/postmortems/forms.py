@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from tracker.accounts.models import User
 from tracker.incidents.models import Incident
+from tracker.lib.widgets import MultiPicker, Picker
 from tracker.postmortems.models import (
     SECTIONS,
     ActionItem,
@@ -20,7 +21,12 @@ from tracker.postmortems.models import (
     Status,
 )
 from tracker.postmortems.services import BulkAction
-from tracker.products.forms import DateInput, DateTimeLocalInput, PersonChoiceField
+from tracker.products.forms import (
+    DateInput,
+    DateTimeLocalInput,
+    PeopleChoiceField,
+    PersonChoiceField,
+)
 from tracker.products.models import Product, SuccessMetric
 
 _BIGINT = 2**63 - 1
@@ -60,20 +66,21 @@ class ChoiceOfMany(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
-class PeopleField(ChoiceOfMany):
-    def label_from_instance(self, obj: User) -> str:
-        full = obj.get_full_name()
-        return f"{full} ({obj.username})" if full else obj.username
+class PeopleField(ChoiceOfMany, PeopleChoiceField):
+    pass
 
 
 class IncidentsField(ChoiceOfMany):
-    widget = forms.CheckboxSelectMultiple
+    """Incidents of one product, picked by searching (set_product says which)."""
+
+    widget = MultiPicker("pickers:incidents")
 
     def label_from_instance(self, obj: Incident) -> str:
-        return (
-            f"#{obj.pk} {obj.title} · {obj.get_severity_display()} · "
-            f"{obj.started_at:%d %b %Y}"
-        )
+        return obj.picker_label
+
+    def set_product(self, product: Product | None) -> None:
+        self.queryset = _incidents(product)
+        self.widget.params = {"product": product.slug} if product else {}
 
 
 def _people() -> QuerySet[User]:
@@ -90,7 +97,10 @@ class PostmortemCreateForm(forms.Form):
     """Start a postmortem: which product, which incidents (or, for a product
     that failed without any, how it failed), a working title."""
 
-    product = ChoiceOfOne(queryset=Product.objects.none())
+    product = ChoiceOfOne(
+        queryset=Product.objects.none(),
+        widget=Picker("pickers:products", params={"editable": "1"}),
+    )
     title = forms.CharField(max_length=200)
     incidents = IncidentsField(
         queryset=Incident.objects.none(),
@@ -110,8 +120,15 @@ class PostmortemCreateForm(forms.Form):
         chosen = product
         if self.data.get("product") and _storable(self.data["product"]):
             chosen = products.filter(pk=self.data["product"]).first() or product
-        self.fields["incidents"].queryset = _incidents(chosen)
+        self.fields["incidents"].set_product(chosen)
         self.chosen_product = chosen
+
+    def product_picker(self) -> str:
+        """The first step's picker: choosing a product reloads the page with it."""
+        picker = Picker("pickers:products", key="slug", params={"editable": "1"})
+        picker.choices = self.fields["product"].choices
+        picker.is_required = True
+        return picker.render("product", None, {"id": "id_pick_product"})
 
 
 class WriteUpForm(forms.ModelForm):
@@ -189,11 +206,9 @@ class DetailsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["incidents"].queryset = _incidents(self.instance.product)
+        self.fields["incidents"].set_product(self.instance.product)
         for name in ("authors", "reviewers", "review_owner"):
             self.fields[name].queryset = _people()
-        self.fields["authors"].widget.attrs["size"] = 6
-        self.fields["reviewers"].widget.attrs["size"] = 6
 
 
 class TransitionForm(forms.Form):

@@ -5,7 +5,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from tracker.accounts.filters import visible_teams
-from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter
+from tracker.lib.filters import DateTimeFilter, ModelChoiceFilter, OrderingFilter
+from tracker.lib.widgets import Picker
 from tracker.products.models import (
     Availability,
     Computation,
@@ -47,20 +48,26 @@ def _range(field: str, kind=DateTimeFilter) -> tuple:
 class ProductFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search")
     team = ModelChoiceFilter(
-        queryset=visible_teams, to_field_name="slug", empty_label="All teams"
+        queryset=visible_teams,
+        to_field_name="slug",
+        widget=Picker("pickers:teams"),
     )
     stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="All stages")
     risk_tier = django_filters.ChoiceFilter(
         choices=RiskTier.choices, empty_label="Any risk tier"
     )
-    owner = django_filters.CharFilter(method="filter_owner", label="Owner (username)")
+    owner = django_filters.CharFilter(
+        method="filter_owner",
+        label="Owner (username)",
+        widget=Picker("pickers:people", key="username"),
+    )
     launched_after = django_filters.DateFilter(
         field_name="launched_at", lookup_expr="date__gte", label="Launched on or after"
     )
     launched_before = django_filters.DateFilter(
         field_name="launched_at", lookup_expr="date__lte", label="Launched on or before"
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=["name", "slug", "stage", "launched_at", "created_at", "updated_at"]
     )
 
@@ -95,7 +102,7 @@ class MetricFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="owner__username", label="Owner")
     due_after, due_before = _range("next_due_at")
     target_after, target_before = _range("target_date", django_filters.DateFilter)
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         fields=["name", "kind", "next_due_at", "target_date", "created_at"]
     )
 
@@ -107,7 +114,7 @@ class MetricFilter(django_filters.FilterSet):
 class MeasurementFilter(django_filters.FilterSet):
     source = django_filters.ChoiceFilter(choices=MeasurementSource.choices)
     measured_after, measured_before = _range("measured_at")
-    ordering = django_filters.OrderingFilter(fields=["measured_at", "value"])
+    ordering = OrderingFilter(fields=["measured_at", "value"])
 
     class Meta:
         model = Measurement
@@ -116,7 +123,7 @@ class MeasurementFilter(django_filters.FilterSet):
 
 class SLAFilter(django_filters.FilterSet):
     indicator = django_filters.ChoiceFilter(choices=Indicator.choices)
-    ordering = django_filters.OrderingFilter(fields=["name", "created_at"])
+    ordering = OrderingFilter(fields=["name", "created_at"])
 
     class Meta:
         model = ServiceLevel
@@ -126,7 +133,7 @@ class SLAFilter(django_filters.FilterSet):
 class SLACheckFilter(django_filters.FilterSet):
     passed = django_filters.BooleanFilter()
     checked_after, checked_before = _range("checked_at")
-    ordering = django_filters.OrderingFilter(fields=["checked_at", "value"])
+    ordering = OrderingFilter(fields=["checked_at", "value"])
 
     class Meta:
         model = SLACheck
@@ -138,7 +145,7 @@ class FeatureFilter(django_filters.FilterSet):
     available_in_production = django_filters.ChoiceFilter(choices=Availability.choices)
     computation = django_filters.ChoiceFilter(choices=Computation.choices)
     skew_risk = django_filters.ChoiceFilter(choices=Risk.choices)
-    ordering = django_filters.OrderingFilter(fields=["feature", "created_at"])
+    ordering = OrderingFilter(fields=["feature", "created_at"])
 
     class Meta:
         model = FeatureSource
@@ -150,7 +157,7 @@ class SessionFilter(django_filters.FilterSet):
         field_name="attendees__username", distinct=True, label="Attendee"
     )
     held_after, held_before = _range("held_at")
-    ordering = django_filters.OrderingFilter(fields=["held_at", "title"])
+    ordering = OrderingFilter(fields=["held_at", "title"])
 
     class Meta:
         model = PlanningSession

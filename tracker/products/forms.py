@@ -6,6 +6,7 @@ from django.utils import timezone
 from tracker.accounts.models import User
 from tracker.lib.durations import format_duration, parse_human_duration
 from tracker.lib.forms import ModelChoiceField, ModelMultipleChoiceField
+from tracker.lib.widgets import MultiPicker, Picker
 from tracker.products.models import (
     GATED_STAGES,
     FeatureSource,
@@ -56,9 +57,25 @@ def people() -> "forms.models.QuerySet[User]":
 
 
 class PersonChoiceField(ModelChoiceField):
+    """One person, picked by searching (the page never lists everyone)."""
+
+    widget = Picker("pickers:people")
+
     def label_from_instance(self, obj: User) -> str:
-        full = obj.get_full_name()
-        return f"{full} ({obj.username})" if full else obj.username
+        return obj.picker_label
+
+
+class PeopleChoiceField(ModelMultipleChoiceField):
+    """Several people, picked by searching, shown as chips."""
+
+    widget = MultiPicker("pickers:people")
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.picker_label
+
+
+class TeamChoiceField(ModelChoiceField):
+    widget = Picker("pickers:teams")
 
 
 class ProductForm(forms.ModelForm):
@@ -90,7 +107,7 @@ class ProductForm(forms.ModelForm):
             "pm_owner": PersonChoiceField,
             "ml_owner": PersonChoiceField,
             "eng_owner": PersonChoiceField,
-            "team": ModelChoiceField,
+            "team": TeamChoiceField,
         }
         widgets = {
             "problem_statement": forms.Textarea(attrs={"rows": 3}),
@@ -213,10 +230,10 @@ class SurveyFeatureForm(forms.ModelForm):
 
 
 class SessionForm(forms.ModelForm):
-    attendees = ModelMultipleChoiceField(
+    attendees = PeopleChoiceField(
         queryset=User.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        help_text="The product's team and its owners.",
     )
 
     class Meta:
@@ -239,9 +256,6 @@ class SessionForm(forms.ModelForm):
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = candidates
-        self.fields["attendees"].label_from_instance = lambda u: (
-            f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
-        )
         if not self.instance.pk:
             self.fields["held_at"].initial = _now_minute
 

@@ -148,6 +148,12 @@ class Product(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("products:detail", args=[self.slug])
 
+    @property
+    def picker_label(self) -> str:
+        """How pickers and choice fields name a product: with its team (needs
+        the team loaded)."""
+        return f"{self.name} ({self.team.name})"
+
     def clean(self) -> None:
         # Forms and the API both reach this through services (full_clean).
         if self.risk_tier == RiskTier.CRITICAL and not self.worst_case_matters:

@@ -267,7 +267,7 @@ def product_list(*, user: Reader) -> QuerySet[Product]:
                 )
             ),
         )
-        .order_by("name")
+        .order_by("name", "id")
     )
 
 

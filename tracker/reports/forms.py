@@ -4,6 +4,7 @@ from tracker.accounts.models import Team
 from tracker.accounts.selectors import Reader, teams_visible_to
 from tracker.lib.forms import ModelChoiceField
 from tracker.lib.periods import period_choices
+from tracker.lib.widgets import Picker
 from tracker.products.models import RiskTier, Stage
 from tracker.reports.selectors.summary import SORT_CHOICES
 
@@ -15,7 +16,7 @@ class PortfolioFilterForm(forms.Form):
         queryset=Team.objects.none(),
         to_field_name="slug",
         required=False,
-        empty_label="All teams",
+        widget=Picker("pickers:teams"),
     )
     stage = forms.ChoiceField(
         choices=[("", "All stages"), *Stage.choices], required=False

@@ -2,6 +2,7 @@
 
 from django import template
 
+from tracker.incidents.forms import ProductChoiceField
 from tracker.incidents.models import (
     EntryKind,
     Kind,
@@ -41,3 +42,17 @@ def label_pairs(labels: dict, limit: int = 4) -> list[tuple[str, str]]:
     """The first labels to show in a narrow column, alertname first."""
     pairs = sorted(labels.items(), key=lambda item: item[0] != "alertname")
     return pairs[:limit]
+
+
+@register.simple_tag
+def triage_product_picker(incident, suggested: dict) -> str:
+    """The inbox row's product picker, with the product its `product` label
+    names already picked when the reader may assign to it (`suggested`)."""
+    product = suggested.get(incident.labels.get("product"))
+    picked = [(str(product.pk), product.picker_label)] if product else []
+    attrs = {
+        "id": f"triage-product-{incident.pk}",
+        "required": True,
+        "placeholder": "Product…",
+    }
+    return ProductChoiceField.widget.render_picked("product", picked, attrs)

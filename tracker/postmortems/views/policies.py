@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from tracker.lib.views import paginate
 from tracker.postmortems.selectors.policies import policy_list, violations
 
 
@@ -13,5 +14,8 @@ def policy_violations(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "postmortems/policies.html",
-        {"policies": policy_list(), "violations": violations(user=request.user)},
+        {
+            "policies": policy_list(),
+            "violations": paginate(request, violations(user=request.user), 50),
+        },
     )
