@@ -59,6 +59,7 @@ urlpatterns = [
     path("products/", include("tracker.readiness.urls")),
     path("products/", include("tracker.cards.urls")),
     path("products/", include("tracker.releases.urls")),
+    path("products/", include("tracker.outcomes.urls")),
     path("products/", include("tracker.products.history_urls")),
     path("reports/", include("tracker.reports.urls")),
     path("insights/", include("tracker.insights.urls")),
