@@ -74,7 +74,6 @@ def feedback_submit(
     """Record one rating; open the product's bad_predictions incident when the
     share of bad ratings in the window passes the product's threshold and none
     is open. A segment must be one of the product's."""
-    now = now or timezone.now()
     data = {
         **data,
         "segment": segment_resolve(product=product, name=data.get("segment") or ""),
@@ -82,6 +81,8 @@ def feedback_submit(
     # One rating of a product at a time: the count below sees every rating
     # committed before this one, and the open incident another rating opened.
     Product.objects.select_for_update().filter(pk=product.pk).values_list("pk").get()
+    # Taken under the lock, so ratings are dated in the order they are counted.
+    now = now or timezone.now()
     feedback = Feedback(
         product=product,
         submitted_by=actor,
