@@ -58,6 +58,7 @@ METRIC_FIELDS = [
     "owner",
     "worst_case_floor",
     "cadence_days",
+    "value_per_unit",
 ]
 SLA_FIELDS = [
     "name",
