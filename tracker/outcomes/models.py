@@ -124,8 +124,9 @@ class SourceContract(models.Model):
     product = models.ForeignKey(
         Product, on_delete=models.CASCADE, related_name="source_contracts"
     )
+    # Required on input; null once the team is deleted (the contract stays).
     owner_team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="source_contracts"
+        Team, null=True, on_delete=models.SET_NULL, related_name="source_contracts"
     )
     fields_relied_on = models.TextField(
         help_text="The schema or fields the product reads, e.g. one per line."
