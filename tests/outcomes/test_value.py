@@ -182,3 +182,31 @@ def test_value_for_many_products_in_two_queries(
     with django_assert_num_queries(2):
         values = selectors.value_for_products([launched.pk, *(p.pk for p in others)])
     assert values[launched.pk].value == Decimal("500.00")
+
+
+def test_portfolio_sums_cost_and_value_per_team(launched, team, alice):
+    from tests.factories import ProductFactory
+    from tracker.lib.periods import period_get
+    from tracker.reports.selectors.portfolio import portfolio_report
+
+    other = ProductFactory(team=team, name="Second", slug="second")
+    kpi = _kpi(launched)
+    _measure(kpi, 140, datetime(2026, 3, 31, tzinfo=UTC))  # 500 earned
+    for product, amount in ((launched, "300"), (other, "1000")):
+        Cost.objects.create(
+            product=product,
+            kind="build",
+            amount=Decimal(amount),
+            incurred_at=date(2026, 1, 1),
+        )
+    portfolio = portfolio_report(filters={}, period=period_get(None), user=alice)
+    row = next(r for r in portfolio.rows if r.product.slug == launched.slug)
+    assert row.figures["payback_date"] == date(2026, 3, 31)
+    (risk,) = portfolio.value_by_team()
+    assert risk["team"] == team.name
+    assert (risk["cost"], risk["value"], risk["net"]) == (
+        Decimal("1300.00"),
+        Decimal("500.00"),
+        Decimal("-800.00"),
+    )
+    assert (risk["products"], risk["paid_back"]) == (2, 1)

@@ -175,17 +175,30 @@ def value_for_product(product: Product, *, today: date | None = None) -> Value:
     return value_for_products([product.pk], today=today)[product.pk]
 
 
-def value_by_team(rows: list[tuple[str, Value]]) -> list[dict]:
-    """(team name, value) pairs → per team: cost, value, products paid back."""
+def value_by_team(rows: list[tuple[str, str, Value]]) -> list[dict]:
+    """(team name, product name, value) triples → per team, by name: cost, value,
+    net, products, and the products paid back with their payback dates."""
     teams: dict[str, dict] = {}
-    for team, value in rows:
+    for team, product, value in rows:
         entry = teams.setdefault(
             team,
-            {"team": team, "cost": Decimal(0), "value": Decimal(0), "paid_back": 0},
+            {
+                "team": team,
+                "cost": Decimal("0.00"),
+                "value": Decimal("0.00"),
+                "products": 0,
+                "paid_back": 0,
+                "paybacks": [],
+            },
         )
         entry["cost"] += value.cost
         entry["value"] += value.value
-        entry["paid_back"] += value.payback_date is not None
+        entry["products"] += 1
+        if value.payback_date is not None:
+            entry["paid_back"] += 1
+            entry["paybacks"].append((product, value.payback_date))
+    for entry in teams.values():
+        entry["net"] = entry["value"] - entry["cost"]
     return sorted(teams.values(), key=lambda entry: entry["team"])
 
 
