@@ -369,6 +369,7 @@ SPECTACULAR_SETTINGS = {
         "RiskTierEnum": "tracker.products.models.RiskTier",
         "CIStateEnum": "tracker.ci.models.State",
         "IncidentKindEnum": "tracker.incidents.models.Kind",
+        "CostKindEnum": "tracker.outcomes.models.CostKind",
         "IncidentStatusEnum": "tracker.incidents.models.Status",
         "IntegrationKindEnum": "tracker.incidents.models.IntegrationKind",
         "WebhookKindEnum": "tracker.integrations.models.WebhookKind",

@@ -9,14 +9,21 @@ from tracker.outcomes.models import (
     Consumer,
     ContractChange,
     Cost,
-    Feedback,
+    Rating,
     SourceContract,
 )
 from tracker.products.models import FeatureSource, Product
 
 
-class FeedbackForm(forms.ModelForm):
+class FeedbackForm(forms.Form):
+    """Rate one prediction (a plain form: the service resolves the segment)."""
+
+    rating = forms.ChoiceField(choices=Rating.choices)
+    prediction_id = forms.CharField(max_length=200, required=False)
     segment = forms.ChoiceField(required=False)
+    comment = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, product: Product, **kwargs) -> None:
         kwargs.setdefault("auto_id", "feedback_%s")
@@ -24,11 +31,6 @@ class FeedbackForm(forms.ModelForm):
         self.fields["segment"].choices = [("", "all traffic")] + [
             (s.name, s.name) for s in product.segments.all()
         ]
-
-    class Meta:
-        model = Feedback
-        fields = ["rating", "prediction_id", "segment", "comment"]
-        widgets = {"comment": forms.Textarea(attrs={"rows": 2})}
 
 
 class ThresholdForm(forms.ModelForm):
