@@ -155,3 +155,15 @@ def test_resolved_by_hand_then_only_a_new_spike_opens_a_new_one(product, alice):
     _rate(product, *["bad"] * 9)  # 9 of 10 bad since it was resolved
     assert Incident.objects.filter(status=Status.OPEN).count() == 1
     assert Incident.objects.count() == 2
+
+
+def test_threshold_is_set_with_the_products_patch(alice_api, carol_api, product):
+    url = f"/api/v1/products/{product.slug}/"
+    body = {"feedback_bad_percent": 35, "feedback_window_hours": 6}
+    assert carol_api.patch(url, body).status_code == 403
+    response = alice_api.patch(url, body)
+    assert response.status_code == 200, response.json()
+    assert response.json()["feedback_bad_percent"] == 35
+    bad = alice_api.patch(url, {"feedback_bad_percent": 0})
+    assert bad.status_code == 400
+    assert "feedback_bad_percent" in bad.json()["error"]["fields"]

@@ -37,6 +37,7 @@ from tracker.outcomes.models import (
 from tracker.outcomes.reminder_rules import CHANGE_RULE
 from tracker.products.models import FeatureSource, Product
 from tracker.products.segments import segment_resolve
+from tracker.products.services import product_update
 from tracker.readiness.models import Level, MLTestResult
 from tracker.readiness.services import ml_test_result_set
 from tracker.reminders.tasks import reminders_sweep
@@ -174,8 +175,12 @@ def _feedback_alarm(product: Product, feedback: Feedback, now: datetime) -> None
 def feedback_threshold_set(
     *, product: Product, data: dict[str, Any], actor: User | None
 ) -> list[str]:
+    """Set the product's threshold (the products' own update: the same fields
+    `PATCH /api/v1/products/{slug}/` takes)."""
     fields = ["feedback_bad_percent", "feedback_min_ratings", "feedback_window_hours"]
-    return model_update(instance=product, fields=fields, data=data)
+    return product_update(
+        product=product, actor=actor, data={f: data[f] for f in fields if f in data}
+    )
 
 
 # --- Costs -----------------------------------------------------------------------

@@ -44,6 +44,10 @@ PRODUCT_FIELDS = [
     "eng_owner",
     "shared_ownership_accepted",
     "badge_public",
+    # When bad feedback opens an incident (tracker.outcomes, docs/value.md).
+    "feedback_bad_percent",
+    "feedback_min_ratings",
+    "feedback_window_hours",
 ]
 METRIC_FIELDS = [
     "name",
