@@ -253,6 +253,7 @@ class ContractChangeShared(models.Model):
     summary = models.CharField(max_length=200)
 
     class Meta:
+        verbose_name = "shared change notice"
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "change"], name="contract_change_shared_once"
