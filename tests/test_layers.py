@@ -30,6 +30,9 @@ LAYERS: list[set[str]] = [
     {"incidents", "cards"},
     {"postmortems"},
     {"readiness", "reminders", "integrations"},
+    # outcomes (feedback, cost and value, data contracts) opens incidents and
+    # marks an ML Test Score test as evidenced; reports sum its costs and value.
+    {"outcomes"},
     # search reads products, incidents, postmortems, action items and people,
     # and links to their lists; nothing below needs it.
     {"reports", "insights", "search"},

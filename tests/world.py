@@ -21,6 +21,7 @@ from tracker.incidents import services as incidents
 from tracker.integrations.models import IssueLink
 from tracker.integrations.services.connections import connection_create
 from tracker.integrations.services.webhooks import webhook_subscribe
+from tracker.outcomes import services as outcomes
 from tracker.postmortems import services as postmortems
 from tracker.products.models import Product
 from tracker.readiness.services import ml_test_result_set
@@ -182,6 +183,43 @@ def one_of_everything(
             "session": session,
         },
     )
+    # After launch: a rating, a cost, the feature's contract, a consumer and a
+    # change notice to it.
+    outcomes.feedback_submit(
+        product=product,
+        data={"rating": "good", "comment": f"{word} feedback"},
+        actor=author,
+    )
+    cost = outcomes.cost_record(
+        product=product,
+        data={
+            "kind": "build",
+            "amount": 100,
+            "incurred_at": now.date(),
+            "note": f"{word} cost",
+        },
+        actor=author,
+    )
+    outcomes.contract_set(
+        source=feature,
+        data={"owner_team": product.team, "fields_relied_on": f"{word} fields"},
+        actor=author,
+    )
+    consumer = outcomes.consumer_add(
+        product=product,
+        data={"name": f"{word} consumer", "owner": owner, "relies_on": "score"},
+        actor=author,
+    )
+    outcomes.contract_change_post(
+        product=product,
+        data={
+            "side": "downstream",
+            "consumer": consumer,
+            "summary": f"{word} change notice",
+            "effective_at": now,
+        },
+        actor=author,
+    )
     # A finished export of the product's team's report, which only `author`
     # (and staff) may read.
     export = report_tasks.export_start(
@@ -192,6 +230,9 @@ def one_of_everything(
     )
     report_exports.export_run(export.pk)
     keys = {
+        "costs": cost.pk,
+        "consumers": consumer.pk,
+        "sources": feature.pk,
         "exports": export.pk,
         "teams": product.team.slug,
         "decisions": decision.pk,
@@ -251,5 +292,10 @@ def one_of_everything(
         decision.title,
         version.version,
         f"{word} release",
+        f"{word} feedback",
+        f"{word} cost",
+        f"{word} fields",
+        f"{word} consumer",
+        f"{word} change notice",
     ]
     return keys, names

@@ -14,6 +14,7 @@ from tracker.insights import api as insights
 from tracker.integrations import api as integrations
 from tracker.integrations import sla_api as measured_slas
 from tracker.lib.middleware import SWAGGER_UI_CONTENT_SECURITY_POLICY
+from tracker.outcomes import api as outcomes
 from tracker.porting import api as porting
 from tracker.postmortems import api as postmortems
 from tracker.postmortems import api_policies
@@ -123,6 +124,23 @@ urlpatterns = [
         f"{P}/deployments/",
         releases.ProductDeploymentsView.as_view(),
         name="deployments",
+    ),
+    # Outcomes after launch: feedback, cost and value, data contracts (docs/value.md)
+    path(f"{P}/feedback/", outcomes.ProductFeedbackView.as_view(), name="feedback"),
+    path(f"{P}/costs/", outcomes.ProductCostsView.as_view(), name="costs"),
+    path(f"{P}/costs/<int:pk>/", outcomes.ProductCostDetailView.as_view()),
+    path(f"{P}/value/", outcomes.ProductValueView.as_view(), name="value"),
+    path(f"{P}/consumers/", outcomes.ProductConsumersView.as_view(), name="consumers"),
+    path(f"{P}/consumers/<int:pk>/", outcomes.ProductConsumerDetailView.as_view()),
+    path(
+        f"{P}/survey/<int:pk>/contract/",
+        outcomes.SurveySourceContractView.as_view(),
+        name="source_contract",
+    ),
+    path(
+        f"{P}/contract-changes/",
+        outcomes.ProductContractChangesView.as_view(),
+        name="contract_changes",
     ),
     # Metrics and SLAs by id
     path("metrics/<int:pk>/", products.MetricDetailView.as_view(), name="metric"),

@@ -37,6 +37,8 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The one currency of every cost and value (ISO 4217 code, shown beside amounts).
+TRACKER_CURRENCY = env_str("TRACKER_CURRENCY", "EUR")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -63,6 +65,7 @@ INSTALLED_APPS = [
     "tracker.ci",
     "tracker.releases",
     "tracker.postmortems",
+    "tracker.outcomes",
     "tracker.porting",
     "tracker.audit",
     "tracker.search",
@@ -362,6 +365,8 @@ REST_FRAMEWORK = {
         "api": env_str("API_RATE", "1200/min"),
         "ci": env_str("API_RATE_CI", "3000/min"),
         "auth": env_str("API_RATE_AUTH", "30/min"),
+        # Feedback from the people using a model: per token or person.
+        "feedback": env_str("API_RATE_FEEDBACK", "120/min"),
     },
     # The client address for throttles (see TRUSTED_PROXY_COUNT above).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -392,6 +397,7 @@ SPECTACULAR_SETTINGS = {
         "RiskTierEnum": "tracker.products.models.RiskTier",
         "CIStateEnum": "tracker.ci.models.State",
         "IncidentKindEnum": "tracker.incidents.models.Kind",
+        "CostKindEnum": "tracker.outcomes.models.CostKind",
         "IncidentStatusEnum": "tracker.incidents.models.Status",
         "IntegrationKindEnum": "tracker.incidents.models.IntegrationKind",
         "WebhookKindEnum": "tracker.integrations.models.WebhookKind",

@@ -59,6 +59,7 @@ urlpatterns = [
     path("products/", include("tracker.readiness.urls")),
     path("products/", include("tracker.cards.urls")),
     path("products/", include("tracker.releases.urls")),
+    path("products/", include("tracker.outcomes.urls")),
     path("products/", include("tracker.products.history_urls")),
     # What pickers offer as the person types (tracker.pages.pickers).
     path("pick/", include((pages_urls.picker_urlpatterns, "pickers"))),

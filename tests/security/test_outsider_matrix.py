@@ -47,6 +47,13 @@ PEOPLE = {"people": "alice"}
 OWN_ONLY = {"notifications", "tokens", "exports"}
 # Pages to change something: an outsider to an organisation team gets 403.
 WRITE_PAGE = re.compile(r"(edit|create|details|_add)$")
+# Writes anyone who reads the product may make: the people who use a model rate
+# its predictions (docs/value.md). The walk's empty body is refused, so nothing
+# is written.
+READER_WRITES = {
+    "api/v1/products/<slug:slug>/feedback/",
+    "products/<slug:slug>/feedback/add/",
+}
 # Reads that need the right to change (a product's CI tokens).
 MEMBERS_ONLY_READS = {"api/v1/products/<slug:slug>/ci-tokens/"}
 # What a search or a filter for the private team's things would send.
@@ -266,6 +273,8 @@ def _organisation_expected(route: Route, method: str) -> set[int]:
     """What carol gets on an organisation team's object."""
     if any(noun in OWN_ONLY for noun, _ in route.keys):
         return {404, 405}  # someone else's notification or token
+    if method != "get" and route.pattern in READER_WRITES:
+        return {400}
     if method != "get":
         return {403, 405}
     if route.pattern in MEMBERS_ONLY_READS or WRITE_PAGE.search(route.name or ""):

@@ -1,7 +1,8 @@
 """Realistic demo data for `make run`: teams, people and products at every stage,
 with metrics, measurements, segments, SLAs, surveys, planning sessions, model
 cards, decisions awaiting sign-off, CI history, ML Test Score, model versions
-and deployments, incidents, postmortems, notification preferences, post-launch
+and deployments, incidents, postmortems, feedback, costs and value, data
+contracts, notification preferences, post-launch
 KPI reviews and the reminders a first sweep records.
 
 Deterministic (no randomness without a fixed seed) and written through the same
@@ -17,6 +18,7 @@ from tracker.demo.cards import seed_cards, seed_segments
 from tracker.demo.ci import seed_ci
 from tracker.demo.incidents import seed_incidents
 from tracker.demo.learning import seed_learning
+from tracker.demo.outcomes import seed_outcomes
 from tracker.demo.people import seed_people
 from tracker.demo.postmortems import seed_postmortems
 from tracker.demo.products import seed_products
@@ -42,6 +44,7 @@ def seed_demo(*, now=None) -> bool:
     seed_incidents(now=now)
     seed_postmortems(now=now)
     seed_learning(now=now)
+    seed_outcomes(now=now)
     seed_preferences()
     seed_kpi_reviews(now=now)
     seed_sweep(now=now)

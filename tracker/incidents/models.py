@@ -54,6 +54,7 @@ class Source(models.TextChoices):
     API = "api", "API"
     UI = "ui", "Browser"
     SLA = "sla", "SLA check"
+    FEEDBACK = "feedback", "User feedback"
 
 
 class RecurrenceRule(models.TextChoices):

@@ -14,6 +14,7 @@ from tracker.cards import selectors as cards
 from tracker.ci.selectors import ci_status_combined
 from tracker.incidents.selectors import product_open_incidents
 from tracker.lib.charts import before_after_chart
+from tracker.outcomes import selectors as outcomes
 from tracker.postmortems.selectors import product_action_items, session_action_items
 from tracker.products import selectors as products
 from tracker.products.models import (
@@ -84,6 +85,17 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
         # The product's own changes; the link leads to everything's.
         "history": audit_selectors.object_history(product),
         "history_url": history_url(product.slug),
+        **_outcomes(product, now),
+    }
+
+
+def _outcomes(product: Product, now: datetime) -> dict[str, Any]:
+    """Cost, value and payback; the last weeks' feedback (tracker.outcomes)."""
+    weekly = outcomes.feedback_weekly(product=product, weeks=8, now=now)
+    return {
+        "value": outcomes.value_for_product(product),
+        "weekly": weekly,
+        "feedback_total": sum(week["total"] for week in weekly),
     }
 
 

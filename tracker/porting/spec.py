@@ -46,6 +46,14 @@ from tracker.integrations.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from tracker.outcomes.models import (
+    Consumer,
+    ContractChange,
+    ContractChangeShared,
+    Cost,
+    Feedback,
+    SourceContract,
+)
 from tracker.postmortems.models import (
     ActionItem,
     BlamelessWarning,
@@ -189,6 +197,19 @@ def _action_items(parent: str, other: str) -> Node:
 
 def _warnings(**where: Any) -> dict[str, Any]:
     return {"model": BlamelessWarning, "key": "warnings", "where": where}
+
+
+def _contract_changes(parent: str, other: str, side: str) -> Node:
+    """Change notices, nested in the survey source or consumer they name."""
+    return Node(
+        ContractChange,
+        "contract_changes",
+        parent=parent,
+        where={"side": side},
+        inherit={"product": "product"},
+        refs={"posted_by": USER},
+        omit={other: f"{side} notices name their {parent} only"},
+    )
 
 
 def _ci_report(model: type[models.Model], key: str, **extra: Any) -> Node:
@@ -336,7 +357,22 @@ PRODUCTS = Node(
                 Node(SLACheck, "checks", parent="sla", refs={"recorded_by": USER}),
             ),
         ),
-        Node(FeatureSource, "survey", parent="product"),
+        Node(
+            FeatureSource,
+            "survey",
+            parent="product",
+            children=(
+                Node(
+                    SourceContract,
+                    "contract",
+                    parent="source",
+                    single=True,
+                    inherit={"product": "product"},
+                    refs={"owner_team": TEAM, "provider": PRODUCT},
+                ),
+                _contract_changes("source", "consumer", "upstream"),
+            ),
+        ),
         Node(
             PlanningSession,
             "sessions",
@@ -413,6 +449,20 @@ PRODUCTS = Node(
         ),
         Node(UseCase, "use_cases", parent="product"),
         Node(
+            Feedback,
+            "feedback",
+            parent="product",
+            refs={"segment": SEGMENT, "submitted_by": USER, "incident": INCIDENT},
+        ),
+        Node(Cost, "costs", parent="product", refs={"recorded_by": USER}),
+        Node(
+            Consumer,
+            "consumers",
+            parent="product",
+            refs={"owner": USER, "consumer_product": PRODUCT},
+            children=(_contract_changes("consumer", "source", "downstream"),),
+        ),
+        Node(
             Decision,
             "decisions",
             parent="product",
@@ -463,6 +513,8 @@ EXCLUDED: dict[type[models.Model], str] = {
     WebhookSubscription: "its URL and signing secret are credentials: subscribe "
     "again on the new instance",
     WebhookDelivery: "delivery bookkeeping of outgoing webhooks",
+    ContractChangeShared: "the copy of a change notice on the other product's "
+    "history, made when the notice was posted; the notice itself is carried",
     IssueLink: "belongs to a connection, which is not carried; the action item's "
     "ticket URL is",
 }

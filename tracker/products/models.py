@@ -119,12 +119,38 @@ class Product(models.Model):
     badge_public = models.BooleanField(
         default=False, help_text="Show the CI status badge without signing in."
     )
+    # When the feedback of the people using the model turns bad (tracker.outcomes):
+    # at least `feedback_min_ratings` ratings in the last `feedback_window_hours`,
+    # of which more than `feedback_bad_percent` % bad, open a bad_predictions incident.
+    feedback_bad_percent = models.PositiveSmallIntegerField(
+        "bad feedback threshold (%)",
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="A share of bad ratings above this opens an incident (1-100).",
+    )
+    feedback_min_ratings = models.PositiveIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        help_text="Ratings needed in the window before the share counts.",
+    )
+    feedback_window_hours = models.PositiveIntegerField(
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 90)],
+        help_text="Hours of feedback the share is taken over (1-2160).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(feedback_bad_percent__gte=1)
+                & Q(feedback_bad_percent__lte=100)
+                & Q(feedback_min_ratings__gte=1)
+                & Q(feedback_window_hours__gte=1),
+                name="product_feedback_threshold_range",
+            ),
             models.CheckConstraint(
                 condition=~Q(stage=Stage.PRODUCTION) | Q(launched_at__isnull=False),
                 name="product_in_production_has_launch_date",
@@ -299,6 +325,15 @@ class SuccessMetric(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(366)],
         help_text="Days between follow-up measurements (1-366).",
     )
+    value_per_unit = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Business KPIs: what one unit of improvement over the baseline "
+        "is worth, in the instance's currency (docs/value.md).",
+    )
     # Maintained by services.metric_schedule_next_due; reminders read it.
     next_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -320,6 +355,11 @@ class SuccessMetric(models.Model):
             models.CheckConstraint(
                 condition=Q(direction__in=Direction.values),
                 name="metric_direction_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(value_per_unit__isnull=True)
+                | Q(value_per_unit__gte=0, kind=MetricKind.BUSINESS_KPI),
+                name="metric_value_per_unit_kpi",
             ),
             # A floor above the target (a ceiling below it) could never be met
             # before the target is: SuccessMetric.clean names the field.
@@ -350,6 +390,8 @@ class SuccessMetric(models.Model):
         moves = self.kind != MetricKind.GUARDRAIL
         if moves and self.baseline is not None and self.baseline == self.target:
             errors["target"] = "The target must differ from the baseline."
+        if self.value_per_unit is not None and self.kind != MetricKind.BUSINESS_KPI:
+            errors["value_per_unit"] = "Only a business KPI carries a value per unit."
         if not self.floor_side_ok():
             errors["worst_case_floor"] = (
                 "A floor must not be above the target (higher is better)."

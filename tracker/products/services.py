@@ -44,6 +44,10 @@ PRODUCT_FIELDS = [
     "eng_owner",
     "shared_ownership_accepted",
     "badge_public",
+    # When bad feedback opens an incident (tracker.outcomes, docs/value.md).
+    "feedback_bad_percent",
+    "feedback_min_ratings",
+    "feedback_window_hours",
 ]
 METRIC_FIELDS = [
     "name",
@@ -58,6 +62,7 @@ METRIC_FIELDS = [
     "owner",
     "worst_case_floor",
     "cadence_days",
+    "value_per_unit",
 ]
 SLA_FIELDS = [
     "name",

@@ -70,6 +70,15 @@ class PortfolioMonthOut(serializers.Serializer):
     )
 
 
+class TeamValueOut(serializers.Serializer):
+    team = serializers.CharField(help_text="The team's name.")
+    cost = serializers.DecimalField(16, 2)
+    value = serializers.DecimalField(16, 2)
+    net = serializers.DecimalField(16, 2)
+    products = serializers.IntegerField()
+    paid_back = serializers.IntegerField(help_text="Products past their payback.")
+
+
 class PortfolioTotalsOut(serializers.Serializer):
     products = serializers.IntegerField(source="product_count")
     products_by_stage = StageCountsOut(source="stage_counts")
@@ -79,6 +88,8 @@ class PortfolioTotalsOut(serializers.Serializer):
         "postmortem covers."
     )
     months = PortfolioMonthOut(many=True)
+    currency = serializers.CharField(help_text="Of every cost and value.")
+    value_by_team = TeamValueOut(many=True)
 
 
 class PortfolioKpiOut(serializers.Serializer):
@@ -206,6 +217,30 @@ class PortfolioProductOut(serializers.Serializer):
         "production_shipped_at",
         allow_null=True,
         help_text="When that version was deployed to production.",
+    )
+    cost_to_date = _figure(
+        serializers.DecimalField,
+        "cost_to_date",
+        max_digits=16,
+        decimal_places=2,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text="In the instance's currency (totals.currency).",
+    )
+    value_to_date = _figure(
+        serializers.DecimalField,
+        "value_to_date",
+        max_digits=16,
+        decimal_places=2,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text="The measured post-launch change of valued KPIs (docs/value.md).",
+    )
+    payback_date = _figure(
+        serializers.DateField,
+        "payback_date",
+        allow_null=True,
+        help_text="The first day cumulative value reached cumulative cost.",
     )
     attention = serializers.ListField(
         child=serializers.CharField(),

@@ -52,9 +52,16 @@ CSV_COLUMNS = [
     "worst_segment_meets_floor",
     "production_version",
     "production_shipped_at",
+    "cost_to_date",
+    "value_to_date",
+    "payback_date",
     "attention",
     "attention_rank",
 ]
+
+
+def _decimal(value) -> str:
+    return "" if value is None else str(value)
 
 
 def _minutes(value) -> str:
@@ -133,6 +140,9 @@ def csv_row(row: ProductRow, ranks: dict[int, int] | None = None) -> dict[str, o
         "production_shipped_at": f["production_shipped_at"].isoformat()
         if f["production_shipped_at"]
         else "",
+        "cost_to_date": _decimal(f["cost_to_date"]),
+        "value_to_date": _decimal(f["value_to_date"]),
+        "payback_date": f["payback_date"].isoformat() if f["payback_date"] else "",
         "attention": "; ".join(row.attention),
         "attention_rank": (ranks or {}).get(product.pk, ""),
     }

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tracker.accounts.selectors import Reader
 from tracker.ci.selectors import ci_latest_states
 from tracker.lib.periods import Period
+from tracker.outcomes.selectors import value_for_products
 from tracker.postmortems.selectors.policies import violation_counts
 from tracker.products.segments import worst_segments_by_product
 from tracker.readiness.selectors import ml_test_scores
@@ -79,6 +80,7 @@ def portfolio_report(
         hidden = hidden_product_count(filters=filters, user=user)
         worst_segments = worst_segments_by_product(product_ids=ids)
         production = production_current(ids)
+        values = value_for_products(ids, today=today)
     rows = []
     for (product, readiness), pid in zip(with_readiness, ids, strict=True):
         open_items, overdue_items = actions.get(pid, (0, 0))
@@ -103,6 +105,7 @@ def portfolio_report(
                 worst_segment=worst_segments.get(pid),
                 recurrences=incidents.recurrences.get(pid, 0),
                 follow_up_violations=late.get(pid, 0),
+                value=values[pid],
             )
         )
     return Portfolio(

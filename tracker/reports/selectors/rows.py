@@ -10,6 +10,7 @@ from typing import Any
 from tracker.ci.selectors import CombinedStatus
 from tracker.incidents.models import Kind, Severity
 from tracker.lib.periods import Period
+from tracker.outcomes.selectors import Value, currency, value_by_team
 from tracker.postmortems.selectors.reports import Completion
 from tracker.products.models import Stage
 from tracker.products.segments import WorstSegment
@@ -78,6 +79,8 @@ class ProductRow:
     worst_segment: WorstSegment | None = None
     recurrences: int = 0  # incidents in the period repeating a published one
     follow_up_violations: int = 0
+    # Cost, value and payback to date (tracker.outcomes).
+    value: Value | None = None
 
     def get_absolute_url(self) -> str:
         return self.product.get_absolute_url()
@@ -145,6 +148,9 @@ class ProductRow:
             "production_shipped_at": self.production.deployed_at
             if self.production
             else None,
+            "cost_to_date": self.value.cost if self.value else None,
+            "value_to_date": self.value.value if self.value else None,
+            "payback_date": self.value.payback_date if self.value else None,
         }
 
 
@@ -168,6 +174,20 @@ class Portfolio:
     @property
     def recurrences(self) -> int:
         return sum(row.recurrences for row in self.rows)
+
+    @property
+    def currency(self) -> str:
+        return currency()
+
+    def value_by_team(self) -> list[dict]:
+        """Cost, value and paybacks summed per team (tracker.outcomes)."""
+        return value_by_team(
+            [
+                (row.product.team.name, row.product.name, row.value)
+                for row in self.rows
+                if row.value is not None
+            ]
+        )
 
     @property
     def product_count(self) -> int:
