@@ -15,8 +15,10 @@ from tracker.ci.selectors import ci_status_combined
 from tracker.incidents.selectors import product_open_incidents
 from tracker.lib.charts import before_after_chart
 from tracker.postmortems.selectors import product_action_items, session_action_items
+from tracker.products import experiments
 from tracker.products import selectors as products
 from tracker.products.models import (
+    MetricKind,
     PlanningSession,
     Product,
     ServiceLevel,
@@ -54,6 +56,9 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
     latest deployments, survey, sessions, decisions awaiting sign-off, CI, action
     items, readiness, the ML Test Score and the product's own changes."""
     metrics = products.metric_list_with_latest(product=product)
+    # Kept apart by kind, in the kinds' order (business KPIs first).
+    kinds = list(MetricKind.values)
+    metrics.sort(key=lambda metric: kinds.index(metric.kind))
     # Production deployments and rollbacks on every KPI chart's time axis.
     markers = releases.chart_markers(product_id=product.pk)
     survey = list(product.survey.all())
@@ -67,6 +72,10 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
         "can_edit": products.user_can_edit_product(user, product),
         "timeline": products.stage_timeline(product=product),
         "metrics": [_with_chart(metric, product, markers) for metric in metrics],
+        "rollout": experiments.rollout_for(product=product),
+        "experiments": experiments.experiments_with_results(
+            experiments.experiment_list(product=product)[:10]
+        ),
         "serving": releases.serving_now(product=product),
         "deployments": releases.deployment_list(product=product)[:10],
         "slas": products.sla_list_with_compliance(product=product),

@@ -6,6 +6,7 @@ from django.utils import timezone
 from tracker.accounts.models import User
 from tracker.lib.durations import format_duration, parse_human_duration
 from tracker.lib.forms import ModelChoiceField, ModelMultipleChoiceField
+from tracker.products.experiments import EXPERIMENT_FIELDS, ROLLOUT_STEP_FIELDS
 from tracker.products.models import (
     GATED_STAGES,
     FeatureSource,
@@ -15,6 +16,7 @@ from tracker.products.models import (
     Stage,
     SuccessMetric,
 )
+from tracker.products.models_experiments import Experiment, RolloutStep
 from tracker.products.services import METRIC_FIELDS, SURVEY_FIELDS
 
 
@@ -257,3 +259,64 @@ class SessionNotesForm(forms.ModelForm):
             "open_questions": forms.Textarea(attrs={"rows": 3}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class RolloutStepForm(forms.ModelForm):
+    decider = ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    class Meta:
+        model = RolloutStep
+        fields = ROLLOUT_STEP_FIELDS
+        widgets = {
+            "entry_criteria": forms.Textarea(attrs={"rows": 2}),
+            "exit_criteria": forms.Textarea(attrs={"rows": 2}),
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
+        }
+        labels = {"percent": "Percent of traffic", "decider": "Who decides"}
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decider"].queryset = candidates
+        self.fields["decider"].label_from_instance = _person_label
+
+
+def _person_label(user: User) -> str:
+    return (
+        f"{user.get_full_name()} ({user.username})"
+        if user.get_full_name()
+        else user.username
+    )
+
+
+class ExperimentForm(forms.ModelForm):
+    arms = forms.CharField(
+        max_length=1000,
+        help_text="Comma-separated, the one compared against first: control, model.",
+    )
+
+    class Meta:
+        model = Experiment
+        fields = EXPERIMENT_FIELDS
+        widgets = {
+            "hypothesis": forms.Textarea(attrs={"rows": 2}),
+            "started_at": DateTimeLocalInput(),
+            "ended_at": DateTimeLocalInput(),
+        }
+        help_texts = {
+            "ended_at": "Empty while it runs; set it to finish the experiment."
+        }
+
+    def __init__(self, *args, product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["metric"].queryset = product.metrics.all()
+        if self.instance.pk:
+            self.fields["arms"].initial = ", ".join(
+                arm.name for arm in self.instance.arms.all()
+            )
+        else:
+            self.fields["started_at"].initial = _now_minute
+            self.fields["arms"].initial = "control, model"
+
+    def clean_arms(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data["arms"].split(",")]

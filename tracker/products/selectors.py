@@ -278,10 +278,11 @@ def metric_list_with_latest(*, product: Product) -> list[SuccessMetric]:
         product.metrics.select_related("owner").prefetch_related(
             Prefetch(
                 "measurements",
-                # A segment's values are not the metric's (segments.py reads them).
-                queryset=Measurement.objects.filter(segment__isnull=True).order_by(
-                    "measured_at", "id"
-                ),
+                # A segment's or an experiment arm's values are not the metric's
+                # (segments.py and experiments.py read them).
+                queryset=Measurement.objects.filter(
+                    segment__isnull=True, arm__isnull=True
+                ).order_by("measured_at", "id"),
                 to_attr="history",
             )
         )
