@@ -180,27 +180,23 @@ def experiment_update(*, experiment: Experiment, data: dict[str, Any]) -> list[s
                 for i, name in enumerate(arms)
             )
             changed.append("arms")
-    fields = [f for f in EXPERIMENT_FIELDS if f in data]
-    for field in fields:
-        setattr(experiment, field, data[field])
+    # Written first, checked after: an error rolls the whole change back.
+    fields = model_update(instance=experiment, fields=EXPERIMENT_FIELDS, data=data)
     if fields:
-        experiment.full_clean()
         _no_overlap(experiment)
-        outside = experiment_measurements(experiment).filter(
-            Q(measured_at__lt=experiment.started_at)
-            | Q(measured_at__gt=experiment.ended_at)
-            if experiment.ended_at
-            else Q(measured_at__lt=experiment.started_at)
-        )
-        if "metric" in fields and experiment_measurements(experiment).exists():
+        measured = experiment_measurements(experiment)
+        if "metric" in fields and measured.exists():
             raise ValidationError(
                 {"metric": "Measurements name its arms: keep the metric."}
             )
-        if outside.exists():
+        outside = Q(measured_at__lt=experiment.started_at)
+        if experiment.ended_at:
+            outside |= Q(measured_at__gt=experiment.ended_at)
+        if measured.filter(outside).exists():
             raise ValidationError(
                 {"ended_at": "Some arm measurements would fall outside the experiment."}
             )
-    return changed + model_update(instance=experiment, fields=fields, data=data)
+    return changed + fields
 
 
 def arm_resolve(
