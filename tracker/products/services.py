@@ -204,8 +204,10 @@ def metric_next_due(
 
 
 def metric_schedule_next_due(*, metric: SuccessMetric) -> None:
+    # An experiment arm's value is not the metric's follow-up measurement.
     last = (
-        metric.measurements.order_by("-measured_at")
+        metric.measurements.filter(arm__isnull=True)
+        .order_by("-measured_at")
         .values_list("measured_at", flat=True)
         .first()
     )
