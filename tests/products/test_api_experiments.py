@@ -95,9 +95,9 @@ def test_one_measurement_in_an_arm_is_not_enough_data(alice_api, experiment, met
     for value in CONTROL:
         _measure(alice_api, metric, value, "control")
     _measure(alice_api, metric, 20.0, "model")
-    model = alice_api.get(f"/api/v1/experiments/{experiment['id']}/").json()[
-        "results"
-    ][1]
+    model = alice_api.get(f"/api/v1/experiments/{experiment['id']}/").json()["results"][
+        1
+    ]
     assert model["count"] == 1
     assert model["ci_low"] is None and model["ci_high"] is None
     assert model["uplift"] is None and model["significant"] is None
@@ -243,7 +243,10 @@ def test_rollout_steps_in_order(alice_api, product):
         ({"kind": "canary"}, "kind"),
         ({"kind": "full", "status": "maybe"}, "status"),
         ({"kind": "full", "decider": "nobody"}, "decider"),
-        ({"kind": "full", "starts_on": "2026-05-02", "ends_on": "2026-05-01"}, "ends_on"),
+        (
+            {"kind": "full", "starts_on": "2026-05-02", "ends_on": "2026-05-01"},
+            "ends_on",
+        ),
     ],
 )
 def test_bad_rollout_step_is_400_naming_the_field(alice_api, product, body, field):

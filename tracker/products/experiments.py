@@ -250,6 +250,14 @@ def experiment_get_for_user(
     )
 
 
+def metric_arm_names(*, metric: SuccessMetric) -> list[str]:
+    """The arm names of the metric's experiments (a measurement form offers them)."""
+    names = ExperimentArm.objects.filter(experiment__metric=metric).order_by(
+        "-experiment__started_at", "position"
+    )
+    return list(dict.fromkeys(names.values_list("name", flat=True)))
+
+
 def experiment_measurements(experiment: Experiment) -> QuerySet[Measurement]:
     return Measurement.objects.filter(arm__experiment=experiment)
 

@@ -156,8 +156,13 @@ class MeasurementForm(forms.Form):
     measured_at = forms.DateTimeField(widget=DateTimeLocalInput(), initial=_now_minute)
     note = forms.CharField(required=False, max_length=500)
     segment = forms.ChoiceField(required=False, help_text="Empty: the whole metric.")
+    arm = forms.ChoiceField(
+        required=False,
+        label="Experiment arm",
+        help_text="An arm of the experiment running at that time; empty: none.",
+    )
 
-    def __init__(self, *args, segments: list[str] = (), **kwargs):
+    def __init__(self, *args, segments: list[str] = (), arms: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         if segments:
             self.fields["segment"].choices = [("", "all traffic")] + [
@@ -165,6 +170,10 @@ class MeasurementForm(forms.Form):
             ]
         else:
             del self.fields["segment"]
+        if arms:
+            self.fields["arm"].choices = [("", "none")] + [(a, a) for a in arms]
+        else:
+            del self.fields["arm"]
 
 
 class SLACheckForm(forms.Form):
@@ -279,6 +288,10 @@ class RolloutStepForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["decider"].queryset = candidates
         self.fields["decider"].label_from_instance = _person_label
+        self.fields["decider"].label = "Who decides"
+        if not self.instance.pk and self.instance.product_id:
+            last = self.instance.product.rollout_steps.order_by("-position").first()
+            self.initial["position"] = last.position + 1 if last else 1
 
 
 def _person_label(user: User) -> str:
@@ -310,6 +323,7 @@ class ExperimentForm(forms.ModelForm):
     def __init__(self, *args, product, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["metric"].queryset = product.metrics.all()
+        self.fields["metric"].label_from_instance = lambda metric: metric.name
         if self.instance.pk:
             self.fields["arms"].initial = ", ".join(
                 arm.name for arm in self.instance.arms.all()

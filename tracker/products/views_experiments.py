@@ -12,18 +12,20 @@ from tracker.lib.views import run_service
 from tracker.products import experiments, selectors
 from tracker.products.forms import ExperimentForm, RolloutStepForm
 from tracker.products.models import Product
-from tracker.products.models_experiments import Experiment
+from tracker.products.models_experiments import Experiment, RolloutStep
 
 
 def _editable(request: HttpRequest, slug: str) -> Product:
     return selectors.product_get_for_user(user=request.user, slug=slug, for_edit=True)
 
 
-def _step_form(request: HttpRequest, product: Product, **kwargs) -> RolloutStepForm:
+def _step_form(
+    request: HttpRequest, product: Product, instance: RolloutStep | None = None
+) -> RolloutStepForm:
     return RolloutStepForm(
         request.POST or None,
         candidates=selectors.session_candidates(product=product),
-        **kwargs,
+        instance=instance or RolloutStep(product=product),
     )
 
 
