@@ -22,6 +22,7 @@ from tracker.integrations.models import IssueLink
 from tracker.integrations.services.connections import connection_create
 from tracker.integrations.services.webhooks import webhook_subscribe
 from tracker.postmortems import services as postmortems
+from tracker.products.experiments import experiment_create, rollout_step_create
 from tracker.products.models import Product
 from tracker.readiness.services import ml_test_result_set
 from tracker.releases import services as releases
@@ -180,6 +181,20 @@ def one_of_everything(
             "session": session,
         },
     )
+    step = rollout_step_create(
+        product=product,
+        data={"kind": "shadow", "exit_criteria": f"{word} shadow exit"},
+    )
+    experiment = experiment_create(
+        product=product,
+        data={
+            "name": f"{word} A/B",
+            "metric": metric,
+            "arms": ["control", "model"],
+            "started_at": now - timedelta(days=2),
+        },
+        actor=author,
+    )
     keys = {
         "teams": product.team.slug,
         "decisions": decision.pk,
@@ -212,6 +227,9 @@ def one_of_everything(
         "notifications": notification.pk,
         "model-versions": version.pk,
         "versions": version.pk,
+        "rollout-steps": step.pk,
+        "rollout": step.pk,
+        "experiments": experiment.pk,
     }
     names = [
         product.name,
@@ -239,5 +257,7 @@ def one_of_everything(
         decision.title,
         version.version,
         f"{word} release",
+        f"{word} shadow exit",
+        experiment.name,
     ]
     return keys, names

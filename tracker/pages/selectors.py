@@ -18,7 +18,6 @@ from tracker.postmortems.selectors import product_action_items, session_action_i
 from tracker.products import experiments
 from tracker.products import selectors as products
 from tracker.products.models import (
-    MetricKind,
     PlanningSession,
     Product,
     ServiceLevel,
@@ -56,9 +55,6 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
     latest deployments, survey, sessions, decisions awaiting sign-off, CI, action
     items, readiness, the ML Test Score and the product's own changes."""
     metrics = products.metric_list_with_latest(product=product)
-    # Kept apart by kind, in the kinds' order (business KPIs first).
-    kinds = list(MetricKind.values)
-    metrics.sort(key=lambda metric: kinds.index(metric.kind))
     # Production deployments and rollbacks on every KPI chart's time axis.
     markers = releases.chart_markers(product_id=product.pk)
     survey = list(product.survey.all())
