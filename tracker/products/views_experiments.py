@@ -128,14 +128,11 @@ def _experiment_form_page(
             )
         else:
             experiment.refresh_from_db()
-            saved = run_service(
+            changed = run_service(
                 form,
-                lambda: (
-                    experiments.experiment_update(experiment=experiment, data=data)
-                    is not None
-                    and experiment
-                ),
+                lambda: experiments.experiment_update(experiment=experiment, data=data),
             )
+            saved = experiment if changed is not None else None
         if saved:
             messages.success(request, "Saved.")
             return redirect(saved)
