@@ -23,6 +23,7 @@ from tracker.integrations.services.connections import connection_create
 from tracker.integrations.services.webhooks import webhook_subscribe
 from tracker.outcomes import services as outcomes
 from tracker.postmortems import services as postmortems
+from tracker.products.experiments import experiment_create, rollout_step_create
 from tracker.products.models import Product
 from tracker.readiness.services import ml_test_result_set
 from tracker.releases import services as releases
@@ -229,6 +230,20 @@ def one_of_everything(
         base_url="http://testserver/",
     )
     report_exports.export_run(export.pk)
+    step = rollout_step_create(
+        product=product,
+        data={"kind": "shadow", "exit_criteria": f"{word} shadow exit"},
+    )
+    experiment = experiment_create(
+        product=product,
+        data={
+            "name": f"{word} A/B",
+            "metric": metric,
+            "arms": ["control", "model"],
+            "started_at": now - timedelta(days=2),
+        },
+        actor=author,
+    )
     keys = {
         "costs": cost.pk,
         "consumers": consumer.pk,
@@ -265,6 +280,9 @@ def one_of_everything(
         "notifications": notification.pk,
         "model-versions": version.pk,
         "versions": version.pk,
+        "rollout-steps": step.pk,
+        "rollout": step.pk,
+        "experiments": experiment.pk,
     }
     names = [
         product.name,
@@ -297,5 +315,7 @@ def one_of_everything(
         f"{word} fields",
         f"{word} consumer",
         f"{word} change notice",
+        f"{word} shadow exit",
+        experiment.name,
     ]
     return keys, names

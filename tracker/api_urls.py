@@ -73,6 +73,17 @@ urlpatterns = [
     # SLAs: integrations adds where the indicator comes from (pushed or Prometheus)
     path(f"{P}/slas/", measured_slas.MeasuredProductSLAListView.as_view(), name="slas"),
     path(f"{P}/segments/", products.ProductSegmentsView.as_view(), name="segments"),
+    path(
+        f"{P}/rollout-steps/",
+        products.ProductRolloutStepListView.as_view(),
+        name="rollout_steps",
+    ),
+    path(f"{P}/rollout-steps/<int:pk>/", products.RolloutStepDetailView.as_view()),
+    path(
+        f"{P}/experiments/",
+        products.ProductExperimentListView.as_view(),
+        name="experiments",
+    ),
     path(f"{P}/survey/", products.ProductSurveyListView.as_view(), name="survey"),
     path(f"{P}/survey/<int:pk>/", products.SurveyFeatureDetailView.as_view()),
     path(f"{P}/sessions/", products.ProductSessionListView.as_view(), name="sessions"),
@@ -152,6 +163,11 @@ urlpatterns = [
     path(
         "metrics/<int:pk>/measurements/<int:measurement_id>/",
         products.MeasurementDetailView.as_view(),
+    ),
+    path(
+        "experiments/<int:pk>/",
+        products.ExperimentDetailView.as_view(),
+        name="experiment",
     ),
     path("slas/<int:pk>/", measured_slas.MeasuredSLADetailView.as_view(), name="sla"),
     path("slas/<int:pk>/checks/", sla_api.SLACheckListView.as_view(), name="checks"),

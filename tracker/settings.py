@@ -405,6 +405,8 @@ SPECTACULAR_SETTINGS = {
         "TimelineEntryKindEnum": "tracker.incidents.models.EntryKind",
         "AuditActionEnum": "tracker.audit.models.Action",
         "AuditViaEnum": "tracker.audit.models.Via",
+        "RolloutStepKindEnum": "tracker.products.models_experiments.StepKind",
+        "RolloutStepStatusEnum": "tracker.products.models_experiments.StepStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -42,10 +42,10 @@ def test_export_queries_do_not_grow_with_the_rows(rich):
         data_import(document=_copy_of(fraud, n))
     assert Product.objects.count() == 11
     assert _export_queries() == before
-    # One query per kind of row, a few per page to resolve references, and a
-    # few to map ids to keys: no more.
+    # One query per kind of row, at most one per kind of reference to map ids
+    # to names, and a few per page: no more.
     kinds = len(list(spec.nodes())) + sum(len(node.many) for node in spec.nodes())
-    assert before <= kinds + 13
+    assert before <= kinds + len(spec.REF_KINDS) + 3
 
 
 def test_pages_and_pieces_of_any_size_give_the_same_document(rich, monkeypatch):

@@ -14,6 +14,7 @@ from tests.factories import (
     SLAFactory,
     TeamFactory,
 )
+from tracker.products.experiments import experiment_create, rollout_step_create
 from tracker.products.models import (
     FeatureSource,
     Measurement,
@@ -125,6 +126,17 @@ def _populate(product, n):
         SLACheckFactory(sla=SLAFactory(product=product))
         FeatureFactory(product=product)
         SessionFactory(product=product)
+        rollout_step_create(product=product, data={"kind": "shadow"})
+        experiment_create(
+            product=product,
+            data={
+                "name": f"A/B on {metric.name}",
+                "metric": metric,
+                "arms": ["control", "model"],
+                "started_at": timezone.now() - timedelta(days=20),
+            },
+            actor=None,
+        )
 
 
 def test_detail_query_count_does_not_grow_with_rows(
@@ -135,9 +147,10 @@ def test_detail_query_count_does_not_grow_with_rows(
     assert response.status_code == 200
     # The page's own queries (1 of them the History card's, 1 the decisions', 3
     # the model in service's: chart markers, what serves where, latest
-    # deployments, 3 the cost and value and the weekly feedback's) plus 1 for
+    # deployments, 3 the cost and value and the weekly feedback's, 4 the
+    # rollout steps and the experiments with their arms' results) plus 1 for
     # the unread count of the bell in the top bar.
-    with django_assert_num_queries(27) as small:
+    with django_assert_num_queries(31) as small:
         alice_client.get(product.get_absolute_url())
     _populate(product, 5)
     with django_assert_num_queries(len(small.captured_queries)):

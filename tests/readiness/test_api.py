@@ -44,6 +44,7 @@ def test_readiness_lists_items_with_absolute_fix_links_a_summary_and_the_score(
         "baseline",
         "worst_case",
         "model_card",
+        "experiment",
     ]
     assert items["owners"] == {
         "key": "owners",

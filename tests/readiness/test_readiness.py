@@ -66,7 +66,7 @@ def ci_report(product, context, state, sha="a" * 40):
 def test_a_product_with_everything_passes_every_item(team, alice, bob, carol):
     readiness = selectors.readiness_for_product(ready_product(team, alice, bob, carol))
     assert readiness.failing == []
-    # Worst case and model card: not asked at medium risk.
+    # Model card and experiment: not asked at medium risk.
     assert [i.passed for i in readiness.items[-2:]] == [None, None]
 
 

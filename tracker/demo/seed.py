@@ -1,9 +1,9 @@
 """Realistic demo data for `make run`: teams, people and products at every stage,
 with metrics, measurements, segments, SLAs, surveys, planning sessions, model
 cards, decisions awaiting sign-off, CI history, ML Test Score, model versions
-and deployments, incidents, postmortems, feedback, costs and value, data
-contracts, notification preferences, post-launch
-KPI reviews and the reminders a first sweep records.
+and deployments, rollout plans and experiments, incidents, postmortems, feedback,
+costs and value, data contracts, notification preferences, post-launch KPI reviews
+and the reminders a first sweep records.
 
 Deterministic (no randomness without a fixed seed) and written through the same
 services the app uses, so the demo exercises the real rules.
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tracker.demo.cards import seed_cards, seed_segments
 from tracker.demo.ci import seed_ci
+from tracker.demo.experiments import seed_experiments
 from tracker.demo.incidents import seed_incidents
 from tracker.demo.learning import seed_learning
 from tracker.demo.outcomes import seed_outcomes
@@ -37,6 +38,7 @@ def seed_demo(*, now=None) -> bool:
     seed_people()
     seed_products(now=now, rng=random.Random(42))
     seed_segments(now=now)
+    seed_experiments(now=now)
     seed_cards(now=now)
     seed_ci()
     seed_ml_tests(now=now)

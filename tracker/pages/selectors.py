@@ -16,6 +16,7 @@ from tracker.incidents.selectors import product_open_incidents
 from tracker.lib.charts import before_after_chart
 from tracker.outcomes import selectors as outcomes
 from tracker.postmortems.selectors import product_action_items, session_action_items
+from tracker.products import experiments
 from tracker.products import selectors as products
 from tracker.products.models import (
     PlanningSession,
@@ -68,6 +69,10 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
         "can_edit": products.user_can_edit_product(user, product),
         "timeline": products.stage_timeline(product=product),
         "metrics": [_with_chart(metric, product, markers) for metric in metrics],
+        "rollout": experiments.rollout_for(product=product),
+        "experiments": experiments.experiments_with_results(
+            experiments.experiment_list(product=product)[:10]
+        ),
         "serving": releases.serving_now(product=product),
         "deployments": releases.deployment_list(product=product)[:10],
         "slas": products.sla_list_with_compliance(product=product),

@@ -18,6 +18,7 @@ from tracker.accounts.models import Team, User
 from tracker.incidents.models import TimelineEntry
 from tracker.porting import spec, values
 from tracker.products.models import Product, Segment, ServiceLevel, SuccessMetric
+from tracker.products.models_experiments import ExperimentArm
 
 MAX_ERRORS = 100
 SCOPES = ("instance", "product")
@@ -328,6 +329,8 @@ class _Reader:
             name = (spec.METRIC, id(parent.obj), obj.name)
         elif isinstance(obj, Segment):
             name = (spec.SEGMENT, id(parent.obj), obj.name)
+        elif isinstance(obj, ExperimentArm):
+            name = (spec.ARM, id(row.top.obj), parent.obj.name, obj.name)
         elif isinstance(obj, TimelineEntry) and parent.key:
             name = (spec.ENTRY, parent.key, row.index)
         else:
@@ -380,6 +383,13 @@ class _Reader:
             return self._find(
                 (spec.PRODUCT_SLA, id(owner.obj) if owner else None, name),
                 f"Product {product!r} has no SLA named {name!r} in this document.",
+            )
+        if kind == spec.ARM:
+            experiment, arm = self._pair(raw, "experiment", "arm", "an arm")
+            return self._find(
+                (spec.ARM, id(row.top.obj), experiment, arm),
+                f"This product has no experiment {experiment!r} with an arm "
+                f"{arm!r} in this document.",
             )
         if kind == spec.ENTRY:
             incident, position = self._pair(raw, "incident", "position", "an entry")

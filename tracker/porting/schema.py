@@ -27,6 +27,11 @@ _REFERENCES = {
     spec.PRODUCT_SLA: {"type": "string", "description": "An SLA of this product."},
     spec.METRIC: {"type": "string", "description": "A metric of this product."},
     spec.SEGMENT: {"type": "string", "description": "A segment of this product."},
+    spec.ARM: {
+        "type": "object",
+        "description": "An arm of an experiment of this product, by both names.",
+        "properties": {"experiment": {"type": "string"}, "arm": {"type": "string"}},
+    },
     spec.ENTRY: {
         "type": "object",
         "description": "An incident's timeline entry, by its position (0: first).",

@@ -21,6 +21,7 @@ from tracker.accounts.models import Team, User
 from tracker.incidents.models import AlertIntegration, Incident, TimelineEntry
 from tracker.porting import spec, values
 from tracker.products.models import Product, Segment, ServiceLevel, SuccessMetric
+from tracker.products.models_experiments import ExperimentArm
 
 PAGE = 100  # top-level rows read at a time
 PIECE = 64 * 1024  # characters handed out at a time
@@ -284,6 +285,17 @@ def _names(model: type[models.Model]):
     return lookup
 
 
+def _arms(exporter: _Exporter, ids: list[int]) -> dict[int, Any]:
+    """Experiment arms, as (experiment name, arm name) within the product."""
+    rows = ExperimentArm.objects.filter(pk__in=ids)
+    if exporter.product is not None:
+        rows = rows.filter(experiment__product=exporter.product)
+    return {
+        pk: {"experiment": experiment, "arm": name}
+        for pk, experiment, name in rows.values_list("pk", "experiment__name", "name")
+    }
+
+
 def _entries(exporter: _Exporter, ids: list[int]) -> dict[int, Any]:
     """Incident timeline entries, as (incident key, position in its timeline)."""
     incidents = TimelineEntry.objects.filter(pk__in=ids).values("incident_id")
@@ -308,6 +320,7 @@ _LOOKUPS = {
     spec.PRODUCT_SLA: _names(ServiceLevel),
     spec.METRIC: _names(SuccessMetric),
     spec.SEGMENT: _names(Segment),
+    spec.ARM: _arms,
     spec.ENTRY: _entries,
 }
 

@@ -75,6 +75,11 @@ from tracker.products.models import (
     StageChange,
     SuccessMetric,
 )
+from tracker.products.models_experiments import (
+    Experiment,
+    ExperimentArm,
+    RolloutStep,
+)
 from tracker.readiness.models import GateOverride, MLTestResult, MLTestScoreSnapshot
 from tracker.releases.models import (
     Deployment,
@@ -108,6 +113,7 @@ SLA = "sla"  # {"product": slug, "name": SLA name}
 PRODUCT_SLA = "product_sla"  # the name of an SLA of the same product
 METRIC = "metric"  # the name of a success metric of the same product
 SEGMENT = "segment"  # the name (dimension=value) of a segment of the same product
+ARM = "arm"  # {"experiment": name, "arm": name}: an experiment arm, same product
 ENTRY = "entry"  # {"incident": key, "position": n}: that incident's n-th entry
 REF_KINDS = (
     USER,
@@ -119,6 +125,7 @@ REF_KINDS = (
     PRODUCT_SLA,
     METRIC,
     SEGMENT,
+    ARM,
     ENTRY,
 )
 # A reference of these kinds names a row that lives inside a product.
@@ -345,7 +352,7 @@ PRODUCTS = Node(
                     Measurement,
                     "measurements",
                     parent="metric",
-                    refs={"recorded_by": USER, "segment": SEGMENT},
+                    refs={"recorded_by": USER, "segment": SEGMENT, "arm": ARM},
                 ),
             ),
         ),
@@ -372,6 +379,15 @@ PRODUCTS = Node(
                 ),
                 _contract_changes("source", "consumer", "upstream"),
             ),
+        ),
+        Node(RolloutStep, "rollout_steps", parent="product", refs={"decider": USER}),
+        # Measurements name an experiment's arm by the two names.
+        Node(
+            Experiment,
+            "experiments",
+            parent="product",
+            refs={"metric": METRIC, "created_by": USER},
+            children=(Node(ExperimentArm, "arms", parent="experiment"),),
         ),
         Node(
             PlanningSession,

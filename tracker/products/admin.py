@@ -10,6 +10,11 @@ from tracker.products.models import (
     StageChange,
     SuccessMetric,
 )
+from tracker.products.models_experiments import (
+    Experiment,
+    ExperimentArm,
+    RolloutStep,
+)
 
 
 class StageChangeInline(admin.TabularInline):
@@ -41,6 +46,7 @@ class MeasurementAdmin(admin.ModelAdmin):
     list_display = ["metric", "value", "measured_at", "source"]
     list_filter = ["source"]
     autocomplete_fields = ["metric", "recorded_by"]
+    raw_id_fields = ["arm"]
     date_hierarchy = "measured_at"
 
 
@@ -87,3 +93,24 @@ class PlanningSessionAdmin(admin.ModelAdmin):
     search_fields = ["title", "product__name", "decisions"]
     autocomplete_fields = ["product", "attendees", "created_by"]
     date_hierarchy = "held_at"
+
+
+@admin.register(RolloutStep)
+class RolloutStepAdmin(admin.ModelAdmin):
+    list_display = ["product", "position", "kind", "percent", "status", "decider"]
+    list_filter = ["kind", "status"]
+    search_fields = ["product__name"]
+    autocomplete_fields = ["product", "decider"]
+
+
+class ExperimentArmInline(admin.TabularInline):
+    model = ExperimentArm
+    extra = 0
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    list_display = ["name", "product", "metric", "started_at", "ended_at"]
+    search_fields = ["name", "product__name"]
+    autocomplete_fields = ["product", "metric", "created_by"]
+    inlines = [ExperimentArmInline]

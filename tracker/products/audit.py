@@ -1,5 +1,6 @@
 """The products' part of the audit trail (tracker.audit.registry): products,
-metrics, measurements, SLAs and survey rows are governed; planning sessions are
+metrics, measurements, SLAs, survey rows, rollout steps and experiments are
+governed; planning sessions are
 named when an action item points at one."""
 
 from datetime import UTC
@@ -27,5 +28,7 @@ register(
     Audited("products.Measurement", "measurement", _measurement, None, ("metric",)),
     Audited("products.ServiceLevel", "sla", lambda s: s.name),
     Audited("products.FeatureSource", "survey", lambda f: f.feature),
+    Audited("products.RolloutStep", "rollout_step", lambda s: s.label),
+    Audited("products.Experiment", "experiment", lambda e: e.name),
 )
 names("products.PlanningSession", lambda s: s.title)

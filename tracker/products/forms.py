@@ -7,6 +7,7 @@ from tracker.accounts.models import User
 from tracker.lib.durations import format_duration, parse_human_duration
 from tracker.lib.forms import ModelChoiceField, ModelMultipleChoiceField
 from tracker.lib.widgets import MultiPicker, Picker
+from tracker.products.experiments import EXPERIMENT_FIELDS, ROLLOUT_STEP_FIELDS
 from tracker.products.models import (
     GATED_STAGES,
     FeatureSource,
@@ -16,6 +17,7 @@ from tracker.products.models import (
     Stage,
     SuccessMetric,
 )
+from tracker.products.models_experiments import Experiment, RolloutStep
 from tracker.products.services import METRIC_FIELDS, SURVEY_FIELDS
 
 
@@ -171,8 +173,13 @@ class MeasurementForm(forms.Form):
     measured_at = forms.DateTimeField(widget=DateTimeLocalInput(), initial=_now_minute)
     note = forms.CharField(required=False, max_length=500)
     segment = forms.ChoiceField(required=False, help_text="Empty: the whole metric.")
+    arm = forms.ChoiceField(
+        required=False,
+        label="Experiment arm",
+        help_text="An arm of the experiment running at that time; empty: none.",
+    )
 
-    def __init__(self, *args, segments: list[str] = (), **kwargs):
+    def __init__(self, *args, segments: list[str] = (), arms: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         if segments:
             self.fields["segment"].choices = [("", "all traffic")] + [
@@ -180,6 +187,10 @@ class MeasurementForm(forms.Form):
             ]
         else:
             del self.fields["segment"]
+        if arms:
+            self.fields["arm"].choices = [("", "none")] + [(a, a) for a in arms]
+        else:
+            del self.fields["arm"]
 
 
 class SLACheckForm(forms.Form):
@@ -271,3 +282,69 @@ class SessionNotesForm(forms.ModelForm):
             "open_questions": forms.Textarea(attrs={"rows": 3}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class RolloutStepForm(forms.ModelForm):
+    decider = ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    class Meta:
+        model = RolloutStep
+        fields = ROLLOUT_STEP_FIELDS
+        widgets = {
+            "entry_criteria": forms.Textarea(attrs={"rows": 2}),
+            "exit_criteria": forms.Textarea(attrs={"rows": 2}),
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
+        }
+        labels = {"percent": "Percent of traffic", "decider": "Who decides"}
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decider"].queryset = candidates
+        self.fields["decider"].label_from_instance = _person_label
+        self.fields["decider"].label = "Who decides"
+        if not self.instance.pk and self.instance.product_id:
+            last = self.instance.product.rollout_steps.order_by("-position").first()
+            self.initial["position"] = last.position + 1 if last else 1
+
+
+def _person_label(user: User) -> str:
+    return (
+        f"{user.get_full_name()} ({user.username})"
+        if user.get_full_name()
+        else user.username
+    )
+
+
+class ExperimentForm(forms.ModelForm):
+    arms = forms.CharField(
+        max_length=1000,
+        help_text="Comma-separated, the one compared against first: control, model.",
+    )
+
+    class Meta:
+        model = Experiment
+        fields = EXPERIMENT_FIELDS
+        widgets = {
+            "hypothesis": forms.Textarea(attrs={"rows": 2}),
+            "started_at": DateTimeLocalInput(),
+            "ended_at": DateTimeLocalInput(),
+        }
+        help_texts = {
+            "ended_at": "Empty while it runs; set it to finish the experiment."
+        }
+
+    def __init__(self, *args, product, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["metric"].queryset = product.metrics.all()
+        self.fields["metric"].label_from_instance = lambda metric: metric.name
+        if self.instance.pk:
+            self.fields["arms"].initial = ", ".join(
+                arm.name for arm in self.instance.arms.all()
+            )
+        else:
+            self.fields["started_at"].initial = _now_minute
+            self.fields["arms"].initial = "control, model"
+
+    def clean_arms(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data["arms"].split(",")]

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from tracker.lib.validators import not_in_future
+from tracker.products.models_experiments import ExperimentArm  # registers the models
 from tracker.products.models_segments import Segment  # registers the model
 
 User = settings.AUTH_USER_MODEL
@@ -257,6 +258,8 @@ class MetricKind(models.TextChoices):
     BUSINESS_KPI = "business_kpi", "Business KPI"
     MODEL_METRIC = "model_metric", "Model metric"
     GUARDRAIL = "guardrail", "Guardrail"
+    # Whether people use the model: share of decisions that follow it, override rate.
+    ADOPTION = "adoption", "Adoption"
 
 
 class Direction(models.TextChoices):
@@ -455,6 +458,16 @@ class Measurement(models.Model):
         on_delete=models.PROTECT,
         related_name="measurements",
     )
+    # Set: a value of one arm of the experiment running on the metric at
+    # `measured_at` (experiments.arm_resolve); read for the experiment's result,
+    # never for the metric as a whole.
+    arm = models.ForeignKey(
+        ExperimentArm,
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="measurements",
+    )
     recorded_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -489,6 +502,10 @@ class Measurement(models.Model):
         _not_in_future("measured_at", self.measured_at)
         if self.segment_id and self.segment.product_id != self.metric.product_id:
             raise ValidationError({"segment": "Not a segment of this product."})
+        if self.arm_id and self.arm.experiment.metric_id != self.metric_id:
+            raise ValidationError(
+                {"arm": "Not an arm of an experiment on this metric."}
+            )
 
 
 class Indicator(models.TextChoices):

@@ -46,6 +46,7 @@ from tracker.products.models import (
     Availability,
     FeatureSource,
     Measurement,
+    MetricKind,
     PlanningSession,
     Product,
     ServiceLevel,
@@ -272,22 +273,26 @@ def product_list(*, user: Reader) -> QuerySet[Product]:
 
 
 def metric_list_with_latest(*, product: Product) -> list[SuccessMetric]:
-    """The product's metrics, each with `latest` (a Measurement or None) and
-    `history` (measurements oldest first) for the before/after chart."""
+    """The product's metrics by kind, each with `latest` (a Measurement or None)
+    and `history` (measurements oldest first) for the before/after chart."""
     metrics = list(
         product.metrics.select_related("owner").prefetch_related(
             Prefetch(
                 "measurements",
-                # A segment's values are not the metric's (segments.py reads them).
-                queryset=Measurement.objects.filter(segment__isnull=True).order_by(
-                    "measured_at", "id"
-                ),
+                # A segment's or an experiment arm's values are not the metric's
+                # (segments.py and experiments.py read them).
+                queryset=Measurement.objects.filter(
+                    segment__isnull=True, arm__isnull=True
+                ).order_by("measured_at", "id"),
                 to_attr="history",
             )
         )
     )
     for metric in metrics:
         metric.latest = metric.history[-1] if metric.history else None
+    # Kept apart by kind, in the kinds' order (business KPIs first, adoption last).
+    kinds = list(MetricKind.values)
+    metrics.sort(key=lambda metric: (kinds.index(metric.kind), metric.name))
     return metrics
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tracker.accounts.models import User
 from tracker.lib.services import model_create, model_update
+from tracker.products.experiments import arm_resolve
 from tracker.products.models import (
     GATED_STAGES,
     FeatureSource,
@@ -208,8 +209,10 @@ def metric_next_due(
 
 
 def metric_schedule_next_due(*, metric: SuccessMetric) -> None:
+    # An experiment arm's value is not the metric's follow-up measurement.
     last = (
-        metric.measurements.order_by("-measured_at")
+        metric.measurements.filter(arm__isnull=True)
+        .order_by("-measured_at")
         .values_list("measured_at", flat=True)
         .first()
     )
@@ -250,14 +253,17 @@ def measurement_record(
     source: str = MeasurementSource.UI,
     note: str = "",
     segment: str = "",
+    arm: str = "",
 ) -> Measurement:
     """Record a value, of the whole metric or of one declared `segment` (a name,
-    e.g. "merchant_size=small"); the metric's next follow-up moves to a cadence
+    e.g. "merchant_size=small"), or of one `arm` of the experiment running on the
+    metric at `measured_at`; the metric's next follow-up moves to a cadence
     after the newest measurement."""
     measurement = model_create(
         Measurement,
         metric=metric,
         segment=segment_resolve(product=metric.product, name=segment),
+        arm=arm_resolve(metric=metric, measured_at=measured_at, name=arm),
         value=value,
         measured_at=measured_at,
         source=source,

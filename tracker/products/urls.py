@@ -4,7 +4,7 @@ joins them, keeping every URL and name."""
 
 from django.urls import path
 
-from tracker.products import views
+from tracker.products import views, views_experiments
 
 app_name = "products"
 
@@ -28,5 +28,31 @@ urlpatterns = [
     path("<slug:slug>/sessions/new/", views.session_create, name="session_create"),
     path(
         "<slug:slug>/sessions/<int:pk>/edit/", views.session_edit, name="session_edit"
+    ),
+    path("<slug:slug>/rollout/", views_experiments.rollout, name="rollout"),
+    path(
+        "<slug:slug>/rollout/<int:pk>/edit/",
+        views_experiments.rollout_step_edit,
+        name="rollout_step_edit",
+    ),
+    path(
+        "<slug:slug>/rollout/<int:pk>/delete/",
+        views_experiments.rollout_step_delete,
+        name="rollout_step_delete",
+    ),
+    path(
+        "<slug:slug>/experiments/new/",
+        views_experiments.experiment_create,
+        name="experiment_create",
+    ),
+    path(
+        "<slug:slug>/experiments/<int:pk>/",
+        views_experiments.experiment_detail,
+        name="experiment",
+    ),
+    path(
+        "<slug:slug>/experiments/<int:pk>/edit/",
+        views_experiments.experiment_edit,
+        name="experiment_edit",
     ),
 ]

@@ -12,6 +12,7 @@ from tracker.audit.models import history_url
 from tracker.lib.charts import before_after_chart
 from tracker.lib.views import paginate, run_service
 from tracker.products import selectors, services
+from tracker.products.experiments import metric_arm_names
 from tracker.products.filters import ProductFilter
 from tracker.products.forms import (
     MeasurementForm,
@@ -146,8 +147,11 @@ def metric_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     metric = _metric(product, pk)
     can_edit = selectors.user_can_edit_product(request.user, product)
     segments = [s.name for s in product.segments.all()]
+    arms = metric_arm_names(metric=metric)
     form = (
-        MeasurementForm(request.POST or None, segments=segments) if can_edit else None
+        MeasurementForm(request.POST or None, segments=segments, arms=arms)
+        if can_edit
+        else None
     )
     if request.method == "POST":
         if not can_edit:
@@ -165,11 +169,12 @@ def metric_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 messages.success(request, "Measurement recorded.")
                 return redirect(metric)
     measurements = list(
-        metric.measurements.select_related("recorded_by", "segment").order_by(
-            "measured_at", "id"
-        )
+        metric.measurements.select_related(
+            "recorded_by", "segment", "arm__experiment__product"
+        ).order_by("measured_at", "id")
     )
-    history = [m for m in measurements if m.segment_id is None]
+    # A segment's or an experiment arm's values are not the metric's.
+    history = [m for m in measurements if m.segment_id is None and m.arm_id is None]
     latest = history[-1] if history else None
     metrics_with_segments([metric])
     return render(

@@ -5,6 +5,7 @@ fixed number of queries, so the product page and the portfolio report share them
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -29,6 +30,7 @@ from tracker.ci.selectors import ci_context_results
 from tracker.incidents.models import AlertIntegration, Incident, Source
 from tracker.lib.aggregates import in_ids
 from tracker.products import models as products_models
+from tracker.products.experiments import Verdict, experiment_verdicts
 from tracker.products.models import (
     QUALITY_DIMENSIONS,
     Availability,
@@ -228,6 +230,29 @@ def _segment_failing() -> QuerySet:
 _SLUG = "__slug__"
 
 
+# The experiment is asked of high and critical risk on the way to production: a
+# pilot is where it runs, so entering the pilot does not need it yet.
+EXPERIMENT_STAGES = (Stage.PILOT, Stage.PRODUCTION)
+NO_EXPERIMENT = (
+    "No finished experiment: compare the model against what it replaces "
+    "(an experiment on one of its metrics) and end it."
+)
+
+
+def experiment_facts(products: Iterable, *, now: datetime) -> None:
+    """Set `rd_experiment` (a Verdict or None) on each product that needs it, from
+    its finished experiments (a fixed number of queries for all of them)."""
+    products = list(products)
+    asked = [p.pk for p in products if _experiment_asked(p)]
+    verdicts = experiment_verdicts(product_ids=asked, now=now) if asked else {}
+    for product in products:
+        product.rd_experiment = verdicts.get(product.pk)
+
+
+def _experiment_asked(product: Product) -> bool:
+    return product.risk_tier in HIGH_RISK and product.stage in EXPERIMENT_STAGES
+
+
 def fix_urls() -> dict[str, str]:
     """The pages where items are fixed, reversed once per call rather than once
     per product and item (reverse() dominated the portfolio report's time)."""
@@ -258,7 +283,15 @@ def _passes(product: Product) -> dict[str, bool | None]:
         "worst_case": _worst_case_passes(product) if worst_case_asked else None,
         # High and critical risk: users must be told what it is (not) for.
         "model_card": product.rd_card if product.risk_tier in HIGH_RISK else None,
+        "experiment": _experiment_passes(product),
     }
+
+
+def _experiment_passes(product: Product) -> bool | None:
+    if not _experiment_asked(product):
+        return None
+    verdict: Verdict | None = product.rd_experiment
+    return bool(verdict and verdict.passed)
 
 
 def _worst_case_passes(product: Product) -> bool:
@@ -392,7 +425,21 @@ def _items(
             "out-of-scope uses and caveats before pilot.",
             url("model_card"),
         ),
+        Item(
+            "experiment",
+            "A finished experiment with a significant uplift",
+            passed["experiment"],
+            _experiment_why(product, passed["experiment"]),
+            url("detail") + "#experiments-h",
+        ),
     ]
+
+
+def _experiment_why(product: Product, passed: bool | None) -> str:
+    if passed is None:
+        return "Asked of high and critical risk products in pilot, before production."
+    verdict: Verdict | None = product.rd_experiment
+    return verdict.detail if verdict else NO_EXPERIMENT
 
 
 def readiness_with_products(
@@ -401,10 +448,9 @@ def readiness_with_products(
     """Each product (in the queryset's order) with its readiness: one query."""
     now = now or timezone.now()
     urls = fix_urls()
-    return [
-        (product, Readiness(product, urls))
-        for product in readiness_annotate(products, now=now)
-    ]
+    annotated = list(readiness_annotate(products, now=now))
+    experiment_facts(annotated, now=now)
+    return [(product, Readiness(product, urls)) for product in annotated]
 
 
 def readiness_for_products(

@@ -99,6 +99,9 @@ class MeasurementOut(ModelSerializer):
     segment = serializers.CharField(
         source="segment.name", read_only=True, allow_null=True, default=None
     )
+    arm = serializers.CharField(
+        source="arm.name", read_only=True, allow_null=True, default=None
+    )
     html_url = HtmlUrlField()
 
     class Meta:
@@ -110,6 +113,7 @@ class MeasurementOut(ModelSerializer):
             "measured_at",
             "note",
             "segment",
+            "arm",
             "source",
             "recorded_by",
             "created_at",
@@ -128,10 +132,17 @@ class MeasurementIn(ModelSerializer):
         help_text="One of the product's declared segments, e.g. merchant_size=small;"
         " empty: the metric as a whole.",
     )
+    arm = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=60,
+        help_text="An arm of the experiment running on this metric at measured_at,"
+        " e.g. control; empty: not an experiment's value.",
+    )
 
     class Meta:
         model = Measurement
-        fields = ["value", "measured_at", "note", "segment"]
+        fields = ["value", "measured_at", "note", "segment", "arm"]
 
 
 class MetricMeasurementListView(ApiView):
@@ -144,7 +155,9 @@ class MetricMeasurementListView(ApiView):
     @extend_schema(responses=MeasurementOut(many=True))
     def get(self, request: Request, pk: int) -> Response:
         metric = selectors.metric_get_for_user(user=request.user, pk=pk)
-        measurements = metric.measurements.select_related("recorded_by", "segment")
+        measurements = metric.measurements.select_related(
+            "recorded_by", "segment", "arm"
+        )
         return self.paginated(MeasurementOut, self.filter_queryset(measurements))
 
     @extend_schema(request=MeasurementIn, responses={201: MeasurementOut})

@@ -56,14 +56,16 @@ def _status(baseline_at, target_date, progress: float | None, today) -> str:
 
 def kpi_rows(*, product_ids: list[int], today: date) -> dict[int, list[KpiRow]]:
     """Per product, its business KPIs by name."""
-    # The whole metric's values: a segment's are read by segment_worst_rows.
+    # The whole metric's values: a segment's are read by segment_worst_rows, an
+    # experiment arm's by the experiment.
     newest = Measurement.objects.filter(
-        metric=OuterRef("pk"), segment__isnull=True
+        metric=OuterRef("pk"), segment__isnull=True, arm__isnull=True
     ).order_by("-measured_at", "-id")
     after_launch = (
         Measurement.objects.filter(
             metric=OuterRef("pk"),
             segment__isnull=True,
+            arm__isnull=True,
             measured_at__gte=OuterRef("product__launched_at"),
         )
         .order_by()

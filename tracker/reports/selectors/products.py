@@ -10,7 +10,12 @@ from django.db.models import QuerySet
 from tracker.accounts.selectors import Reader
 from tracker.products.models import Product, RiskTier, Stage
 from tracker.products.selectors import product_readable_q
-from tracker.readiness.selectors import Readiness, fix_urls, readiness_annotate
+from tracker.readiness.selectors import (
+    Readiness,
+    experiment_facts,
+    fix_urls,
+    readiness_annotate,
+)
 
 # What the report reads of products: the rest stays in the database (texts and
 # timestamps cost most of the time of loading 1,000 rows). ReportProduct says
@@ -123,4 +128,5 @@ def report_products(
             team, dict(zip(facts, row[len(names) :], strict=True)), **fields
         )
         found.append((product, Readiness(product, urls)))
+    experiment_facts([product for product, _ in found], now=now)
     return found
