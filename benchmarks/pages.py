@@ -55,7 +55,7 @@ from benchmarks.report_render import (  # noqa: E402
     scratch_url,
 )
 
-FLOOR = "floor (1 query, 25 rows)"
+FLOOR = "floor: 1 query, 25 rows"
 FLOOR_URL = "/benchmark/floor/page/"
 GOAL_RATIO, GOAL_MS = 3, 150
 
@@ -209,7 +209,7 @@ def run(args: argparse.Namespace) -> list[dict]:
 def table(results: list[dict]) -> None:
     sizes = sorted({r["size"] for r in results})
     print(
-        f"{'page':<20}"
+        f"{'page':<26}"
         + "".join(
             f"{f'{size:,}: median':>16}{'p95 ms':>8}{'stmts':>6}{'KiB':>7}{'x fl':>6}"
             for size in sizes
@@ -220,7 +220,7 @@ def table(results: list[dict]) -> None:
     for r in results:
         by_page.setdefault(r["page"], {})[r["size"]] = r
     for page, found in by_page.items():
-        line = f"{page:<20}"
+        line = f"{page:<26}"
         for size in sizes:
             r = found.get(size, {})
             if "runs" not in r:
