@@ -36,7 +36,6 @@ and under 150 ms at 10,000 products, the statement counts equal at every size.
 import argparse
 import json
 import os
-import secrets
 import statistics
 import sys
 import time
@@ -134,7 +133,7 @@ def measure(client, pages: dict[str, str], runs: int, seconds: float) -> list[di
     return results
 
 
-def prepare(reader_name: str) -> None:
+def prepare() -> None:
     """Notifications as production has them (the sweep has run), and the
     planner's statistics."""
     from django.db import connection
@@ -186,7 +185,7 @@ def run(args: argparse.Namespace) -> list[dict]:
             if not args.reuse:
                 seed(size - seeded, size)
                 seeded = size
-            prepare(pages.READER)
+            prepare()
             client = Client()
             client.force_login(pages.reader())
             urls = pages.page_urls()
