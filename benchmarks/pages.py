@@ -124,7 +124,7 @@ def measure(client, pages: dict[str, str], runs: int, seconds: float) -> list[di
                 "runs": len(found),
                 "median_ms": statistics.median(walls) * 1000,
                 "p95_ms": p95(walls) * 1000,
-                "statements": statements[-1],
+                "statements": statements[0],
                 "statements_vary": len(statements) > 1,
                 "kib": found[-1][2] / 1024,
                 "x_floor": p95(walls) / floor_p95,
