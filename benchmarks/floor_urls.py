@@ -33,6 +33,10 @@ REPORT_FLOOR_SQL = """
     FROM products_product p JOIN accounts_team t ON t.id = p.team_id
     ORDER BY t.name, p.name
 """
+PAGE_ROWS = 25
+PAGE_FLOOR_SQL = REPORT_FLOOR_SQL.replace(
+    "ORDER BY t.name, p.name", f"ORDER BY p.id LIMIT {PAGE_ROWS}"
+)
 # Ten columns, as the report's table has; each prints one value (the first two).
 _REPORT_FLOOR_TEMPLATE = """{% extends "base.html" %}
 {% block title %}Products{% endblock %}
@@ -64,16 +68,26 @@ def _report_floor_template():
     return engines["django"].from_string(_REPORT_FLOOR_TEMPLATE)
 
 
-@login_required
-def report_floor(request: HttpRequest) -> HttpResponse:
+def _floor_page(request: HttpRequest, sql: str) -> HttpResponse:
     with connection.cursor() as cursor:
-        cursor.execute(REPORT_FLOOR_SQL)
+        cursor.execute(sql)
         rows = cursor.fetchall()
     return HttpResponse(_report_floor_template().render({"rows": rows}, request))
+
+
+@login_required
+def report_floor(request: HttpRequest) -> HttpResponse:
+    return _floor_page(request, REPORT_FLOOR_SQL)
+
+
+@login_required
+def page_floor(request: HttpRequest) -> HttpResponse:
+    return _floor_page(request, PAGE_FLOOR_SQL)
 
 
 urlpatterns = [
     path("benchmark/floor/", floor),
     path("benchmark/floor/report/", report_floor),
+    path("benchmark/floor/page/", page_floor),
     path("", include("tracker.urls")),
 ]

@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from tests.factories import staff_reader
+from tracker.audit.choices import Action
+from tracker.audit.models import AuditEvent
 from tracker.demo.scale.portfolio import seed_scale
 from tracker.lib.periods import period_get
 from tracker.postmortems import selectors
@@ -20,6 +22,7 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
 )
+from tracker.products.models import Measurement, SuccessMetric
 from tracker.reports.selectors.portfolio import portfolio_report
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +110,32 @@ def test_the_command_reports_what_it_made(counts, capsys):
     call_command("seed_demo", scale=3)
     out = capsys.readouterr().out
     assert "3 products" in out and "6 postmortems" in out
+
+
+def test_every_generated_row_of_an_audited_kind_has_its_creation_event(counts):
+    events = Counter(
+        AuditEvent.objects.filter(action=Action.CREATE).values_list(
+            "object_type", flat=True
+        )
+    )
+    for kind, label in (
+        ("products", "products.product"),
+        ("metrics", "products.successmetric"),
+        ("measurements", "products.measurement"),
+        ("incidents", "incidents.incident"),
+        ("postmortems", "postmortems.postmortem"),
+        ("action_items", "postmortems.actionitem"),
+    ):
+        assert events[label] == counts[kind], label
+    measurement = AuditEvent.objects.filter(object_type="products.measurement").first()
+    assert measurement.product_slug.startswith("scale-")
+    assert measurement.parent_type == "products.successmetric"
+
+
+def test_rows_made_after_the_seed_take_new_ids(counts):
+    # On PostgreSQL the seed COPYs rows with ids taken from the sequences.
+    metric = SuccessMetric.objects.order_by("pk").first()
+    latest = Measurement.objects.order_by("pk").last()
+    made = Measurement.objects.create(metric=metric, value=1.0, measured_at=NOW)
+    assert made.pk > latest.pk
+    assert Measurement.objects.get(pk=latest.pk).metric_id == latest.metric_id

@@ -396,12 +396,9 @@ def _m2m_receiver(model: type[models.Model], field: models.ManyToManyField):
 # --- Bulk inserts ------------------------------------------------------------------
 
 
-def record_created(
-    instances: Iterable[models.Model], *, batch_size: int = BATCH
-) -> int:
-    """Record rows inserted with bulk_create (no signals fire for those), in bulk.
-    The instances must have their ids (bulk_create sets them on PostgreSQL and
-    SQLite). Returns the number of events written."""
+def created_events(instances: Iterable[models.Model]) -> list[AuditEvent]:
+    """The creation events (unsaved) of rows inserted in bulk, which send no
+    signals: one per row of an audited model. The instances must have their ids."""
     who, now = context.current().who(), timezone.now()
     events = []
     for instance in instances:
@@ -411,6 +408,16 @@ def record_created(
         fields = audited_fields(type(instance))
         changes = {name: [None, v] for name, v in _snapshot(instance, fields).items()}
         events.append(_event(spec, instance, Action.CREATE, changes, who, now))
+    return events
+
+
+def record_created(
+    instances: Iterable[models.Model], *, batch_size: int = BATCH
+) -> int:
+    """Record rows inserted with bulk_create (no signals fire for those), in bulk.
+    The instances must have their ids (bulk_create sets them on PostgreSQL and
+    SQLite). Returns the number of events written."""
+    events = created_events(instances)
     AuditEvent.objects.bulk_create(events, batch_size=batch_size)
     return len(events)
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.urls import reverse
 
 from tracker.lib.crypto import EncryptedTextField
@@ -163,6 +163,16 @@ class AlertIntegration(models.Model):
         return Source(self.kind).value
 
 
+# Open first, then acknowledged, then resolved: what needs someone comes first
+# (the list's order, selectors.incident_list; indexed as it is sorted).
+STATUS_RANK = Case(
+    When(status=Status.OPEN, then=Value(0)),
+    When(status=Status.ACKNOWLEDGED, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
 class Incident(models.Model):
     """Something is wrong with an ML product in production.
 
@@ -298,6 +308,14 @@ class Incident(models.Model):
         indexes = [
             # List page and API: by status, then start (selectors.incident_list).
             models.Index(fields=["status", "-started_at"], name="incident_status_idx"),
+            # The list's order, so that a page of it reads only its rows.
+            models.Index(
+                STATUS_RANK,
+                "severity",
+                F("started_at").desc(),
+                F("id").desc(),
+                name="incident_list_order_idx",
+            ),
             # The product page's open incidents (selectors.product_open_incidents).
             models.Index(fields=["product", "status"], name="incident_product_idx"),
             # alert_apply also looks at resolved incidents of the same alert.

@@ -9,17 +9,17 @@ and assigning it a product needs the right to edit that product.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from tracker.accounts.models import Membership, User
 from tracker.accounts.selectors import Reader
 from tracker.incidents.models import (
     ACTIVE_STATUSES,
+    STATUS_RANK,
     AlertDelivery,
     AlertIntegration,
     Incident,
-    Status,
     TimelineEntry,
 )
 from tracker.products.models import Product
@@ -88,22 +88,13 @@ def incident_get_for_user(*, user: User, pk: int, for_edit: bool = False) -> Inc
     return incident
 
 
-# Open first, then acknowledged, then resolved: what needs someone comes first.
-_STATUS_RANK = Case(
-    When(status=Status.OPEN, then=Value(0)),
-    When(status=Status.ACKNOWLEDGED, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
-
-
 def incident_list(*, user: Reader) -> QuerySet[Incident]:
     """The incidents `user` may read, for the list page and API, with what they
     show in one query."""
     return (
         Incident.objects.select_related("product__team", "integration")
         .filter(readable(user, "product", unassigned=True))
-        .annotate(status_rank=_STATUS_RANK)
+        .annotate(status_rank=STATUS_RANK)
         .order_by("status_rank", "severity", "-started_at", "-id")
     )
 
@@ -123,7 +114,7 @@ def product_open_incidents(*, product: Product) -> list[Incident]:
     """The product's unresolved incidents, for its page."""
     return list(
         product.incidents.filter(status__in=ACTIVE_STATUSES)
-        .annotate(status_rank=_STATUS_RANK)
+        .annotate(status_rank=STATUS_RANK)
         .order_by("status_rank", "severity", "-started_at")
     )
 

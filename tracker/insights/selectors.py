@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.db.models.functions import TruncDate, TruncQuarter
 from django.urls import reverse
 
@@ -197,13 +197,12 @@ RESOLVED = Q(resolved_at__isnull=False)
 
 def _by_category(user: Reader, filters: Filters) -> list[Timing]:
     def with_factor(category: str) -> Q:
-        return Q(
-            Exists(
-                ContributingFactor.objects.filter(
-                    postmortem__incidents=OuterRef("pk"), category=category
-                )
-            )
+        # Not correlated (EXISTS per incident, eighteen times a row): the
+        # database reads each category's incidents once, as a hashed set.
+        covered = Postmortem.incidents.through.objects.filter(
+            postmortem__factors__category=category
         )
+        return Q(pk__in=covered.values("incident_id"))
 
     figures = _in_period(user, filters).aggregate(
         **{

@@ -10,6 +10,7 @@ invariants the services keep; a fixed random seed makes every run identical.
 """
 
 import random
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
@@ -60,15 +61,28 @@ METRICS = [
 ]
 
 
+CHUNK = 1000  # products generated at a time: bounded memory, linear time
+
+
 @transaction.atomic
 def seed_scale(
     products: int, *, now: datetime | None = None, seed: int = 7
 ) -> dict[str, int]:
-    """Insert the dataset; returns the number of rows made per kind."""
+    """Insert the dataset, a thousand products at a time (each with its own
+    people and teams); returns the number of rows made per kind."""
     now = now or timezone.now()
     rng = random.Random(seed)
-    start = Product.objects.filter(slug__startswith="scale-").count()
     password = make_password("tracker-demo")
+    counts: Counter[str] = Counter()
+    for done in range(0, products, CHUNK):
+        counts.update(_seed_chunk(min(CHUNK, products - done), rng, password, now))
+    return dict(counts)
+
+
+def _seed_chunk(
+    products: int, rng: random.Random, password: str, now: datetime
+) -> dict[str, int]:
+    start = Product.objects.filter(slug__startswith="scale-").count()
     people = bulk_insert(
         User,
         [
@@ -212,7 +226,6 @@ def _metrics(products, rng, people, now) -> dict[str, int]:
                     cadence_days=rng.choice([7, 14, 30]),
                 )
             )
-    metrics = bulk_insert(SuccessMetric, metrics)
     measurements = []
     for metric in metrics:
         value = metric.baseline
@@ -225,8 +238,10 @@ def _metrics(products, rng, people, now) -> dict[str, int]:
             )
         if metric.product.stage != Stage.RETIRED:
             metric.next_due_at = last + timedelta(days=metric.cadence_days)
+    # The metrics first (with their next due date, as the services keep it): the
+    # measurements take their ids when inserted.
+    bulk_insert(SuccessMetric, metrics)
     bulk_insert(Measurement, measurements)
-    SuccessMetric.objects.bulk_update(metrics, ["next_due_at"], batch_size=BATCH)
     return {"metrics": len(metrics), "measurements": len(measurements)}
 
 

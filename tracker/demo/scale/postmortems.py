@@ -297,7 +297,7 @@ def _generate(covered, people, kpis, rng, now) -> _Draft:
     reviewer = rng.choice([p for p in people if p not in authors])
     created = min(last.resolved_at + timedelta(hours=rng.randint(1, 48)), now)
     postmortem = Postmortem(
-        product_id=lead.product_id,
+        product=lead.product,  # held: its audit event reads no slug
         title=f"{lead.product.name}: {story.title}",
         status=state,
         review_owner=reviewer,
