@@ -22,6 +22,7 @@ from tracker.products.models import (
     ServiceLevel,
     SuccessMetric,
 )
+from tracker.products.segments import metrics_with_segments
 from tracker.readiness import selectors as readiness
 from tracker.releases import selectors as releases
 
@@ -84,6 +85,38 @@ def product_page(*, product: Product, user: User, now: datetime) -> dict[str, An
         # The product's own changes; the link leads to everything's.
         "history": audit_selectors.object_history(product),
         "history_url": history_url(product.slug),
+    }
+
+
+def metric_page(*, metric: SuccessMetric, product: Product) -> dict[str, Any]:
+    """A metric's page: every measurement (segments' included), the latest of
+    the whole product, progress, the worst segment, and the chart of its history
+    with the product's production deployments and rollbacks marked."""
+    measurements = list(
+        metric.measurements.select_related("recorded_by", "segment").order_by(
+            "measured_at", "id"
+        )
+    )
+    history = [m for m in measurements if m.segment_id is None]
+    latest = history[-1] if history else None
+    metrics_with_segments([metric])
+    return {
+        "measurements": list(reversed(measurements)),
+        "latest": latest,
+        "progress": metric.progress(latest.value if latest else None),
+        "chart": before_after_chart(
+            [(m.measured_at, m.value) for m in history],
+            baseline=metric.baseline,
+            target=metric.target,
+            launched_at=product.launched_at,
+            width=720,
+            height=220,
+            label=f"{metric.name} over time",
+            unit=metric.unit,
+            y_title=metric.unit or metric.name,
+            markers=releases.chart_markers(product_id=product.pk),
+        ),
+        **audit_selectors.history_for(metric, product_slug=product.slug),
     }
 
 
