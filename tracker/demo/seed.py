@@ -2,7 +2,8 @@
 with metrics, measurements, segments, SLAs, surveys, planning sessions, model
 cards, decisions awaiting sign-off, CI history, ML Test Score, model versions
 and deployments, incidents, postmortems, notification preferences, post-launch
-KPI reviews and the reminders a first sweep records.
+KPI reviews, a team's Prometheus and GitHub connections and a webhook
+subscription, and the reminders a first sweep records.
 
 Deterministic (no randomness without a fixed seed) and written through the same
 services the app uses, so the demo exercises the real rules.
@@ -16,6 +17,7 @@ from django.utils import timezone
 from tracker.demo.cards import seed_cards, seed_segments
 from tracker.demo.ci import seed_ci
 from tracker.demo.incidents import seed_incidents
+from tracker.demo.integrations import seed_integrations
 from tracker.demo.learning import seed_learning
 from tracker.demo.people import seed_people
 from tracker.demo.postmortems import seed_postmortems
@@ -44,5 +46,6 @@ def seed_demo(*, now=None) -> bool:
     seed_learning(now=now)
     seed_preferences()
     seed_kpi_reviews(now=now)
+    seed_integrations()
     seed_sweep(now=now)
     return True
