@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.ci.models import CIStatus, State
+from tracker.ci.models import CIStatus, State, validate_metrics
+from tracker.ci.services import metrics_segments_check
 from tracker.lib.services import model_create, model_update
 from tracker.products.models import Product
 from tracker.releases.models import (
@@ -49,6 +50,7 @@ def model_version_create(
         **values,
     )
     instance.full_clean(validate_unique=False, validate_constraints=False)
+    metrics_segments_check(product=product, metrics=instance.metrics)
     with transaction.atomic():  # a duplicate fails alone (the API's 409)
         instance.save()
     return instance
@@ -59,6 +61,12 @@ def model_version_update(
 ) -> list[str]:
     """Change a version's record; approving stamps `approved_at` when not given."""
     data = dict(data)
+    if data.get("metrics"):
+        try:
+            validate_metrics(data["metrics"])
+        except ValidationError as error:
+            raise ValidationError({"metrics": error.messages}) from None
+        metrics_segments_check(product=version.product, metrics=data["metrics"])
     if data.get("approved_by") and not version.approved_by_id:
         data.setdefault("approved_at", timezone.now())
     return model_update(

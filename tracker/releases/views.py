@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from tracker.audit import selectors as audit_selectors
+from tracker.ci.models import metric_key_split
 from tracker.lib.tasks import enqueue_on_commit
 from tracker.lib.views import run_service
 from tracker.products.selectors import product_get_for_user, user_can_edit_product
@@ -138,20 +139,28 @@ def _version_page(
             "previous": previous,
             "can_edit": can_edit,
             "aliases_form": aliases_form if can_edit else None,
-            "metric_rows": list(
-                zip(
-                    names,
-                    rows[0][1],
-                    rows[1][1] if previous else [None] * len(names),
-                    strict=True,
-                )
-            ),
+            **_metric_rows(names, rows, previous),
             "deployments": version.deployments.select_related("deployed_by"),
             "aliases": aliases,
             "history": audit_selectors.object_history(version),
         },
         status=status,
     )
+
+
+def _metric_rows(names, rows, previous) -> dict:
+    """The version's metrics beside the version it replaced: those of the whole
+    product, and those of a segment ("auc[merchant_size=small]") apart, as
+    (metric, segment, cell, previous cell)."""
+    olds = rows[1][1] if previous else [None] * len(names)
+    whole, segmented = [], []
+    for name, cell, old in zip(names, rows[0][1], olds, strict=True):
+        metric, segment = metric_key_split(name)
+        if segment:
+            segmented.append((metric, segment, cell, old))
+        else:
+            whole.append((name, cell, old))
+    return {"metric_rows": whole, "segment_rows": segmented}
 
 
 def _editable_version(request: HttpRequest, slug: str, pk: int):
