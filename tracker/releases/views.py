@@ -142,6 +142,8 @@ def _version_page(
             **_metric_rows(names, rows, previous),
             "deployments": version.deployments.select_related("deployed_by"),
             "aliases": aliases,
+            # The cards app, above this one, keeps a version's own card.
+            "own_card": hasattr(version, "model_card"),
             "history": audit_selectors.object_history(version),
         },
         status=status,
