@@ -14,7 +14,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.demo.cards import seed_cards, seed_segments
+from tracker.demo.cards import seed_cards, seed_segments, seed_version_cards
 from tracker.demo.ci import seed_ci
 from tracker.demo.incidents import seed_incidents
 from tracker.demo.integrations import seed_integrations
@@ -41,6 +41,7 @@ def seed_demo(*, now=None) -> bool:
     seed_ci()
     seed_ml_tests(now=now)
     seed_releases(now=now)
+    seed_version_cards()
     seed_incidents(now=now)
     seed_postmortems(now=now)
     seed_learning(now=now)
