@@ -37,10 +37,11 @@ def test_version_approval_aliases_and_card(page, live_server, sign_in, shoot):
     expect(page.get_by_text("this version narrows the gap").first).to_be_visible()
     shoot("61-version-model-card")
     page.get_by_role("link", name="Edit card").click()
-    page.get_by_label("Model date").fill("soon")
-    page.get_by_role("button", name="Save card").click()
-    expect(page.get_by_text("Enter a valid date.")).to_be_visible()
     shoot("62-version-model-card-edit")
+    page.get_by_label("Caveats and recommendations").fill("Re-check small merchants.")
+    page.get_by_role("button", name="Save card").click()
+    expect(page.get_by_text("Model card saved.")).to_be_visible()
+    expect(page.get_by_text("Re-check small merchants.").first).to_be_visible()
 
 
 def test_metric_chart_marks_deployments(page, live_server, sign_in, shoot):
