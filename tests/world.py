@@ -15,7 +15,11 @@ from tests.factories import (
 )
 from tracker.accounts.models import User
 from tracker.accounts.services import token_create
-from tracker.cards.services import decision_record, model_card_save
+from tracker.cards.services import (
+    decision_record,
+    model_card_save,
+    version_card_save,
+)
 from tracker.ci.services import ci_status_report
 from tracker.incidents import services as incidents
 from tracker.integrations.models import IssueLink
@@ -172,6 +176,9 @@ def one_of_everything(
     )
     model_card_save(
         product=product, data={"intended_use": f"{word} card use"}, actor=author
+    )
+    version_card_save(
+        version=version, data={"caveats": f"{word} version caveat"}, actor=author
     )
     decision = decision_record(
         product=product,

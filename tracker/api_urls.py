@@ -132,6 +132,11 @@ urlpatterns = [
         name="model_version",
     ),
     path(
+        "model-versions/<int:pk>/model-card/",
+        cards.VersionModelCardView.as_view(),
+        name="model_version_card",
+    ),
+    path(
         f"{P}/deployments/",
         releases.ProductDeploymentsView.as_view(),
         name="deployments",

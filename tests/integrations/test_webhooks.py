@@ -447,3 +447,93 @@ def test_the_lists_take_the_same_queries_whatever_their_length(
     with django_assert_max_num_queries(len(one.captured_queries)):
         api.get("/api/v1/webhooks/")
         alice_client.get("/integrations/")
+
+
+# --- Follow-up policy violations --------------------------------------------------
+
+
+def _late_action_item(product, alice, hours_late=1):
+    """An open `detect` item of a postmortem of a resolved SEV2 incident, one
+    hour past the 1-day limit the SEV2 policy is given here."""
+    from tracker.postmortems import services as postmortems
+    from tracker.postmortems.models import ActionItem, FollowUpPolicy
+
+    FollowUpPolicy.objects.filter(severity="sev2", risk_tier="").update(
+        detect_days=1, postmortem_business_days=None
+    )
+    incident = _open_incident(product, alice)
+    postmortem = postmortems.postmortem_create(
+        product=product, actor=alice, data={"title": "Drift", "incidents": [incident]}
+    )
+    item = postmortems.action_item_create(
+        actor=alice,
+        postmortem=postmortem,
+        data={"description": "Alert on drift", "kind": "detect", "owner": alice},
+    )
+    created = timezone.now() - timedelta(days=1, hours=hours_late)
+    ActionItem.objects.filter(pk=item.pk).update(created_at=created)
+    return item
+
+
+def test_a_policy_violation_is_an_event_sent_once(hook, product, alice):
+    with time_machine.travel(timezone.now() - timedelta(days=2)):
+        _subscribe(product, "generic", hook.url, events=["policy.violation"])
+    item = _late_action_item(product, alice)
+    _send_all()
+    _send_all()  # found again: nothing new
+    [seen] = hook.requests
+    body = seen.json()
+    assert body["event"] == "policy.violation"
+    assert body["id"].startswith(f"policy-action_item-{item.pk}-late-")
+    assert body["title"] == "Alert on drift: late against the SEV2 follow-up policy"
+    assert body["data"]["object_type"] == "action_item"
+    assert body["data"]["object_id"] == item.pk
+    assert body["data"]["severity"] == "sev2"
+    assert body["url"].endswith(f"#action-{item.pk}")
+
+
+def test_old_violations_are_not_sent_to_a_new_subscription(hook, product, alice):
+    _late_action_item(product, alice, hours_late=3)
+    _subscribe(product, "generic", hook.url, events=["policy.violation"])
+    _send_all()
+    assert hook.requests == []
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_through_a_real_worker_a_violation_goes_once_per_subscription(
+    broker, hook, product, alice
+):
+    with time_machine.travel(timezone.now() - timedelta(days=2)):
+        _subscribe(product, "generic", hook.url, events=["policy.violation"])
+        _subscribe(product, "slack", hook.url, events=["policy.violation"])
+    _late_action_item(product, alice)
+    delivered = threading.Event()
+    done = []
+
+    def count(sender=None, retval=None, **kwargs):
+        if sender.name == tasks.webhook_deliver.name and retval == "sent":
+            done.append(retval)
+            if len(done) == 2:
+                delivered.set()
+
+    task_postrun.connect(count, weak=False)
+    try:
+        with start_worker(
+            app,
+            pool="solo",
+            perform_ping_check=False,
+            queues=[broker],
+            shutdown_timeout=WAIT_SECONDS,
+        ):
+            through_broker(tasks.webhooks_sweep)
+            assert delivered.wait(timeout=WAIT_SECONDS), "nothing was delivered"
+            through_broker(tasks.webhooks_sweep)
+            through_broker(tasks.webhook_deliver, WebhookDelivery.objects.first().pk)
+    finally:
+        task_postrun.disconnect(count)
+    assert len(hook.requests) == 2
+    deliveries = WebhookDelivery.objects.values_list("event", "status")
+    assert sorted(deliveries) == [("policy.violation", "sent")] * 2
+    slack = next(r for r in hook.requests if "text" in r.json())
+    assert "late against the SEV2 follow-up policy" in slack.json()["text"]

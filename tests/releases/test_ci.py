@@ -89,3 +89,71 @@ def test_bad_version_in_a_report_is_400_and_records_nothing(ci_api, product):
     assert response.status_code == 400
     assert "model_version" in response.json()["error"]["fields"]
     assert not Deployment.objects.exists()
+
+
+# --- Evaluation metrics of a segment -------------------------------------------
+
+
+@pytest.fixture
+def segmented(product):
+    from tracker.products.segments import segments_set
+
+    segments_set(product=product, names=["merchant_size=small", "merchant_size=large"])
+    return product
+
+
+def test_evaluation_metrics_may_name_a_segment(ci_api, segmented, alice_client):
+    metrics = {
+        "auc": 0.91,
+        "auc[merchant_size=small]": 0.84,
+        "auc[merchant_size=large]": 0.93,
+    }
+    response = _report(
+        ci_api, segmented, "evaluate", "success", model_version="2.0", metrics=metrics
+    )
+    assert response.status_code == 201, response.json()
+    version = ModelVersion.objects.get(product=segmented, version="2.0")
+    assert version.metrics == metrics
+    page = alice_client.get(version.get_absolute_url()).content.decode()
+    assert "Per segment" in page
+    assert '<code>merchant_size=small</code></td><td class="num">0.84' in page
+
+
+@pytest.mark.parametrize(
+    ("metrics", "message"),
+    [
+        ({"auc[region=eu]": 0.8}, "Unknown segment region=eu"),
+        ({"auc[small]": 0.8}, "is not a segment"),
+        ({"auc[merchant_size=small": 0.8}, "is not a metric name"),
+        ({"auc[ merchant_size=small]": 0.8}, "without spaces"),
+    ],
+)
+def test_a_bad_segment_is_a_400_naming_metrics(ci_api, segmented, metrics, message):
+    response = _report(
+        ci_api, segmented, "evaluate", "success", model_version="2.0", metrics=metrics
+    )
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert message in " ".join(fields["metrics"])
+    assert not ModelVersion.objects.exists()
+
+
+def test_a_segment_of_a_product_that_declares_none_is_a_400(ci_api, product, bob_api):
+    response = _report(
+        ci_api,
+        product,
+        "evaluate",
+        "success",
+        model_version="2.0",
+        metrics={"auc[merchant_size=small]": 0.8},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["metrics"] == [
+        "This product declares no segments."
+    ]
+    created = bob_api.post(
+        f"/api/v1/products/{product.slug}/model-versions/",
+        {"version": "3", "metrics": {"auc[merchant_size=small]": 0.8}},
+        format="json",
+    )
+    assert created.status_code == 400 and "metrics" in created.json()["error"]["fields"]

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import MeasurementFactory, MetricFactory
+from tests.reports.test_portfolio import _pdf_text
 from tracker.incidents import services as incidents
 from tracker.postmortems import services as postmortems
 from tracker.products.models import Stage
@@ -106,6 +107,33 @@ def test_rollback_is_a_change_moment_and_a_chart_marker(
     assert 'class="chart-marker-rollback"' in page
     assert "rollback to 1.0" in page
     assert 'class="chart-marker-deploy"' in page
+
+
+def test_the_metric_page_marks_deployments_and_rollbacks(
+    shipped, product, alice, alice_client
+):
+    v1, _ = shipped
+    services.deployment_record(
+        product=product,
+        version=v1,
+        environment="production",
+        data={"deployed_at": NOW - timedelta(minutes=30)},
+        actor=alice,
+    )
+    metric = MetricFactory(product=product, name="Approvals")
+    for days in (9, 1, 0):
+        MeasurementFactory(metric=metric, measured_at=NOW - timedelta(days=days))
+    page = alice_client.get(metric.get_absolute_url()).content.decode()
+    assert page.count('class="chart-marker-deploy"') == 2
+    assert 'class="chart-marker-rollback"' in page
+    assert "rollback to 1.0" in page and "deployed 2.0" in page
+
+
+def test_the_product_pdf_names_the_production_version(shipped, product, alice_client):
+    response = alice_client.get(f"/reports/products/{product.slug}.pdf")
+    text = " ".join(_pdf_text(response.content).split())
+    assert "Model in production" in text
+    assert "Version 2.0, deployed 1 Jul 2026 09:00 UTC" in text
 
 
 def test_portfolio_api_shows_the_production_version(shipped, product, alice_api):

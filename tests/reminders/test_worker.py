@@ -99,3 +99,28 @@ def test_overdue_action_item_is_chased_through_a_worker(
     ]
     assert all(f"#action-{item.pk}" in m.body for m in mailoutbox)
     assert not Reminder.objects.filter(sent_at__isnull=True).exists()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_new_version_asks_for_a_card_review_once_through_a_worker(
+    broker, sends_done, launched, alice, bob, mailoutbox
+):
+    # The card was saved yesterday; a version registered since asks bob, the
+    # ML owner, to review it; a metric of alice's, due, is the second mail.
+    from tracker.cards import services as cards
+    from tracker.releases import services as releases
+
+    now = timezone.now()
+    cards.model_card_save(product=launched, data={"intended_use": "x"}, actor=alice)
+    card = launched.model_card
+    type(card).objects.filter(pk=card.pk).update(reviewed_at=now - timedelta(days=1))
+    releases.model_version_create(
+        product=launched, version="2.0", data={"created_at": now}, actor=bob
+    )
+    make_metric(launched, owner=alice)
+    _sweep_through_a_worker(broker, sends_done)
+    reviews = [m for m in mailoutbox if "version 2.0" in m.subject]
+    assert [m.to[0] for m in reviews] == ["bob@example.org"]
+    assert Reminder.objects.filter(rule="model_card_new_version").count() == 2
+    assert not Reminder.objects.filter(sent_at__isnull=True).exists()

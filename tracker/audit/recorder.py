@@ -178,6 +178,11 @@ def _product_slug(owner: models.Model, product_id: int | None) -> str:
     return slugs.values_list("slug", flat=True).first() or ""
 
 
+@cache
+def _has_product(model: type[models.Model]) -> bool:
+    return any(f.name == "product" for f in model._meta.concrete_fields)
+
+
 def _belongs(spec: registry.Audited, instance: models.Model) -> dict[str, Any]:
     """The product (id and slug) and parent (type and id) of `instance`."""
     if spec.product is None and not spec.parents:  # a product itself
@@ -195,7 +200,9 @@ def _belongs(spec: registry.Audited, instance: models.Model) -> dict[str, Any]:
             continue
         parent_type = field.related_model._meta.label_lower
         parent = field.get_cached_value(instance, None)
-        if parent is not None and parent.pk == parent_id:
+        if not _has_product(field.related_model):  # a team's, not a product's
+            product = (None, "")
+        elif parent is not None and parent.pk == parent_id:
             product = (parent.product_id, _product_slug(parent, parent.product_id))
         else:
             parents = field.related_model._base_manager.filter(pk=parent_id)

@@ -24,8 +24,10 @@ class Audited:
     `describe` names an object from its own fields only (never through a
     relation, which would cost a query per row in a cascade of deletes).
     `product` is the foreign key to its product, if it has one; otherwise the
-    product is its first set `parents` foreign key's product. With neither, the
-    model is the product itself (its `slug` names it in the trail).
+    product is its first set `parents` foreign key's product (none when that
+    parent has no product: a team's connections and memberships belong to the
+    team). With neither, the model is the product itself (its `slug` names it in
+    the trail).
     """
 
     model: str

@@ -2,7 +2,13 @@
 
 from django.contrib import admin
 
-from tracker.cards.models import Approval, Decision, ModelCard, UseCase
+from tracker.cards.models import (
+    Approval,
+    Decision,
+    ModelCard,
+    UseCase,
+    VersionModelCard,
+)
 
 
 @admin.register(ModelCard)
@@ -10,6 +16,13 @@ class ModelCardAdmin(admin.ModelAdmin):
     list_display = ["product", "model_version", "reviewed_at", "updated_by"]
     search_fields = ["product__name", "product__slug"]
     raw_id_fields = ["product", "updated_by"]
+
+
+@admin.register(VersionModelCard)
+class VersionModelCardAdmin(admin.ModelAdmin):
+    list_display = ["version", "updated_at", "updated_by"]
+    search_fields = ["version__version", "version__product__slug"]
+    raw_id_fields = ["version", "updated_by"]
 
 
 @admin.register(UseCase)

@@ -5,6 +5,7 @@ tracker.products.selectors, validates with an input serializer, calls one
 service and shapes the response.
 """
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -15,20 +16,24 @@ from tracker.accounts.models import User
 from tracker.cards import selectors, services
 from tracker.cards.models import (
     CARD_FIELDS,
+    VERSION_CARD_FIELDS,
     Approval,
     ApprovalState,
     Decision,
     ModelCard,
+    VersionModelCard,
 )
 from tracker.lib.api import (
     ApiView,
     HtmlUrlField,
     ModelSerializer,
+    StrictInputMixin,
     slug_of,
 )
 from tracker.products import selectors as products
 from tracker.products.api.metrics import SegmentValueOut
 from tracker.products.models import PlanningSession
+from tracker.releases.selectors import model_version_get_for_user
 
 
 class AnalysisOut(serializers.Serializer):
@@ -128,6 +133,59 @@ class ModelCardView(ApiView):
             product=product, data=data, actor=request.user
         )
         return self.output(ModelCardOut, card)
+
+
+class VersionModelCardOut(ModelSerializer):
+    product = serializers.CharField(source="version.product.slug")
+    version = serializers.CharField(source="version.version")
+    version_id = serializers.IntegerField()
+    updated_by = username_field(read_only=True)
+    html_url = HtmlUrlField()
+
+    class Meta:
+        model = VersionModelCard
+        fields = [
+            "product",
+            "version",
+            "version_id",
+            *VERSION_CARD_FIELDS,
+            "created_at",
+            "updated_by",
+            "updated_at",
+            "html_url",
+        ]
+
+
+class VersionModelCardIn(StrictInputMixin, ModelSerializer):
+    class Meta:
+        model = VersionModelCard
+        fields = VERSION_CARD_FIELDS
+
+
+class VersionModelCardView(ApiView):
+    """GET: the version's own card (404 while it has none: the product's card
+    describes it). PUT: create it as a copy of the product's card with the
+    fields given on top, or change the fields given."""
+
+    @extend_schema(responses=VersionModelCardOut)
+    def get(self, request: Request, pk: int) -> Response:
+        version = model_version_get_for_user(user=request.user, pk=pk)
+        card = selectors.version_card_of(version=version)
+        if card is None:
+            raise Http404(
+                f"Version {version.version} has no card of its own; PUT creates "
+                "one from the product's card."
+            )
+        return self.output(VersionModelCardOut, card)
+
+    @extend_schema(request=VersionModelCardIn, responses=VersionModelCardOut)
+    def put(self, request: Request, pk: int) -> Response:
+        version = model_version_get_for_user(user=request.user, pk=pk, for_edit=True)
+        data = self.validated(VersionModelCardIn, partial=True)
+        card = services.version_card_save(
+            version=version, data=data, actor=request.user
+        )
+        return self.output(VersionModelCardOut, card)
 
 
 class ApprovalOut(ModelSerializer):

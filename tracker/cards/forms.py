@@ -3,13 +3,31 @@
 from django import forms
 
 from tracker.accounts.models import User
-from tracker.cards.models import CARD_FIELDS, CARD_SECTIONS, ApprovalState, ModelCard
+from tracker.cards.models import (
+    CARD_FIELDS,
+    CARD_SECTIONS,
+    VERSION_CARD_FIELDS,
+    ApprovalState,
+    ModelCard,
+    VersionModelCard,
+)
 from tracker.lib.forms import ModelChoiceField
 from tracker.products.forms import PeopleChoiceField
 
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class VersionModelCardForm(forms.ModelForm):
+    class Meta:
+        model = VersionModelCard
+        fields = VERSION_CARD_FIELDS
+        widgets = {
+            "model_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            **{name: forms.Textarea(attrs={"rows": 3}) for name, _ in CARD_SECTIONS},
+        }
+        labels = dict(CARD_SECTIONS)
 
 
 class ModelCardForm(forms.ModelForm):

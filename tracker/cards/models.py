@@ -40,14 +40,9 @@ def _section(label: str, help_text: str) -> models.TextField:
     return models.TextField(label, blank=True, help_text=help_text)
 
 
-class ModelCard(models.Model):
-    """A product's model card: what the model is for, where it fails, and what its
-    users are told about its limits. One per product."""
+class CardSections(models.Model):
+    """The sections a card is written in: a product's card and a version's."""
 
-    product = models.OneToOneField(
-        Product, on_delete=models.CASCADE, related_name="model_card"
-    )
-    model_version = models.CharField(max_length=100, blank=True)
     model_date = models.DateField(null=True, blank=True)
     model_details = _section(
         "model details", "Architecture, training approach, licence, contact."
@@ -72,6 +67,19 @@ class ModelCard(models.Model):
         "caveats and recommendations",
         "What the product's users are told about its limits.",
     )
+
+    class Meta:
+        abstract = True
+
+
+class ModelCard(CardSections):
+    """A product's model card: what the model is for, where it fails, and what its
+    users are told about its limits. One per product."""
+
+    product = models.OneToOneField(
+        Product, on_delete=models.CASCADE, related_name="model_card"
+    )
+    model_version = models.CharField(max_length=100, blank=True)
     # The 90-day review reminder counts from here (the card's last save).
     reviewed_at = models.DateTimeField()
     updated_by = models.ForeignKey(
@@ -101,6 +109,41 @@ class ModelCard(models.Model):
             for name in CARD_REQUIRED_FOR_RISK
             if not getattr(self, name).strip()
         ]
+
+
+# What a version's card holds: the sections (its version is the one it belongs to).
+VERSION_CARD_FIELDS = ["model_date", *(name for name, _ in CARD_SECTIONS)]
+
+
+class VersionModelCard(CardSections):
+    """A model version's own card, started as a copy of the product's card
+    (services.version_card_save) and edited on its own from then on."""
+
+    version = models.OneToOneField(
+        "releases.ModelVersion", on_delete=models.CASCADE, related_name="model_card"
+    )
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "version model card"
+
+    def __str__(self) -> str:
+        return f"Model card of version {self.version_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "cards:version_card",
+            args=[self.version.product.slug, self.version_id],
+        )
+
+    @property
+    def model_version(self) -> str:
+        """The version it describes (the product card's field of that name)."""
+        return self.version.version
 
 
 class UseCase(models.Model):

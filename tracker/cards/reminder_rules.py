@@ -1,14 +1,11 @@
 """The reminder rules of model cards and decisions: a card not reviewed for the
-review period (90 days by default, REMINDERS_REVIEW_PERIOD_DAYS), and a
+review period (90 days by default, REMINDERS_REVIEW_PERIOD_DAYS), a card not
+reviewed since a new model version of its product was registered, and a
 decision's approver who has not answered yet.
 
 A plug-in of the reminders app (discovered like admin.py), so it may import the
 registry it plugs into. Each finder returns one page in one query; see
 tracker/reminders/registry.py for the contract.
-
-A card is also due for review when a new model version ships: that waits for
-model versions to exist (the releases app), which will move `reviewed_at` back
-or add an occurrence here.
 """
 
 from datetime import datetime
@@ -19,6 +16,7 @@ from django.urls import reverse
 
 from tracker.cards.models import Approval, ApprovalState, ModelCard
 from tracker.products.models import Stage
+from tracker.releases.models import ModelVersion
 from tracker.reminders.registry import OCCURRENCE, SUBJECT_ID, Due, not_reminded, rule
 from tracker.reminders.services.reviews import review_period
 
@@ -74,6 +72,66 @@ def model_card_reviews_due(*, now: datetime, after: int, limit: int) -> list[Due
             product_id=product_id,
         )
         for pk, reviewed, product_id, product, slug, reminded in rows
+    ]
+
+
+def model_card_new_version_current() -> Exists:
+    """Due until the card is saved after the version was registered."""
+    return Exists(
+        ModelVersion.objects.filter(
+            pk=SUBJECT_ID, product__model_card__reviewed_at__lt=OCCURRENCE
+        ).exclude(product__stage=Stage.RETIRED)
+    )
+
+
+@rule(
+    name="model_card_new_version",
+    subject_type="model_version",
+    label="Model card to review: a new version",
+    current=model_card_new_version_current,
+)
+def model_card_new_versions_due(*, now: datetime, after: int, limit: int) -> list[Due]:
+    """A version registered after the card's last save (by a person, CI or the
+    MLflow sync): the ML owner (or PM owner) reviews the card, once per
+    version. Versions older than the card's last save are not chased."""
+    rows = (
+        ModelVersion.objects.filter(
+            pk__gt=after,
+            created_at__lte=now,
+            product__model_card__reviewed_at__lt=F("created_at"),
+        )
+        .exclude(product__stage=Stage.RETIRED)
+        .annotate(reminded=Coalesce("product__ml_owner_id", "product__pm_owner_id"))
+        .filter(reminded__isnull=False)
+        .filter(
+            not_reminded(
+                "model_version",
+                "reminded",
+                after=after,
+                occurrence=OuterRef("created_at"),
+            )
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "version",
+            "created_at",
+            "product_id",
+            "product__name",
+            "product__slug",
+            "reminded",
+        )[:limit]
+    )
+    return [
+        Due(
+            subject_id=pk,
+            occurrence=created,
+            recipients=((reminded, False),),
+            title=f"{product}: model card, for version {version}",
+            url=reverse("cards:card", args=[slug]),
+            product_id=product_id,
+        )
+        for pk, version, created, product_id, product, slug, reminded in rows
     ]
 
 

@@ -14,6 +14,7 @@ from tracker.cards.models import (
     ApprovalState,
     Decision,
     ModelCard,
+    VersionModelCard,
 )
 from tracker.products.models import Product, SuccessMetric
 from tracker.products.segments import SegmentValue, metrics_with_segments
@@ -33,6 +34,15 @@ def model_card_for_product(*, product: Product) -> ModelCard:
     """The product's card, or an empty unsaved one (nothing written yet)."""
     card = ModelCard.objects.filter(product=product).select_related("updated_by")
     return card.first() or ModelCard(product=product)
+
+
+def version_card_of(*, version) -> VersionModelCard | None:
+    """A model version's own card (the version read through its selector)."""
+    return (
+        VersionModelCard.objects.filter(version=version)
+        .select_related("updated_by")
+        .first()
+    )
 
 
 def model_card_analyses(*, product: Product) -> list[Analysis]:

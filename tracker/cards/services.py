@@ -12,15 +12,18 @@ from django.utils import timezone
 from tracker.accounts.models import User
 from tracker.cards.models import (
     CARD_FIELDS,
+    VERSION_CARD_FIELDS,
     Approval,
     ApprovalState,
     Decision,
     ModelCard,
     UseCase,
+    VersionModelCard,
 )
 from tracker.lib.services import model_create, model_update
 from tracker.products.models import Product
 from tracker.products.segments import segments_set
+from tracker.releases.models import ModelVersion
 
 DECISION_FIELDS = ["title", "decision", "alternatives", "reason", "session"]
 
@@ -42,6 +45,30 @@ def model_card_save(
     model_update(instance=card, fields=fields, data=data)
     card.reviewed_at, card.updated_by = now, actor
     card.save(update_fields=["reviewed_at", "updated_by"])
+    return card
+
+
+@transaction.atomic
+def version_card_save(
+    *, version: ModelVersion, data: dict[str, Any], actor: User | None
+) -> VersionModelCard:
+    """The version's own card: created as a copy of the product's card (its
+    sections and date, when the product has one) with `data` on top, or
+    changed by `data` when it exists."""
+    # One creation at a time per version (two would meet the unique key).
+    ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
+    card = VersionModelCard.objects.filter(version=version).first()
+    fields = [f for f in VERSION_CARD_FIELDS if f in data]
+    if card is None:
+        source = ModelCard.objects.filter(product_id=version.product_id).first()
+        values = {f: getattr(source, f) for f in VERSION_CARD_FIELDS} if source else {}
+        values |= {f: data[f] for f in fields}
+        return model_create(
+            VersionModelCard, version=version, updated_by=actor, **values
+        )
+    if model_update(instance=card, fields=fields, data=data):
+        card.updated_by = actor
+        card.save(update_fields=["updated_by"])
     return card
 
 

@@ -4,15 +4,21 @@ reports' PDF machinery, a layer above this app)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from tracker.audit import selectors as audit_selectors
 from tracker.cards import selectors, services
-from tracker.cards.forms import AnswerForm, DecisionForm, ModelCardForm
+from tracker.cards.forms import (
+    AnswerForm,
+    DecisionForm,
+    ModelCardForm,
+    VersionModelCardForm,
+)
 from tracker.lib.views import run_service
 from tracker.products import selectors as products
+from tracker.releases.selectors import model_version_get_for_user
 
 
 @login_required
@@ -54,6 +60,78 @@ def model_card_edit(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("cards:card", product.slug)
     return render(
         request, "cards/model_card_form.html", {"form": form, "product": product}
+    )
+
+
+# --- A model version's own card ---------------------------------------------------
+
+
+def _version_of(request: HttpRequest, slug: str, pk: int, *, for_edit: bool = False):
+    product = products.product_get_for_user(
+        user=request.user, slug=slug, for_edit=for_edit
+    )
+    version = model_version_get_for_user(user=request.user, pk=pk, for_edit=for_edit)
+    if version.product_id != product.pk:
+        raise Http404("No such version of this product.")
+    return product, version
+
+
+@login_required
+@require_safe
+def version_card(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The version's own card, or where to start one (from the product's)."""
+    product, version = _version_of(request, slug, pk)
+    card = selectors.version_card_of(version=version)
+    context = {
+        "version": version,
+        "can_edit": products.user_can_edit_product(request.user, product),
+    }
+    if card is None:
+        context |= {"product": product, "card": None}
+    else:
+        context |= selectors.model_card_page(product=product, card=card)
+        context |= audit_selectors.history_for(card, product_slug=product.slug)
+    return render(request, "cards/version_card.html", context)
+
+
+@login_required
+@require_POST
+def version_card_create(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """ "Create card for this version": a copy of the product's card."""
+    _, version = _version_of(request, slug, pk, for_edit=True)
+    services.version_card_save(version=version, data={}, actor=request.user)
+    messages.success(request, f"Version {version.version} has its own card now.")
+    return redirect("cards:version_card_edit", slug, version.pk)
+
+
+@login_required
+def version_card_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    product, version = _version_of(request, slug, pk, for_edit=True)
+    card = selectors.version_card_of(version=version)
+    if card is None:  # the form starts from the product's card
+        source = selectors.model_card_for_product(product=product)
+        initial = {f: getattr(source, f) for f in VersionModelCardForm.Meta.fields}
+        form = VersionModelCardForm(request.POST or None, initial=initial)
+    else:
+        form = VersionModelCardForm(request.POST or None, instance=card)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if card is not None:
+            card.refresh_from_db()  # the form mutated it while validating
+        saved = run_service(
+            form,
+            lambda: services.version_card_save(
+                version=version, data=data, actor=request.user
+            ),
+        )
+        if saved:
+            messages.success(request, "Model card saved.")
+            return redirect("cards:version_card", product.slug, version.pk)
+    return render(
+        request,
+        "cards/version_card_form.html",
+        {"form": form, "product": product, "version": version},
+        status=400 if form.errors else 200,
     )
 
 

@@ -17,10 +17,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.deconstruct import deconstructible
 
+from tracker.products.models_segments import segment_parse
+
 DESCRIPTION_MAX_BYTES = 1024
 COMPLETED_BEFORE_STARTED = "A stage cannot complete before it started."
 MAX_METRICS = 50
 _METRIC_NAME = re.compile(r"[A-Za-z0-9_.:/-]{1,100}")
+# A metric of one segment of the product: "auc[merchant_size=small]".
+_SEGMENTED = re.compile(r"([A-Za-z0-9_.:/-]{1,100})\[([^\[\]]{1,101})\]")
 
 
 class State(models.TextChoices):
@@ -59,18 +63,42 @@ class MaxBytesValidator:
         return isinstance(other, MaxBytesValidator) and other.limit == self.limit
 
 
+def metric_key_split(key: str) -> tuple[str, str]:
+    """ "auc[merchant_size=small]" → ("auc", "merchant_size=small"); a metric of
+    the whole product → ("auc", ""). ValueError for neither."""
+    if _METRIC_NAME.fullmatch(key):
+        return key, ""
+    found = _SEGMENTED.fullmatch(key)
+    if found is None:
+        raise ValueError(
+            f"{key[:100]!r} is not a metric name (letters, digits, . _ - / :, up "
+            "to 100 characters), optionally with a segment in brackets: "
+            "auc[merchant_size=small]."
+        )
+    segment = found.group(2)
+    if "=".join(segment_parse(segment)) != segment:
+        raise ValueError(f"Write the segment of {key[:100]!r} without spaces.")
+    return found.group(1), segment
+
+
+def metric_segments(metrics: dict[str, Any]) -> set[str]:
+    """The segments the keys of valid `metrics` name ("merchant_size=small")."""
+    return {metric_key_split(key)[1] for key in metrics} - {""}
+
+
 def validate_metrics(value: Any) -> None:
-    """An object of up to MAX_METRICS names → finite numbers (e.g. {"auc": 0.91})."""
+    """An object of up to MAX_METRICS names → finite numbers (e.g. {"auc": 0.91});
+    a name may carry a segment of the product: {"auc[merchant_size=small]": 0.84}
+    (that the product declares it is checked where the product is known)."""
     if not isinstance(value, dict):
         raise ValidationError("Give an object of metric name → number.")
     if len(value) > MAX_METRICS:
         raise ValidationError(f"At most {MAX_METRICS} metrics.")
     for name, number in value.items():
-        if not _METRIC_NAME.fullmatch(name):
-            raise ValidationError(
-                f"{name[:100]!r} is not a metric name (letters, digits, . _ - / :, "
-                "up to 100 characters)."
-            )
+        try:
+            metric_key_split(name)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
         if not _is_finite_number(number):
             raise ValidationError(f"The value of {name!r} must be a finite number.")
 

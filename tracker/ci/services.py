@@ -3,11 +3,12 @@ ci_status_report; nothing else changes these models."""
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import ApiToken, User
-from tracker.ci.models import CIStatus, CIStatusEvent, State
+from tracker.ci.models import CIStatus, CIStatusEvent, State, metric_segments
 from tracker.ci.signals import stage_finished
 from tracker.products.models import Product
 
@@ -26,6 +27,27 @@ FINISHED = {State.SUCCESS, State.FAILURE, State.ERROR}
 # The foreign keys are objects the caller already holds: checking that they
 # exist would cost a query each on the API's busiest write path.
 _TRUSTED = ["product", "reported_by", "token"]
+
+
+def metrics_segments_check(
+    *, product: Product, metrics: dict[str, Any], field: str = "metrics"
+) -> None:
+    """The segments `metrics` name ("auc[merchant_size=small]") are declared by
+    `product`; a ValidationError naming `field` otherwise."""
+    named = metric_segments(metrics)
+    if not named:
+        return
+    declared = set(product.segments.values_list("name", flat=True))
+    unknown = sorted(named - declared)
+    if unknown:
+        raise ValidationError(
+            {
+                field: f"Unknown segment {', '.join(unknown)}; declared: "
+                f"{', '.join(sorted(declared))}."
+                if declared
+                else "This product declares no segments."
+            }
+        )
 
 
 def ci_status_report(
@@ -55,6 +77,8 @@ def ci_status_report(
     now = timezone.now()
     first = {**given, "created_at": now, "updated_at": now}
     _validate(CIStatus(product=product, sha=sha, context=context, **first))
+    if given.get("metrics"):  # valid names: now their segments are the product's
+        metrics_segments_check(product=product, metrics=given["metrics"])
     with transaction.atomic():
         # The row is created as the report (a first report) or locked.
         status, created = CIStatus.objects.select_for_update().get_or_create(

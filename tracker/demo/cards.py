@@ -142,3 +142,21 @@ def seed_cards(*, now) -> None:
                     state=answer[0],
                     comment=answer[1],
                 )
+
+
+def seed_version_cards() -> None:
+    """Fraud score's latest version carries its own card: the product's, with
+    what changed in it (after the versions are seeded)."""
+    product = Product.objects.get(slug="fraud-score")
+    version = product.model_versions.order_by("-created_at").first()
+    with acting(actor=product.ml_owner, via=Via.COMMAND):
+        cards.version_card_save(
+            version=version,
+            data={
+                "training_data": "Card payments of January 2025 to June 2026, "
+                "with 40% more small-merchant chargebacks than the version before.",
+                "caveats": "Small merchants are still scored less well than others; "
+                "this version narrows the gap, it does not close it.",
+            },
+            actor=product.ml_owner,
+        )

@@ -14,8 +14,28 @@ from tracker.releases import services
 # (version, days before now it was registered, code sha, metrics)
 FRAUD_VERSIONS = [
     ("2026.05", 60, "4f1c9a2e7b3d", {"auc": 0.912, "recall_at_1pct": 0.58}),
-    ("2026.06", 20, "8b2d4e6f1a3c", {"auc": 0.921, "recall_at_1pct": 0.61}),
-    ("2026.07", 2, "c3e5a7b9d1f2", {"auc": 0.934, "recall_at_1pct": 0.66}),
+    (
+        "2026.06",
+        20,
+        "8b2d4e6f1a3c",
+        {
+            "auc": 0.921,
+            "recall_at_1pct": 0.61,
+            "recall_at_1pct[merchant_size=small]": 0.44,
+            "recall_at_1pct[merchant_size=large]": 0.67,
+        },
+    ),
+    (
+        "2026.07",
+        2,
+        "c3e5a7b9d1f2",
+        {
+            "auc": 0.934,
+            "recall_at_1pct": 0.66,
+            "recall_at_1pct[merchant_size=small]": 0.52,
+            "recall_at_1pct[merchant_size=large]": 0.69,
+        },
+    ),
 ]
 # (version, environment, traffic %, time before now, note)
 FRAUD_DEPLOYS = [

@@ -2,8 +2,9 @@
 with metrics, measurements, segments, SLAs, surveys, planning sessions, model
 cards, decisions awaiting sign-off, CI history, ML Test Score, model versions
 and deployments, rollout plans and experiments, incidents, postmortems, feedback,
-costs and value, data contracts, notification preferences, post-launch KPI reviews
-and the reminders a first sweep records.
+costs and value, data contracts, notification preferences, post-launch KPI reviews,
+a team's Prometheus and GitHub connections and a webhook subscription, and the
+reminders a first sweep records.
 
 Deterministic (no randomness without a fixed seed) and written through the same
 services the app uses, so the demo exercises the real rules.
@@ -14,10 +15,11 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.demo.cards import seed_cards, seed_segments
+from tracker.demo.cards import seed_cards, seed_segments, seed_version_cards
 from tracker.demo.ci import seed_ci
 from tracker.demo.experiments import seed_experiments
 from tracker.demo.incidents import seed_incidents
+from tracker.demo.integrations import seed_integrations
 from tracker.demo.learning import seed_learning
 from tracker.demo.outcomes import seed_outcomes
 from tracker.demo.people import seed_people
@@ -43,11 +45,13 @@ def seed_demo(*, now=None) -> bool:
     seed_ci()
     seed_ml_tests(now=now)
     seed_releases(now=now)
+    seed_version_cards()
     seed_incidents(now=now)
     seed_postmortems(now=now)
     seed_learning(now=now)
     seed_outcomes(now=now)
     seed_preferences()
     seed_kpi_reviews(now=now)
+    seed_integrations()
     seed_sweep(now=now)
     return True

@@ -206,6 +206,7 @@ class WebhookTestView(ApiView):
 class ConnectionOut(serializers.ModelSerializer):
     team = slug_of()
     has_token = serializers.SerializerMethodField()
+    has_webhook_secret = serializers.SerializerMethodField()
     html_url = HtmlUrlField()
 
     class Meta:
@@ -218,6 +219,7 @@ class ConnectionOut(serializers.ModelSerializer):
             "base_url",
             "repository",
             "has_token",
+            "has_webhook_secret",
             "last_ok_at",
             "last_error",
             "last_error_at",
@@ -227,6 +229,9 @@ class ConnectionOut(serializers.ModelSerializer):
 
     def get_has_token(self, connection: Connection) -> bool:
         return bool(connection.token)
+
+    def get_has_webhook_secret(self, connection: Connection) -> bool:
+        return bool(connection.webhook_secret)
 
 
 class ConnectionIn(StrictInputMixin, serializers.Serializer):
@@ -240,6 +245,20 @@ class ConnectionIn(StrictInputMixin, serializers.Serializer):
     )
     webhook_secret = serializers.CharField(
         max_length=200, required=False, default="", write_only=True
+    )
+
+
+class ConnectionPatch(StrictInputMixin, serializers.Serializer):
+    """A connection's team and kind stay; secrets are write-only ("" removes)."""
+
+    name = serializers.CharField(max_length=120, required=False)
+    base_url = serializers.URLField(max_length=500, required=False)
+    repository = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    token = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, write_only=True
+    )
+    webhook_secret = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, write_only=True
     )
 
 
@@ -270,6 +289,16 @@ class ConnectionDetailView(ApiView):
     @extend_schema(responses=ConnectionOut)
     def get(self, request: Request, pk: int) -> Response:
         connection = selectors.connection_get_for_user(user=request.user, pk=pk)
+        return self.output(ConnectionOut, connection)
+
+    @extend_schema(request=ConnectionPatch, responses=ConnectionOut)
+    @sensitive_variables("data")
+    def patch(self, request: Request, pk: int) -> Response:
+        connection = selectors.connection_get_for_user(
+            user=request.user, pk=pk, for_edit=True
+        )
+        data = self.validated(ConnectionPatch, partial=True)
+        connections.connection_update(connection=connection, data=data)
         return self.output(ConnectionOut, connection)
 
 

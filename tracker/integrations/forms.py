@@ -85,6 +85,37 @@ class ConnectionForm(forms.Form):
         self.fields["team"].queryset = teams
 
 
+class ConnectionEditForm(ConnectionForm):
+    """A connection's edit: not its team or kind. The secrets are never shown
+    again; left blank they stay as they are, "remove" clears them."""
+
+    remove_token = forms.BooleanField(required=False, label="Remove the token")
+    remove_webhook_secret = forms.BooleanField(
+        required=False, label="Remove the webhook secret"
+    )
+
+    def __init__(self, *args, connection, **kwargs) -> None:
+        initial = {
+            "name": connection.name,
+            "base_url": connection.base_url,
+            "repository": connection.repository,
+        }
+        super().__init__(*args, teams=Team.objects.none(), initial=initial, **kwargs)
+        del self.fields["kind"], self.fields["team"]
+        for name in ("token", "webhook_secret"):
+            self.fields[name].help_text += " Leave blank to keep the one set."
+
+    def changes(self) -> dict:
+        """The cleaned data as the service takes it: blank secrets are kept."""
+        data = {f: self.cleaned_data[f] for f in ("name", "base_url", "repository")}
+        for name in ("token", "webhook_secret"):
+            if self.cleaned_data[f"remove_{name}"]:
+                data[name] = ""
+            elif self.cleaned_data[name]:
+                data[name] = self.cleaned_data[name]
+        return data
+
+
 class IssueForm(forms.Form):
     connection = forms.ModelChoiceField(
         queryset=Connection.objects.none(),

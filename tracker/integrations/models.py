@@ -177,6 +177,7 @@ class Event(models.TextChoices):
     POSTMORTEM_PUBLISHED = "postmortem.published", "Postmortem published"
     ACTION_ITEM_OVERDUE = "action_item.overdue", "Action item overdue"
     KPI_FOLLOWUP_OVERDUE = "kpi_followup.overdue", "KPI follow-up overdue"
+    POLICY_VIOLATION = "policy.violation", "Follow-up policy violation"
     TEST = "test", "Test message"
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("webhooks/<int:pk>/test/", views.webhook_send_test, name="webhook_test"),
     path("connections/new/", views.connection_create, name="connection_create"),
     path("connections/<int:pk>/", views.connection_detail, name="connection_detail"),
+    path("connections/<int:pk>/edit/", views.connection_edit, name="connection_edit"),
     path(
         "action-items/<int:pk>/issue/",
         views.action_item_issue,

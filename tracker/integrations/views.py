@@ -9,8 +9,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from tracker.accounts.selectors import user_can_manage_team
+from tracker.audit.selectors import history_for
 from tracker.integrations import selectors
-from tracker.integrations.forms import ConnectionForm, IssueForm, WebhookForm
+from tracker.integrations.forms import (
+    ConnectionEditForm,
+    ConnectionForm,
+    IssueForm,
+    WebhookForm,
+)
 from tracker.integrations.models import ConnectionKind
 from tracker.integrations.services import connections, github, webhooks
 from tracker.integrations.tasks import github_issue_create, webhook_deliver
@@ -133,9 +140,37 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     connection = selectors.connection_get_for_user(user=request.user, pk=pk)
     context = {
         "connection": connection,
+        "can_manage": user_can_manage_team(request.user, connection.team),
         "sla_queries": connection.sla_queries.select_related("sla__product"),
+        **history_for(connection, product_slug=None),
     }
     return render(request, "integrations/connection_detail.html", context)
+
+
+@login_required
+def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a connection; its secrets are write-only (never shown again)."""
+    connection = selectors.connection_get_for_user(
+        user=request.user, pk=pk, for_edit=True
+    )
+    form = ConnectionEditForm(request.POST or None, connection=connection)
+    if request.method == "POST" and form.is_valid():
+        changed = run_service(
+            form,
+            lambda: connections.connection_update(
+                connection=connection, data=form.changes()
+            ),
+        )
+        if changed is not None:
+            messages.success(request, f"{connection.name} saved.")
+            return redirect(connection)
+    context = {"form": form, "connection": connection}
+    return render(
+        request,
+        "integrations/connection_form.html",
+        context,
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

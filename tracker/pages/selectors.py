@@ -24,6 +24,7 @@ from tracker.products.models import (
     ServiceLevel,
     SuccessMetric,
 )
+from tracker.products.segments import metrics_with_segments
 from tracker.readiness import selectors as readiness
 from tracker.releases import selectors as releases
 
@@ -101,6 +102,39 @@ def _outcomes(product: Product, now: datetime) -> dict[str, Any]:
         "value": outcomes.value_for_product(product),
         "weekly": weekly,
         "feedback_total": sum(week["total"] for week in weekly),
+    }
+
+
+def metric_page(*, metric: SuccessMetric, product: Product) -> dict[str, Any]:
+    """A metric's page: every measurement (segments' included), the latest of
+    the whole product, progress, the worst segment, and the chart of its history
+    with the product's production deployments and rollbacks marked."""
+    measurements = list(
+        metric.measurements.select_related(
+            "recorded_by", "segment", "arm__experiment__product"
+        ).order_by("measured_at", "id")
+    )
+    # A segment's or an experiment arm's values are not the metric's.
+    history = [m for m in measurements if m.segment_id is None and m.arm_id is None]
+    latest = history[-1] if history else None
+    metrics_with_segments([metric])
+    return {
+        "measurements": list(reversed(measurements)),
+        "latest": latest,
+        "progress": metric.progress(latest.value if latest else None),
+        "chart": before_after_chart(
+            [(m.measured_at, m.value) for m in history],
+            baseline=metric.baseline,
+            target=metric.target,
+            launched_at=product.launched_at,
+            width=720,
+            height=220,
+            label=f"{metric.name} over time",
+            unit=metric.unit,
+            y_title=metric.unit or metric.name,
+            markers=releases.chart_markers(product_id=product.pk),
+        ),
+        **audit_selectors.history_for(metric, product_slug=product.slug),
     }
 
 

@@ -8,6 +8,7 @@ from tracker.pages import pickers, views
 product_urlpatterns = [
     path("<slug:slug>/", views.product_detail, name="detail"),
     path("<slug:slug>/model-card.pdf", views.model_card_pdf, name="model_card_pdf"),
+    path("<slug:slug>/metrics/<int:pk>/", views.metric_detail, name="metric_detail"),
     path("<slug:slug>/slas/<int:pk>/", views.sla_detail, name="sla_detail"),
     path("<slug:slug>/sessions/<int:pk>/", views.session_detail, name="session_detail"),
     path(

@@ -20,7 +20,9 @@ from tracker.lib.views import paginate, run_service
 from tracker.pages import selectors as pages
 from tracker.postmortems.forms import ActionItemForm
 from tracker.products import selectors, services
+from tracker.products.experiments import metric_arm_names
 from tracker.products.forms import (
+    MeasurementForm,
     SessionNotesForm,
     SLACheckForm,
     StageForm,
@@ -40,6 +42,40 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = pages.product_page(product=product, user=request.user, now=timezone.now())
     page["stage_form"] = StageForm(initial={"stage": product.stage})
     return render(request, "pages/product_detail.html", page)
+
+
+@login_required
+def metric_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A metric's history (deployments marked on its chart) and recording a
+    measurement, of the whole product or of one segment."""
+    product = selectors.product_get_for_user(user=request.user, slug=slug)
+    metric = selectors.metric_of_product(product=product, pk=pk)
+    can_edit = selectors.user_can_edit_product(request.user, product)
+    segments = [s.name for s in product.segments.all()]
+    arms = metric_arm_names(metric=metric)
+    form = (
+        MeasurementForm(request.POST or None, segments=segments, arms=arms)
+        if can_edit
+        else None
+    )
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied(
+                "Only the product's team and owners can record values."
+            )
+        if form.is_valid():
+            data = form.cleaned_data
+            if run_service(
+                form,
+                lambda: services.measurement_record(
+                    metric=metric, actor=request.user, **data
+                ),
+            ):
+                messages.success(request, "Measurement recorded.")
+                return redirect(metric)
+    page = pages.metric_page(metric=metric, product=product)
+    page |= {"product": product, "metric": metric, "form": form, "can_edit": can_edit}
+    return render(request, "pages/metric_detail.html", page)
 
 
 def _measured_by(sla) -> dict:

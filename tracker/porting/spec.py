@@ -30,7 +30,13 @@ from tracker.accounts.models import (
     User,
 )
 from tracker.audit.models import AuditEvent
-from tracker.cards.models import Approval, Decision, ModelCard, UseCase
+from tracker.cards.models import (
+    Approval,
+    Decision,
+    ModelCard,
+    UseCase,
+    VersionModelCard,
+)
 from tracker.ci.models import CIStatus, CIStatusEvent
 from tracker.incidents.models import (
     AlertDelivery,
@@ -418,6 +424,13 @@ PRODUCTS = Node(
                     "aliases",
                     parent="version",
                     inherit={"product": "product"},
+                ),
+                Node(
+                    VersionModelCard,
+                    "model_card",
+                    parent="version",
+                    single=True,
+                    refs={"updated_by": USER},
                 ),
                 Node(
                     Deployment,

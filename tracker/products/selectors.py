@@ -198,6 +198,15 @@ def sla_get_for_user(
     return _checked(user, sla, sla and sla.product, for_edit, "SLA")
 
 
+def metric_of_product(*, product: Product, pk: int) -> SuccessMetric:
+    """One of the product's success metrics (the product already read through
+    product_get_for_user), with its owner; 404 when it is another product's."""
+    metric = product.metrics.select_related("owner").filter(pk=pk).first()
+    if metric is None:
+        raise Http404("No such metric.")
+    return metric
+
+
 def sla_of_product(*, product: Product, pk: int) -> ServiceLevel:
     """One of the product's SLAs (the product already read through
     product_get_for_user); 404 when it is another product's."""

@@ -13,7 +13,6 @@ urlpatterns = [
     path("new/", views.product_create, name="create"),
     path("<slug:slug>/edit/", views.product_edit, name="edit"),
     path("<slug:slug>/metrics/new/", views.metric_create, name="metric_create"),
-    path("<slug:slug>/metrics/<int:pk>/", views.metric_detail, name="metric_detail"),
     path("<slug:slug>/metrics/<int:pk>/edit/", views.metric_edit, name="metric_edit"),
     path(
         "<slug:slug>/metrics/<int:pk>/measurements/<int:measurement_pk>/delete/",

@@ -9,13 +9,10 @@ from django.views.decorators.http import require_POST, require_safe
 
 from tracker.audit import selectors as audit_selectors
 from tracker.audit.models import history_url
-from tracker.lib.charts import before_after_chart
 from tracker.lib.views import paginate, run_service
 from tracker.products import selectors, services
-from tracker.products.experiments import metric_arm_names
 from tracker.products.filters import ProductFilter
 from tracker.products.forms import (
-    MeasurementForm,
     MetricForm,
     ProductForm,
     SessionForm,
@@ -23,7 +20,6 @@ from tracker.products.forms import (
     SurveyFeatureForm,
 )
 from tracker.products.models import Measurement, Product
-from tracker.products.segments import metrics_with_segments
 
 
 def _editable(request: HttpRequest, slug: str) -> Product:
@@ -100,7 +96,7 @@ def product_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _metric(product: Product, pk: int):
-    return get_object_or_404(product.metrics.select_related("owner"), pk=pk)
+    return selectors.metric_of_product(product=product, pk=pk)
 
 
 @login_required
@@ -138,69 +134,6 @@ def metric_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         request,
         "products/metric_form.html",
         {"form": form, "product": product, "metric": metric},
-    )
-
-
-@login_required
-def metric_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    product = selectors.product_get_for_user(user=request.user, slug=slug)
-    metric = _metric(product, pk)
-    can_edit = selectors.user_can_edit_product(request.user, product)
-    segments = [s.name for s in product.segments.all()]
-    arms = metric_arm_names(metric=metric)
-    form = (
-        MeasurementForm(request.POST or None, segments=segments, arms=arms)
-        if can_edit
-        else None
-    )
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied(
-                "Only the product's team and owners can record values."
-            )
-        if form.is_valid():
-            data = form.cleaned_data
-            if run_service(
-                form,
-                lambda: services.measurement_record(
-                    metric=metric, actor=request.user, **data
-                ),
-            ):
-                messages.success(request, "Measurement recorded.")
-                return redirect(metric)
-    measurements = list(
-        metric.measurements.select_related(
-            "recorded_by", "segment", "arm__experiment__product"
-        ).order_by("measured_at", "id")
-    )
-    # A segment's or an experiment arm's values are not the metric's.
-    history = [m for m in measurements if m.segment_id is None and m.arm_id is None]
-    latest = history[-1] if history else None
-    metrics_with_segments([metric])
-    return render(
-        request,
-        "products/metric_detail.html",
-        {
-            "product": product,
-            "metric": metric,
-            "form": form,
-            "can_edit": can_edit,
-            "measurements": list(reversed(measurements)),
-            "latest": latest,
-            "progress": metric.progress(latest.value if latest else None),
-            "chart": before_after_chart(
-                [(m.measured_at, m.value) for m in history],
-                baseline=metric.baseline,
-                target=metric.target,
-                launched_at=product.launched_at,
-                width=720,
-                height=220,
-                label=f"{metric.name} over time",
-                unit=metric.unit,
-                y_title=metric.unit or metric.name,
-            ),
-            **audit_selectors.history_for(metric, product_slug=product.slug),
-        },
     )
 
 

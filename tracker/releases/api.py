@@ -6,6 +6,7 @@ product (403 for any other); people follow the product's rules.
 
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -17,7 +18,7 @@ from tracker.ci.models import validate_metrics
 from tracker.lib.api import ApiView, HtmlUrlField, StrictInputMixin
 from tracker.products.selectors import product_get_for_user
 from tracker.releases import selectors, services
-from tracker.releases.models import Deployment, Environment, ModelVersion
+from tracker.releases.models import Alias, Deployment, Environment, ModelVersion
 
 
 class ModelVersionIn(StrictInputMixin, serializers.ModelSerializer):
@@ -32,8 +33,16 @@ class ModelVersionIn(StrictInputMixin, serializers.ModelSerializer):
 
 
 class ModelVersionPatch(ModelVersionIn):
+    aliases = serializers.ListField(
+        child=serializers.ChoiceField(choices=Alias.choices),
+        required=False,
+        max_length=len(Alias),
+        help_text="Exactly the aliases naming this version: one on another "
+        "version of the product moves here, one left out is removed.",
+    )
+
     class Meta(ModelVersionIn.Meta):
-        fields = [*services.VERSION_FIELDS, "approved_at"]
+        fields = [*services.VERSION_FIELDS, "approved_at", "aliases"]
 
 
 class ModelVersionOut(serializers.ModelSerializer):
@@ -164,9 +173,13 @@ class ModelVersionDetailView(ApiView):
             user=request.user, pk=pk, for_edit=True
         )
         data = self.validated(ModelVersionPatch, instance=version, partial=True)
-        services.model_version_update(
-            version=version, data=data, actor=request_actor(request)
-        )
+        aliases = data.pop("aliases", None)
+        with transaction.atomic():
+            services.model_version_update(
+                version=version, data=data, actor=request_actor(request)
+            )
+            if aliases is not None:
+                services.model_version_aliases_set(version=version, aliases=aliases)
         return self.output(ModelVersionOut, version)
 
 

@@ -1,5 +1,6 @@
 """The releases' part of the audit trail (tracker.audit.registry): who
-registered, approved and deployed which model version, and where."""
+registered, approved and deployed which model version, where, and which
+registry alias (champion, challenger, shadow) named it."""
 
 from tracker.audit.registry import Audited, register
 from tracker.releases.models import Deployment
@@ -12,5 +13,6 @@ def _deployment(d: Deployment) -> str:
 
 register(
     Audited("releases.ModelVersion", "model_version", lambda v: v.version),
+    Audited("releases.ModelAlias", "model_alias", lambda a: a.alias),
     Audited("releases.Deployment", "deployment", _deployment),
 )

@@ -3,7 +3,7 @@ connect the product's MLflow registry."""
 
 from django import forms
 
-from tracker.releases.models import Deployment, MlflowRegistry, ModelVersion
+from tracker.releases.models import Alias, Deployment, MlflowRegistry, ModelVersion
 
 
 class ModelVersionForm(forms.ModelForm):
@@ -15,6 +15,17 @@ class ModelVersionForm(forms.ModelForm):
     def validate_unique(self) -> None:
         """The service writes; the database's constraint decides (its error is
         shown beside `version`)."""
+
+
+class VersionAliasesForm(forms.Form):
+    aliases = forms.MultipleChoiceField(
+        choices=Alias.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="An alias ticked here that names another version moves to this "
+        "one; one left unticked is removed. An MLflow sync sets them as MLflow has "
+        "them.",
+    )
 
 
 class DeploymentForm(forms.ModelForm):

@@ -15,10 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.ci.models import CIStatus, State
+from tracker.ci.models import CIStatus, State, validate_metrics
+from tracker.ci.services import metrics_segments_check
 from tracker.lib.services import model_create, model_update
 from tracker.products.models import Product
 from tracker.releases.models import (
+    Alias,
     Deployment,
     MlflowRegistry,
     ModelAlias,
@@ -48,6 +50,7 @@ def model_version_create(
         **values,
     )
     instance.full_clean(validate_unique=False, validate_constraints=False)
+    metrics_segments_check(product=product, metrics=instance.metrics)
     with transaction.atomic():  # a duplicate fails alone (the API's 409)
         instance.save()
     return instance
@@ -58,6 +61,12 @@ def model_version_update(
 ) -> list[str]:
     """Change a version's record; approving stamps `approved_at` when not given."""
     data = dict(data)
+    if data.get("metrics"):
+        try:
+            validate_metrics(data["metrics"])
+        except ValidationError as error:
+            raise ValidationError({"metrics": error.messages}) from None
+        metrics_segments_check(product=version.product, metrics=data["metrics"])
     if data.get("approved_by") and not version.approved_by_id:
         data.setdefault("approved_at", timezone.now())
     return model_update(
@@ -102,6 +111,32 @@ def model_alias_set(*, product: Product, alias: str, version: ModelVersion) -> N
         model_create(ModelAlias, product=product, alias=alias, version=version)
     elif current.version_id != version.pk:
         model_update(instance=current, fields=["version"], data={"version": version})
+
+
+def model_version_aliases_set(*, version: ModelVersion, aliases: list[str]) -> None:
+    """Exactly `aliases` name `version`: one named on another version of the
+    product moves here, one on this version that is not listed is removed."""
+    unknown = sorted(set(aliases) - set(Alias.values))
+    if unknown:
+        raise ValidationError(
+            {"aliases": f"Unknown alias {', '.join(unknown)}: use {', '.join(Alias)}."}
+        )
+    with transaction.atomic():
+        # One change of the product's aliases at a time (the unique constraint
+        # would refuse the second of two concurrent moves).
+        Product.objects.select_for_update().filter(pk=version.product_id).first()
+        for alias in version.aliases.exclude(alias__in=aliases):
+            alias.delete()
+        for alias in sorted(set(aliases)):
+            model_alias_set(product=version.product, alias=alias, version=version)
+
+
+def model_version_approve(*, version: ModelVersion, actor: User) -> bool:
+    """`actor` approves `version` now; False when it was approved already."""
+    if version.approved_by_id or version.approved_at:
+        return False
+    model_version_update(version=version, data={"approved_by": actor}, actor=actor)
+    return True
 
 
 def model_alias_clear(*, product: Product, keep: set[str]) -> None:

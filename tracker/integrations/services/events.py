@@ -1,5 +1,6 @@
 """What happened that subscribers hear of, read from the lower apps' own rows
-(incident timelines, postmortems, action items, metrics): this app owns the
+(incident timelines, postmortems, action items, metrics, follow-up policy
+violations): this app owns the
 reaction, and no lower app knows it exists.
 
 Each occurrence carries a key naming it for good ("timeline-812",
@@ -22,6 +23,7 @@ from tracker.integrations.models import Event
 from tracker.postmortems.models import Postmortem
 from tracker.postmortems.models.postmortem import Status as PostmortemStatus
 from tracker.postmortems.selectors import action_items_overdue
+from tracker.postmortems.selectors.policies import violations
 from tracker.products.models import Product, SuccessMetric
 
 # How far back a sweep looks for occurrences: longer than any outage of the
@@ -48,6 +50,7 @@ def occurrences(*, now: datetime) -> list[Occurrence]:
         *_postmortems(since),
         *_overdue_action_items(since, now),
         *_overdue_kpis(since, now),
+        *_policy_violations(since, now),
     ]
     return sorted(found, key=lambda o: (o.at, o.key))
 
@@ -149,6 +152,30 @@ def _overdue_kpis(since: datetime, now: datetime):
                 "products:metric_detail", args=[row["product__slug"], row["pk"]]
             ),
             data={"metric": row["pk"], "due_at": row["next_due_at"].isoformat()},
+        )
+
+
+def _policy_violations(since: datetime, now: datetime):
+    """Postmortems and action items late against their follow-up policy, at
+    the deadline they missed (a new deadline, after a policy change, is a new
+    violation, as for the reminders)."""
+    for v in violations(now=now):
+        if v.deadline < since:
+            continue
+        yield Occurrence(
+            event=Event.POLICY_VIOLATION,
+            key=f"policy-{v.object_type}-{v.object_id}-late-{v.deadline.timestamp():.0f}",
+            at=v.deadline,
+            product_id=v.product_id,
+            title=f"{v.title}: late against the {v.severity.upper()} follow-up policy",
+            path=v.url,
+            data={
+                "object_type": v.object_type,
+                "object_id": v.object_id,
+                "status": v.status,
+                "severity": v.severity,
+                "deadline": v.deadline.isoformat(),
+            },
         )
 
 
