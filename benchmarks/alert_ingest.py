@@ -99,7 +99,7 @@ def _prepare(env: dict[str, str]) -> tuple[int, str]:
 
     from benchmarks.floor_urls import FLOOR_TABLE
     from tracker.accounts.models import Membership, Team, User
-    from tracker.incidents.services import integration_create
+    from tracker.incidents.services.incidents import integration_create
     from tracker.products.models import Product
 
     with connection.cursor() as cursor:

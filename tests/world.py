@@ -21,12 +21,18 @@ from tracker.cards.services import (
     version_card_save,
 )
 from tracker.ci.services import ci_status_report
-from tracker.incidents import services as incidents
+from tracker.incidents.services.incidents import (
+    incident_note_add,
+    incident_open,
+    integration_create,
+)
 from tracker.integrations.models import IssueLink
 from tracker.integrations.services.connections import connection_create
 from tracker.integrations.services.webhooks import webhook_subscribe
 from tracker.outcomes import services as outcomes
-from tracker.postmortems import services as postmortems
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.parts import factor_add, impact_add, moment_add
+from tracker.postmortems.services.writeup import postmortem_create, postmortem_update
 from tracker.products.experiments import experiment_create, rollout_step_create
 from tracker.products.models import Product
 from tracker.readiness.services import ml_test_result_set
@@ -58,7 +64,7 @@ def one_of_everything(
     SLACheckFactory(sla=sla)
     feature = FeatureFactory(product=product, feature=f"{word.lower()}_feature")
     session = SessionFactory(product=product, title=f"{word} kickoff")
-    incident = incidents.incident_open(
+    incident = incident_open(
         actor=author,
         data={
             "product": product,
@@ -68,38 +74,38 @@ def one_of_everything(
             "started_at": now - timedelta(hours=3),
         },
     )
-    incidents.incident_note_add(incident=incident, actor=author, text="Looking.")
-    postmortem = postmortems.postmortem_create(
+    incident_note_add(incident=incident, actor=author, text="Looking.")
+    postmortem = postmortem_create(
         product=product,
         actor=author,
         data={"title": f"{word} outage review", "incidents": [incident]},
     )
-    postmortems.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=author,
         data={"summary": "It was human error, plain and simple."},
     )
     [warning] = postmortem.warnings.all()
-    moment = postmortems.moment_add(
+    moment = moment_add(
         postmortem=postmortem,
         actor=author,
         data={"at": now, "kind": "detected", "description": f"{word} moment"},
     )
-    factor = postmortems.factor_add(
+    factor = factor_add(
         postmortem=postmortem,
         actor=author,
         data={"category": "data", "description": f"{word} factor"},
     )
-    impact = postmortems.impact_add(
+    impact = impact_add(
         postmortem=postmortem, actor=author, metric=metric, change="-4% approvals"
     )
     item = {"kind": "detect", "due_date": timezone.localdate() + timedelta(days=3)}
-    action = postmortems.action_item_create(
+    action = action_item_create(
         actor=author,
         postmortem=postmortem,
         data={**item, "description": f"{word} follow-up", "owner": author},
     )
-    postmortems.action_item_create(
+    action_item_create(
         actor=author,
         session=session,
         data={**item, "description": f"{word} decision", "owner": owner},
@@ -123,7 +129,7 @@ def one_of_everything(
     review = KPIReview.objects.create(
         product=product, weeks=2, due_at=now, created_at=now
     )
-    integration, _ = incidents.integration_create(
+    integration, _ = integration_create(
         actor=author,
         data={"name": f"{word} alerts", "kind": "alertmanager", "product": product},
     )

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from tracker.audit import recorder, registry
 from tracker.audit.context import acting
 from tracker.audit.models import AuditEvent
-from tracker.incidents import services as incident_services
-from tracker.postmortems import services as pm_services
+from tracker.incidents.services.incidents import incident_open
+from tracker.postmortems.services.writeup import postmortem_create
 
 
 def events_of(obj, **filters) -> list[AuditEvent]:
@@ -84,10 +84,8 @@ def audit_cost(first, second) -> int:
 
 def drift_postmortem(product, actor):
     """An incident on `product` and a draft postmortem covering it."""
-    incident = incident_services.incident_open(
-        actor=actor, data={"product": product, "title": "Drift"}
-    )
-    postmortem = pm_services.postmortem_create(
+    incident = incident_open(actor=actor, data={"product": product, "title": "Drift"})
+    postmortem = postmortem_create(
         product=product, actor=actor, data={"title": "Drift", "incidents": [incident]}
     )
     return incident, postmortem

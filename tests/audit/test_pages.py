@@ -16,8 +16,11 @@ from tests.factories import (
 from tracker.audit.context import acting
 from tracker.audit.models import AuditEvent
 from tracker.audit.selectors import entries
-from tracker.incidents import services as incident_services
-from tracker.postmortems import services as pm_services
+from tracker.incidents.services.incidents import incident_acknowledge
+from tracker.postmortems.services.action_items import (
+    action_item_create,
+    action_item_set_status,
+)
 from tracker.products import services
 from tracker.products.models import Stage
 
@@ -76,8 +79,8 @@ def test_sla_incident_and_postmortem_pages(alice_client, alice, product):
             data={"name": "Latency", "indicator": "latency_p99_ms", "threshold": 120},
         )
         incident, postmortem = drift_postmortem(product, alice)
-        incident_services.incident_acknowledge(incident=incident, actor=alice)
-        pm_services.action_item_create(
+        incident_acknowledge(incident=incident, actor=alice)
+        action_item_create(
             actor=alice,
             postmortem=postmortem,
             data={"description": "Alert on nulls", "kind": "detect"},
@@ -176,10 +179,10 @@ def test_events_are_rendered_without_queries_per_row(product):
 def test_session_page_shows_its_action_items_history(alice_client, alice, product):
     session = SessionFactory(product=product, title="Kick-off")
     with acting(actor=alice, via="web"):
-        item = pm_services.action_item_create(
+        item = action_item_create(
             actor=alice, session=session, data={"description": "Ask", "kind": "process"}
         )
-        pm_services.action_item_set_status(item=item, actor=alice, status="done")
+        action_item_set_status(item=item, actor=alice, status="done")
     html = _html(alice_client, session.get_absolute_url())
     assert "Action item history" in html
     assert '<span class="old">Open</span> → <span class="new">Done</span>' in html

@@ -26,9 +26,17 @@ from tests.factories import (
 from tracker.audit.context import acting
 from tracker.audit.models import Action, AuditEvent, Via
 from tracker.audit.recorder import EXCERPT, record_created
-from tracker.incidents import services as incident_services
-from tracker.postmortems import services as pm_services
+from tracker.incidents.services.incidents import (
+    incident_acknowledge,
+    incident_open,
+    incident_update,
+)
 from tracker.postmortems.models import ActionItem, Postmortem
+from tracker.postmortems.services.action_items import (
+    action_item_create,
+    action_item_set_status,
+)
+from tracker.postmortems.services.writeup import postmortem_update
 from tracker.products import services
 from tracker.products.models import FeatureSource, Measurement, Product, Stage
 
@@ -213,18 +221,16 @@ def test_survey_rows_create_update_delete(as_alice, product):
 
 
 def test_incident_lifecycle(as_alice, product, bob):
-    incident = incident_services.incident_open(
+    incident = incident_open(
         actor=as_alice, data={"product": product, "title": "Drift", "kind": "drift"}
     )
-    other = incident_services.incident_open(
-        actor=as_alice, data={"product": product, "title": "Other"}
-    )
+    other = incident_open(actor=as_alice, data={"product": product, "title": "Other"})
     extra = audit_cost(
-        lambda: incident_services.incident_acknowledge(incident=other, actor=bob),
-        lambda: incident_services.incident_acknowledge(incident=incident, actor=bob),
+        lambda: incident_acknowledge(incident=other, actor=bob),
+        lambda: incident_acknowledge(incident=incident, actor=bob),
     )
     assert extra == 2  # the old values are read, the event inserted
-    incident_services.incident_update(
+    incident_update(
         incident=incident,
         actor=as_alice,
         data={"severity": "sev1", "title": "Drift in scores", "status": "resolved"},
@@ -242,17 +248,17 @@ def test_incident_lifecycle(as_alice, product, bob):
 
 def test_postmortem_and_action_items(as_alice, product, bob):
     incident, postmortem = drift_postmortem(product, as_alice)
-    pm_services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=as_alice,
         data={"summary": "x" * 2000, "reviewers": [bob]},
     )
-    item = pm_services.action_item_create(
+    item = action_item_create(
         actor=as_alice,
         postmortem=postmortem,
         data={"description": "Alert on nulls", "kind": "detect", "owner": bob},
     )
-    pm_services.action_item_set_status(
+    action_item_set_status(
         item=item, actor=as_alice, status="wont_do", note="Covered elsewhere"
     )
     changes = [e.changes for e in events_of(postmortem, action=Action.UPDATE)]
@@ -277,7 +283,7 @@ def test_postmortem_and_action_items(as_alice, product, bob):
 
 def test_action_items_of_a_session_belong_to_its_product(as_alice, product):
     session = SessionFactory(product=product)
-    item = pm_services.action_item_create(
+    item = action_item_create(
         actor=as_alice, session=session, data={"description": "Ask", "kind": "process"}
     )
     event = last_event(item)
@@ -294,7 +300,7 @@ def test_deleting_a_product_records_every_cascaded_delete(as_alice, product):
     measurements = MeasurementFactory.create_batch(3, metric=metric)
     sla = SLAFactory(product=product)
     row = FeatureFactory(product=product)
-    item = pm_services.action_item_create(
+    item = action_item_create(
         actor=as_alice,
         session=SessionFactory(product=product),
         data={"description": "Ask", "kind": "process"},

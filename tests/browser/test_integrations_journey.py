@@ -14,7 +14,8 @@ from tracker.accounts.services import team_member_set
 from tracker.integrations.models import SLAQuery
 from tracker.integrations.services import prometheus
 from tracker.integrations.services.connections import connection_create
-from tracker.postmortems import services as postmortems
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.writeup import postmortem_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -83,10 +84,10 @@ def test_manage_members_subscribe_a_webhook_and_read_a_failing_sla(
         },
     )
     incident = IncidentFactory(product=product)
-    postmortem = postmortems.postmortem_create(
+    postmortem = postmortem_create(
         product=product, actor=alice, data={"title": "Drift", "incidents": [incident]}
     )
-    item = postmortems.action_item_create(
+    item = action_item_create(
         actor=alice,
         postmortem=postmortem,
         data={"description": "Alert on drift", "kind": "detect", "owner": alice},

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.postmortems.conftest import resolved_incident
 from tests.postmortems.test_learning import open_incident, publish
-from tracker.postmortems import services
+from tracker.postmortems.services.writeup import postmortem_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def test_recurrence_insights_and_policies(
     publish(earlier, alice, bob, factor=factor)
     again = open_incident(product, fingerprint="drift-1", severity="sev1")
     late = resolved_incident(product, bob, severity="sev1", hours_ago=24 * 15)
-    services.postmortem_create(
+    postmortem_create(
         product=product, actor=alice, data={"title": "Late one", "incidents": [late]}
     )
     sign_in("alice")

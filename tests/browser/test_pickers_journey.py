@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.factories import IncidentFactory, UserFactory
 from tests.postmortems.conftest import resolved_incident
-from tracker.postmortems import services as postmortems
+from tracker.postmortems.services.writeup import postmortem_create
 from tracker.products.models import Product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -103,7 +103,7 @@ def test_pick_from_the_keyboard(
 
     # Several people as chips.
     incident = resolved_incident(product, bob, title="Card scores drifting")
-    draft = postmortems.postmortem_create(
+    draft = postmortem_create(
         product=product, actor=alice, data={"title": "Drift", "incidents": [incident]}
     )
     page.goto(f"{live_server.url}/postmortems/{draft.pk}/details/")

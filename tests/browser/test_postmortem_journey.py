@@ -12,6 +12,11 @@ from playwright.sync_api import expect
 
 from tests.picking import pick
 from tests.postmortems.conftest import resolved_incident
+from tracker.postmortems.services.writeup import (
+    postmortem_from_incident,
+    postmortem_transition,
+    postmortem_update,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -117,10 +122,9 @@ def test_write_review_and_publish_a_postmortem(
 def test_outsider_reads_but_cannot_edit(
     page, live_server, sign_in, product, alice, bob, carol, other_team
 ):
-    from tracker.postmortems import services
 
     incident = resolved_incident(product, bob)
-    postmortem, _ = services.postmortem_from_incident(incident=incident, actor=alice)
+    postmortem, _ = postmortem_from_incident(incident=incident, actor=alice)
     sign_in("carol")
     page.goto(f"{live_server.url}{postmortem.get_absolute_url()}")
     expect(page.get_by_role("heading", name=incident.title)).to_be_visible()
@@ -135,19 +139,16 @@ def test_review_integrity_in_the_browser(
     """A warning blocks the review until accepted; an edit after the review
     sends it back; a published one shows no edit controls until reopened."""
     from tests.postmortems.conftest import make_ready
-    from tracker.postmortems import services
 
     incident = resolved_incident(product, bob, title="Card scores drifting")
-    postmortem, _ = services.postmortem_from_incident(incident=incident, actor=alice)
+    postmortem, _ = postmortem_from_incident(incident=incident, actor=alice)
     make_ready(postmortem, author=alice, reviewer=bob)
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=alice,
         data={"went_wrong": "A careless change to the feature job."},
     )
-    services.postmortem_transition(
-        postmortem=postmortem, actor=alice, status="in_review"
-    )
+    postmortem_transition(postmortem=postmortem, actor=alice, status="in_review")
     url = f"{live_server.url}{postmortem.get_absolute_url()}"
 
     sign_in("bob")
@@ -176,10 +177,8 @@ def test_review_integrity_in_the_browser(
         "changed lessons learned after the review: back to in review"
     )
 
-    services.postmortem_transition(postmortem=postmortem, actor=bob, status="reviewed")
-    services.postmortem_transition(
-        postmortem=postmortem, actor=alice, status="published"
-    )
+    postmortem_transition(postmortem=postmortem, actor=bob, status="reviewed")
+    postmortem_transition(postmortem=postmortem, actor=alice, status="published")
     page.goto(url)
     expect(page.get_by_text("Published: read-only.")).to_be_visible()
     for name in ("Edit write-up", "Details & people"):

@@ -4,8 +4,11 @@ the services: one published, one draft stuck past its deadline."""
 from django.utils import timezone
 
 from tracker.demo.seed import seed_demo
-from tracker.postmortems import selectors
 from tracker.postmortems.models import ActionItem, Postmortem, Status
+from tracker.postmortems.selectors.action_items import action_items_overdue
+from tracker.postmortems.selectors.lists import recurrence_lessons
+from tracker.postmortems.selectors.page import publish_blockers
+from tracker.postmortems.selectors.reports import postmortems_stuck_in_draft
 
 
 def test_demo_has_a_published_and_a_stuck_draft_postmortem(db):
@@ -15,10 +18,10 @@ def test_demo_has_a_published_and_a_stuck_draft_postmortem(db):
     now = timezone.now()
     assert published.factors.count() == 3
     assert all(w.is_accepted for w in published.warnings.all())
-    assert not selectors.publish_blockers(published)
-    assert list(selectors.postmortems_stuck_in_draft(now=now)) == [draft]
+    assert not publish_blockers(published)
+    assert list(postmortems_stuck_in_draft(now=now)) == [draft]
     assert draft.warnings.filter(accepted_at__isnull=True).count() == 2
-    assert selectors.action_items_overdue(now=now).count() == 3
+    assert action_items_overdue(now=now).count() == 3
     assert ActionItem.objects.filter(session__isnull=False).count() == 1
     assert not seed_demo()  # a second run changes nothing
 
@@ -34,4 +37,4 @@ def test_demo_has_a_product_failure_postmortem_and_a_recurrence(db):
     [again] = Incident.objects.filter(recurrence_of__isnull=False)
     assert again.recurrence_rule == "fingerprint"
     assert again.recurrence_of.postmortems.filter(status=Status.PUBLISHED).exists()
-    assert selectors.recurrence_lessons(incident=again)[0].items
+    assert recurrence_lessons(incident=again)[0].items

@@ -13,7 +13,6 @@ from tracker.audit.choices import Action
 from tracker.audit.models import AuditEvent
 from tracker.demo.scale.portfolio import seed_scale
 from tracker.lib.periods import period_get
-from tracker.postmortems import selectors
 from tracker.postmortems.blameless import check_text
 from tracker.postmortems.models import (
     SECTION_KEYS,
@@ -22,6 +21,8 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
 )
+from tracker.postmortems.selectors.lists import library_list, library_search
+from tracker.postmortems.selectors.reports import SEVERE
 from tracker.products.models import Measurement, SuccessMetric
 from tracker.reports.selectors.portfolio import portfolio_report
 
@@ -53,7 +54,7 @@ def test_postmortems_cover_severe_resolved_incidents_of_their_product(counts):
         assert incidents
         for incident in incidents:
             assert incident.product_id == postmortem.product_id
-            assert incident.severity in selectors.SEVERE
+            assert incident.severity in SEVERE
             assert incident.resolved_at is not None
 
 
@@ -89,11 +90,11 @@ def test_the_write_ups_are_blameless(counts):
 
 
 def test_the_library_lists_and_finds_them(counts):
-    published = selectors.library_list(user=staff_reader())
+    published = library_list(user=staff_reader())
     assert published.count() == Postmortem.objects.filter(status="published").count()
     lead = published.first()
     word = lead.title.split(": ")[1].split()[0]  # "Upstream", "Latency", …
-    found = list(selectors.library_search(published, word))
+    found = list(library_search(published, word))
     assert lead in found and len(found) < published.count()
 
 

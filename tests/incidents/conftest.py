@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 
 from tests.factories import ProductFactory, UserFactory
-from tracker.incidents import services, tasks
+from tracker.incidents import tasks
 from tracker.incidents.models import AlertDelivery, AlertIntegration
+from tracker.incidents.services.incidents import integration_create
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alerts"
 
@@ -35,7 +36,7 @@ def alert_payload(
 def make_integration(
     actor, *, kind: str = "alertmanager", product=None, hmac_secret: str = ""
 ) -> AlertIntegration:
-    integration, secret = services.integration_create(
+    integration, secret = integration_create(
         actor=actor,
         data={
             "name": f"{kind} test",

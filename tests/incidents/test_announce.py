@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from tests.incidents.conftest import alert_payload, deliver, load_payload
-from tracker.incidents import services as incidents
 from tracker.incidents.models import Incident
 from tracker.incidents.reminder_rules import OPENED
+from tracker.incidents.services.incidents import incident_acknowledge
 from tracker.incidents.tasks import delivery_ingest
 from tracker.lib.tasks import _Enqueue
 from tracker.reminders import tasks
@@ -93,7 +93,7 @@ def _sweeps(queued: list) -> list:
 def test_acknowledging_first_cancels_the_mail(am, owned, alice, mailoutbox):
     deliver(am, alert_payload("fp-1"))  # no commit here: nothing queued
     sweep.reminders_record_due(rules=[OPENED])
-    incidents.incident_acknowledge(incident=Incident.objects.get(), actor=alice)
+    incident_acknowledge(incident=Incident.objects.get(), actor=alice)
     tasks.reminders_dispatch()
     assert mailoutbox == []
     assert not Reminder.objects.filter(channel="email", cancelled_at=None).exists()

@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import IncidentFactory, ProductFactory
 from tests.incidents.conftest import deliver, load_payload, make_integration
-from tracker.incidents import services
 from tracker.incidents.models import AlertIntegration, Incident
+from tracker.incidents.services.incidents import incident_open, incident_resolve
 
 
 def api_as(user) -> APIClient:
@@ -20,7 +20,7 @@ def api_as(user) -> APIClient:
 
 @pytest.fixture
 def incident(product, alice):
-    return services.incident_open(
+    return incident_open(
         actor=alice, data={"product": product, "title": "Scores drifting"}
     )
 
@@ -190,7 +190,7 @@ def test_status_change_through_services(bob, incident):
 
 
 def test_invalid_transition_is_400(bob, incident):
-    services.incident_resolve(incident=incident, actor=bob)
+    incident_resolve(incident=incident, actor=bob)
     response = api_as(bob).patch(
         f"/api/v1/incidents/{incident.pk}/", {"status": "open"}, format="json"
     )

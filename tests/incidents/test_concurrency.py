@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests.factories import SLAFactory
 from tests.incidents.conftest import deliver, load_payload, make_integration, outcome
 from tracker.incidents.models import AlertDelivery, Incident, TimelineEntry
-from tracker.incidents.services import sla_check_submit
+from tracker.incidents.services.sla import sla_check_submit
 
 THREADS = 32  # below PostgreSQL's default 100 connections, with room to spare
 DELIVERIES = 96

@@ -13,8 +13,13 @@ from tests.incidents.conftest import (
     make_integration,
     outcome,
 )
-from tracker.incidents import services
 from tracker.incidents.models import AlertDelivery, Incident, TimelineEntry
+from tracker.incidents.services.incidents import (
+    incident_acknowledge,
+    incident_resolve,
+    incident_update,
+)
+from tracker.incidents.services.ingest import alerts_ingest
 
 
 def _state():
@@ -124,7 +129,7 @@ def test_alert_firing_again_later_opens_a_new_incident(am, product):
 def test_person_resolving_keeps_a_still_firing_alert_closed(am, product, alice):
     payload = load_payload("alertmanager-v4-firing.json")
     deliver(am, payload)
-    services.incident_resolve(incident=Incident.objects.get(), actor=alice)
+    incident_resolve(incident=Incident.objects.get(), actor=alice)
     before = _state()
     deliver(am, payload)  # Alertmanager's repeat_interval resend
     assert _state() == before
@@ -280,7 +285,7 @@ def test_person_override_survives_repeats(am, product, alice):
     payload = load_payload("alertmanager-v4-firing.json")
     deliver(am, payload)
     incident = Incident.objects.get()
-    services.incident_update(incident=incident, actor=alice, data={"severity": "sev1"})
+    incident_update(incident=incident, actor=alice, data={"severity": "sev1"})
     payload["alerts"][0]["annotations"]["description"] = "Confirmed upstream"
     deliver(am, payload)  # the alert changed, but not its severity
     incident.refresh_from_db()
@@ -303,7 +308,7 @@ def test_untriaged_incident_is_routed_when_the_alert_gains_a_product(am, product
 def test_acknowledged_incident_stays_acknowledged_while_firing(am, product, alice):
     payload = load_payload("alertmanager-v4-firing.json")
     deliver(am, payload)
-    services.incident_acknowledge(incident=Incident.objects.get(), actor=alice)
+    incident_acknowledge(incident=Incident.objects.get(), actor=alice)
     deliver(am, payload)
     assert Incident.objects.get().status == "acknowledged"
 
@@ -342,6 +347,6 @@ def test_ingest_service_without_http(am, product, fixture):
     import json
 
     body = json.dumps(load_payload(fixture)).encode()
-    delivery = services.alerts_ingest(integration=am, body=body)
+    delivery = alerts_ingest(integration=am, body=body)
     assert delivery.opened == 1
-    assert services.alerts_ingest(integration=am, body=body).unchanged == 1
+    assert alerts_ingest(integration=am, body=body).unchanged == 1

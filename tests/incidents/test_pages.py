@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from tests.factories import IncidentFactory, ProductFactory
 from tests.incidents.conftest import deliver, load_payload
-from tracker.incidents import services
 from tracker.incidents.models import AlertIntegration, Incident
+from tracker.incidents.services.incidents import incident_open, incident_resolve
 
 
 @pytest.fixture
 def incident(product, alice):
-    return services.incident_open(
+    return incident_open(
         actor=alice,
         data={"product": product, "title": "Scores drifting", "kind": "drift"},
     )
@@ -154,7 +154,7 @@ def test_team_member_acknowledges_and_resolves(bob_client, incident, bob):
 
 
 def test_acknowledging_a_resolved_incident_is_a_message(bob_client, incident, bob):
-    services.incident_resolve(incident=incident, actor=bob)
+    incident_resolve(incident=incident, actor=bob)
     response = bob_client.post(f"/incidents/{incident.pk}/acknowledge/", follow=True)
     assert response.status_code == 200
     assert b"cannot become acknowledged" in response.content

@@ -120,7 +120,7 @@ def test_unknown_integration_is_404(am):
 
 @pytest.mark.usefixtures("nothing_written")
 def test_revoked_integration_is_refused(am, alice):
-    from tracker.incidents.services import integration_revoke
+    from tracker.incidents.services.incidents import integration_revoke
 
     integration_revoke(integration=am, actor=alice)
     response = deliver(am, load_payload("alertmanager-v4-firing.json"))

@@ -9,14 +9,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tests.factories import IncidentFactory, ProductFactory, SLAFactory
-from tracker.incidents import services
 from tracker.incidents.models import Incident
-from tracker.incidents.services import sla_check_submit
+from tracker.incidents.services.incidents import (
+    incident_acknowledge,
+    incident_note_add,
+    incident_open,
+    incident_resolve,
+    incident_update,
+)
+from tracker.incidents.services.sla import sla_check_submit
 
 
 @pytest.fixture
 def incident(product, alice):
-    return services.incident_open(
+    return incident_open(
         actor=alice,
         data={"product": product, "title": "Scores drifting", "kind": "drift"},
     )
@@ -31,8 +37,8 @@ def test_open_records_who_and_when(incident, alice):
 
 
 def test_acknowledge_then_resolve(incident, bob):
-    assert services.incident_acknowledge(incident=incident, actor=bob)
-    assert services.incident_resolve(incident=incident, actor=bob, note="Rolled back")
+    assert incident_acknowledge(incident=incident, actor=bob)
+    assert incident_resolve(incident=incident, actor=bob, note="Rolled back")
     incident.refresh_from_db()
     assert incident.status == "resolved"
     assert incident.acknowledged_at <= incident.resolved_at
@@ -48,25 +54,25 @@ def test_acknowledge_then_resolve(incident, bob):
 
 
 def test_repeating_an_action_records_nothing(incident, bob):
-    services.incident_acknowledge(incident=incident, actor=bob)
-    assert not services.incident_acknowledge(incident=incident, actor=bob)
-    services.incident_resolve(incident=incident, actor=bob)
-    assert not services.incident_resolve(incident=incident, actor=bob)
+    incident_acknowledge(incident=incident, actor=bob)
+    assert not incident_acknowledge(incident=incident, actor=bob)
+    incident_resolve(incident=incident, actor=bob)
+    assert not incident_resolve(incident=incident, actor=bob)
     assert incident.timeline.count() == 3
 
 
 def test_resolved_cannot_be_acknowledged_or_reopened(incident, bob):
-    services.incident_resolve(incident=incident, actor=bob)
+    incident_resolve(incident=incident, actor=bob)
     with pytest.raises(ValidationError):
-        services.incident_acknowledge(incident=incident, actor=bob)
+        incident_acknowledge(incident=incident, actor=bob)
     with pytest.raises(ValidationError):
-        services.incident_update(incident=incident, actor=bob, data={"status": "open"})
+        incident_update(incident=incident, actor=bob, data={"status": "open"})
     assert incident.timeline.count() == 2
 
 
 def test_update_records_each_change_with_old_and_new(incident, bob, team):
     other = ProductFactory(name="Churn warning", team=team)
-    changed = services.incident_update(
+    changed = incident_update(
         incident=incident,
         actor=bob,
         data={
@@ -89,31 +95,28 @@ def test_update_records_each_change_with_old_and_new(incident, bob, team):
 
 
 def test_update_with_nothing_new_records_nothing(incident, bob):
-    assert services.incident_update(incident=incident, actor=bob, data={}) == []
+    assert incident_update(incident=incident, actor=bob, data={}) == []
     assert (
-        services.incident_update(
-            incident=incident, actor=bob, data={"severity": "sev3"}
-        )
-        == []
+        incident_update(incident=incident, actor=bob, data={"severity": "sev3"}) == []
     )
     assert incident.timeline.count() == 1
 
 
 def test_triaged_incident_cannot_go_back_to_the_inbox(incident, bob):
     with pytest.raises(ValidationError):
-        services.incident_update(incident=incident, actor=bob, data={"product": None})
+        incident_update(incident=incident, actor=bob, data={"product": None})
 
 
 def test_notes_are_timeline_rows(incident, bob):
-    services.incident_note_add(incident=incident, actor=bob, text="  Paged Dan.  ")
+    incident_note_add(incident=incident, actor=bob, text="  Paged Dan.  ")
     entry = incident.timeline.last()
     assert (entry.kind, entry.note, entry.actor) == ("note", "Paged Dan.", bob)
     with pytest.raises(ValidationError):
-        services.incident_note_add(incident=incident, actor=bob, text="   ")
+        incident_note_add(incident=incident, actor=bob, text="   ")
 
 
 def test_started_in_the_future_is_taken_as_now(product, alice):
-    incident = services.incident_open(
+    incident = incident_open(
         actor=alice,
         data={
             "product": product,

@@ -20,8 +20,9 @@ from tracker.audit.models import AuditEvent
 from tracker.integrations.models import IssueLink
 from tracker.integrations.services import github
 from tracker.integrations.services.connections import connection_create
-from tracker.postmortems import services as postmortems
 from tracker.postmortems.models import ActionItem
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.writeup import postmortem_create
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 SECRET = "It's a Secret to Everybody"
@@ -50,12 +51,12 @@ def github_api():
 @pytest.fixture
 def item(product, alice):
     incident = IncidentFactory(product=product)
-    postmortem = postmortems.postmortem_create(
+    postmortem = postmortem_create(
         product=product,
         actor=alice,
         data={"title": "Drift review", "incidents": [incident]},
     )
-    return postmortems.action_item_create(
+    return action_item_create(
         actor=alice,
         postmortem=postmortem,
         data={

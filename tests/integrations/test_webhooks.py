@@ -22,10 +22,12 @@ from tests.integrations.receiver import receiver
 from tracker.accounts.models import Visibility
 from tracker.accounts.services import token_create
 from tracker.celery import app
-from tracker.incidents import services as incidents
+from tracker.incidents.services.incidents import incident_open, incident_update
 from tracker.integrations import tasks
 from tracker.integrations.models import DeliveryStatus, WebhookDelivery
 from tracker.integrations.services import webhooks
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.writeup import postmortem_create
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ def _subscribe(product, kind="slack", url="http://127.0.0.1:9/x", **data):
 
 
 def _open_incident(product, actor, title="Score drift"):
-    return incidents.incident_open(
+    return incident_open(
         actor=actor,
         data={"product": product, "title": title, "severity": "sev2", "kind": "drift"},
     )
@@ -124,12 +126,8 @@ def test_generic_json_is_signed_over_timestamp_and_body(hook, product, alice):
 def test_acknowledged_and_resolved_incidents_are_events(hook, product, alice):
     _subscribe(product, "generic", hook.url)
     incident = _open_incident(product, alice)
-    incidents.incident_update(
-        incident=incident, actor=alice, data={"status": "acknowledged"}
-    )
-    incidents.incident_update(
-        incident=incident, actor=alice, data={"status": "resolved"}
-    )
+    incident_update(incident=incident, actor=alice, data={"status": "acknowledged"})
+    incident_update(incident=incident, actor=alice, data={"status": "resolved"})
     _send_all()
     events = [seen.json()["event"] for seen in hook.requests]
     assert events == ["incident.opened", "incident.acknowledged", "incident.resolved"]
@@ -390,7 +388,6 @@ def test_the_webhook_page_form_subscribes_and_shows_the_secret(
 
 
 def test_published_postmortems_and_overdue_follow_ups_are_events(hook, product, alice):
-    from tracker.postmortems import services as postmortems
     from tracker.postmortems.models import ActionItem, Postmortem
     from tracker.products.models import SuccessMetric
     from tracker.products.services import metric_create
@@ -400,10 +397,10 @@ def test_published_postmortems_and_overdue_follow_ups_are_events(hook, product, 
     with time_machine.travel(now - timedelta(days=2)):
         _subscribe(product, "generic", hook.url)
     incident = _open_incident(product, alice)
-    postmortem = postmortems.postmortem_create(
+    postmortem = postmortem_create(
         product=product, actor=alice, data={"title": "Drift", "incidents": [incident]}
     )
-    item = postmortems.action_item_create(
+    item = action_item_create(
         actor=alice,
         postmortem=postmortem,
         data={"description": "Alert on drift", "kind": "detect", "owner": alice},
@@ -455,17 +452,16 @@ def test_the_lists_take_the_same_queries_whatever_their_length(
 def _late_action_item(product, alice, hours_late=1):
     """An open `detect` item of a postmortem of a resolved SEV2 incident, one
     hour past the 1-day limit the SEV2 policy is given here."""
-    from tracker.postmortems import services as postmortems
     from tracker.postmortems.models import ActionItem, FollowUpPolicy
 
     FollowUpPolicy.objects.filter(severity="sev2", risk_tier="").update(
         detect_days=1, postmortem_business_days=None
     )
     incident = _open_incident(product, alice)
-    postmortem = postmortems.postmortem_create(
+    postmortem = postmortem_create(
         product=product, actor=alice, data={"title": "Drift", "incidents": [incident]}
     )
-    item = postmortems.action_item_create(
+    item = action_item_create(
         actor=alice,
         postmortem=postmortem,
         data={"description": "Alert on drift", "kind": "detect", "owner": alice},

@@ -38,8 +38,9 @@ from tests.factories import (
 )
 from tracker.accounts.services import token_create
 from tracker.ci.services import ci_status_report
-from tracker.incidents.services import integration_create
-from tracker.postmortems.services import action_item_create, postmortem_create
+from tracker.incidents.services.incidents import integration_create
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.writeup import postmortem_create
 from tracker.products.models import Product
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tracker.incidents.models import Incident, Kind, Status
-from tracker.incidents.services import incident_resolve
+from tracker.incidents.services.incidents import incident_resolve
 from tracker.outcomes import services
 from tracker.outcomes.models import Feedback
 from tracker.products.models import Segment

@@ -23,12 +23,12 @@ from tests.factories import (
 from tracker.accounts.models import User
 from tracker.audit.models import AuditEvent
 from tracker.demo.seed import seed_demo
-from tracker.incidents import services as incidents
 from tracker.incidents.models import AlertIntegration
+from tracker.incidents.services.incidents import integration_revoke
 from tracker.porting import spec
 from tracker.porting.selectors import export_instance, export_product
-from tracker.postmortems import services as postmortems
 from tracker.postmortems.models import Postmortem
+from tracker.postmortems.services.parts import factor_add
 from tracker.products.models import Product
 from tracker.readiness.services import product_change_stage_gated
 from tracker.releases import services as releases
@@ -73,12 +73,12 @@ def add_what_the_demo_lacks() -> None:
             "digest_enabled": True,
         },
     )
-    incidents.integration_revoke(
+    integration_revoke(
         integration=AlertIntegration.objects.get(kind="grafana"), actor=alice
     )
     # A contributing factor worded with blame: the check flags it in the factor.
     draft = Postmortem.objects.get(status="draft")
-    postmortems.factor_add(
+    factor_add(
         postmortem=draft,
         actor=alice,
         data={"category": "process", "description": "It was human error."},

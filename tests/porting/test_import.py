@@ -20,7 +20,7 @@ from tracker.porting import spec
 from tracker.porting.reader import MAX_ERRORS, DocumentError, document_parse
 from tracker.porting.services import data_import
 from tracker.postmortems.models import Postmortem, TimelineEvent
-from tracker.postmortems.selectors import library_list, library_search
+from tracker.postmortems.selectors.lists import library_list, library_search
 from tracker.products.models import Product, SuccessMetric
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "porting.md"

@@ -8,9 +8,18 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from tracker.incidents import services as incidents
-from tracker.postmortems import services
+from tracker.incidents.services.incidents import (
+    incident_acknowledge,
+    incident_open,
+    incident_resolve,
+)
 from tracker.postmortems.models import SECTIONS, Status
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.writeup import (
+    postmortem_create,
+    postmortem_transition,
+    postmortem_update,
+)
 
 FILLED = {
     section.key: f"The {section.title.lower()}, described." for section in SECTIONS
@@ -26,7 +35,7 @@ def dave(db, team):
 def resolved_incident(product, actor, *, severity="sev2", hours_ago=30, title=None):
     """An incident opened, acknowledged and resolved through the services."""
     start = timezone.now() - timedelta(hours=hours_ago)
-    incident = incidents.incident_open(
+    incident = incident_open(
         actor=None,
         source="alertmanager",
         now=start + timedelta(minutes=12),
@@ -38,10 +47,10 @@ def resolved_incident(product, actor, *, severity="sev2", hours_ago=30, title=No
             "started_at": start,
         },
     )
-    incidents.incident_acknowledge(
+    incident_acknowledge(
         incident=incident, actor=actor, at=start + timedelta(minutes=20)
     )
-    incidents.incident_resolve(
+    incident_resolve(
         incident=incident,
         actor=actor,
         at=start + timedelta(hours=2),
@@ -59,7 +68,7 @@ def incident(product, bob):
 @pytest.fixture
 def postmortem(incident, alice):
     """A draft written by alice, covering `incident`."""
-    return services.postmortem_create(
+    return postmortem_create(
         product=incident.product,
         actor=alice,
         data={"title": "Drift after retraining", "incidents": [incident]},
@@ -68,12 +77,12 @@ def postmortem(incident, alice):
 
 def make_ready(postmortem, *, author, reviewer):
     """Everything publishing needs except the review itself."""
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=author,
         data={**FILLED, "reviewers": [reviewer]},
     )
-    services.action_item_create(
+    action_item_create(
         actor=author,
         postmortem=postmortem,
         data={
@@ -87,7 +96,7 @@ def make_ready(postmortem, *, author, reviewer):
 
 
 def move(postmortem, actor, status, reason=""):
-    return services.postmortem_transition(
+    return postmortem_transition(
         postmortem=postmortem, actor=actor, status=status, reason=reason
     )
 

@@ -12,14 +12,14 @@ from django.utils import timezone
 from tests.factories import ProductFactory, SessionFactory, TeamFactory, UserFactory
 from tracker.accounts.models import Visibility
 from tracker.audit.models import AuditEvent
-from tracker.postmortems import services
 from tracker.postmortems.models import ActionItem, ActionStatus
+from tracker.postmortems.services.action_items import action_item_create
 
 TODAY = timezone.localdate()
 
 
 def _item(product, actor, description, **data):
-    return services.action_item_create(
+    return action_item_create(
         actor=actor,
         data={"description": description, "kind": "detect", **data},
         session=SessionFactory(product=product),
@@ -48,7 +48,7 @@ def items(product, alice, bob, carol, other_team):
         "theirs": _item(
             elsewhere, carol, "Backfill labels", owner=carol, due_date=TODAY
         ),
-        "closed": services.action_item_create(
+        "closed": action_item_create(
             actor=alice,
             data={
                 "description": "Old thing",

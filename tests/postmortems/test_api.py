@@ -13,8 +13,14 @@ from rest_framework.test import APIClient
 
 from tests.factories import SessionFactory
 from tests.postmortems.conftest import make_ready, resolved_incident
-from tracker.postmortems import services
 from tracker.postmortems.models import ActionItem, Postmortem, Status
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.warnings import warning_accept
+from tracker.postmortems.services.writeup import (
+    postmortem_create,
+    postmortem_transition,
+    postmortem_update,
+)
 
 SECTION_FIELDS = [
     "summary",
@@ -42,7 +48,7 @@ def test_anonymous_is_refused(db):
 
 
 def test_list_has_the_contract_fields(alice, postmortem, incident):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem, actor=alice, data={"summary": "Blame the data."}
     )
     response = api_as(alice).get("/api/v1/postmortems/")
@@ -252,15 +258,13 @@ def test_transition_refusals_say_what_is_missing(alice, postmortem):
 
 
 def test_publish_gate_lists_every_missing_item(alice, bob, postmortem):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=alice,
         data={"reviewers": [bob], "summary": "What happened."},
     )
-    services.postmortem_transition(
-        postmortem=postmortem, actor=alice, status="in_review"
-    )
-    services.postmortem_transition(postmortem=postmortem, actor=bob, status="reviewed")
+    postmortem_transition(postmortem=postmortem, actor=alice, status="in_review")
+    postmortem_transition(postmortem=postmortem, actor=bob, status="reviewed")
     response = api_as(alice).post(
         f"/api/v1/postmortems/{postmortem.pk}/transition/",
         {"status": "published"},
@@ -376,7 +380,7 @@ def test_action_item_with_both_sources_is_400(alice, postmortem, product):
 
 
 def test_wont_do_needs_a_note(alice, postmortem):
-    item = services.action_item_create(
+    item = action_item_create(
         actor=alice, postmortem=postmortem, data={"description": "x", "kind": "detect"}
     )
     client = api_as(alice)
@@ -398,7 +402,7 @@ def test_outsider_cannot_write_action_items(carol, postmortem, product, alice):
     for source in ({"postmortem": postmortem.pk}, {"session": session.pk}):
         response = client.post("/api/v1/action-items/", _item(**source), format="json")
         assert response.status_code == 403
-    item = services.action_item_create(
+    item = action_item_create(
         actor=alice, postmortem=postmortem, data={"description": "x", "kind": "detect"}
     )
     response = client.patch(
@@ -411,7 +415,7 @@ def test_outsider_cannot_write_action_items(carol, postmortem, product, alice):
 
 def test_action_item_filters(alice, bob, postmortem):
     for days, owner in ((-2, bob), (3, alice)):
-        services.action_item_create(
+        action_item_create(
             actor=alice,
             postmortem=postmortem,
             data={
@@ -448,16 +452,16 @@ def test_action_item_filters(alice, bob, postmortem):
 def _many(product, alice, bob, n):
     for i in range(n):
         incident = resolved_incident(product, bob, title=f"Incident {i}")
-        postmortem = services.postmortem_create(
+        postmortem = postmortem_create(
             product=product,
             actor=alice,
             data={"title": f"PM {i}", "incidents": [incident]},
         )
         make_ready(postmortem, author=alice, reviewer=bob)
-        services.postmortem_update(
+        postmortem_update(
             postmortem=postmortem, actor=alice, data={"trigger": "Blame."}
         )
-        services.warning_accept(warning=postmortem.warnings.get(), actor=bob)
+        warning_accept(warning=postmortem.warnings.get(), actor=bob)
 
 
 @pytest.mark.parametrize("url", ["/api/v1/postmortems/", "/api/v1/action-items/"])

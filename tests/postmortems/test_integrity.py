@@ -16,8 +16,25 @@ from tests.factories import MetricFactory
 from tests.postmortems.conftest import make_ready, move, resolved_incident
 from tests.postmortems.test_api import api_as
 from tracker.audit.models import AuditEvent
-from tracker.postmortems import services
 from tracker.postmortems.models import EventKind, Postmortem, Status
+from tracker.postmortems.services.action_items import (
+    action_item_create,
+    action_item_set_status,
+    action_item_update,
+)
+from tracker.postmortems.services.parts import (
+    factor_add,
+    factor_delete,
+    factor_update,
+    impact_add,
+    impact_remove,
+    moment_add,
+    moment_delete,
+    moment_update,
+    timeline_prefill,
+)
+from tracker.postmortems.services.warnings import warning_accept
+from tracker.postmortems.services.writeup import postmortem_update
 
 BLAMING = {
     "summary": "Human error during the deploy.",
@@ -43,7 +60,7 @@ def _audited_status_moves(postmortem) -> list[list[str]]:
 @pytest.fixture
 def in_review_with_warnings(reviewed, alice, bob):
     """In review again with three blaming phrases nobody has accepted."""
-    services.postmortem_update(postmortem=reviewed, actor=alice, data=BLAMING)
+    postmortem_update(postmortem=reviewed, actor=alice, data=BLAMING)
     assert _status(reviewed) == Status.IN_REVIEW
     assert reviewed.warnings.filter(accepted_at__isnull=True).count() == 3
     return reviewed
@@ -64,10 +81,10 @@ def test_accepting_or_fixing_every_warning_lets_the_review_through(
     in_review_with_warnings, alice, bob
 ):
     accepted = in_review_with_warnings.warnings.order_by("id").first()
-    services.warning_accept(warning=accepted, actor=bob)
+    warning_accept(warning=accepted, actor=bob)
     with pytest.raises(ValidationError, match="2 blameless warnings"):
         move(in_review_with_warnings, bob, Status.REVIEWED)
-    services.postmortem_update(
+    postmortem_update(
         postmortem=in_review_with_warnings,
         actor=alice,
         data={
@@ -108,52 +125,48 @@ def _moment(pm):
 
 
 def _add_factor(pm, actor):
-    return services.factor_add(
+    return factor_add(
         postmortem=pm, actor=actor, data={"category": "infra", "description": "x"}
     )
 
 
 EDITS = {
-    "section": lambda pm, a: services.postmortem_update(
+    "section": lambda pm, a: postmortem_update(
         postmortem=pm, actor=a, data={"lessons": "Watch the inputs."}
     ),
-    "title": lambda pm, a: services.postmortem_update(
+    "title": lambda pm, a: postmortem_update(
         postmortem=pm, actor=a, data={"title": "A better title"}
     ),
-    "impact figures": lambda pm, a: services.postmortem_update(
+    "impact figures": lambda pm, a: postmortem_update(
         postmortem=pm, actor=a, data={"users_affected": 1200}
     ),
-    "timeline added": lambda pm, a: services.moment_add(
+    "timeline added": lambda pm, a: moment_add(
         postmortem=pm,
         actor=a,
         data={"at": timezone.now(), "kind": "note", "description": "Late finding."},
     ),
-    "timeline reworded": lambda pm, a: services.moment_update(
+    "timeline reworded": lambda pm, a: moment_update(
         moment=_moment(pm), actor=a, data={"description": "Reworded."}
     ),
-    "timeline removed": lambda pm, a: services.moment_delete(
-        moment=_moment(pm), actor=a
-    ),
+    "timeline removed": lambda pm, a: moment_delete(moment=_moment(pm), actor=a),
     "factor added": _add_factor,
-    "factor reworded": lambda pm, a: services.factor_update(
+    "factor reworded": lambda pm, a: factor_update(
         factor=pm.factors.get(), actor=a, data={"description": "No canary step."}
     ),
-    "factor removed": lambda pm, a: services.factor_delete(
-        factor=pm.factors.get(), actor=a
-    ),
-    "KPI impact added": lambda pm, a: services.impact_add(
+    "factor removed": lambda pm, a: factor_delete(factor=pm.factors.get(), actor=a),
+    "KPI impact added": lambda pm, a: impact_add(
         postmortem=pm,
         actor=a,
         metric=MetricFactory(product=pm.product),
         change="-4% approvals",
     ),
-    "KPI impact removed": lambda pm, a: services.impact_remove(
+    "KPI impact removed": lambda pm, a: impact_remove(
         impact=pm.metric_impacts.get(), actor=a
     ),
-    "action item reworded": lambda pm, a: services.action_item_update(
+    "action item reworded": lambda pm, a: action_item_update(
         item=pm.action_items.get(), actor=a, data={"description": "Alert sooner."}
     ),
-    "action item added": lambda pm, a: services.action_item_create(
+    "action item added": lambda pm, a: action_item_create(
         actor=a,
         postmortem=pm,
         data={"description": "Add a canary", "kind": "prevent", "owner": a},
@@ -166,7 +179,7 @@ def reviewed_with_parts(postmortem, alice, bob):
     """Reviewed, with a factor and a KPI impact to change."""
     make_ready(postmortem, author=alice, reviewer=bob)
     _add_factor(postmortem, alice)
-    services.impact_add(
+    impact_add(
         postmortem=postmortem,
         actor=alice,
         metric=MetricFactory(product=postmortem.product, name="Approval rate"),
@@ -199,7 +212,7 @@ def test_any_content_change_sends_a_reviewed_postmortem_back_to_review(
 
 def test_people_dates_progress_and_stars_keep_the_review(reviewed, alice, dave):
     item = reviewed.action_items.get()
-    services.postmortem_update(
+    postmortem_update(
         postmortem=reviewed,
         actor=alice,
         data={
@@ -207,15 +220,13 @@ def test_people_dates_progress_and_stars_keep_the_review(reviewed, alice, dave):
             "review_meeting_at": timezone.now(),
         },
     )
-    services.action_item_update(
+    action_item_update(
         item=item,
         actor=alice,
         data={"due_date": item.due_date + timedelta(days=7), "priority": "low"},
     )
-    services.action_item_set_status(item=item, actor=alice, status="done")
-    services.moment_update(
-        moment=_moment(reviewed), actor=alice, data={"starred": True}
-    )
+    action_item_set_status(item=item, actor=alice, status="done")
+    moment_update(moment=_moment(reviewed), actor=alice, data={"starred": True})
     assert _status(reviewed) == Status.REVIEWED
 
 
@@ -241,15 +252,13 @@ def published_with_parts(reviewed_with_parts, alice):
 
 REFUSED = {
     **EDITS,
-    "people": lambda pm, a: services.postmortem_update(
+    "people": lambda pm, a: postmortem_update(
         postmortem=pm, actor=a, data={"review_meeting_at": timezone.now()}
     ),
-    "star": lambda pm, a: services.moment_update(
+    "star": lambda pm, a: moment_update(
         moment=_moment(pm), actor=a, data={"starred": True}
     ),
-    "copy the timeline again": lambda pm, a: services.timeline_prefill(
-        postmortem=pm, actor=a
-    ),
+    "copy the timeline again": lambda pm, a: timeline_prefill(postmortem=pm, actor=a),
 }
 
 
@@ -278,12 +287,12 @@ def _snapshot(pm) -> tuple:
 
 def test_action_item_progress_goes_on_after_publishing(published, alice, bob):
     item = published.action_items.get()
-    services.action_item_update(
+    action_item_update(
         item=item,
         actor=alice,
         data={"owner": bob, "due_date": item.due_date + timedelta(days=3)},
     )
-    services.action_item_set_status(item=item, actor=bob, status="done")
+    action_item_set_status(item=item, actor=bob, status="done")
     item.refresh_from_db()
     assert (item.owner, item.status) == (bob, "done")
     assert _status(published) == Status.PUBLISHED
@@ -439,7 +448,7 @@ def test_reopening_from_the_page_records_the_reason(published, client, alice):
 
 def test_an_incident_added_to_a_reviewed_postmortem_sends_it_back(reviewed, alice, bob):
     second = resolved_incident(reviewed.product, bob, title="Second drift")
-    services.postmortem_update(
+    postmortem_update(
         postmortem=reviewed,
         actor=alice,
         data={"incidents": [*reviewed.incidents.all(), second]},

@@ -6,9 +6,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.postmortems.conftest import make_ready, move, resolved_incident
-from tracker.incidents import services as incidents
-from tracker.postmortems import services
+from tracker.incidents.services.incidents import incident_open
 from tracker.postmortems.models import Postmortem, Status
+from tracker.postmortems.services.parts import factor_add
+from tracker.postmortems.services.writeup import postmortem_create
 
 
 def api_as(user) -> APIClient:
@@ -81,14 +82,14 @@ def test_a_retired_product_offers_a_failure_postmortem(alice_client, product):
 
 
 def publish(incident, alice, bob, *, factor=None):
-    postmortem = services.postmortem_create(
+    postmortem = postmortem_create(
         product=incident.product,
         actor=alice,
         data={"title": "Earlier", "incidents": [incident], "lessons": "Pin schemas."},
     )
     make_ready(postmortem, author=alice, reviewer=bob)
     if factor:
-        services.factor_add(postmortem=postmortem, actor=alice, data=factor)
+        factor_add(postmortem=postmortem, actor=alice, data=factor)
     move(postmortem, alice, Status.IN_REVIEW)
     move(postmortem, bob, Status.REVIEWED)
     move(postmortem, alice, Status.PUBLISHED)
@@ -96,7 +97,7 @@ def publish(incident, alice, bob, *, factor=None):
 
 
 def open_incident(product, **data):
-    return incidents.incident_open(
+    return incident_open(
         actor=None,
         source="alertmanager",
         data={"product": product, "title": "Again", "kind": "drift", **data},
@@ -130,7 +131,7 @@ def test_an_unpublished_postmortem_makes_no_recurrence(alice, bob, product):
     earlier = resolved_incident(product, bob)
     earlier.fingerprint = "abc123"
     earlier.save()
-    services.postmortem_create(
+    postmortem_create(
         product=product, actor=alice, data={"title": "x", "incidents": [earlier]}
     )
     again = open_incident(product, fingerprint="abc123")
@@ -147,10 +148,10 @@ def test_same_kind_and_a_shared_factor_is_a_recurrence(alice, bob, product):
     publish(earlier, alice, bob, factor=factor)
     again = open_incident(product)
     assert again.recurrence_of is None  # no factor of its own yet
-    draft = services.postmortem_create(
+    draft = postmortem_create(
         product=product, actor=alice, data={"title": "Again", "incidents": [again]}
     )
-    services.factor_add(postmortem=draft, actor=alice, data=factor)
+    factor_add(postmortem=draft, actor=alice, data=factor)
     again.refresh_from_db()
     assert (again.recurrence_of, again.recurrence_rule) == (earlier, "kind_and_factor")
 

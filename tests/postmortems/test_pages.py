@@ -12,8 +12,15 @@ from django.utils import timezone
 
 from tests.factories import SessionFactory
 from tests.postmortems.conftest import FILLED, make_ready, move, resolved_incident
-from tracker.postmortems import services
 from tracker.postmortems.models import ActionItem, Postmortem, Status
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.parts import factor_add, moment_add
+from tracker.postmortems.services.warnings import warning_accept
+from tracker.postmortems.services.writeup import (
+    postmortem_create,
+    postmortem_transition,
+    postmortem_update,
+)
 
 HTMX = {"HX-Request": "true"}
 
@@ -59,7 +66,7 @@ def test_unknown_postmortem_is_404(alice_client):
 
 
 def test_detail_shows_the_document(alice_client, postmortem, alice):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=alice,
         data={
@@ -87,7 +94,7 @@ def test_list_and_library(alice_client, published, postmortem):
 
 def test_library_lists_only_published_and_filters(alice_client, reviewed, alice, bob):
     published = reviewed
-    draft = services.postmortem_create(
+    draft = postmortem_create(
         product=published.product,
         actor=alice,
         data={
@@ -95,7 +102,7 @@ def test_library_lists_only_published_and_filters(alice_client, reviewed, alice,
             "incidents": list(published.incidents.all()),
         },
     )
-    services.factor_add(
+    factor_add(
         postmortem=published,
         actor=alice,
         data={
@@ -254,12 +261,12 @@ def test_live_check_returns_the_warnings_fragment(bob_client, postmortem):
 def test_live_check_shows_accepted_phrases_as_accepted(
     alice_client, postmortem, alice, bob
 ):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=alice,
         data={"reviewers": [bob], "summary": "We avoided the word blame."},
     )
-    services.warning_accept(warning=postmortem.warnings.get(), actor=bob)
+    warning_accept(warning=postmortem.warnings.get(), actor=bob)
     html = alice_client.post(
         f"/postmortems/{postmortem.pk}/check/summary/",
         {"summary": "We still avoided the word blame."},
@@ -365,7 +372,7 @@ def test_back_to_draft_needs_a_reason(alice_client, reviewed):
 
 
 def test_reviewer_accepts_a_warning(client, postmortem, alice, bob):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=alice,
         data={"reviewers": [bob], "lessons": "Not a careless mistake."},
@@ -550,7 +557,7 @@ def test_outsider_cannot_add_to_a_planning_session(carol_client, product):
 
 
 def test_product_page_card(alice_client, postmortem, product, alice):
-    services.action_item_create(
+    action_item_create(
         actor=alice,
         postmortem=postmortem,
         data={
@@ -568,7 +575,7 @@ def test_product_page_card(alice_client, postmortem, product, alice):
 def test_owner_outside_the_team_may_close_their_item(
     carol_client, postmortem, carol, alice
 ):
-    item = services.action_item_create(
+    item = action_item_create(
         actor=alice,
         postmortem=postmortem,
         data={"description": "Vendor fix", "kind": "prevent", "owner": carol},
@@ -581,7 +588,7 @@ def test_owner_outside_the_team_may_close_their_item(
 
 def test_my_work_page(alice_client, postmortem, alice):
     for days in (-3, 5):
-        services.action_item_create(
+        action_item_create(
             actor=alice,
             postmortem=postmortem,
             data={
@@ -627,16 +634,16 @@ def test_markdown_export(alice_client, published):
 
 
 def test_outsider_gets_403_on_every_write(carol_client, postmortem, alice, carol):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem, actor=alice, data={"summary": "Human error."}
     )
     moment = postmortem.timeline.first()
-    factor = services.factor_add(
+    factor = factor_add(
         postmortem=postmortem,
         actor=alice,
         data={"category": "code", "description": "x"},
     )
-    item = services.action_item_create(
+    item = action_item_create(
         actor=alice,
         postmortem=postmortem,
         data={"description": "x", "kind": "prevent", "owner": alice},
@@ -679,30 +686,24 @@ def test_outsider_gets_403_on_every_write(carol_client, postmortem, alice, carol
 def _many(product, alice, bob, n):
     for i in range(n):
         incident = resolved_incident(product, bob, title=f"Incident {i}")
-        postmortem = services.postmortem_create(
+        postmortem = postmortem_create(
             product=product,
             actor=alice,
             data={"title": f"PM {i}", "incidents": [incident]},
         )
         make_ready(postmortem, author=alice, reviewer=bob)
-        services.postmortem_update(
+        postmortem_update(
             postmortem=postmortem, actor=alice, data={"trigger": "Human error."}
         )
-        services.factor_add(
+        factor_add(
             postmortem=postmortem,
             actor=alice,
             data={"category": "data", "description": "x"},
         )
-        services.warning_accept(warning=postmortem.warnings.get(), actor=bob)
-        services.postmortem_transition(
-            postmortem=postmortem, actor=alice, status="in_review"
-        )
-        services.postmortem_transition(
-            postmortem=postmortem, actor=bob, status="reviewed"
-        )
-        services.postmortem_transition(
-            postmortem=postmortem, actor=alice, status="published"
-        )
+        warning_accept(warning=postmortem.warnings.get(), actor=bob)
+        postmortem_transition(postmortem=postmortem, actor=alice, status="in_review")
+        postmortem_transition(postmortem=postmortem, actor=bob, status="reviewed")
+        postmortem_transition(postmortem=postmortem, actor=alice, status="published")
 
 
 @pytest.mark.parametrize("url", ["/postmortems/", "/postmortems/library/", "/me/"])
@@ -773,17 +774,17 @@ def test_detail_page_does_not_grow_with_its_parts(alice_client, postmortem, alic
 
     def add(n: int) -> None:
         for i in range(n):
-            services.factor_add(
+            factor_add(
                 postmortem=postmortem,
                 actor=alice,
                 data={"category": "data", "description": f"Careless {i}"},
             )
-            services.moment_add(
+            moment_add(
                 postmortem=postmortem,
                 actor=alice,
                 data={"at": timezone.now(), "kind": "note", "description": f"{i}"},
             )
-            services.action_item_create(
+            action_item_create(
                 actor=alice,
                 postmortem=postmortem,
                 data={"description": f"{i}", "kind": "detect", "owner": bob},

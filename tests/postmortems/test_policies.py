@@ -11,9 +11,10 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 from tests.postmortems.conftest import resolved_incident
-from tracker.postmortems import services
 from tracker.postmortems.models import ActionItem, FollowUpPolicy
 from tracker.postmortems.selectors.policies import violations
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.writeup import postmortem_create
 
 
 def api_as(user) -> APIClient:
@@ -26,7 +27,7 @@ def api_as(user) -> APIClient:
 def late_draft(product, alice, bob):
     """A draft for a SEV1 resolved three weeks ago: past the default policy."""
     incident = resolved_incident(product, bob, severity="sev1", hours_ago=21 * 24)
-    return services.postmortem_create(
+    return postmortem_create(
         product=product, actor=alice, data={"title": "Outage", "incidents": [incident]}
     )
 
@@ -53,7 +54,7 @@ def test_an_unpublished_postmortem_past_its_policy_is_a_violation(late_draft, al
 
 def test_a_recent_draft_is_not_late(product, alice, bob):
     incident = resolved_incident(product, bob, severity="sev1", hours_ago=30)
-    services.postmortem_create(
+    postmortem_create(
         product=product, actor=alice, data={"title": "x", "incidents": [incident]}
     )
     assert violations() == []
@@ -63,12 +64,12 @@ def test_an_action_item_past_its_kind_s_days_is_a_violation(late_draft, alice, b
     FollowUpPolicy.objects.filter(severity="sev1").update(
         prevent_days=30, postmortem_business_days=None
     )
-    item = services.action_item_create(
+    item = action_item_create(
         actor=alice,
         postmortem=late_draft,
         data={"description": "Pin the schema", "kind": "prevent", "owner": bob},
     )
-    detect = services.action_item_create(
+    detect = action_item_create(
         actor=alice,
         postmortem=late_draft,
         data={"description": "Alert on nulls", "kind": "detect", "owner": bob},
@@ -145,7 +146,7 @@ def test_violations_take_a_fixed_number_of_queries(
 ):
     for n in range(5):
         incident = resolved_incident(product, bob, severity="sev2", hours_ago=500)
-        services.postmortem_create(
+        postmortem_create(
             product=product,
             actor=alice,
             data={"title": f"x{n}", "incidents": [incident]},

@@ -10,8 +10,13 @@ from django.urls import reverse
 from tests.factories import ProductFactory, SessionFactory, UserFactory
 from tests.postmortems.conftest import move, resolved_incident
 from tests.reminders.helpers import DAY, HOUR, LAUNCH, rows, run
-from tracker.postmortems import services
 from tracker.postmortems.models import Status
+from tracker.postmortems.services.action_items import (
+    action_item_create,
+    action_item_set_status,
+    action_item_update,
+)
+from tracker.postmortems.services.writeup import postmortem_create, postmortem_update
 from tracker.products import services as product_services
 from tracker.reminders.models import Reminder
 from tracker.reminders.services import notifications, sweep
@@ -36,7 +41,7 @@ def draft(product, alice, dave, bob, time_machine):
     deadline is five business days later, Monday 9 March, 07:00 UTC."""
     time_machine.move_to(LAUNCH - HOUR, tick=False)
     incident = resolved_incident(product, bob, severity="sev2", hours_ago=3)
-    return services.postmortem_create(
+    return postmortem_create(
         product=product,
         actor=alice,
         data={
@@ -48,7 +53,7 @@ def draft(product, alice, dave, bob, time_machine):
 
 
 def _item(*, owner, due=THURSDAY, postmortem=None, session=None, text="Alert"):
-    return services.action_item_create(
+    return action_item_create(
         actor=owner,
         postmortem=postmortem,
         session=session,
@@ -177,7 +182,7 @@ def test_closing_an_item_stops_its_reminders_and_cancels_unsent_mail(
     item, bob, bob_is_quiet, time_machine, mailoutbox, status, note
 ):
     run(time_machine, LAUNCH)
-    services.action_item_set_status(item=item, actor=bob, status=status, note=note)
+    action_item_set_status(item=item, actor=bob, status=status, note=note)
     run(time_machine, LAUNCH + HOUR)
     email = Reminder.objects.get(channel="email")
     assert (email.cancelled_at, email.resolved_at) == (LAUNCH + HOUR, LAUNCH + HOUR)
@@ -189,7 +194,7 @@ def test_closing_an_item_stops_its_reminders_and_cancels_unsent_mail(
 
 def test_moving_the_due_date_starts_a_new_occurrence(item, bob, time_machine):
     run(time_machine, LAUNCH + 4 * DAY)  # overdue
-    services.action_item_update(
+    action_item_update(
         item=item, actor=bob, data={"due_date": (LAUNCH + 9 * DAY).date()}
     )
     run(time_machine, LAUNCH + 4 * DAY + HOUR)
@@ -212,7 +217,7 @@ def test_due_dates_are_days_in_the_tracker_time_zone(item, bob, settings, time_m
     run(time_machine, LAUNCH + 4 * DAY - 3 * HOUR)  # Friday 01:00: overdue
     assert len(rows(rule="action_item_overdue")) == 4
     assert not Reminder.objects.filter(resolved_at__isnull=False).exists()
-    services.action_item_set_status(item=item, actor=bob, status="done")
+    action_item_set_status(item=item, actor=bob, status="done")
     run(time_machine, LAUNCH + 4 * DAY)
     assert not Reminder.objects.filter(resolved_at__isnull=True).exists()
 
@@ -255,9 +260,7 @@ def test_late_draft_reminds_its_authors_and_review_owner(
 
 def test_every_author_is_reminded(draft, alice, bob, time_machine):
     carl = UserFactory(username="carl")
-    services.postmortem_update(
-        postmortem=draft, actor=alice, data={"authors": [alice, carl]}
-    )
+    postmortem_update(postmortem=draft, actor=alice, data={"authors": [alice, carl]})
     run(time_machine, DEADLINE + HOUR)
     assert {name for name, _, _ in rows()} == {"alice", "carl", "dave"}
 
@@ -265,7 +268,7 @@ def test_every_author_is_reminded(draft, alice, bob, time_machine):
 def test_minor_incidents_need_no_reminder(product, alice, bob, time_machine):
     time_machine.move_to(LAUNCH - HOUR, tick=False)
     incident = resolved_incident(product, bob, severity="sev3", hours_ago=3)
-    services.postmortem_create(
+    postmortem_create(
         product=product, actor=alice, data={"title": "Minor", "incidents": [incident]}
     )
     run(time_machine, DEADLINE + 30 * DAY)
@@ -284,7 +287,7 @@ def test_submitting_for_review_stops_the_reminders(
     draft, alice, bob, alice_is_quiet, time_machine, mailoutbox
 ):
     run(time_machine, DEADLINE + 2 * HOUR)  # 09:00: alice's mail waits until 18:00
-    services.postmortem_update(postmortem=draft, actor=alice, data={"reviewers": [bob]})
+    postmortem_update(postmortem=draft, actor=alice, data={"reviewers": [bob]})
     move(draft, alice, Status.IN_REVIEW)
     run(time_machine, DEADLINE + 3 * HOUR)
     assert not Reminder.objects.filter(resolved_at__isnull=True).exists()
@@ -298,7 +301,7 @@ def test_back_to_draft_is_not_reminded_again_for_the_same_deadline(
     draft, alice, bob, time_machine
 ):
     run(time_machine, DEADLINE + HOUR)
-    services.postmortem_update(postmortem=draft, actor=alice, data={"reviewers": [bob]})
+    postmortem_update(postmortem=draft, actor=alice, data={"reviewers": [bob]})
     move(draft, alice, Status.IN_REVIEW)
     run(time_machine, DEADLINE + 2 * HOUR)
     move(draft, alice, Status.DRAFT, reason="Needs the timeline.")
@@ -310,9 +313,7 @@ def test_back_to_draft_is_not_reminded_again_for_the_same_deadline(
 def test_an_explicit_deadline_counts_and_moving_it_starts_again(
     draft, alice, time_machine
 ):
-    services.postmortem_update(
-        postmortem=draft, actor=alice, data={"review_deadline": THURSDAY}
-    )
+    postmortem_update(postmortem=draft, actor=alice, data={"review_deadline": THURSDAY})
     run(time_machine, LAUNCH + 3 * DAY + 14 * HOUR)  # Thursday 23:00: not yet
     assert rows() == []
     run(time_machine, LAUNCH + 4 * DAY)  # Friday
@@ -324,9 +325,7 @@ def test_an_explicit_deadline_counts_and_moving_it_starts_again(
     ]
     later = (LAUNCH + 10 * DAY).date()
     time_machine.move_to(LAUNCH + 4 * DAY + HOUR, tick=False)
-    services.postmortem_update(
-        postmortem=draft, actor=alice, data={"review_deadline": later}
-    )
+    postmortem_update(postmortem=draft, actor=alice, data={"review_deadline": later})
     run(time_machine, LAUNCH + 4 * DAY + 2 * HOUR)
     assert not Reminder.objects.filter(resolved_at__isnull=True).exists()
     run(time_machine, LAUNCH + 11 * DAY)
@@ -360,7 +359,7 @@ def _late_work(team, n: int) -> None:
         pm, writer, second, owner = (UserFactory() for _ in range(4))
         product = ProductFactory(team=team, pm_owner=pm)
         incident = resolved_incident(product, writer, severity="sev1", hours_ago=3)
-        postmortem = services.postmortem_create(
+        postmortem = postmortem_create(
             product=product,
             actor=writer,
             data={

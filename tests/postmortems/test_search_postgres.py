@@ -6,19 +6,21 @@ from django.db import connection
 
 from tests.factories import staff_reader
 from tests.postmortems.conftest import make_ready, move, resolved_incident
-from tracker.postmortems import selectors, services
 from tracker.postmortems.models import Postmortem, Status
+from tracker.postmortems.selectors.lists import library_list, library_search
+from tracker.postmortems.services.parts import factor_add
+from tracker.postmortems.services.writeup import postmortem_create, postmortem_update
 
 pytestmark = pytest.mark.postgres
 
 
 def _published(product, alice, bob, title, **sections):
     incident = resolved_incident(product, bob, title=title)
-    postmortem = services.postmortem_create(
+    postmortem = postmortem_create(
         product=product, actor=alice, data={"title": title, "incidents": [incident]}
     )
     make_ready(postmortem, author=alice, reviewer=bob)
-    services.postmortem_update(postmortem=postmortem, actor=alice, data=sections)
+    postmortem_update(postmortem=postmortem, actor=alice, data=sections)
     move(postmortem, alice, Status.IN_REVIEW)
     move(postmortem, bob, Status.REVIEWED)
     move(postmortem, alice, Status.PUBLISHED)
@@ -39,8 +41,8 @@ def _republished(postmortem, alice, bob, change) -> None:
 
 
 def _search(text: str) -> list[str]:
-    library = selectors.library_list(user=staff_reader())
-    return [p.title for p in selectors.library_search(library, text)]
+    library = library_list(user=staff_reader())
+    return [p.title for p in library_search(library, text)]
 
 
 def test_stemming_finds_other_forms_of_a_word(product, alice, bob):
@@ -74,7 +76,7 @@ def test_websearch_syntax_and_factors(product, alice, bob):
         schema,
         alice,
         bob,
-        lambda: services.factor_add(
+        lambda: factor_add(
             postmortem=schema,
             actor=alice,
             data={
@@ -94,7 +96,7 @@ def test_the_vector_follows_edits_after_reopening(product, alice, bob):
         postmortem,
         alice,
         bob,
-        lambda: services.postmortem_update(
+        lambda: postmortem_update(
             postmortem=postmortem, actor=alice, data={"summary": "Kafka lag grew."}
         ),
     )
@@ -110,7 +112,7 @@ def test_the_search_uses_the_gin_index(product, alice, bob):
         [(definition,)] = cursor.fetchall()
     assert "gin (search_vector)" in definition
     _published(product, alice, bob, "Indexed", summary="Something.")
-    sql = str(selectors.library_search(Postmortem.objects.all(), "something").query)
+    sql = str(library_search(Postmortem.objects.all(), "something").query)
     assert "search_vector" in sql and "@@" in sql
 
 

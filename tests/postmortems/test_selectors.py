@@ -12,16 +12,38 @@ from django.utils import timezone
 
 from tests.factories import ProductFactory, SessionFactory, UserFactory
 from tests.postmortems.conftest import make_ready, move, resolved_incident
-from tracker.incidents import services as incidents
-from tracker.postmortems import selectors, services
+from tracker.incidents.services.incidents import incident_open
 from tracker.postmortems.models import Postmortem, Status
-from tracker.postmortems.selectors.deadlines import _resolved_cutoff
+from tracker.postmortems.selectors.access import (
+    moves_for,
+    user_can_edit_action_item,
+    user_can_edit_postmortem,
+    user_can_review,
+)
+from tracker.postmortems.selectors.action_items import (
+    action_items_due,
+    action_items_for_person,
+    action_items_overdue,
+    product_action_items,
+)
+from tracker.postmortems.selectors.deadlines import _resolved_cutoff, add_business_days
+from tracker.postmortems.selectors.lists import library_list, library_search
+from tracker.postmortems.selectors.reports import (
+    postmortem_completion,
+    postmortems_stuck_in_draft,
+)
+from tracker.postmortems.services.action_items import (
+    action_item_create,
+    action_item_set_status,
+)
+from tracker.postmortems.services.parts import factor_add
+from tracker.postmortems.services.writeup import postmortem_create, postmortem_update
 
 UTC = ZoneInfo("UTC")
 
 
 def _item(postmortem, owner, due_in_days, status="open"):
-    item = services.action_item_create(
+    item = action_item_create(
         actor=owner,
         postmortem=postmortem,
         data={
@@ -34,7 +56,7 @@ def _item(postmortem, owner, due_in_days, status="open"):
         },
     )
     if status != "open":
-        services.action_item_set_status(
+        action_item_set_status(
             item=item, actor=owner, status=status, note="Not needed."
         )
     return item
@@ -52,9 +74,9 @@ def test_due_and_overdue_action_items(postmortem, alice):
     _item(postmortem, alice, -5, status="done")  # closed
     _item(postmortem, alice, 1, status="wont_do")  # closed
     now = timezone.now()
-    assert list(selectors.action_items_overdue(now=now)) == [overdue]
-    assert list(selectors.action_items_due(now=now, within_days=3)) == [today, soon]
-    assert list(selectors.action_items_due(now=now, within_days=0)) == [today]
+    assert list(action_items_overdue(now=now)) == [overdue]
+    assert list(action_items_due(now=now, within_days=3)) == [today, soon]
+    assert list(action_items_due(now=now, within_days=0)) == [today]
 
 
 def test_due_selectors_are_one_query_whatever_the_number(postmortem, alice, bob):
@@ -65,11 +87,11 @@ def test_due_selectors_are_one_query_whatever_the_number(postmortem, alice, bob)
     with CaptureQueriesContext(connection) as queries:
         rows = [
             (item.owner.username, item.postmortem.product.slug)
-            for item in selectors.action_items_overdue(now=now)
+            for item in action_items_overdue(now=now)
         ]
         rows += [
             (item.owner.username, item.postmortem.product.slug)
-            for item in selectors.action_items_due(now=now, within_days=7)
+            for item in action_items_due(now=now, within_days=7)
         ]
     assert len(rows) == 10
     assert len(queries) == 2
@@ -82,9 +104,9 @@ def test_overdue_is_measured_in_the_tracker_time_zone(postmortem, alice, setting
     item.save()
     # 11:30 UTC on the 10th is already the 11th in Auckland.
     late = datetime(2026, 3, 10, 11, 30, tzinfo=UTC)
-    assert list(selectors.action_items_overdue(now=late)) == [item]
+    assert list(action_items_overdue(now=late)) == [item]
     early = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
-    assert list(selectors.action_items_overdue(now=early)) == []
+    assert list(action_items_overdue(now=early)) == []
 
 
 # --- Business days and stuck drafts -------------------------------------------------
@@ -92,10 +114,10 @@ def test_overdue_is_measured_in_the_tracker_time_zone(postmortem, alice, setting
 
 def test_five_business_days_skip_the_weekend():
     friday = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    assert selectors.add_business_days(friday, 5) == friday + timedelta(days=7)
+    assert add_business_days(friday, 5) == friday + timedelta(days=7)
     saturday = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
     monday = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
-    assert selectors.add_business_days(saturday, 1) == monday + timedelta(days=1)
+    assert add_business_days(saturday, 1) == monday + timedelta(days=1)
 
 
 @pytest.mark.parametrize("days", [1, 2, 5, 7])
@@ -108,7 +130,7 @@ def test_the_cutoff_is_the_inverse_of_the_deadline(days):
         now = now + timedelta(minutes=29)
         cutoff = _resolved_cutoff(now, days)
         for resolved in moments[::5]:
-            late = selectors.add_business_days(resolved, days) < now
+            late = add_business_days(resolved, days) < now
             assert (resolved < cutoff) == late, (resolved, now)
 
 
@@ -116,7 +138,7 @@ def _draft_for(product, actor, *, severity, resolved_days_ago):
     incident = resolved_incident(
         product, actor, severity=severity, hours_ago=24 * resolved_days_ago + 2
     )
-    return services.postmortem_create(
+    return postmortem_create(
         product=product, actor=actor, data={"title": severity, "incidents": [incident]}
     )
 
@@ -131,10 +153,7 @@ def test_stuck_in_draft(product, alice, bob):
     move(moved_on, alice, Status.IN_REVIEW)
     now = timezone.now()
     with CaptureQueriesContext(connection) as queries:
-        rows = [
-            (p, p.latest_resolved_at)
-            for p in selectors.postmortems_stuck_in_draft(now=now)
-        ]
+        rows = [(p, p.latest_resolved_at) for p in postmortems_stuck_in_draft(now=now)]
     assert [p for p, _ in rows] == [stuck]
     assert rows[0][1] == stuck.incidents.get().resolved_at
     assert len(queries) == 1
@@ -145,12 +164,12 @@ def test_stuck_in_draft_uses_an_explicit_deadline_and_waits_for_resolution(
     product, alice
 ):
     recent = _draft_for(product, alice, severity="sev2", resolved_days_ago=1)
-    services.postmortem_update(
+    postmortem_update(
         postmortem=recent,
         actor=alice,
         data={"review_deadline": timezone.localdate() - timedelta(days=1)},
     )
-    ongoing_incident = incidents.incident_open(
+    ongoing_incident = incident_open(
         actor=alice,
         data={
             "product": product,
@@ -159,12 +178,12 @@ def test_stuck_in_draft_uses_an_explicit_deadline_and_waits_for_resolution(
             "started_at": timezone.now() - timedelta(days=30),
         },
     )
-    services.postmortem_create(
+    postmortem_create(
         product=product,
         actor=alice,
         data={"title": "o", "incidents": [ongoing_incident]},
     )
-    assert list(selectors.postmortems_stuck_in_draft(now=timezone.now())) == [recent]
+    assert list(postmortems_stuck_in_draft(now=timezone.now())) == [recent]
 
 
 # --- Completion (reports) -----------------------------------------------------------
@@ -179,20 +198,18 @@ def test_postmortem_completion(product, alice, bob, team):
     resolved_incident(product, bob, severity="sev3")  # not counted
     resolved_incident(product, bob, severity="sev1", hours_ago=24 * 40)  # before
     draft_only = resolved_incident(other, bob, severity="sev2")
-    published = services.postmortem_create(
+    published = postmortem_create(
         product=product, actor=alice, data={"title": "p", "incidents": [covered]}
     )
     make_ready(published, author=alice, reviewer=bob)
     move(published, alice, Status.IN_REVIEW)
     move(published, bob, Status.REVIEWED)
     move(published, alice, Status.PUBLISHED)
-    services.postmortem_create(
+    postmortem_create(
         product=other, actor=alice, data={"title": "d", "incidents": [draft_only]}
     )
     with CaptureQueriesContext(connection) as queries:
-        result = selectors.postmortem_completion(
-            [product.pk, quiet.pk, other.pk], start, end
-        )
+        result = postmortem_completion([product.pk, quiet.pk, other.pk], start, end)
     assert len(queries) == 1
     assert (result[product.pk].total, result[product.pk].covered) == (2, 1)
     assert result[product.pk].ratio == 0.5
@@ -205,34 +222,32 @@ def test_postmortem_completion(product, alice, bob, team):
 
 def test_who_may_edit(postmortem, alice, bob, carol, other_team):
     stranger = UserFactory(username="stranger")
-    assert selectors.user_can_edit_postmortem(alice, postmortem)  # author, owner
-    assert selectors.user_can_edit_postmortem(bob, postmortem)  # team member
-    assert not selectors.user_can_edit_postmortem(carol, postmortem)
+    assert user_can_edit_postmortem(alice, postmortem)  # author, owner
+    assert user_can_edit_postmortem(bob, postmortem)  # team member
+    assert not user_can_edit_postmortem(carol, postmortem)
     # An outside reviewer (another team) may edit what they review.
-    services.postmortem_update(
-        postmortem=postmortem, actor=alice, data={"reviewers": [carol]}
-    )
+    postmortem_update(postmortem=postmortem, actor=alice, data={"reviewers": [carol]})
     postmortem = Postmortem.objects.get(pk=postmortem.pk)
-    assert selectors.user_can_edit_postmortem(carol, postmortem)
-    assert selectors.user_can_review(carol, postmortem)
-    assert not selectors.user_can_edit_postmortem(stranger, postmortem)
+    assert user_can_edit_postmortem(carol, postmortem)
+    assert user_can_review(carol, postmortem)
+    assert not user_can_edit_postmortem(stranger, postmortem)
 
 
 def test_moves_offered(postmortem, alice, bob, carol):
     make_ready(postmortem, author=alice, reviewer=bob)
     move(postmortem, alice, Status.IN_REVIEW)
-    assert [m.status for m in selectors.moves_for(alice, postmortem)] == ["draft"]
-    assert [m.status for m in selectors.moves_for(bob, postmortem)] == [
+    assert [m.status for m in moves_for(alice, postmortem)] == ["draft"]
+    assert [m.status for m in moves_for(bob, postmortem)] == [
         "draft",
         "reviewed",
     ]
-    assert selectors.moves_for(carol, postmortem) == []
+    assert moves_for(carol, postmortem) == []
 
 
 def test_action_item_owner_may_update_it(postmortem, alice, carol, other_team):
     item = _item(postmortem, carol, 3)
-    assert selectors.user_can_edit_action_item(carol, item)
-    assert not selectors.user_can_edit_postmortem(carol, postmortem)
+    assert user_can_edit_action_item(carol, item)
+    assert not user_can_edit_postmortem(carol, postmortem)
 
 
 # --- Summaries ----------------------------------------------------------------------
@@ -242,18 +257,16 @@ def test_product_and_person_summaries(postmortem, product, alice, bob):
     session = SessionFactory(product=product)
     _item(postmortem, alice, -2)
     _item(postmortem, bob, 4)
-    services.action_item_create(
+    action_item_create(
         actor=alice,
         session=session,
         data={"description": "From planning", "kind": "process", "owner": alice},
     )
     _item(postmortem, alice, -9, status="done")
-    summary = selectors.product_action_items(product=product, now=timezone.now())
+    summary = product_action_items(product=product, now=timezone.now())
     assert (summary.open_count, summary.overdue_count) == (3, 1)
     assert [i.description for i in summary.overdue] == ["Due in -2"]
-    mine = selectors.action_items_for_person(
-        person=alice, viewer=alice, now=timezone.now()
-    )
+    mine = action_items_for_person(person=alice, viewer=alice, now=timezone.now())
     assert [i.description for i in mine.items] == ["Due in -2", "From planning"]
 
 
@@ -261,7 +274,7 @@ def test_library_search_without_postgres_is_a_substring_search(postmortem, alice
     if connection.vendor == "postgresql":
         pytest.skip("PostgreSQL searches with full text (test_search_postgres.py)")
     # Written before it is published: a published postmortem is read-only.
-    services.factor_add(
+    factor_add(
         postmortem=postmortem,
         actor=alice,
         data={"category": "data", "description": "Upstream schema rename."},
@@ -271,10 +284,8 @@ def test_library_search_without_postgres_is_a_substring_search(postmortem, alice
     move(postmortem, bob, Status.REVIEWED)
     move(postmortem, alice, Status.PUBLISHED)
     published = postmortem
-    library = selectors.library_list(user=alice)
-    assert list(selectors.library_search(library, "SCHEMA")) == [published]
-    assert list(selectors.library_search(library, "lessons learned, described")) == [
-        published
-    ]
-    assert list(selectors.library_search(library, "nothing like this")) == []
-    assert list(selectors.library_search(library, "  ")) == [published]
+    library = library_list(user=alice)
+    assert list(library_search(library, "SCHEMA")) == [published]
+    assert list(library_search(library, "lessons learned, described")) == [published]
+    assert list(library_search(library, "nothing like this")) == []
+    assert list(library_search(library, "  ")) == [published]

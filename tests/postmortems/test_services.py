@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from tests.factories import MetricFactory, ProductFactory, SessionFactory
 from tests.postmortems.conftest import resolved_incident
-from tracker.incidents import services as incidents
-from tracker.postmortems import selectors, services
+from tracker.incidents.services.incidents import incident_note_add, incident_open
 from tracker.postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -22,6 +21,25 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
     TimelineEvent,
+)
+from tracker.postmortems.selectors.page import postmortem_page, timeline
+from tracker.postmortems.services.action_items import (
+    action_item_create,
+    action_item_set_status,
+)
+from tracker.postmortems.services.parts import (
+    factor_add,
+    factor_delete,
+    impact_add,
+    moment_add,
+    moment_update,
+    timeline_prefill,
+)
+from tracker.postmortems.services.warnings import warning_accept
+from tracker.postmortems.services.writeup import (
+    postmortem_create,
+    postmortem_from_incident,
+    postmortem_update,
 )
 
 # --- Creating -----------------------------------------------------------------------
@@ -43,7 +61,7 @@ def test_create_needs_an_incident_of_the_same_product(product, alice, other_team
     elsewhere = resolved_incident(ProductFactory(team=other_team), alice)
     for incidents_ in ([], [elsewhere]):
         with pytest.raises(ValidationError) as refused:
-            services.postmortem_create(
+            postmortem_create(
                 product=product,
                 actor=alice,
                 data={"title": "x", "incidents": incidents_},
@@ -53,9 +71,7 @@ def test_create_needs_an_incident_of_the_same_product(product, alice, other_team
 
 
 def test_from_incident_creates_a_draft_with_timeline_and_links(incident, alice):
-    postmortem, created = services.postmortem_from_incident(
-        incident=incident, actor=alice
-    )
+    postmortem, created = postmortem_from_incident(incident=incident, actor=alice)
     assert created
     assert postmortem.product == incident.product
     assert postmortem.title == incident.title
@@ -65,25 +81,25 @@ def test_from_incident_creates_a_draft_with_timeline_and_links(incident, alice):
 
 
 def test_from_incident_twice_opens_the_same_draft(incident, alice, bob):
-    first, _ = services.postmortem_from_incident(incident=incident, actor=alice)
-    again, created = services.postmortem_from_incident(incident=incident, actor=bob)
+    first, _ = postmortem_from_incident(incident=incident, actor=alice)
+    again, created = postmortem_from_incident(incident=incident, actor=bob)
     assert (again, created) == (first, False)
     assert Postmortem.objects.count() == 1
 
 
 def test_from_an_untriaged_incident_is_refused(alice, team):
-    incident = incidents.incident_open(actor=alice, data={"title": "No product"})
+    incident = incident_open(actor=alice, data={"title": "No product"})
     with pytest.raises(ValidationError):
-        services.postmortem_from_incident(incident=incident, actor=alice)
+        postmortem_from_incident(incident=incident, actor=alice)
 
 
 # --- Timeline -----------------------------------------------------------------------
 
 
 def test_prefill_copies_the_incident_timeline(postmortem, incident, bob):
-    incidents.incident_note_add(incident=incident, actor=bob, text="Feature was null.")
-    services.timeline_prefill(postmortem=postmortem)
-    moments = selectors.timeline(postmortem=postmortem)
+    incident_note_add(incident=incident, actor=bob, text="Feature was null.")
+    timeline_prefill(postmortem=postmortem)
+    moments = timeline(postmortem=postmortem)
     assert [m.kind for m in moments] == [
         MomentKind.STARTED,
         MomentKind.DETECTED,
@@ -101,16 +117,16 @@ def test_prefill_copies_the_incident_timeline(postmortem, incident, bob):
 
 def test_prefill_is_idempotent_and_restores_deleted_moments(postmortem):
     count = postmortem.timeline.count()
-    assert services.timeline_prefill(postmortem=postmortem) == 0
+    assert timeline_prefill(postmortem=postmortem) == 0
     postmortem.timeline.filter(kind=MomentKind.ACKNOWLEDGED).delete()
-    assert services.timeline_prefill(postmortem=postmortem) == 1
+    assert timeline_prefill(postmortem=postmortem) == 1
     assert postmortem.timeline.count() == count
 
 
 def test_attaching_another_incident_adds_its_timeline(postmortem, product, alice, bob):
     second = resolved_incident(product, bob, hours_ago=10, title="Second wave")
     before = postmortem.timeline.count()
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=alice,
         data={"incidents": [*postmortem.incidents.all(), second]},
@@ -120,11 +136,11 @@ def test_attaching_another_incident_adds_its_timeline(postmortem, product, alice
 
 
 def test_durations_from_the_timeline(postmortem, incident, alice):
-    page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
+    page = postmortem_page(postmortem=postmortem, now=timezone.now())
     assert page.durations.time_to_detect == timedelta(minutes=12)
     assert page.durations.time_to_mitigate is None
     assert page.durations.time_to_resolve == timedelta(hours=2)
-    services.moment_add(
+    moment_add(
         postmortem=postmortem,
         actor=alice,
         data={
@@ -135,30 +151,30 @@ def test_durations_from_the_timeline(postmortem, incident, alice):
     )
     # Editing the start moves every duration with it.
     start = postmortem.timeline.get(kind=MomentKind.STARTED)
-    services.moment_update(
+    moment_update(
         moment=start, actor=alice, data={"at": start.at - timedelta(minutes=10)}
     )
-    page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
+    page = postmortem_page(postmortem=postmortem, now=timezone.now())
     assert page.durations.time_to_detect == timedelta(minutes=22)
     assert page.durations.time_to_mitigate == timedelta(minutes=60)
     assert page.durations.time_to_resolve == timedelta(hours=2, minutes=10)
 
 
 def test_an_ongoing_incident_has_no_time_to_resolve(product, alice):
-    ongoing = incidents.incident_open(
+    ongoing = incident_open(
         actor=alice, data={"product": product, "title": "Still broken"}
     )
-    postmortem = services.postmortem_create(
+    postmortem = postmortem_create(
         product=product, actor=alice, data={"title": "x", "incidents": [ongoing]}
     )
-    page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
+    page = postmortem_page(postmortem=postmortem, now=timezone.now())
     assert page.durations.time_to_resolve is None
     assert page.durations.time_to_detect is not None
 
 
 def test_starring_a_moment(postmortem, alice):
     moment = postmortem.timeline.first()
-    services.moment_update(moment=moment, actor=alice, data={"starred": True})
+    moment_update(moment=moment, actor=alice, data={"starred": True})
     assert TimelineEvent.objects.get(pk=moment.pk).starred
 
 
@@ -166,16 +182,16 @@ def test_starring_a_moment(postmortem, alice):
 
 
 def test_warnings_follow_the_text_and_keep_their_acceptance(postmortem, alice, bob):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=alice,
         data={"reviewers": [bob], "summary": "Human error. Then blame."},
     )
     warnings = {w.phrase: w for w in postmortem.warnings.all()}
     assert set(warnings) == {"Human error", "blame"}
-    services.warning_accept(warning=warnings["blame"], actor=bob)
+    warning_accept(warning=warnings["blame"], actor=bob)
     # Text added before it moves the phrase; the acceptance stays with it.
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem,
         actor=alice,
         data={"summary": "Context first. Then blame."},
@@ -187,7 +203,7 @@ def test_warnings_follow_the_text_and_keep_their_acceptance(postmortem, alice, b
 
 
 def test_warnings_in_contributing_factors(postmortem, alice):
-    factor = services.factor_add(
+    factor = factor_add(
         postmortem=postmortem,
         actor=alice,
         data={"category": "process", "description": "A careless rollout."},
@@ -198,12 +214,12 @@ def test_warnings_in_contributing_factors(postmortem, alice):
         factor,
         "careless",
     )
-    services.factor_delete(factor=factor, actor=alice)
+    factor_delete(factor=factor, actor=alice)
     assert not postmortem.warnings.exists()
 
 
 def test_names_of_people_in_the_tracker_are_recognised(postmortem, alice, bob):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem, actor=alice, data={"trigger": "Bob broke the feed."}
     )
     [warning] = postmortem.warnings.all()
@@ -222,7 +238,7 @@ def test_the_database_keeps_warnings_consistent(postmortem):
 
 def test_ml_kinds_qualify_data_model_or_code_factors(postmortem, alice):
     with pytest.raises(ValidationError):
-        services.factor_add(
+        factor_add(
             postmortem=postmortem,
             actor=alice,
             data={
@@ -231,7 +247,7 @@ def test_ml_kinds_qualify_data_model_or_code_factors(postmortem, alice):
                 "description": "Labels arrive late.",
             },
         )
-    factor = services.factor_add(
+    factor = factor_add(
         postmortem=postmortem,
         actor=alice,
         data={
@@ -246,14 +262,12 @@ def test_ml_kinds_qualify_data_model_or_code_factors(postmortem, alice):
 def test_kpi_impacts_are_the_products_metrics(postmortem, product, alice):
     kpi = MetricFactory(product=product, name="Approval rate")
     elsewhere = MetricFactory(product=ProductFactory(), name="Other")
-    impact = services.impact_add(
+    impact = impact_add(
         postmortem=postmortem, actor=alice, metric=kpi, change="-4% for 3 hours"
     )
     assert impact.change == "-4% for 3 hours"
     with pytest.raises(ValidationError):
-        services.impact_add(
-            postmortem=postmortem, actor=alice, metric=elsewhere, change="x"
-        )
+        impact_add(postmortem=postmortem, actor=alice, metric=elsewhere, change="x")
 
 
 # --- Action items -------------------------------------------------------------------
@@ -265,7 +279,7 @@ def _item(**sources):
 
 def test_action_items_from_a_planning_session(product, alice):
     session = SessionFactory(product=product)
-    item = services.action_item_create(
+    item = action_item_create(
         actor=alice,
         session=session,
         data=_item(owner=alice, due_date=timezone.localdate()),
@@ -278,7 +292,7 @@ def test_an_action_item_has_exactly_one_source(postmortem, product, alice):
     session = SessionFactory(product=product)
     for sources in ({}, {"postmortem": postmortem, "session": session}):
         with pytest.raises(ValidationError) as refused:
-            services.action_item_create(actor=alice, data=_item(), **sources)
+            action_item_create(actor=alice, data=_item(), **sources)
         assert "exactly one" in str(refused.value)
 
 
@@ -292,20 +306,20 @@ def test_the_database_enforces_one_source(postmortem, product):
 
 
 def test_closing_and_reopening_an_action_item(postmortem, alice):
-    item = services.action_item_create(actor=alice, data=_item(), postmortem=postmortem)
-    assert services.action_item_set_status(item=item, actor=alice, status="done")
+    item = action_item_create(actor=alice, data=_item(), postmortem=postmortem)
+    assert action_item_set_status(item=item, actor=alice, status="done")
     assert item.closed_at is not None
-    assert not services.action_item_set_status(item=item, actor=alice, status="done")
-    services.action_item_set_status(item=item, actor=alice, status="open")
+    assert not action_item_set_status(item=item, actor=alice, status="done")
+    action_item_set_status(item=item, actor=alice, status="open")
     assert item.closed_at is None
 
 
 def test_wont_do_needs_a_reason(postmortem, alice):
-    item = services.action_item_create(actor=alice, data=_item(), postmortem=postmortem)
+    item = action_item_create(actor=alice, data=_item(), postmortem=postmortem)
     with pytest.raises(ValidationError) as refused:
-        services.action_item_set_status(item=item, actor=alice, status="wont_do")
+        action_item_set_status(item=item, actor=alice, status="wont_do")
     assert "why" in str(refused.value)
-    services.action_item_set_status(
+    action_item_set_status(
         item=item, actor=alice, status=ActionStatus.WONT_DO, note="Service retired."
     )
     item.refresh_from_db()
@@ -313,17 +327,17 @@ def test_wont_do_needs_a_reason(postmortem, alice):
 
 
 def test_an_action_item_clears_the_no_action_items_flag(postmortem, alice):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem, actor=alice, data={"no_action_items": True}
     )
-    services.action_item_create(actor=alice, data=_item(), postmortem=postmortem)
+    action_item_create(actor=alice, data=_item(), postmortem=postmortem)
     postmortem.refresh_from_db()
     assert not postmortem.no_action_items
 
 
 def test_ticket_links_must_be_http(postmortem, alice):
     with pytest.raises(ValidationError):
-        services.action_item_create(
+        action_item_create(
             actor=alice,
             postmortem=postmortem,
             data=_item(ticket_url="javascript:alert(1)"),

@@ -7,13 +7,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tests.postmortems.conftest import make_ready, move
-from tracker.postmortems import services
 from tracker.postmortems.models import (
     TRANSITIONS,
     EventKind,
     PostmortemEvent,
     Status,
 )
+from tracker.postmortems.services.warnings import warning_accept, warnings_sync
+from tracker.postmortems.services.writeup import postmortem_update
 
 ALL_MOVES = [(old, new) for old in Status for new in Status]
 
@@ -92,7 +93,7 @@ def test_unknown_status_is_refused(postmortem, alice):
 
 
 def test_review_needs_a_reviewer(postmortem, alice):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=postmortem, actor=alice, data={"summary": "Something."}
     )
     with pytest.raises(ValidationError) as refused:
@@ -111,7 +112,7 @@ def test_only_a_reviewer_marks_it_reviewed(postmortem, alice, bob, dave):
 
 def test_an_author_cannot_be_a_reviewer(postmortem, alice):
     with pytest.raises(ValidationError) as refused:
-        services.postmortem_update(
+        postmortem_update(
             postmortem=postmortem, actor=alice, data={"reviewers": [alice]}
         )
     assert "reviewers" in refused.value.message_dict
@@ -126,7 +127,7 @@ def _blockers(error: ValidationError) -> str:
 
 def _edit_and_review(postmortem, alice, bob, data) -> None:
     """An edit sends a reviewed postmortem back to review: bob reviews again."""
-    services.postmortem_update(postmortem=postmortem, actor=alice, data=data)
+    postmortem_update(postmortem=postmortem, actor=alice, data=data)
     move(postmortem, bob, Status.REVIEWED)
 
 
@@ -166,14 +167,14 @@ def test_publishing_needs_warnings_fixed_or_accepted(reviewed, alice, bob):
     # text): the publish gate checks again.
     reviewed.summary = "Human error during the deploy."
     reviewed.save(update_fields=["summary"])
-    services.warnings_sync(postmortem=reviewed)
+    warnings_sync(postmortem=reviewed)
     with pytest.raises(ValidationError) as refused:
         move(reviewed, alice, Status.PUBLISHED)
     assert "1 open warning" in _blockers(refused.value)
     [warning] = reviewed.warnings.all()
     with pytest.raises(PermissionDenied):
-        services.warning_accept(warning=warning, actor=alice)  # an author
-    assert services.warning_accept(warning=warning, actor=bob)
+        warning_accept(warning=warning, actor=alice)  # an author
+    assert warning_accept(warning=warning, actor=bob)
     warning.refresh_from_db()
     assert warning.accepted_by == bob
     assert warning.accepted_at is not None
@@ -181,11 +182,11 @@ def test_publishing_needs_warnings_fixed_or_accepted(reviewed, alice, bob):
 
 
 def test_fixing_the_text_resolves_the_warning(reviewed, alice, bob):
-    services.postmortem_update(
+    postmortem_update(
         postmortem=reviewed, actor=alice, data={"went_wrong": "Careless deploy."}
     )
     assert reviewed.warnings.count() == 1
-    services.postmortem_update(
+    postmortem_update(
         postmortem=reviewed,
         actor=alice,
         data={"went_wrong": "The deploy had no canary step."},
@@ -212,11 +213,11 @@ def test_publishing_records_the_time_and_the_move(reviewed, alice):
 
 def test_a_published_postmortem_changes_only_after_reopening(published, alice):
     with pytest.raises(ValidationError, match="read-only"):
-        services.postmortem_update(
+        postmortem_update(
             postmortem=published, actor=alice, data={"lessons": "Watch the inputs."}
         )
     move(published, alice, Status.DRAFT, reason="A second cause came to light.")
-    services.postmortem_update(
+    postmortem_update(
         postmortem=published, actor=alice, data={"lessons": "Watch the inputs."}
     )
     published.refresh_from_db()

@@ -8,8 +8,9 @@ import pytest
 
 from tests.factories import MeasurementFactory, MetricFactory
 from tests.reports.test_portfolio import _pdf_text
-from tracker.incidents import services as incidents
-from tracker.postmortems import services as postmortems
+from tracker.incidents.services.incidents import incident_open
+from tracker.postmortems.services.parts import timeline_prefill
+from tracker.postmortems.services.writeup import postmortem_create
 from tracker.products.models import Stage
 from tracker.readiness.selectors import readiness_for_product
 from tracker.releases import services
@@ -43,7 +44,7 @@ def shipped(product, alice):
 
 
 def _incident(product, alice, hours_ago):
-    return incidents.incident_open(
+    return incident_open(
         actor=alice,
         data={
             "product": product,
@@ -80,13 +81,13 @@ def test_incident_without_deployments_has_no_version(product, alice, alice_api):
 
 def test_postmortem_timeline_has_the_deployments_in_its_window(shipped, product, alice):
     incident = _incident(product, alice, 1)
-    postmortem = postmortems.postmortem_create(
+    postmortem = postmortem_create(
         product=product, actor=alice, data={"title": "Review", "incidents": [incident]}
     )
     changes = list(postmortem.timeline.filter(kind="change").values_list("description"))
     assert changes == [("Deployed model version 2.0 in production (100% of traffic)",)]
     # Prefilling again adds nothing.
-    assert postmortems.timeline_prefill(postmortem=postmortem) == 0
+    assert timeline_prefill(postmortem=postmortem) == 0
 
 
 def test_rollback_is_a_change_moment_and_a_chart_marker(

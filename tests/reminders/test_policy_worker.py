@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from tests.postmortems.conftest import resolved_incident
 from tests.reminders.test_worker import _sweep_through_a_worker, broker  # noqa: F401
-from tracker.postmortems import services as postmortems
 from tracker.postmortems.models import ActionItem, FollowUpPolicy
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.writeup import postmortem_create
 from tracker.reminders import tasks
 from tracker.reminders.models import Reminder
 
@@ -47,11 +48,11 @@ def test_each_violation_is_chased_once_through_a_worker(
     # so the draft itself is chased by nothing). Two items 40 days old.
     FollowUpPolicy.objects.create(severity="sev3", prevent_days=30)
     incident = resolved_incident(launched, bob, severity="sev3", hours_ago=24 * 45)
-    draft = postmortems.postmortem_create(
+    draft = postmortem_create(
         product=launched, actor=alice, data={"title": "x", "incidents": [incident]}
     )
     for owner in (bob, dan):
-        postmortems.action_item_create(
+        action_item_create(
             actor=alice,
             postmortem=draft,
             data={

@@ -19,7 +19,8 @@ from tests.factories import (
 from tests.reminders.helpers import DAY, HOUR, LAUNCH, make_metric, rows, run
 from tracker.accounts.models import Visibility
 from tracker.accounts.services import token_create
-from tracker.postmortems import services as postmortems
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.writeup import postmortem_create
 from tracker.reminders.models import KPIReview, Reminder
 from tracker.reminders.selectors import notification_unread_count
 from tracker.reminders.services import delivery, notifications, outbox, sweep
@@ -152,12 +153,12 @@ def subjects(launched, alice, time_machine) -> dict[str, int]:
     review = KPIReview.objects.create(
         product=launched, weeks=2, due_at=LAUNCH, created_at=LAUNCH
     )
-    item = postmortems.action_item_create(
+    item = action_item_create(
         actor=alice,
         session=SessionFactory(product=launched),
         data={"description": "d", "kind": "detect"},
     )
-    postmortem = postmortems.postmortem_create(
+    postmortem = postmortem_create(
         product=launched,
         actor=alice,
         data={"title": "t", "incidents": [IncidentFactory(product=launched)]},

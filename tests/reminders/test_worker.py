@@ -14,7 +14,7 @@ from tests.broker import WAIT_SECONDS, broker_at, through_broker
 from tests.factories import SessionFactory
 from tests.reminders.helpers import make_metric
 from tracker.celery import app
-from tracker.postmortems import services as postmortems
+from tracker.postmortems.services.action_items import action_item_create
 from tracker.reminders import tasks
 from tracker.reminders.models import Reminder
 
@@ -81,7 +81,7 @@ def test_overdue_action_item_is_chased_through_a_worker(
 ):
     # Bob's item from a planning session, two days overdue: bob is reminded,
     # and alice, the PM owner, as the escalation.
-    item = postmortems.action_item_create(
+    item = action_item_create(
         actor=bob,
         session=SessionFactory(product=launched),
         data={

@@ -9,7 +9,7 @@ from tests.postmortems.test_learning import open_incident, publish
 from tests.reminders.conftest import _reminder_settings  # noqa: F401
 from tests.reminders.helpers import DAY
 from tests.reports.test_leadership_digest import MONDAY_8, SITE, leader, send_due  # noqa: F401
-from tracker.postmortems import services
+from tracker.postmortems.services.writeup import postmortem_create
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_the_digest_says_what_was_learned(
 ):
     time_machine.move_to(MONDAY_8 - 30 * DAY, tick=False)
     late = resolved_incident(launched, bob, severity="sev1")
-    services.postmortem_create(
+    postmortem_create(
         product=launched, actor=alice, data={"title": "Late one", "incidents": [late]}
     )
     time_machine.move_to(MONDAY_8 - 3 * DAY, tick=False)

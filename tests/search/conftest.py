@@ -12,7 +12,8 @@ from tests.factories import (
     UserFactory,
 )
 from tracker.accounts.models import Visibility
-from tracker.postmortems import services
+from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.writeup import postmortem_create
 
 
 def fraud_world(product, actor, *, prefix: str):
@@ -22,12 +23,12 @@ def fraud_world(product, actor, *, prefix: str):
         title=f"{prefix} fraud scores spiking",
         description="Latency of the scoring service doubled.",
     )
-    postmortem = services.postmortem_create(
+    postmortem = postmortem_create(
         product=product,
         actor=actor,
         data={"title": f"{prefix} fraud spike", "incidents": [incident]},
     )
-    item = services.action_item_create(
+    item = action_item_create(
         actor=actor,
         data={"description": f"{prefix} fraud alert on latency", "kind": "detect"},
         session=SessionFactory(product=product),

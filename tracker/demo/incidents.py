@@ -7,8 +7,16 @@ import json
 from datetime import datetime, timedelta
 
 from tracker.accounts.models import User
-from tracker.incidents import services
 from tracker.incidents.models import Incident
+from tracker.incidents.services.incidents import (
+    incident_acknowledge,
+    incident_note_add,
+    incident_open,
+    incident_resolve,
+    integration_create,
+)
+from tracker.incidents.services.ingest import alerts_ingest
+from tracker.incidents.services.sla import sla_check_submit
 from tracker.products.models import Product
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -55,11 +63,11 @@ def seed_incidents(*, now: datetime) -> None:
     )
     fraud = Product.objects.get(slug="fraud-score")
     churn = Product.objects.get(slug="churn-warning")
-    prometheus, _ = services.integration_create(
+    prometheus, _ = integration_create(
         actor=alice,
         data={"name": "Prometheus prod-eu", "kind": "alertmanager", "product": fraud},
     )
-    grafana, _ = services.integration_create(
+    grafana, _ = integration_create(
         actor=alice, data={"name": "Grafana ML dashboards", "kind": "grafana"}
     )
     _null_rate_resolved(prometheus, bob, now)
@@ -82,16 +90,16 @@ def _null_rate_resolved(integration, bob, now) -> None:
     summary = "Null rate of merchant_country above 5% for 15m"
     runbook = {"runbook_url": "https://runbooks.example.org/null-rate"}
     firing = _alert("firing", labels, summary, started, annotations=runbook)
-    services.alerts_ingest(
+    alerts_ingest(
         integration=integration,
         body=_delivery([{**firing, "fingerprint": "5e1f0a9c2b7d4e33"}]),
         now=started + timedelta(minutes=16),
     )
     incident = Incident.objects.get(fingerprint="5e1f0a9c2b7d4e33")
-    services.incident_acknowledge(
+    incident_acknowledge(
         incident=incident, actor=bob, at=started + timedelta(minutes=24)
     )
-    services.incident_note_add(
+    incident_note_add(
         incident=incident,
         actor=bob,
         text="Merchants DB migration renamed the column; the feature job reads NULLs.",
@@ -99,7 +107,7 @@ def _null_rate_resolved(integration, bob, now) -> None:
     )
     ended = started + timedelta(minutes=95)
     resolved = _alert("resolved", labels, summary, started, ended, annotations=runbook)
-    services.alerts_ingest(
+    alerts_ingest(
         integration=integration,
         body=_delivery([{**resolved, "fingerprint": "5e1f0a9c2b7d4e33"}]),
         now=ended + timedelta(minutes=1),
@@ -132,16 +140,16 @@ def _latency_open(integration, alice, now) -> None:
             ("scorer-1", "a1c9e2f04b7d5512"),
         )
     ]
-    services.alerts_ingest(
+    alerts_ingest(
         integration=integration,
         body=_delivery(alerts),
         now=started + timedelta(minutes=3),
     )
     incident = Incident.objects.get(fingerprint="a1c9e2f04b7d5511")
-    services.incident_acknowledge(
+    incident_acknowledge(
         incident=incident, actor=alice, at=started + timedelta(minutes=9)
     )
-    services.incident_note_add(
+    incident_note_add(
         incident=incident,
         actor=alice,
         text="Traffic is 2x normal after the marketing campaign; scaling scorers.",
@@ -169,7 +177,7 @@ def _drift_open(integration, now) -> None:
         "panelURL": "https://grafana.example.org/d/ml-models?viewPanel=4",
         "values": {"A": 0.27},
     }
-    services.alerts_ingest(
+    alerts_ingest(
         integration=integration,
         body=_delivery([alert], grafana=True),
         now=started + timedelta(minutes=5),
@@ -189,7 +197,7 @@ def _untriaged(integration, now) -> None:
         "Consumer lag on payments-events above 50k messages",
         started,
     )
-    services.alerts_ingest(
+    alerts_ingest(
         integration=integration,
         body=_delivery([{**alert, "fingerprint": "77d2c0ffee1a9b04"}], grafana=True),
         now=started + timedelta(minutes=2),
@@ -198,7 +206,7 @@ def _untriaged(integration, now) -> None:
 
 def _reported_and_resolved(churn, dan, erin, now) -> None:
     started = now - timedelta(days=9, hours=3)
-    incident = services.incident_open(
+    incident = incident_open(
         actor=erin,
         data={
             "product": churn,
@@ -210,10 +218,10 @@ def _reported_and_resolved(churn, dan, erin, now) -> None:
         },
         now=started + timedelta(hours=2),
     )
-    services.incident_acknowledge(
+    incident_acknowledge(
         incident=incident, actor=dan, at=started + timedelta(hours=2, minutes=10)
     )
-    services.incident_resolve(
+    incident_resolve(
         incident=incident,
         actor=dan,
         at=started + timedelta(hours=6),
@@ -224,6 +232,4 @@ def _reported_and_resolved(churn, dan, erin, now) -> None:
 
 def _sla_breach(churn, now) -> None:
     sla = churn.slas.get(indicator="freshness_minutes")
-    services.sla_check_submit(
-        sla=sla, value=140, checked_at=now, actor=None, source="api"
-    )
+    sla_check_submit(sla=sla, value=140, checked_at=now, actor=None, source="api")

@@ -8,9 +8,14 @@ tracker.demo.seed.seed_demo after the postmortems."""
 from datetime import datetime, timedelta
 
 from tracker.demo.people import user_named
-from tracker.incidents import services as incidents
-from tracker.postmortems import services
+from tracker.incidents.services.incidents import incident_acknowledge, incident_open
 from tracker.postmortems.models import SECTIONS, Postmortem, Status
+from tracker.postmortems.services.parts import factor_add
+from tracker.postmortems.services.warnings import warning_accept
+from tracker.postmortems.services.writeup import (
+    postmortem_create,
+    postmortem_transition,
+)
 from tracker.products.models import Product
 
 FAILURE_TEXT = {
@@ -42,7 +47,7 @@ def seed_learning(*, now: datetime) -> None:
 def _product_failure(now: datetime) -> None:
     alice, bob, carol = user_named("alice"), user_named("bob"), user_named("carol")
     product = Product.objects.get(slug="invoice-ocr")
-    postmortem = services.postmortem_create(
+    postmortem = postmortem_create(
         product=product,
         actor=bob,
         data={
@@ -55,7 +60,7 @@ def _product_failure(now: datetime) -> None:
             **{s.na_field: True for s in SECTIONS if s.key not in FAILURE_TEXT},
         },
     )
-    services.factor_add(
+    factor_add(
         postmortem=postmortem,
         actor=bob,
         data={
@@ -75,10 +80,8 @@ def _publish(postmortem: Postmortem, *, author, reviewer) -> None:
     ):
         if status == Status.REVIEWED:
             for warning in postmortem.warnings.all():
-                services.warning_accept(warning=warning, actor=reviewer)
-        services.postmortem_transition(
-            postmortem=postmortem, actor=actor, status=status
-        )
+                warning_accept(warning=warning, actor=reviewer)
+        postmortem_transition(postmortem=postmortem, actor=actor, status=status)
 
 
 def _recurrence(now: datetime) -> None:
@@ -89,7 +92,7 @@ def _recurrence(now: datetime) -> None:
     if earlier is None:
         return
     start = now - timedelta(days=2, hours=5)
-    incident = incidents.incident_open(
+    incident = incident_open(
         actor=None,
         source="alertmanager",
         now=start + timedelta(minutes=18),
@@ -103,6 +106,6 @@ def _recurrence(now: datetime) -> None:
             "labels": earlier.labels,
         },
     )
-    incidents.incident_acknowledge(
+    incident_acknowledge(
         incident=incident, actor=user_named("bob"), at=start + timedelta(minutes=25)
     )

@@ -8,10 +8,24 @@ from datetime import datetime, timedelta
 
 from tracker.accounts.models import User
 from tracker.demo.people import user_named
-from tracker.incidents import services as incidents
 from tracker.incidents.models import Incident
-from tracker.postmortems import services
+from tracker.incidents.services.incidents import (
+    incident_acknowledge,
+    incident_open,
+    incident_resolve,
+)
 from tracker.postmortems.models import ActionStatus, MomentKind, Status
+from tracker.postmortems.services.action_items import (
+    action_item_create,
+    action_item_set_status,
+)
+from tracker.postmortems.services.parts import factor_add, impact_add, moment_add
+from tracker.postmortems.services.warnings import warning_accept
+from tracker.postmortems.services.writeup import (
+    postmortem_from_incident,
+    postmortem_transition,
+    postmortem_update,
+)
 from tracker.products.models import Product
 
 
@@ -28,7 +42,7 @@ def _incident(
     responder: User,
     note: str,
 ) -> Incident:
-    incident = incidents.incident_open(
+    incident = incident_open(
         actor=None,
         source="alertmanager",
         now=detected,
@@ -42,10 +56,8 @@ def _incident(
             "labels": {"alertname": title, "product": product.slug},
         },
     )
-    incidents.incident_acknowledge(incident=incident, actor=responder, at=acknowledged)
-    incidents.incident_resolve(
-        incident=incident, actor=responder, at=resolved, note=note
-    )
+    incident_acknowledge(incident=incident, actor=responder, at=acknowledged)
+    incident_resolve(incident=incident, actor=responder, at=resolved, note=note)
     return incident
 
 
@@ -71,8 +83,8 @@ def _published(now: datetime) -> None:
         responder=bob,
         note="Fallback rules on; model back once the feature was fixed.",
     )
-    postmortem, _ = services.postmortem_from_incident(incident=incident, actor=alice)
-    services.postmortem_update(
+    postmortem, _ = postmortem_from_incident(incident=incident, actor=alice)
+    postmortem_update(
         postmortem=postmortem,
         actor=alice,
         data={
@@ -85,7 +97,7 @@ def _published(now: datetime) -> None:
             **PUBLISHED_TEXT,
         },
     )
-    services.moment_add(
+    moment_add(
         postmortem=postmortem,
         actor=alice,
         data={
@@ -96,7 +108,7 @@ def _published(now: datetime) -> None:
             "starred": True,
         },
     )
-    services.moment_add(
+    moment_add(
         postmortem=postmortem,
         actor=alice,
         data={
@@ -127,14 +139,14 @@ def _published(now: datetime) -> None:
             "does not follow; there is no contract between the two services.",
         ),
     ):
-        services.factor_add(
+        factor_add(
             postmortem=postmortem,
             actor=alice,
             data={"category": category, "ml_kind": ml_kind, "description": text},
         )
     metric = product.metrics.filter(name="Manual review rate").first()
     if metric:
-        services.impact_add(
+        impact_add(
             postmortem=postmortem,
             actor=alice,
             metric=metric,
@@ -177,7 +189,7 @@ def _published(now: datetime) -> None:
             ActionStatus.OPEN,
         ),
     ):
-        item = services.action_item_create(
+        item = action_item_create(
             actor=alice,
             postmortem=postmortem,
             data={
@@ -189,18 +201,12 @@ def _published(now: datetime) -> None:
             },
         )
         if status != ActionStatus.OPEN:
-            services.action_item_set_status(item=item, actor=owner, status=status)
-    services.postmortem_transition(
-        postmortem=postmortem, actor=alice, status=Status.IN_REVIEW
-    )
+            action_item_set_status(item=item, actor=owner, status=status)
+    postmortem_transition(postmortem=postmortem, actor=alice, status=Status.IN_REVIEW)
     for warning in postmortem.warnings.all():
-        services.warning_accept(warning=warning, actor=carol)
-    services.postmortem_transition(
-        postmortem=postmortem, actor=carol, status=Status.REVIEWED
-    )
-    services.postmortem_transition(
-        postmortem=postmortem, actor=alice, status=Status.PUBLISHED
-    )
+        warning_accept(warning=warning, actor=carol)
+    postmortem_transition(postmortem=postmortem, actor=carol, status=Status.REVIEWED)
+    postmortem_transition(postmortem=postmortem, actor=alice, status=Status.PUBLISHED)
 
 
 PUBLISHED_TEXT = {
@@ -253,8 +259,8 @@ def _draft(now: datetime) -> None:
         responder=erin,
         note="Retrained by hand; scheduler fixed.",
     )
-    postmortem, _ = services.postmortem_from_incident(incident=incident, actor=dan)
-    services.postmortem_update(
+    postmortem, _ = postmortem_from_incident(incident=incident, actor=dan)
+    postmortem_update(
         postmortem=postmortem,
         actor=dan,
         data={
@@ -271,7 +277,7 @@ def _draft(now: datetime) -> None:
             "went_wrong": "The job's failures went to a mailbox nobody reads.",
         },
     )
-    services.factor_add(
+    factor_add(
         postmortem=postmortem,
         actor=dan,
         data={
@@ -280,7 +286,7 @@ def _draft(now: datetime) -> None:
             "description": "No check on the age of the model in production.",
         },
     )
-    services.factor_add(
+    factor_add(
         postmortem=postmortem,
         actor=dan,
         data={
@@ -298,7 +304,7 @@ def _draft(now: datetime) -> None:
         ),
         ("Route scheduler failures to the team's alert channel", "detect", dan, 5),
     ):
-        services.action_item_create(
+        action_item_create(
             actor=dan,
             postmortem=postmortem,
             data={
@@ -316,7 +322,7 @@ def _from_session(now: datetime) -> None:
     session = product.sessions.order_by("held_at").last()
     if session is None:
         return
-    services.action_item_create(
+    action_item_create(
         actor=product.pm_owner,
         session=session,
         data={

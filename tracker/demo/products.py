@@ -10,7 +10,7 @@ from tracker.accounts.models import Team
 from tracker.audit.context import acting
 from tracker.audit.models import Via
 from tracker.demo.people import user_named
-from tracker.incidents.services import sla_check_submit
+from tracker.incidents.services.sla import sla_check_submit
 from tracker.products import services
 from tracker.products.models import Product, Stage
 

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.incidents import selectors, services
+from tracker.incidents import selectors
 from tracker.incidents.filters import DeliveryFilter, IncidentFilter
 from tracker.incidents.models import (
     AlertDelivery,
@@ -24,6 +24,13 @@ from tracker.incidents.models import (
     Source,
     Status,
     validate_http_url,
+)
+from tracker.incidents.services.incidents import (
+    incident_note_add,
+    incident_open,
+    incident_update,
+    integration_create,
+    integration_revoke,
 )
 from tracker.lib.api import (
     ApiView,
@@ -237,9 +244,7 @@ class IncidentListCreateApi(ApiView):
     def post(self, request: Request) -> Response:
         data = self.validated(IncidentCreateInput)
         _require_assign(request, data.get("product"))
-        incident = services.incident_open(
-            actor=request.user, data=data, source=Source.API
-        )
+        incident = incident_open(actor=request.user, data=data, source=Source.API)
         return _incident_answer(self, incident, status=201)
 
 
@@ -261,7 +266,7 @@ class IncidentDetailApi(ApiView):
         if "product" in data:
             _require_assign(request, data["product"])
         note = data.pop("note", "")
-        services.incident_update(
+        incident_update(
             incident=incident,
             actor=request.user,
             data=data,
@@ -279,7 +284,7 @@ class IncidentNotesApi(ApiView):
         incident = selectors.incident_get_for_user(
             user=request.user, pk=pk, for_edit=True
         )
-        entry = services.incident_note_add(
+        entry = incident_note_add(
             incident=incident,
             actor=request.user,
             text=self.validated(NoteInput)["text"],
@@ -309,7 +314,7 @@ class IntegrationListCreateApi(ApiView):
     def post(self, request: Request) -> Response:
         data = self.validated(IntegrationCreateInput)
         _require_assign(request, data.get("product"))
-        integration, secret = services.integration_create(actor=request.user, data=data)
+        integration, secret = integration_create(actor=request.user, data=data)
         integration.secret = secret  # shown this once
         return self.output(IntegrationCreatedOutput, integration, status=201)
 
@@ -327,7 +332,7 @@ class IntegrationDetailApi(ApiView):
         integration = selectors.integration_get_for_user(
             user=request.user, pk=pk, for_edit=True
         )
-        services.integration_revoke(integration=integration, actor=request.user)
+        integration_revoke(integration=integration, actor=request.user)
         return Response(status=204)
 
 

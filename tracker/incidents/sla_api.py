@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.accounts.api_auth import request_actor, request_source
-from tracker.incidents.services import sla_check_submit
+from tracker.incidents.services.sla import sla_check_submit
 from tracker.lib.api import ApiView
 from tracker.products.api.slas import SLACheckIn, SLACheckOut
 from tracker.products.filters import SLACheckFilter

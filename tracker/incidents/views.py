@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST, require_safe
 
 from tracker.audit import selectors as audit_selectors
-from tracker.incidents import selectors, services
+from tracker.incidents import selectors
 from tracker.incidents.filters import IncidentFilter
 from tracker.incidents.forms import (
     IncidentChangeForm,
@@ -24,6 +24,23 @@ from tracker.incidents.forms import (
     ResolveForm,
 )
 from tracker.incidents.models import Incident, Severity, Source
+from tracker.incidents.services.incidents import (
+    incident_acknowledge as incident_acknowledge_service,
+)
+from tracker.incidents.services.incidents import (
+    incident_note_add,
+    incident_open,
+    incident_update,
+)
+from tracker.incidents.services.incidents import (
+    incident_resolve as incident_resolve_service,
+)
+from tracker.incidents.services.incidents import (
+    integration_create as integration_create_service,
+)
+from tracker.incidents.services.incidents import (
+    integration_revoke as integration_revoke_service,
+)
 from tracker.lib.views import paginate, run_service
 from tracker.products.selectors import products_readable_by
 
@@ -85,9 +102,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         incident = run_service(
             form,
-            lambda: services.incident_open(
-                actor=request.user, data=data, source=Source.UI
-            ),
+            lambda: incident_open(actor=request.user, data=data, source=Source.UI),
         )
         if incident:
             messages.success(request, f"Opened incident #{incident.pk}.")
@@ -157,7 +172,7 @@ def incident_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _editable(request, pk)
     _act(
         request,
-        lambda: services.incident_acknowledge(incident=incident, actor=request.user),
+        lambda: incident_acknowledge_service(incident=incident, actor=request.user),
         "Acknowledged: you are on it.",
     )
     return redirect(incident)
@@ -173,7 +188,7 @@ def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     note = form.cleaned_data["note"]
     _act(
         request,
-        lambda: services.incident_resolve(
+        lambda: incident_resolve_service(
             incident=incident, actor=request.user, note=note
         ),
         "Resolved.",
@@ -197,7 +212,7 @@ def incident_change(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied("Only its team can take incidents onto a product.")
         if run_service(
             form,
-            lambda: services.incident_update(
+            lambda: incident_update(
                 incident=incident, actor=request.user, data=changes
             ),
         ):
@@ -221,7 +236,7 @@ def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST)
     if form.is_valid() and run_service(
         form,
-        lambda: services.incident_note_add(
+        lambda: incident_note_add(
             incident=incident, actor=request.user, text=form.cleaned_data["text"]
         ),
     ):
@@ -261,7 +276,7 @@ def integration_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         created = run_service(
             form,
-            lambda: services.integration_create(actor=request.user, data=data),
+            lambda: integration_create_service(actor=request.user, data=data),
         )
         if created:
             # Rendered, not redirected: the secret exists only in this response.
@@ -301,7 +316,7 @@ def integration_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     integration = selectors.integration_get_for_user(
         user=request.user, pk=pk, for_edit=True
     )
-    services.integration_revoke(integration=integration, actor=request.user)
+    integration_revoke_service(integration=integration, actor=request.user)
     messages.success(
         request, f"Revoked {integration.name}: its secret no longer works."
     )

@@ -42,7 +42,7 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
 )
-from tracker.postmortems.selectors import add_business_days
+from tracker.postmortems.selectors.deadlines import add_business_days
 from tracker.postmortems.selectors.policies import policy_for, policy_index
 from tracker.products.models import Product
 from tracker.products.selectors import readable

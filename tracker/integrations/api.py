@@ -31,7 +31,7 @@ from tracker.lib.api import (
     slug_of,
 )
 from tracker.lib.tasks import enqueue_on_commit
-from tracker.postmortems.selectors import action_item_get_for_user
+from tracker.postmortems.selectors.access import action_item_get_for_user
 from tracker.products.models import Product
 from tracker.products.selectors import product_readable_q, user_can_edit_product
 

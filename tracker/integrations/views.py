@@ -23,7 +23,7 @@ from tracker.integrations.services import connections, github, webhooks
 from tracker.integrations.tasks import github_issue_create, webhook_deliver
 from tracker.lib.tasks import enqueue_on_commit
 from tracker.lib.views import paginate, run_service
-from tracker.postmortems.selectors import action_item_get_for_user
+from tracker.postmortems.selectors.access import action_item_get_for_user
 from tracker.products.selectors import products_readable_by, user_team_ids
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from tracker.accounts.models import User
 from tracker.incidents.models import ACTIVE_STATUSES, Incident, Kind, Severity, Source
-from tracker.incidents.services import incident_open
+from tracker.incidents.services.incidents import incident_open
 from tracker.lib.services import model_create, model_update
 from tracker.lib.tasks import enqueue_on_commit
 from tracker.outcomes.models import (

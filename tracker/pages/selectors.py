@@ -15,7 +15,10 @@ from tracker.ci.selectors import ci_status_combined
 from tracker.incidents.selectors import product_open_incidents
 from tracker.lib.charts import before_after_chart
 from tracker.outcomes import selectors as outcomes
-from tracker.postmortems.selectors import product_action_items, session_action_items
+from tracker.postmortems.selectors.action_items import (
+    product_action_items,
+    session_action_items,
+)
 from tracker.products import experiments
 from tracker.products import selectors as products
 from tracker.products.models import (

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from tracker.audit import selectors as audit_selectors
 from tracker.cards import selectors as cards
-from tracker.incidents.services import sla_check_submit
+from tracker.incidents.services.sla import sla_check_submit
 from tracker.integrations import selectors as integrations
 from tracker.lib.pdf import render_pdf
 from tracker.lib.views import paginate, run_service

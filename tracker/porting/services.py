@@ -24,7 +24,7 @@ from tracker.incidents.models import AlertIntegration
 from tracker.porting import spec
 from tracker.porting.reader import Document, DocumentError, Row, document_read
 from tracker.postmortems.models import Postmortem
-from tracker.postmortems.services import postmortem_search_refresh
+from tracker.postmortems.services.common import postmortem_search_refresh
 from tracker.products.models import Product
 
 

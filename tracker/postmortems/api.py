@@ -21,7 +21,6 @@ from rest_framework.response import Response
 from tracker.accounts.api_auth import username_field
 from tracker.incidents.models import Incident, validate_http_url
 from tracker.lib.api import ApiView, FloatField, ReadableSlugField, StrictInputMixin
-from tracker.postmortems import selectors, services
 from tracker.postmortems.filters import ActionItemFilter, PostmortemFilter
 from tracker.postmortems.models import (
     SECTION_KEYS,
@@ -33,6 +32,22 @@ from tracker.postmortems.models import (
     Postmortem,
     Priority,
     Status,
+)
+from tracker.postmortems.selectors.access import (
+    action_item_get_for_user,
+    postmortem_get_for_user,
+    user_can_edit_postmortem,
+)
+from tracker.postmortems.selectors.action_items import action_item_list
+from tracker.postmortems.selectors.lists import postmortem_api_list
+from tracker.postmortems.services.action_items import (
+    action_item_create,
+    action_item_update,
+)
+from tracker.postmortems.services.writeup import (
+    postmortem_create,
+    postmortem_transition,
+    postmortem_update,
 )
 from tracker.products.models import PlanningSession, Product
 from tracker.products.selectors import (
@@ -286,7 +301,7 @@ class ActionItemInput(StrictInputMixin, serializers.Serializer):
 
 
 def _postmortem_answer(view: ApiView, pk: int, status: int = 200) -> Response:
-    postmortem = selectors.postmortem_api_list(user=view.request.user).get(pk=pk)
+    postmortem = postmortem_api_list(user=view.request.user).get(pk=pk)
     return view.output(PostmortemOutput, postmortem, status=status)
 
 
@@ -299,7 +314,7 @@ class PostmortemListCreateApi(ApiView):
 
     @extend_schema(responses=PostmortemOutput(many=True))
     def get(self, request: Request) -> Response:
-        rows = selectors.postmortem_api_list(user=request.user)
+        rows = postmortem_api_list(user=request.user)
         return self.paginated(PostmortemOutput, self.filter_queryset(rows))
 
     @extend_schema(request=PostmortemInput, responses={201: PostmortemOutput})
@@ -308,7 +323,7 @@ class PostmortemListCreateApi(ApiView):
         product = data["product"]
         if not user_can_edit_product(request.user, product):
             raise PermissionDenied("Only the product's team and owners can do this.")
-        postmortem = services.postmortem_create(
+        postmortem = postmortem_create(
             product=product, actor=request.user, data=_service_data(data)
         )
         return _postmortem_answer(self, postmortem.pk, status=201)
@@ -321,14 +336,12 @@ class PostmortemDetailApi(ApiView):
 
     @extend_schema(responses=PostmortemOutput)
     def get(self, request: Request, pk: int) -> Response:
-        selectors.postmortem_get_for_user(user=request.user, pk=pk)
+        postmortem_get_for_user(user=request.user, pk=pk)
         return _postmortem_answer(self, pk)
 
     @extend_schema(request=PostmortemInput, responses=PostmortemOutput)
     def patch(self, request: Request, pk: int) -> Response:
-        postmortem = selectors.postmortem_get_for_user(
-            user=request.user, pk=pk, for_edit=True
-        )
+        postmortem = postmortem_get_for_user(user=request.user, pk=pk, for_edit=True)
         if "status" in request.data:
             raise serializers.ValidationError(
                 {"status": "Change the status with POST …/transition/."}
@@ -338,7 +351,7 @@ class PostmortemDetailApi(ApiView):
                 {"product": "A postmortem stays with its product."}
             )
         data = self.validated(PostmortemInput, partial=True)
-        services.postmortem_update(
+        postmortem_update(
             postmortem=postmortem, actor=request.user, data=_service_data(data)
         )
         return _postmortem_answer(self, pk)
@@ -351,11 +364,9 @@ class PostmortemTransitionApi(ApiView):
 
     @extend_schema(request=TransitionInput, responses=PostmortemOutput)
     def post(self, request: Request, pk: int) -> Response:
-        postmortem = selectors.postmortem_get_for_user(
-            user=request.user, pk=pk, for_edit=True
-        )
+        postmortem = postmortem_get_for_user(user=request.user, pk=pk, for_edit=True)
         data = self.validated(TransitionInput)
-        services.postmortem_transition(
+        postmortem_transition(
             postmortem=postmortem,
             actor=request.user,
             status=data["status"],
@@ -368,7 +379,7 @@ class PostmortemTransitionApi(ApiView):
 
 
 def _item_answer(view: ApiView, item: ActionItem, status: int = 200) -> Response:
-    item = selectors.action_item_list(user=view.request.user).get(pk=item.pk)
+    item = action_item_list(user=view.request.user).get(pk=item.pk)
     return view.output(ActionItemOutput, item, status=status)
 
 
@@ -382,7 +393,7 @@ class ActionItemListCreateApi(ApiView):
 
     @extend_schema(responses=ActionItemOutput(many=True))
     def get(self, request: Request) -> Response:
-        rows = selectors.action_item_list(user=request.user)
+        rows = action_item_list(user=request.user)
         return self.paginated(ActionItemOutput, self.filter_queryset(rows))
 
     @extend_schema(request=ActionItemInput, responses={201: ActionItemOutput})
@@ -390,7 +401,7 @@ class ActionItemListCreateApi(ApiView):
         data = self.validated(ActionItemInput)
         postmortem, session = data.pop("postmortem", None), data.pop("session", None)
         allowed = (
-            selectors.user_can_edit_postmortem(request.user, postmortem)
+            user_can_edit_postmortem(request.user, postmortem)
             if postmortem
             else user_can_edit_product(request.user, session.product)
         )
@@ -399,7 +410,7 @@ class ActionItemListCreateApi(ApiView):
                 "Only the people who may edit its postmortem or planning session "
                 "can add action items to it."
             )
-        item = services.action_item_create(
+        item = action_item_create(
             actor=request.user, data=data, postmortem=postmortem, session=session
         )
         return _item_answer(self, item, status=201)
@@ -411,14 +422,12 @@ class ActionItemDetailApi(ApiView):
 
     @extend_schema(responses=ActionItemOutput)
     def get(self, request: Request, pk: int) -> Response:
-        item = selectors.action_item_get_for_user(user=request.user, pk=pk)
+        item = action_item_get_for_user(user=request.user, pk=pk)
         return _item_answer(self, item)
 
     @extend_schema(request=ActionItemInput, responses=ActionItemOutput)
     def patch(self, request: Request, pk: int) -> Response:
-        item = selectors.action_item_get_for_user(
-            user=request.user, pk=pk, for_edit=True
-        )
+        item = action_item_get_for_user(user=request.user, pk=pk, for_edit=True)
         data = self.validated(ActionItemInput, partial=True)
-        services.action_item_update(item=item, actor=request.user, data=data)
+        action_item_update(item=item, actor=request.user, data=data)
         return _item_answer(self, item)

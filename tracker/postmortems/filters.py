@@ -25,7 +25,7 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
 )
-from tracker.postmortems.selectors import library_search
+from tracker.postmortems.selectors.lists import library_search
 from tracker.products.filters import readable_products
 
 PERIODS = {

@@ -20,7 +20,7 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
 )
-from tracker.postmortems.services import BulkAction
+from tracker.postmortems.services.action_items import BulkAction
 from tracker.products.forms import (
     DateInput,
     DateTimeLocalInput,

@@ -31,15 +31,16 @@ from django.utils.text import Truncator
 
 from tracker.incidents.models import Incident
 from tracker.postmortems.models import ActionItem, ActionStatus, Postmortem, Status
-from tracker.postmortems.selectors import (
-    SEVERE,
+from tracker.postmortems.selectors.action_items import (
     action_items_due,
     action_items_overdue,
+)
+from tracker.postmortems.selectors.deadlines import (
     add_business_days,
-    postmortems_stuck_in_draft,
     review_business_days,
 )
 from tracker.postmortems.selectors.policies import violations
+from tracker.postmortems.selectors.reports import SEVERE, postmortems_stuck_in_draft
 from tracker.products.models import Stage
 from tracker.reminders.models import Reminder
 from tracker.reminders.registry import (

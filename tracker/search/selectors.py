@@ -20,7 +20,7 @@ from tracker.accounts.selectors import Reader
 from tracker.incidents.models import Incident
 from tracker.lib.search import text_search
 from tracker.postmortems.models import SECTION_KEYS, ActionItem, Postmortem
-from tracker.postmortems.selectors import SEARCH_CONFIG
+from tracker.postmortems.selectors.lists import SEARCH_CONFIG
 from tracker.products.models import Product
 from tracker.products.selectors import product_readable_q, readable
 

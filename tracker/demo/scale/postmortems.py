@@ -36,7 +36,7 @@ from tracker.postmortems.models import (
     Status,
     TimelineEvent,
 )
-from tracker.postmortems.selectors import SEVERE
+from tracker.postmortems.selectors.reports import SEVERE
 from tracker.postmortems.services.common import search_refresh
 
 PER_PRODUCT = 2

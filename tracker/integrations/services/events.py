@@ -22,7 +22,7 @@ from tracker.incidents.models import EntryKind, Status, TimelineEntry
 from tracker.integrations.models import Event
 from tracker.postmortems.models import Postmortem
 from tracker.postmortems.models.postmortem import Status as PostmortemStatus
-from tracker.postmortems.selectors import action_items_overdue
+from tracker.postmortems.selectors.action_items import action_items_overdue
 from tracker.postmortems.selectors.policies import violations
 from tracker.products.models import Product, SuccessMetric
 

@@ -26,7 +26,10 @@ from tracker.integrations.models import Connection, ConnectionKind, IssueLink
 from tracker.integrations.services.connections import connection_failed, connection_ok
 from tracker.postmortems.models import ActionItem
 from tracker.postmortems.models.action_items import ActionStatus
-from tracker.postmortems.services import action_item_set_status, action_item_update
+from tracker.postmortems.services.action_items import (
+    action_item_set_status,
+    action_item_update,
+)
 
 API_VERSION = "2022-11-28"
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tracker.incidents.services import sla_check_submit
+from tracker.incidents.services.sla import sla_check_submit
 from tracker.integrations import outside
 from tracker.integrations.models import (
     Connection,

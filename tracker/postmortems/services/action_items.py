@@ -16,12 +16,12 @@ from django.utils import timezone
 
 from tracker.accounts.models import User
 from tracker.lib.services import model_create, model_update
-from tracker.postmortems import selectors
 from tracker.postmortems.models import (
     ActionItem,
     ActionStatus,
     Postmortem,
 )
+from tracker.postmortems.selectors.access import user_can_edit_action_item
 from tracker.postmortems.services.common import (
     ACTION_FIELDS,
     ACTION_WORDING,
@@ -154,7 +154,7 @@ def action_items_bulk_change(
         item = items.get(pk)
         if item is None:
             outcome.refuse(pk, None, "No such action item.")
-        elif not selectors.user_can_edit_action_item(actor, item):
+        elif not user_can_edit_action_item(actor, item):
             outcome.refuse(
                 pk,
                 item,

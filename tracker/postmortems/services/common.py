@@ -14,7 +14,6 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.postmortems import selectors
 from tracker.postmortems.models import (
     SECTION_KEYS,
     SECTIONS,
@@ -24,6 +23,7 @@ from tracker.postmortems.models import (
     PostmortemEvent,
     Status,
 )
+from tracker.postmortems.selectors.lists import SEARCH_CONFIG
 from tracker.postmortems.services.warnings import warnings_sync
 
 POSTMORTEM_FIELDS = [
@@ -114,7 +114,7 @@ def search_refresh(postmortems: QuerySet[Postmortem]) -> None:
     """
     if connection.vendor != "postgresql":
         return
-    config = selectors.SEARCH_CONFIG
+    config = SEARCH_CONFIG
     factors = (
         ContributingFactor.objects.filter(postmortem=OuterRef("pk"))
         .order_by()

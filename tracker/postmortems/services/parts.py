@@ -10,7 +10,6 @@ from django.utils import timezone
 from tracker.accounts.models import User
 from tracker.incidents.models import EntryKind, Incident, Source, TimelineEntry
 from tracker.lib.services import model_create, model_update
-from tracker.postmortems import selectors
 from tracker.postmortems.models import (
     ContributingFactor,
     MetricImpact,
@@ -18,6 +17,7 @@ from tracker.postmortems.models import (
     Postmortem,
     TimelineEvent,
 )
+from tracker.postmortems.selectors.page import incident_timeline_entries
 from tracker.postmortems.services.common import (
     FACTOR_FIELDS,
     MOMENT_FIELDS,
@@ -108,7 +108,7 @@ def timeline_copy(
     ]
     moments += [
         _moment_from_entry(postmortem, entry)
-        for entry in selectors.incident_timeline_entries(incidents=incidents)
+        for entry in incident_timeline_entries(incidents=incidents)
         if entry.pk not in copied
     ]
     moments += _deployment_moments(postmortem, incidents)

@@ -5,7 +5,6 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from tracker.accounts.models import User
-from tracker.postmortems import selectors
 from tracker.postmortems.blameless import People, check_text, numbered
 from tracker.postmortems.models import (
     FACTOR_SECTION,
@@ -13,6 +12,7 @@ from tracker.postmortems.models import (
     BlamelessWarning,
     Postmortem,
 )
+from tracker.postmortems.selectors.access import people_index, user_can_review
 
 
 def warnings_sync(
@@ -22,7 +22,7 @@ def warnings_sync(
     bring the stored warnings in step: new findings are added, warnings whose
     phrase is gone are deleted, the rest keep their acceptance (matched by
     section, phrase and occurrence, so moving text does not lose it)."""
-    people = people or selectors.people_index()
+    people = people or people_index()
     wanted = {}
     for key in SECTION_KEYS:
         for finding, n in numbered(check_text(getattr(postmortem, key), people=people)):
@@ -67,7 +67,7 @@ def warnings_sync(
 def warning_accept(*, warning: BlamelessWarning, actor: User) -> bool:
     """A reviewer accepts a flagged phrase as it is (a quote, a name used
     without blame). False if it already was accepted."""
-    if not selectors.user_can_review(actor, warning.postmortem):
+    if not user_can_review(actor, warning.postmortem):
         raise PermissionDenied("Only one of its reviewers can accept a warning.")
     updated = BlamelessWarning.objects.filter(
         pk=warning.pk, accepted_at__isnull=True

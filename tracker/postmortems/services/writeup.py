@@ -13,7 +13,6 @@ from django.utils import timezone
 from tracker.accounts.models import User
 from tracker.incidents.models import Incident
 from tracker.lib.services import model_create, model_update
-from tracker.postmortems import selectors
 from tracker.postmortems.models import (
     TRANSITIONS,
     EventKind,
@@ -21,6 +20,8 @@ from tracker.postmortems.models import (
     PostmortemEvent,
     Status,
 )
+from tracker.postmortems.selectors.access import user_can_review
+from tracker.postmortems.selectors.page import publish_blockers
 from tracker.postmortems.services.common import (
     POSTMORTEM_FIELDS,
     TEXT_FIELDS,
@@ -278,13 +279,13 @@ def _check_move(
             )
         warnings_sync(postmortem=postmortem)
     if status == Status.REVIEWED:
-        if actor is None or not selectors.user_can_review(actor, postmortem):
+        if actor is None or not user_can_review(actor, postmortem):
             raise PermissionDenied("Only one of its reviewers can mark it reviewed.")
         _check_warnings_settled(postmortem)
     if status == Status.PUBLISHED:
         # Names of people who joined since the last edit count too.
         warnings_sync(postmortem=postmortem)
-        blockers = selectors.publish_blockers(postmortem)
+        blockers = publish_blockers(postmortem)
         if blockers:
             raise ValidationError(
                 {

@@ -3,7 +3,10 @@
 from django import template
 
 from tracker.postmortems.models import SECTIONS_BY_KEY, Postmortem
-from tracker.postmortems.selectors import postmortems_for_incident, recurrence_lessons
+from tracker.postmortems.selectors.lists import (
+    postmortems_for_incident,
+    recurrence_lessons,
+)
 
 register = template.Library()
 

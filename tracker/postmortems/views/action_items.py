@@ -11,7 +11,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from tracker.lib.views import paginate, run_service
-from tracker.postmortems import selectors, services
 from tracker.postmortems.filters import ActionItemFilter
 from tracker.postmortems.forms import (
     ActionItemBulkForm,
@@ -19,6 +18,25 @@ from tracker.postmortems.forms import (
     ActionStatusForm,
 )
 from tracker.postmortems.models import ActionItem, ActionStatus
+from tracker.postmortems.selectors.access import (
+    action_item_get_for_user,
+    session_get_for_user,
+)
+from tracker.postmortems.selectors.action_items import (
+    action_item_list,
+    action_items_for_change,
+    action_items_for_person,
+    person_get,
+    person_reviews,
+)
+from tracker.postmortems.services.action_items import (
+    BulkAction,
+    action_item_create,
+    action_item_set_status,
+    action_item_update,
+    action_items_bulk_change,
+)
+from tracker.postmortems.services.common import ACTION_WORDING
 from tracker.postmortems.views.pages import detail_page, done, editable, read_only
 
 
@@ -32,7 +50,7 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = ActionItemForm(request.POST)
     if form.is_valid() and run_service(
         form,
-        lambda: services.action_item_create(
+        lambda: action_item_create(
             actor=request.user, data=form.cleaned_data, postmortem=postmortem
         ),
     ):
@@ -45,14 +63,12 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
 def session_action_add(request: HttpRequest, session_pk: int) -> HttpResponse:
     """Add an action item decided in a planning session (the session page's
     form posts here; errors are shown on a page of their own)."""
-    session = selectors.session_get_for_user(
-        user=request.user, pk=session_pk, for_edit=True
-    )
+    session = session_get_for_user(user=request.user, pk=session_pk, for_edit=True)
     form = ActionItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         item = run_service(
             form,
-            lambda: services.action_item_create(
+            lambda: action_item_create(
                 actor=request.user, data=form.cleaned_data, session=session
             ),
         )
@@ -73,11 +89,11 @@ def _source_url(item: ActionItem) -> str:
 
 @login_required
 def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    item = selectors.action_item_get_for_user(user=request.user, pk=pk, for_edit=True)
+    item = action_item_get_for_user(user=request.user, pk=pk, for_edit=True)
     form = ActionItemForm(request.POST or None, instance=item)
     if item.postmortem_id and item.postmortem.is_published:
         # Its wording was published; who does it and by when still moves.
-        for name in services.ACTION_WORDING:
+        for name in ACTION_WORDING:
             form.fields[name].disabled = True
             form.fields[name].help_text = "Published: reopen the postmortem to reword."
     if request.method == "POST" and form.is_valid():
@@ -86,9 +102,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if (
             run_service(
                 form,
-                lambda: services.action_item_update(
-                    item=item, actor=request.user, data=data
-                ),
+                lambda: action_item_update(item=item, actor=request.user, data=data),
             )
             is not None
         ):
@@ -118,14 +132,14 @@ def _next(request: HttpRequest, fallback: str) -> str:
 @require_POST
 def action_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark an item done, won't do (with a reason) or open again."""
-    item = selectors.action_item_get_for_user(user=request.user, pk=pk, for_edit=True)
+    item = action_item_get_for_user(user=request.user, pk=pk, for_edit=True)
     form = ActionStatusForm(request.POST)
     if form.is_valid():
         status, note = form.cleaned_data["status"], form.cleaned_data["note"]
         done(
             request,
             form,
-            lambda: services.action_item_set_status(
+            lambda: action_item_set_status(
                 item=item, actor=request.user, status=status, note=note
             ),
             {
@@ -150,10 +164,10 @@ def _work_page(request: HttpRequest, person) -> HttpResponse:
         {
             "person": person,
             "is_me": person.pk == request.user.pk,
-            "actions": selectors.action_items_for_person(
+            "actions": action_items_for_person(
                 person=person, viewer=request.user, now=now
             ),
-            "reviews": selectors.person_reviews(person=person, viewer=request.user),
+            "reviews": person_reviews(person=person, viewer=request.user),
         },
     )
 
@@ -166,15 +180,15 @@ def my_work(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def person_work(request: HttpRequest, username: str) -> HttpResponse:
-    return _work_page(request, selectors.person_get(username=username))
+    return _work_page(request, person_get(username=username))
 
 
 # --- Every open action item ---------------------------------------------------------
 
 BULK_DONE = {
-    services.BulkAction.REASSIGN: "Reassigned",
-    services.BulkAction.DUE_DATE: "New due date for",
-    services.BulkAction.WONT_DO: "Closed as won't do",
+    BulkAction.REASSIGN: "Reassigned",
+    BulkAction.DUE_DATE: "New due date for",
+    BulkAction.WONT_DO: "Closed as won't do",
 }
 
 
@@ -184,17 +198,17 @@ def _board_filter(request: HttpRequest) -> ActionItemFilter:
     data.setdefault("status", ActionStatus.OPEN)
     data.setdefault("ordering", "due")
     return ActionItemFilter(
-        data, queryset=selectors.action_item_list(user=request.user), request=request
+        data, queryset=action_item_list(user=request.user), request=request
     )
 
 
 def _bulk_change(request: HttpRequest, form: ActionItemBulkForm) -> None:
     data = form.cleaned_data
     ids = data["item"]
-    outcome = services.action_items_bulk_change(
+    outcome = action_items_bulk_change(
         actor=request.user,
         ids=ids,
-        items=selectors.action_items_for_change(user=request.user, ids=ids),
+        items=action_items_for_change(user=request.user, ids=ids),
         action=data["action"],
         owner=data["owner"],
         due_date=data["due_date"],

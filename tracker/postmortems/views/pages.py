@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST, require_safe
 from tracker.audit import selectors as audit_selectors
 from tracker.incidents.selectors import incident_get_for_user
 from tracker.lib.views import paginate, run_service
-from tracker.postmortems import selectors, services
 from tracker.postmortems.blameless import check_text, numbered
 from tracker.postmortems.filters import LibraryFilter, PostmortemFilter
 from tracker.postmortems.forms import (
@@ -38,17 +37,48 @@ from tracker.postmortems.models import (
     Rule,
     Status,
 )
+from tracker.postmortems.selectors.access import (
+    moves_for,
+    people_index,
+    postmortem_get_for_user,
+    products_for_postmortems,
+    user_can_edit_postmortem,
+    user_can_review,
+)
+from tracker.postmortems.selectors.lists import (
+    library_list,
+)
+from tracker.postmortems.selectors.lists import (
+    postmortem_list as postmortem_list_selector,
+)
+from tracker.postmortems.selectors.page import postmortem_page
+from tracker.postmortems.services.common import READ_ONLY
+from tracker.postmortems.services.warnings import (
+    warning_accept as warning_accept_service,
+)
+from tracker.postmortems.services.writeup import (
+    postmortem_create as postmortem_create_service,
+)
+from tracker.postmortems.services.writeup import (
+    postmortem_from_incident as postmortem_from_incident_service,
+)
+from tracker.postmortems.services.writeup import (
+    postmortem_transition as postmortem_transition_service,
+)
+from tracker.postmortems.services.writeup import (
+    postmortem_update,
+)
 from tracker.products.selectors import user_can_edit_product
 
 
 def editable(request: HttpRequest, pk: int) -> Postmortem:
-    return selectors.postmortem_get_for_user(user=request.user, pk=pk, for_edit=True)
+    return postmortem_get_for_user(user=request.user, pk=pk, for_edit=True)
 
 
 def read_only(request: HttpRequest, postmortem: Postmortem) -> HttpResponse:
     """Where an editing page of a published postmortem sends the reader (the
     services refuse the change anyway)."""
-    messages.info(request, services.READ_ONLY)
+    messages.info(request, READ_ONLY)
     return redirect(postmortem)
 
 
@@ -93,7 +123,7 @@ def done(
 def postmortem_list(request: HttpRequest) -> HttpResponse:
     postmortem_filter = PostmortemFilter(
         request.GET,
-        queryset=selectors.postmortem_list(user=request.user),
+        queryset=postmortem_list_selector(user=request.user),
         request=request,
     )
     return render(
@@ -102,7 +132,7 @@ def postmortem_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": postmortem_filter,
             "page": paginate(request, postmortem_filter.qs),
-            "can_create": selectors.products_for_postmortems(request.user).exists(),
+            "can_create": products_for_postmortems(request.user).exists(),
         },
     )
 
@@ -111,7 +141,7 @@ def postmortem_list(request: HttpRequest) -> HttpResponse:
 def library(request: HttpRequest) -> HttpResponse:
     """Published postmortems and their lessons, searchable."""
     library_filter = LibraryFilter(
-        request.GET, queryset=selectors.library_list(user=request.user), request=request
+        request.GET, queryset=library_list(user=request.user), request=request
     )
     template = (
         "postmortems/_library_rows.html"
@@ -130,7 +160,7 @@ def library(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def postmortem_create(request: HttpRequest) -> HttpResponse:
-    products = selectors.products_for_postmortems(request.user)
+    products = products_for_postmortems(request.user)
     if not products.exists():
         raise PermissionDenied("Join a product's team to write its postmortems.")
     # NUL cannot name a product (and PostgreSQL would refuse the lookup).
@@ -150,7 +180,7 @@ def postmortem_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         postmortem = run_service(
             form,
-            lambda: services.postmortem_create(
+            lambda: postmortem_create_service(
                 product=data["product"], actor=request.user, data=data
             ),
         )
@@ -170,7 +200,7 @@ def postmortem_from_incident(request: HttpRequest, incident_pk: int) -> HttpResp
     ):
         raise PermissionDenied("Only the product's team can write its postmortems.")
     try:
-        postmortem, created = services.postmortem_from_incident(
+        postmortem, created = postmortem_from_incident_service(
             incident=incident, actor=request.user
         )
     except ValidationError as exc:
@@ -189,14 +219,14 @@ def postmortem_from_incident(request: HttpRequest, incident_pk: int) -> HttpResp
 @login_required
 @require_safe
 def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
+    postmortem = postmortem_get_for_user(user=request.user, pk=pk)
     return detail_page(request, postmortem)
 
 
 def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
     # Action items' progress goes on after publishing; the write-up and its
     # parts are read-only until someone reopens it.
-    can_act = selectors.user_can_edit_postmortem(request.user, postmortem)
+    can_act = user_can_edit_postmortem(request.user, postmortem)
     can_edit = can_act and not postmortem.is_published
     if can_edit:
         forms.setdefault("moment_form", MomentForm())
@@ -208,12 +238,12 @@ def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
         request,
         "postmortems/postmortem_detail.html",
         {
-            "pm": selectors.postmortem_page(postmortem=postmortem, now=timezone.now()),
+            "pm": postmortem_page(postmortem=postmortem, now=timezone.now()),
             "postmortem": postmortem,
             "can_edit": can_edit,
             "can_act": can_act,
-            "can_review": selectors.user_can_review(request.user, postmortem),
-            "moves": selectors.moves_for(request.user, postmortem),
+            "can_review": user_can_review(request.user, postmortem),
+            "moves": moves_for(request.user, postmortem),
             # The audit trail of the postmortem and its action items.
             **audit_selectors.history_for(
                 postmortem, product_slug=postmortem.product.slug
@@ -227,8 +257,8 @@ def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
 @login_required
 @require_safe
 def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
-    page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
+    postmortem = postmortem_get_for_user(user=request.user, pk=pk)
+    page = postmortem_page(postmortem=postmortem, now=timezone.now())
     return render(
         request,
         "postmortems/postmortem_print.html",
@@ -240,8 +270,8 @@ def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The write-up as a Markdown file."""
-    postmortem = selectors.postmortem_get_for_user(user=request.user, pk=pk)
-    page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
+    postmortem = postmortem_get_for_user(user=request.user, pk=pk)
+    page = postmortem_page(postmortem=postmortem, now=timezone.now())
     body = render_to_string(
         "postmortems/postmortem_export.md",
         {
@@ -273,14 +303,14 @@ def postmortem_edit(request: HttpRequest, pk: int) -> HttpResponse:
         postmortem.refresh_from_db()
         changed = run_service(
             form,
-            lambda: services.postmortem_update(
+            lambda: postmortem_update(
                 postmortem=postmortem, actor=request.user, data=data
             ),
         )
         if changed is not None:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect(postmortem)
-    page = selectors.postmortem_page(postmortem=postmortem, now=timezone.now())
+    page = postmortem_page(postmortem=postmortem, now=timezone.now())
     return render(
         request,
         "postmortems/postmortem_edit.html",
@@ -302,7 +332,7 @@ def postmortem_details(request: HttpRequest, pk: int) -> HttpResponse:
         if (
             run_service(
                 form,
-                lambda: services.postmortem_update(
+                lambda: postmortem_update(
                     postmortem=postmortem, actor=request.user, data=data
                 ),
             )
@@ -330,7 +360,7 @@ def postmortem_transition(request: HttpRequest, pk: int) -> HttpResponse:
     done(
         request,
         form,
-        lambda: services.postmortem_transition(
+        lambda: postmortem_transition_service(
             postmortem=postmortem, actor=request.user, status=status, reason=reason
         ),
         REOPENED if postmortem.is_published else MOVED[status],
@@ -346,9 +376,7 @@ def blameless_check(request: HttpRequest, pk: int, section: str) -> HttpResponse
     postmortem = editable(request, pk)
     if section not in SECTION_KEYS:
         raise Http404("No such section.")
-    findings = check_text(
-        request.POST.get(section, ""), people=selectors.people_index()
-    )
+    findings = check_text(request.POST.get(section, ""), people=people_index())
     accepted = {
         (" ".join(w.phrase.lower().split()), w.occurrence): w
         for w in postmortem.warnings.filter(
@@ -375,6 +403,6 @@ def warning_accept(request: HttpRequest, pk: int, warning_pk: int) -> HttpRespon
     postmortem = editable(request, pk)
     warning = get_object_or_404(postmortem.warnings, pk=warning_pk)
     warning.postmortem = postmortem
-    if services.warning_accept(warning=warning, actor=request.user):
+    if warning_accept_service(warning=warning, actor=request.user):
         messages.success(request, f"Accepted “{warning.phrase}”.")
     return redirect(f"{postmortem.get_absolute_url()}#warnings")

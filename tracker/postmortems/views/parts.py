@@ -8,9 +8,34 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from tracker.lib.views import run_service
-from tracker.postmortems import services
 from tracker.postmortems.forms import FactorForm, ImpactForm, MomentForm
 from tracker.postmortems.models import Postmortem
+from tracker.postmortems.services.common import MOMENT_FIELDS
+from tracker.postmortems.services.parts import (
+    factor_add as factor_add_service,
+)
+from tracker.postmortems.services.parts import (
+    factor_delete as factor_delete_service,
+)
+from tracker.postmortems.services.parts import (
+    factor_update,
+    moment_update,
+)
+from tracker.postmortems.services.parts import (
+    impact_add as impact_add_service,
+)
+from tracker.postmortems.services.parts import (
+    impact_remove as impact_remove_service,
+)
+from tracker.postmortems.services.parts import (
+    moment_add as moment_add_service,
+)
+from tracker.postmortems.services.parts import (
+    moment_delete as moment_delete_service,
+)
+from tracker.postmortems.services.parts import (
+    timeline_prefill as timeline_prefill_service,
+)
 from tracker.postmortems.views.pages import (
     buttons,
     detail_page,
@@ -45,7 +70,7 @@ def moment_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = MomentForm(request.POST)
     if form.is_valid() and run_service(
         form,
-        lambda: services.moment_add(
+        lambda: moment_add_service(
             postmortem=postmortem, actor=request.user, data=form.cleaned_data
         ),
     ):
@@ -60,16 +85,14 @@ def moment_edit(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
     if postmortem.is_published:
         return read_only(request, postmortem)
     moment = get_object_or_404(postmortem.timeline, pk=moment_pk)
-    initial = {f: getattr(moment, f) for f in services.MOMENT_FIELDS}
+    initial = {f: getattr(moment, f) for f in MOMENT_FIELDS}
     form = MomentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if (
             run_service(
                 form,
-                lambda: services.moment_update(
-                    moment=moment, actor=request.user, data=data
-                ),
+                lambda: moment_update(moment=moment, actor=request.user, data=data),
             )
             is not None
         ):
@@ -89,7 +112,7 @@ def moment_star(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
     form = buttons()
     run_service(
         form,
-        lambda: services.moment_update(
+        lambda: moment_update(
             moment=moment, actor=request.user, data={"starred": not moment.starred}
         ),
     )
@@ -113,7 +136,7 @@ def moment_delete(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse
     done(
         request,
         buttons(),
-        lambda: services.moment_delete(moment=moment, actor=request.user),
+        lambda: moment_delete_service(moment=moment, actor=request.user),
         "Removed from the timeline.",
     )
     return _back(postmortem, "timeline")
@@ -126,7 +149,7 @@ def timeline_prefill(request: HttpRequest, pk: int) -> HttpResponse:
     form = buttons()
     added = run_service(
         form,
-        lambda: services.timeline_prefill(postmortem=postmortem, actor=request.user),
+        lambda: timeline_prefill_service(postmortem=postmortem, actor=request.user),
     )
     if form.errors:
         messages.error(request, " ".join(form.non_field_errors()))
@@ -152,7 +175,7 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = FactorForm(request.POST)
     if form.is_valid() and run_service(
         form,
-        lambda: services.factor_add(
+        lambda: factor_add_service(
             postmortem=postmortem, actor=request.user, data=form.cleaned_data
         ),
     ):
@@ -174,9 +197,7 @@ def factor_edit(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse:
         if (
             run_service(
                 form,
-                lambda: services.factor_update(
-                    factor=factor, actor=request.user, data=data
-                ),
+                lambda: factor_update(factor=factor, actor=request.user, data=data),
             )
             is not None
         ):
@@ -199,7 +220,7 @@ def factor_delete(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse
     done(
         request,
         buttons(),
-        lambda: services.factor_delete(factor=factor, actor=request.user),
+        lambda: factor_delete_service(factor=factor, actor=request.user),
         "Contributing factor removed.",
     )
     return _back(postmortem, "factors")
@@ -217,7 +238,7 @@ def impact_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = ImpactForm(request.POST, product=postmortem.product)
     if form.is_valid() and run_service(
         form,
-        lambda: services.impact_add(
+        lambda: impact_add_service(
             postmortem=postmortem, actor=request.user, **form.cleaned_data
         ),
     ):
@@ -234,7 +255,7 @@ def impact_remove(request: HttpRequest, pk: int, impact_pk: int) -> HttpResponse
     done(
         request,
         buttons(),
-        lambda: services.impact_remove(impact=impact, actor=request.user),
+        lambda: impact_remove_service(impact=impact, actor=request.user),
         "KPI impact removed.",
     )
     return _back(postmortem, "impact")
