@@ -175,17 +175,17 @@ class ActionItemFilter(django_filters.FilterSet):
         queryset=visible_teams,
         to_field_name="slug",
         method="filter_team",
-        empty_label="All teams",
+        widget=Picker("pickers:teams"),
     )
     owner = ModelChoiceFilter(
         queryset=User.objects.all(),
         to_field_name="username",
-        widget=forms.TextInput(attrs={"placeholder": "username"}),
+        widget=Picker("pickers:people", key="username"),
     )
     product = django_filters.CharFilter(
         method="filter_product",
-        label="Product slug",
-        widget=forms.TextInput(attrs={"placeholder": "product-slug"}),
+        label="Product",
+        widget=Picker("pickers:products"),
     )
     postmortem = django_filters.NumberFilter(
         field_name="postmortem_id", min_value=1, max_value=2**63 - 1
