@@ -54,6 +54,12 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per process")
     parser.add_argument("--celery", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="the worker's CPU priority below the web's (docs/operations.md); 0: same",
+    )
     parser.add_argument("--wait", type=float, default=900, help="ingest cap, s")
     args = parser.parse_args()
     for name in ("deliveries", "alerts", "burst"):
@@ -158,8 +164,10 @@ def _start_gunicorn(env, port: int, args) -> subprocess.Popen:
 
 
 def _start_worker(env, args) -> subprocess.Popen:
+    nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
     return subprocess.Popen(
         [
+            *nice,
             str(Path(sys.executable).with_name("celery")),
             "-A",
             "tracker",
