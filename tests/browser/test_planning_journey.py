@@ -30,7 +30,7 @@ def test_plan_a_product_end_to_end(page, live_server, sign_in, shoot, team):
     page.get_by_role("link", name="Add a business KPI").click()
     page.get_by_label("Name").fill("Chargeback losses")
     page.get_by_label("Direction").select_option("lower")
-    page.get_by_label("Unit").fill("EUR k")
+    page.get_by_label("Unit", exact=True).fill("EUR k")
     page.get_by_label("Baseline", exact=True).fill("410")
     page.get_by_label("Baseline at").fill("2026-01-15")
     page.get_by_label("Target", exact=True).fill("290")

@@ -1,4 +1,4 @@
-"""Every page kind reads as many statements at 30 products as at 3: the
+"""Every page kind reads as many statements at 30 products as at 10: the
 structural half of "every page's cost is independent of the organisation's
 size" (benchmarks/pages.py measures the time at 1,000 and 10,000)."""
 
@@ -65,8 +65,11 @@ def statements(client, urls: dict[str, str]) -> dict[str, int]:
     return counts
 
 
-def test_every_page_reads_as_many_statements_at_30_products_as_at_3(client):
-    grow_to(3)
+def test_every_page_reads_as_many_statements_at_30_products_as_at_10(client):
+    # Ten products hold every shape a page reads (each stage, high-risk products
+    # in pilot and production whose experiments readiness asks for), so what
+    # grows at thirty is only the number of rows.
+    grow_to(10)
     client.force_login(pages.reader())
     urls = {name: url for name, url in pages.page_urls().items() if pages.served(url)}
     assert urls.keys() >= ALWAYS

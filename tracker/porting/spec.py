@@ -103,6 +103,7 @@ from tracker.reminders.models import (
     Reminder,
     ReviewConfirmation,
 )
+from tracker.reports.models import ReportExport
 
 FORMAT = "ml-product-tracker"
 VERSION = 1
@@ -546,6 +547,8 @@ EXCLUDED: dict[type[models.Model], str] = {
     "history, made when the notice was posted; the notice itself is carried",
     IssueLink: "belongs to a connection, which is not carried; the action item's "
     "ticket URL is",
+    ReportExport: "a report file made for one person and deleted after a day; "
+    "export the report again on the new instance",
 }
 
 
