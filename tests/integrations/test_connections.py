@@ -167,12 +167,20 @@ def test_connection_changes_are_audited_without_their_secrets(
     url = f"/api/v1/connections/{connection.pk}/"
     alice_api.patch(url, {"name": "Fraud issues", "token": "ghp_new"}, format="json")
     alice_api.patch(url, {"token": "ghp_newer"}, format="json")
-    created, renamed = _events(connection)
+    alice_api.patch(url, {"token": ""}, format="json")
+    created, renamed, rotated, removed = _events(connection)
     assert created.action == "create"
     assert created.parent_type == "accounts.team"
     assert created.parent_id == connection.team_id and created.product_id is None
-    assert renamed.changes == {"name": ["Fraud repo", "Fraud issues"]}
+    assert created.changes["token"] == [None, "(set)"]
+    # A change of the secret alone is recorded, without the secret.
+    assert renamed.changes == {
+        "name": ["Fraud repo", "Fraud issues"],
+        "token": ["(set)", "(set)"],
+    }
     assert (renamed.via, renamed.actor_id) == ("api", alice.pk)
+    assert rotated.changes == {"token": ["(set)", "(set)"]}
+    assert removed.changes == {"token": ["(set)", None]}
     stored = str(list(AuditEvent.objects.values_list("changes", flat=True)))
     for secret in (TOKEN, SECRET, "ghp_new", "ghp_newer"):
         assert secret not in stored

@@ -131,6 +131,16 @@ def _related_name(
     return _name(obj) if obj is not None else f"#{pk} (deleted)"
 
 
+# What the trail shows of a credential that is set (registry.Audited.secret).
+SECRET_SET = "(set)"
+
+
+@cache
+def _is_secret(field: models.Field) -> bool:
+    spec = registry.spec_for(field.model)
+    return spec is not None and field.name in spec.secret
+
+
 def _value(
     field: models.Field,
     value: Any,
@@ -141,6 +151,8 @@ def _value(
     value = _normal(field, value)
     if value is None:
         return None
+    if _is_secret(field):
+        return None if _empty(value) else SECRET_SET
     if field.many_to_one or field.one_to_one:
         return {"id": value, "label": name or _related_name(field, value, instance)}
     return _plain(value)

@@ -39,6 +39,10 @@ class Audited:
     # recording them would bury the real changes (a measurement moves a
     # metric's next_due_at; every postmortem edit refreshes its search vector).
     ignore: frozenset[str] = frozenset()
+    # Credentials: that one was set, changed or removed is recorded, never its
+    # value (the trail cannot be edited, so a secret in it could never be taken
+    # back).
+    secret: frozenset[str] = frozenset()
 
     @property
     def model_class(self) -> type[models.Model]:
