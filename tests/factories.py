@@ -116,6 +116,21 @@ class FeatureFactory(factory.django.DjangoModelFactory):
     available_in_production = "yes"
 
 
+def survey_form(**overrides):
+    """The fields of a survey row as its page form posts them: a risky one."""
+    data = {
+        "feature": "card_velocity_1h",
+        "source_kind": "stream",
+        "available_in_production": "partial",
+        "computation": "streaming_aggregate",
+        "freshness_needed": "1m",
+        "freshness_actual": "1h",
+        "skew_risk": "high",
+        "simpler_alternative": "Count in the OLTP table",
+    }
+    return data | overrides
+
+
 class SessionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PlanningSession

@@ -15,8 +15,8 @@ from tests.factories import (
     SessionFactory,
     SLACheckFactory,
     SLAFactory,
+    survey_form,
 )
-from tests.products.test_views import survey_form
 from tracker.products.experiments import experiment_create, rollout_step_create
 from tracker.products.models import (
     FeatureSource,

@@ -12,6 +12,7 @@ from tests.factories import (
     SessionFactory,
     SLAFactory,
     TeamFactory,
+    survey_form,
 )
 from tracker.products.models import (
     FeatureSource,
@@ -363,20 +364,6 @@ def test_bad_sla_input_gives_field_errors(alice_client, product, overrides, fiel
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert not ServiceLevel.objects.exists()
-
-
-def survey_form(**overrides):
-    data = {
-        "feature": "card_velocity_1h",
-        "source_kind": "stream",
-        "available_in_production": "partial",
-        "computation": "streaming_aggregate",
-        "freshness_needed": "1m",
-        "freshness_actual": "1h",
-        "skew_risk": "high",
-        "simpler_alternative": "Count in the OLTP table",
-    }
-    return data | overrides
 
 
 def test_member_fills_a_survey_row_and_sees_it_flagged(alice_client, product):
