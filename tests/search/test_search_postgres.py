@@ -54,7 +54,7 @@ def test_operators_and_punctuation_are_only_words(world, alice, text):
     assert [group.kind for group in results.groups] == [kind.key for kind in KINDS]
 
 
-def _many_other_rows(product, session, count=400) -> None:
+def _many_other_rows(product, session, count=2000) -> None:
     """Rows that do not match, so that the planner prefers a selective index
     to reading the table."""
     words = [f"unrelated row {n}" for n in range(count)]
