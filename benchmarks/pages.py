@@ -65,6 +65,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=20, help="rounds per size")
     parser.add_argument("--seconds", type=float, default=600, help="cap per size")
     parser.add_argument("--profile", metavar="PAGE", help="a page kind to profile")
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="PAGE",
+        help="measure only these page kinds (e.g. 'incident list' 'API incidents')",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument(
         "--reuse", action="store_true", help="measure DATABASE_URL as it is"
@@ -189,6 +195,11 @@ def run(args: argparse.Namespace) -> list[dict]:
             client = Client()
             client.force_login(pages.reader())
             urls = pages.page_urls()
+            if args.pages:
+                unknown = set(args.pages) - urls.keys()
+                if unknown:
+                    sys.exit(f"unknown page kinds: {', '.join(sorted(unknown))}")
+                urls = {n: u for n, u in urls.items() if n in args.pages}
             present = {n: u for n, u in urls.items() if pages.served(u)}
             found = measure(client, present, args.runs, args.seconds)
             for row in found:
