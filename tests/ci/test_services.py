@@ -45,17 +45,17 @@ def test_lost_insert_race_becomes_an_update(product, monkeypatch):
     finds no row, our INSERT fails on the unique constraint, and the row the
     other report made is locked and updated instead."""
     _report(product, description="queued")  # the row the "other request" created
-    real_get = QuerySet.get
+    real_first = QuerySet.first
     calls = {"n": 0}
 
-    def racing_get(queryset, *args, **kwargs):
+    def racing_first(queryset):
         if queryset.model is CIStatus:
             calls["n"] += 1
             if calls["n"] == 1:  # the row is not visible yet (not committed)
-                raise CIStatus.DoesNotExist
-        return real_get(queryset, *args, **kwargs)
+                return None
+        return real_first(queryset)
 
-    monkeypatch.setattr(QuerySet, "get", racing_get)
+    monkeypatch.setattr(QuerySet, "first", racing_first)
     status, created = _report(product, state="success")
     assert created is False and calls["n"] == 2
     assert CIStatus.objects.get().state == "success"

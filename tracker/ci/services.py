@@ -4,7 +4,7 @@ ci_status_report; nothing else changes these models."""
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tracker.accounts.models import ApiToken, User
@@ -67,10 +67,10 @@ def ci_status_report(
     `pending`. A report that changes nothing writes nothing (the history records
     changes). A report that finishes the stage sends signals.stage_finished.
 
-    Safe under concurrent reports: the stage's row is locked before it is read
-    (a concurrent first report's INSERT loses on the unique constraint and
-    get_or_create then locks the winner's row), and the time is read once the
-    lock is held, so history order (recorded_at, id) is the order applied.
+    Safe under concurrent reports: the stage's row is locked before it is read,
+    and the time is read once the lock is held, so history order (recorded_at,
+    id) is the order applied. Two first reports at once: one INSERT loses on the
+    unique constraint, and that report is applied again, over the winner's row.
     """
     given = {field: data[field] for field in REPORT_FIELDS if field in data}
     given.update(reported_by=actor, token=token)
@@ -79,12 +79,36 @@ def ci_status_report(
     _validate(CIStatus(product=product, sha=sha, context=context, **first))
     if given.get("metrics"):  # valid names: now their segments are the product's
         metrics_segments_check(product=product, metrics=given["metrics"])
+    try:
+        return _report(product, sha, context, given, first)
+    except _LostRace:  # the row the concurrent report inserted is there to lock
+        return _report(product, sha, context, given, first)
+
+
+class _LostRace(Exception):
+    """A first report's INSERT lost to a concurrent one's."""
+
+
+def _report(
+    product: Product, sha: str, context: str, given: dict, first: dict
+) -> tuple[CIStatus, bool]:
+    # One transaction and no savepoint: a first report whose INSERT loses to a
+    # concurrent one is rolled back whole and applied again by the caller.
     with transaction.atomic():
-        # The row is created as the report (a first report) or locked.
-        status, created = CIStatus.objects.select_for_update().get_or_create(
-            product=product, sha=sha, context=context, defaults=first
+        status = (
+            CIStatus.objects.select_for_update()
+            .filter(product=product, sha=sha, context=context)
+            .first()
         )
-        if not created:
+        created = status is None
+        if created:
+            try:
+                status = CIStatus.objects.create(
+                    product=product, sha=sha, context=context, **first
+                )
+            except IntegrityError as exc:  # rolls the transaction back whole
+                raise _LostRace from exc
+        else:
             changed = [f for f, value in given.items() if _differs(status, f, value)]
             # The objects the caller holds: showing them costs no query.
             status.product = product
