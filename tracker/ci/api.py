@@ -7,18 +7,23 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.accounts.api_auth import request_actor, username_field
+from tracker.accounts.api_auth import request_actor
 from tracker.accounts.models import ApiToken
 from tracker.ci import selectors, services
 from tracker.ci.filters import CIStatusEventFilter
 from tracker.ci.models import (
+    DESCRIPTION_MAX_BYTES,
     MAX_METRICS,
-    CIStatus,
     CIStatusEvent,
     CombinedState,
+    MaxBytesValidator,
+    State,
+    validate_context,
+    validate_http_url,
     validate_metrics,
+    validate_sha,
 )
-from tracker.lib.api import ApiView, HtmlUrlField, ModelSerializer, StrictInputMixin
+from tracker.lib.api import ApiView, HtmlUrlField, StrictInputMixin
 from tracker.products.selectors import product_get_for_user
 
 # Any case on input; stored lower-case so one commit is one commit.
@@ -39,49 +44,104 @@ class MetricsField(serializers.JSONField):
     """Evaluation scores and the like: an object of name → number."""
 
 
-class CIStatusIn(StrictInputMixin, ModelSerializer):
-    sha = serializers.CharField(max_length=64, validators=[_sha_input])
+class _ReportFields(serializers.Serializer):
+    """The fields of a report (CIReport's), declared rather than read off the
+    model: the busiest write of the API builds them on every request."""
+
+    state = serializers.ChoiceField(choices=State.choices)
+    ref = serializers.CharField(
+        max_length=255, allow_blank=True, required=False, help_text="Branch or tag."
+    )
+    target_url = serializers.CharField(
+        max_length=2000,
+        allow_blank=True,
+        required=False,
+        validators=[validate_http_url],
+        help_text="The CI run's page (http or https).",
+    )
+    description = serializers.CharField(
+        max_length=DESCRIPTION_MAX_BYTES,
+        allow_blank=True,
+        required=False,
+        validators=[MaxBytesValidator(DESCRIPTION_MAX_BYTES)],
+        help_text=f"At most {DESCRIPTION_MAX_BYTES} bytes (UTF-8).",
+    )
+    run_id = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    model_version = serializers.CharField(
+        max_length=200, allow_blank=True, required=False
+    )
+    started_at = serializers.DateTimeField(allow_null=True, required=False)
+    completed_at = serializers.DateTimeField(allow_null=True, required=False)
     metrics = MetricsField(required=False, validators=[validate_metrics])
 
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        return {name: fields[name] for name in self.Meta.fields}
+
+
+class CIStatusIn(StrictInputMixin, _ReportFields):
+    """A stage's report: fields left out keep the value an earlier report of the
+    stage gave; unknown fields are refused."""
+
+    sha = serializers.CharField(max_length=64, validators=[_sha_input])
+    context = serializers.CharField(
+        max_length=100,
+        validators=[validate_context],
+        help_text="The pipeline stage, e.g. train or deploy.",
+    )
+
     class Meta:
-        model = CIStatus
         fields = ["sha", "context", *services.REPORT_FIELDS]
-        extra_kwargs = {
-            "context": {"help_text": "The pipeline stage, e.g. train or deploy."},
-            "description": {"help_text": "At most 1024 bytes (UTF-8)."},
-        }
 
     def validate_sha(self, value: str) -> str:
         return value.lower()
 
 
-_REPORT_OUT = [
-    "sha",
-    "context",
-    *services.REPORT_FIELDS,
-    "reported_by",
-]
+class _ReportOut(_ReportFields):
+    """A report as shown."""
 
-
-class CIStatusOut(ModelSerializer):
+    id = serializers.IntegerField(read_only=True)
     metrics = MetricsField(read_only=True)
-    reported_by = username_field(read_only=True)
+    reported_by = serializers.CharField(
+        source="reported_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text="The person who reported it (username); null for a CI token.",
+    )
     html_url = HtmlUrlField()
 
+
+_REPORT_OUT = ["sha", "context", *services.REPORT_FIELDS, "reported_by"]
+
+
+class CIStatusOut(_ReportOut):
+    """The current state of one stage of one commit."""
+
+    sha = serializers.CharField(
+        max_length=64, validators=[validate_sha], read_only=True
+    )
+    context = serializers.CharField(
+        max_length=100, validators=[validate_context], read_only=True
+    )
+    created_at = serializers.DateTimeField(
+        read_only=True, help_text="When the first report arrived."
+    )
+    updated_at = serializers.DateTimeField(
+        read_only=True, help_text="When the latest report arrived."
+    )
+
     class Meta:
-        model = CIStatus
         fields = ["id", *_REPORT_OUT, "created_at", "updated_at", "html_url"]
 
 
-class CIStatusEventOut(ModelSerializer):
-    metrics = MetricsField(read_only=True)
-    sha = serializers.CharField(source="status.sha")
-    context = serializers.CharField(source="status.context")
-    reported_by = username_field(read_only=True)
-    html_url = HtmlUrlField()
+class CIStatusEventOut(_ReportOut):
+    """One accepted report: the stage's status as it stood after it."""
+
+    sha = serializers.CharField(source="status.sha", read_only=True)
+    context = serializers.CharField(source="status.context", read_only=True)
+    recorded_at = serializers.DateTimeField(read_only=True)
 
     class Meta:
-        model = CIStatusEvent
         fields = ["id", *_REPORT_OUT, "recorded_at", "html_url"]
 
 
