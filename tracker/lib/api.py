@@ -29,6 +29,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from drf_spectacular import openapi
+from drf_spectacular.plumbing import get_lib_doc_excludes
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, generics, serializers
@@ -332,6 +333,13 @@ class StrictInputMixin:
 
 
 # --- OpenAPI ------------------------------------------------------------------------
+
+
+def schema_doc_excludes() -> list[type]:
+    """SPECTACULAR_SETTINGS' GET_LIB_DOC_EXCLUDES: a serializer or view without a
+    docstring of its own has no description, rather than its base class's
+    (which describes the base, not the endpoint)."""
+    return [*get_lib_doc_excludes(), ModelSerializer, StrictInputMixin, ApiView]
 
 
 class AutoSchema(openapi.AutoSchema):
