@@ -5,6 +5,11 @@ the same middleware:
 
 - /benchmark/floor/: one INSERT, a small JSON answer. ci_status_throughput.py
   serves it beside the CI-status API (via floor_wsgi.py) and compares the two.
+- /benchmark/floor/api/: the same INSERT inside DRF's request cycle as the API
+  runs it (ApiView: the bearer token read with its person and product, the
+  permission, the CI throttle, a one-field input serializer, a rendered JSON
+  answer). What DRF and the token cost before an endpoint does anything of its
+  own; ci_status_throughput.py prints it beside the other two.
 - /benchmark/floor/report/: what any page listing the report's products costs
   at least. One plain query (the products, joined to their team: no
   aggregates), and the same number of rows and cells as the report's products
@@ -24,6 +29,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import engines
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.lib.api import ApiView
 
 FLOOR_TABLE = "benchmark_floor"
 REPORT_FLOOR_SQL = """
@@ -62,6 +72,24 @@ def floor(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True}, status=201)
 
 
+class _FloorIn(serializers.Serializer):
+    n = serializers.IntegerField()
+
+
+class ApiFloor(ApiView):
+    throttle_scope = "ci"
+    ci_token_methods = {"POST"}
+
+    def post(self, request: Request) -> Response:
+        data = self.validated(_FloorIn)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {FLOOR_TABLE} (payload, created_at) VALUES (%s, now())",
+                [str(data["n"])],
+            )
+        return Response({"ok": True}, status=201)
+
+
 @cache
 def _report_floor_template():
     # Compiled once, as the cached template loader does for the site's templates.
@@ -87,6 +115,7 @@ def page_floor(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("benchmark/floor/", floor),
+    path("benchmark/floor/api/", ApiFloor.as_view()),
     path("benchmark/floor/report/", report_floor),
     path("benchmark/floor/page/", page_floor),
     path("", include("tracker.urls")),
