@@ -14,7 +14,6 @@ from typing import NamedTuple
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Count,
-    Exists,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -300,7 +299,9 @@ def product_list(*, user: Reader) -> QuerySet[Product]:
             feature_count=Coalesce(
                 _count(FeatureSource.objects.filter(**in_product)), 0
             ),
-            has_unavailable_feature=Exists(
+            # A correlated count, read for the page's rows only (an EXISTS
+            # becomes a hashed scan of every product's features).
+            unavailable_feature_count=_count(
                 FeatureSource.objects.filter(**in_product).exclude(
                     available_in_production=Availability.YES
                 )
