@@ -1,4 +1,5 @@
-"""Helpers of the HTML views: the paginator that counts only so far."""
+"""Counting a list only so far (tracker.lib.paging), in the HTML lists and the
+API's."""
 
 import pytest
 from django.db import connection
@@ -6,7 +7,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import ProductFactory
-from tracker.lib import views
+from tracker.lib import paging
 from tracker.lib.views import paginate
 from tracker.products.models import Product
 
@@ -21,7 +22,7 @@ def _page(number=None, per_page=5):
 
 @pytest.fixture
 def products(team, monkeypatch):
-    monkeypatch.setattr(views, "COUNT_AHEAD", 10)
+    monkeypatch.setattr(paging, "COUNT_AHEAD", 10)
     return [ProductFactory(team=team, name=f"P{n:02}") for n in range(23)]
 
 
@@ -64,7 +65,7 @@ def test_the_count_neither_sorts_nor_computes_the_rows(products):
 
 
 def test_the_list_page_says_there_are_more(alice_client, team, monkeypatch):
-    monkeypatch.setattr(views, "COUNT_AHEAD", 30)
+    monkeypatch.setattr(paging, "COUNT_AHEAD", 30)
     for n in range(70):
         ProductFactory(team=team, name=f"P{n:02}")
     html = alice_client.get("/products/").content.decode()
@@ -73,3 +74,19 @@ def test_the_list_page_says_there_are_more(alice_client, team, monkeypatch):
     assert "Page 2 · more than 55" in html and 'rel="next"' in html
     html = alice_client.get("/products/", {"page": "3"}).content.decode()
     assert "Page 3 of 3 · 70 in all" in html
+
+
+def test_the_api_says_whether_its_count_is_exact(products, alice):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(alice)
+    body = api.get("/api/v1/products/", {"page_size": "5"}).json()
+    assert body["count"] == 11 and body["count_exact"] is False
+    assert body["next"] and len(body["results"]) == 5
+    body = api.get("/api/v1/products/", {"page_size": "5", "page": "5"}).json()
+    assert body["count"] == 23 and body["count_exact"] is True
+    assert body["next"] is None and len(body["results"]) == 3
+    body = api.get("/api/v1/products/", {"page_size": "5", "page": "last"}).json()
+    assert body["count"] == 23 and body["count_exact"] is True
+    assert [p["name"] for p in body["results"]] == ["P20", "P21", "P22"]
