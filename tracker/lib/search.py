@@ -17,11 +17,12 @@ import re
 from collections.abc import Sequence
 from functools import reduce
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import F, Lookup, Q, QuerySet, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
+
+from tracker.lib.aggregates import in_subquery
 
 # At most this many words of a search are used; the rest are ignored.
 MAX_WORDS = 8
@@ -29,17 +30,6 @@ MAX_WORDS = 8
 MAX_WORD = 60
 
 _WORD = re.compile(r"[^\W_]+")
-
-
-class AnyOf(Lookup):
-    """`lhs = ANY(rhs)`, rhs an array (PostgreSQL)."""
-
-    lookup_name = "any_of"
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = compiler.compile(self.rhs)
-        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
 def search_words(text: str) -> list[str]:
@@ -86,12 +76,10 @@ def text_search(
             # No order: an ORDER BY would let the planner walk an index of the
             # order and test every row's vector until it has enough.
             some = matches.filter(search_document=query).order_by().values("pk")
-            # `= ANY(ARRAY(…))`, not `IN (…)`: the window is computed once and
-            # its rows fetched by primary key; with IN the planner may scan
-            # every row the reader may read to join them with the window.
-            window_ids = ArraySubquery(some[:window])
+            # The window computed once, its rows then fetched by primary key,
+            # not joined with every row the reader may read (in_subquery).
             matches = queryset.alias(search_document=document).filter(
-                AnyOf(F("pk"), window_ids)
+                in_subquery("pk", some[:window])
             )
         else:
             matches = matches.filter(search_document=query)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from tracker.accounts.models import User
 from tracker.accounts.selectors import Reader
+from tracker.lib.aggregates import in_subquery
 from tracker.postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -113,13 +114,13 @@ def product_action_items(
     *, product: Product, now: datetime, limit: int = 5
 ) -> ActionSummary:
     """The product page's card: open items from its postmortems and planning
-    sessions, overdue first (two queries). Ids of the product's postmortems and
-    sessions rather than a filter across the joins: the database then reads
-    only their items by the foreign keys' indexes, not every open item."""
+    sessions, overdue first (two queries): found by the foreign keys' indexes
+    from the ids of its postmortems and sessions (in_subquery), not by testing
+    every open item."""
     postmortems = Postmortem.objects.filter(product=product).values("pk")
     sessions = PlanningSession.objects.filter(product=product).values("pk")
     queryset = _action_items().filter(
-        Q(postmortem__in=postmortems) | Q(session__in=sessions)
+        in_subquery("postmortem_id", postmortems) | in_subquery("session_id", sessions)
     )
     return _summary(queryset, now, limit)
 
