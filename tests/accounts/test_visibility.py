@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from tests.factories import (
     IncidentFactory,
     ProductFactory,
+    SessionFactory,
     TeamFactory,
     UserFactory,
     staff_reader,
@@ -17,8 +18,12 @@ from tracker.accounts.models import CIPrincipal, Team, Visibility
 from tracker.accounts.selectors import teams_visible_to
 from tracker.accounts.services import token_create
 from tracker.incidents.models import Incident
+from tracker.postmortems.models import ActionItem
+from tracker.products.models import Product
 from tracker.products.selectors import (
     private_product_readers,
+    product_readable_q,
+    products_hidden_from,
     products_readable_by,
     readable,
 )
@@ -92,6 +97,40 @@ def test_readable_filters_rows_under_products_and_keeps_unassigned_ones(
     assert set(Incident.objects.filter(readable(carol, "product"))) == {shown}
     everything = readable(staff_reader(), "product") | readable(carol, "product")
     assert Incident.objects.filter(everything).count() == 3
+
+
+def test_the_hidden_products_are_exactly_those_not_readable(
+    lab, secret, product, alice
+):
+    """readable() filters rows by the products hidden from the reader: for
+    members, each kind of owner, outsiders and CI tokens, the hidden ones and the
+    readable ones split the products."""
+    owners = {kind: UserFactory(username=kind) for kind in ("pm", "ml", "eng")}
+    for kind, owner in owners.items():
+        ProductFactory(slug=f"{kind}-owned", team=lab, **{f"{kind}_owner": owner})
+    token, _ = token_create(user=alice, name="ci", product=secret)
+    readers = [alice, UserFactory(username="dan"), *owners.values(), CIPrincipal(token)]
+    every = _slugs(Product.objects.all())
+    for reader in readers:
+        readable_ones = _slugs(Product.objects.filter(product_readable_q(reader)))
+        hidden = _slugs(products_hidden_from(reader))
+        assert readable_ones | hidden == every and not readable_ones & hidden
+        assert _slugs(Product.objects.filter(readable(reader, "pk"))) == readable_ones
+
+
+def test_readable_by_either_of_two_paths(secret, product, carol):
+    """An action item comes from a postmortem or a planning session: the path
+    without one never makes it readable, the other decides."""
+    shown = ActionItem.objects.create(
+        session=SessionFactory(product=product), description="Shown", kind="detect"
+    )
+    ActionItem.objects.create(
+        session=SessionFactory(product=secret), description="Hidden", kind="detect"
+    )
+    items = ActionItem.objects.filter(
+        readable(carol, "postmortem__product", "session__product")
+    )
+    assert list(items) == [shown]
 
 
 def test_the_sweep_rule_agrees_with_the_query_rule(lab, secret, product, alice, bob):

@@ -91,3 +91,16 @@ def test_docs_page_uses_vendored_assets_and_its_own_csp(anon, db):
 def test_other_pages_keep_the_strict_policy(alice_client, product):
     response = alice_client.get(product.get_absolute_url())
     assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_paged_lists_document_whether_the_count_is_exact(anon, db):
+    schema = anon.get("/api/v1/schema/?format=json").json()
+    paged = [
+        body
+        for name, body in schema["components"]["schemas"].items()
+        if name.startswith("Paginated")
+    ]
+    assert paged
+    for body in paged:
+        assert body["properties"]["count_exact"]["type"] == "boolean"
+        assert "count_exact" in body["required"]

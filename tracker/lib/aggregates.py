@@ -1,11 +1,11 @@
 """SQL helpers for figures computed in the database: elapsed seconds between two
-datetimes, the median, and a filter by many ids, on PostgreSQL and on SQLite
-alike."""
+datetimes, the median, and filters by many ids or by a subquery's, on
+PostgreSQL and on SQLite alike."""
 
 from collections.abc import Iterable
 from statistics import median
 
-from django.db.models import Aggregate, F, FloatField, Func, Lookup
+from django.db.models import Aggregate, F, FloatField, Func, Lookup, QuerySet, Subquery
 
 
 class _InIds(Lookup):
@@ -34,6 +34,35 @@ def in_ids(field: str, ids: Iterable[int]) -> Lookup:
     the same plan (PostgreSQL turns an IN list into `= ANY(array)` itself).
     """
     return _InIds(F(field), list(ids))
+
+
+class _InSubquery(Lookup):
+    lookup_name = "in_subquery"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+
+
+def in_subquery(field: str, queryset: QuerySet) -> Lookup:
+    """A filter, `.filter(in_subquery("postmortem_id", ids))`: the column is one
+    of the values `queryset` (one column) selects.
+
+    On PostgreSQL `= ANY(ARRAY(SELECT …))`, not `IN (SELECT …)`: the subquery
+    runs once, first, and the rows are then found by the column's index, even
+    in an OR of two such filters (a BitmapOr); with IN the planner may instead
+    test every row of the table against the subquery (a product page's few
+    action items among every open one, a search's window among every readable
+    incident). The same as IN elsewhere.
+    """
+    return _InSubquery(F(field), Subquery(queryset))
 
 
 class Seconds(Func):

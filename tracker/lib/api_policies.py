@@ -14,6 +14,8 @@ from django.conf import settings
 from rest_framework import exceptions, metadata, pagination, parsers, throttling
 from rest_framework.request import Request
 
+from tracker.lib.paging import CappedPaginator, count_limit
+
 
 class ScopedThrottle(throttling.ScopedRateThrottle):
     """Rates by the view's `throttle_scope` ("api" unless set), counted per token
@@ -42,8 +44,34 @@ class ScopedThrottle(throttling.ScopedRateThrottle):
 
 
 class Pagination(pagination.PageNumberPagination):
+    """DRF's page numbers, counting only so far (tracker.lib.paging): `count`
+    is exact when `count_exact` is true; otherwise the rows counted, at most
+    COUNT_AHEAD past the page's start plus one, and `next` goes on. `?page=last`
+    counts them all."""
+
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def django_paginator_class(self, object_list, per_page: int) -> CappedPaginator:
+        number = self.request.query_params.get(self.page_query_param)
+        last = number in self.last_page_strings
+        limit = None if last else count_limit(number, per_page)
+        return CappedPaginator(object_list, per_page, limit=limit)
+
+    def get_paginated_response(self, data: Any) -> Any:
+        response = super().get_paginated_response(data)
+        response.data["count_exact"] = not self.page.paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paged = super().get_paginated_response_schema(schema)
+        paged["required"] = [*paged["required"], "count_exact"]
+        paged["properties"]["count_exact"] = {
+            "type": "boolean",
+            "description": "false: `count` counted only so far (1,000 rows past "
+            "the page's start, plus one); there are more.",
+        }
+        return paged
 
 
 # NUL, which PostgreSQL text cannot hold, and a surrogate on its own, which is not

@@ -22,6 +22,8 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 
+from tracker.lib.aggregates import in_subquery
+
 # At most this many words of a search are used; the rest are ignored.
 MAX_WORDS = 8
 # A word longer than this is cut (a tsquery lexeme is at most 2 KB).
@@ -74,7 +76,11 @@ def text_search(
             # No order: an ORDER BY would let the planner walk an index of the
             # order and test every row's vector until it has enough.
             some = matches.filter(search_document=query).order_by().values("pk")
-            matches = matches.filter(pk__in=some[:window])
+            # The window computed once, its rows then fetched by primary key,
+            # not joined with every row the reader may read (in_subquery).
+            matches = queryset.alias(search_document=document).filter(
+                in_subquery("pk", some[:window])
+            )
         else:
             matches = matches.filter(search_document=query)
         return matches.annotate(rank=SearchRank(F("search_document"), query)).order_by(

@@ -5,10 +5,10 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest
 
 from tracker.lib.forms import error_field
+from tracker.lib.paging import CappedPaginator, count_limit
 
 
 def run_service(form: forms.BaseForm, call: Callable[[], Any]) -> Any | None:
@@ -29,5 +29,8 @@ def run_service(form: forms.BaseForm, call: Callable[[], Any]) -> Any | None:
 def paginate(request: HttpRequest, queryset, per_page: int = 25, param: str = "page"):
     """The requested page; out-of-range or junk page numbers give the nearest page.
     `param` names the page number in the URL when a screen pages two lists (its
-    pagination partial is included with the same `param`)."""
-    return Paginator(queryset, per_page).get_page(request.GET.get(param))
+    pagination partial is included with the same `param`). Rows are counted up
+    to COUNT_AHEAD past the page (tracker.lib.paging)."""
+    number = request.GET.get(param)
+    limit = count_limit(number, per_page)
+    return CappedPaginator(queryset, per_page, limit=limit).get_page(number)

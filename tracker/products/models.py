@@ -167,6 +167,9 @@ class Product(models.Model):
         indexes = [
             # Product list filters by team and stage (selectors.product_list).
             models.Index(fields=["team", "stage"], name="product_team_stage_idx"),
+            # The list's order (selectors.product_list, the list page and the
+            # API): a page of it reads only its rows, not every product sorted.
+            models.Index(fields=["name", "id"], name="product_name_idx"),
         ]
 
     def __str__(self) -> str:

@@ -125,6 +125,9 @@ class ActionItem(models.Model):
             ),
             # A person's page (selectors.action_items_for_person).
             models.Index(fields=["owner", "status"], name="action_owner_idx"),
+            # The API list's order (selectors.action_item_list): a page of it
+            # reads only its rows, not every readable one sorted.
+            models.Index(fields=["status", "due_date", "id"], name="action_list_idx"),
         ]
 
     def __str__(self) -> str:

@@ -166,6 +166,11 @@ class Postmortem(models.Model):
             ),
             # A product's postmortems (selectors.postmortem_list, reports).
             models.Index(fields=["product", "status"], name="postmortem_product_idx"),
+            # The list's order (selectors.postmortem_list, the list page and the
+            # API): a page of it reads only its rows, not every readable one.
+            models.Index(
+                fields=["-updated_at", "-id"], name="postmortem_list_order_idx"
+            ),
             # The GIN index on search_vector is created by migration 0002 on
             # PostgreSQL only (selectors.library_search uses it).
         ]

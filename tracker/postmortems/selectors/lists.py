@@ -83,7 +83,7 @@ def library_list(*, user: Reader) -> QuerySet[Postmortem]:
     """Published postmortems `user` may read, newest first, for the library."""
     return (
         Postmortem.objects.filter(readable(user, "product"), status=Status.PUBLISHED)
-        .select_related("product__team")
+        .select_related("product")
         .prefetch_related(
             Prefetch(
                 "factors", queryset=ContributingFactor.objects.order_by("category")
