@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "alerts" / "alertmanager-v4-firing.json"
 HOST = "127.0.0.1"
 PHASE_TIMEOUT = 180  # seconds; a phase running longer is reported as failed
+WARM_ROUNDS = 4  # uncounted requests per server thread, before each measured path
 
 
 def _args() -> argparse.Namespace:
@@ -316,10 +317,17 @@ def main() -> int:
         )
         print(f"{'phase':<34} {'reqs':>6} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} "
               f"{'p99 ms':>8}   status codes")  # fmt: skip
-        # Warm up connections and code paths so the first phase is not penalised.
-        # The worker is ready once it has ingested these.
-        warm = [_delivery(f"{run}-warm-{i}", 1) for i in range(20)]
-        results, _ = asyncio.run(_phase(port, path, secret, warm, 8))
+        # Warm-up, not counted, the same for the floor and the receiver: as
+        # many requests as the server has threads, times WARM_ROUNDS, at the
+        # measured concurrency, so each thread has opened its database (and
+        # the receiver's, its broker) connection and run the code path before
+        # either is measured. The worker is ready once it has ingested these.
+        warm = [
+            _delivery(f"{run}-warm-{i}", 1)
+            for i in range(WARM_ROUNDS * args.workers * args.threads)
+        ]
+        asyncio.run(_phase(port, "/benchmark/floor/", secret, warm, args.concurrency))
+        results, _ = asyncio.run(_phase(port, path, secret, warm, args.concurrency))
         if not _ingested([r.body.get("delivery") for r in results], 60):
             sys.exit("the Celery worker ingested nothing within 60 s")
 
