@@ -73,8 +73,9 @@ def alerts_apply(
     products: dict[str, Route] = {}
     outcomes: Counter[str] = Counter()
     rejections: list[dict[str, Any]] = []
-    # Alerts are locked in fingerprint order, so two deliveries holding the
-    # same alerts in another order wait for each other instead of deadlocking.
+    # Alerts are inserted and locked in fingerprint order, so two deliveries
+    # holding the same alerts in another order wait for each other instead of
+    # deadlocking.
     alerts = sorted(alerts, key=lambda pair: pair[1].fingerprint)
     known = _active_incidents(integration, [event for _, event in alerts])
     twice = Counter(event.fingerprint for _, event in alerts)
