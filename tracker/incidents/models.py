@@ -201,6 +201,7 @@ class Incident(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="incidents",
+        db_index=False,  # incident_alert_idx leads with it
     )
     sla = models.ForeignKey(
         "products.ServiceLevel",
