@@ -387,7 +387,10 @@ class TimelineEntry(models.Model):
     """
 
     incident = models.ForeignKey(
-        Incident, on_delete=models.CASCADE, related_name="timeline"
+        Incident,
+        on_delete=models.CASCADE,
+        related_name="timeline",
+        db_index=False,  # timeline_incident_idx leads with it
     )
     at = models.DateTimeField()
     kind = models.CharField(max_length=10, choices=EntryKind)
