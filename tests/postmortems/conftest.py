@@ -15,6 +15,7 @@ from tracker.incidents.services.incidents import (
 )
 from tracker.postmortems.models import SECTIONS, Status
 from tracker.postmortems.services.action_items import action_item_create
+from tracker.postmortems.services.parts import factor_add
 from tracker.postmortems.services.writeup import (
     postmortem_create,
     postmortem_transition,
@@ -99,6 +100,23 @@ def move(postmortem, actor, status, reason=""):
     return postmortem_transition(
         postmortem=postmortem, actor=actor, status=status, reason=reason
     )
+
+
+def publish(incident, alice, bob, *, factor=None):
+    """A postmortem covering `incident`, written by alice, reviewed by bob and
+    published (with `factor` among its contributing factors, if given)."""
+    postmortem = postmortem_create(
+        product=incident.product,
+        actor=alice,
+        data={"title": "Earlier", "incidents": [incident], "lessons": "Pin schemas."},
+    )
+    make_ready(postmortem, author=alice, reviewer=bob)
+    if factor:
+        factor_add(postmortem=postmortem, actor=alice, data=factor)
+    move(postmortem, alice, Status.IN_REVIEW)
+    move(postmortem, bob, Status.REVIEWED)
+    move(postmortem, alice, Status.PUBLISHED)
+    return postmortem
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ repeats one whose postmortem is published, with the rule that matched)."""
 import pytest
 from rest_framework.test import APIClient
 
-from tests.postmortems.conftest import make_ready, move, resolved_incident
+from tests.postmortems.conftest import publish, resolved_incident
 from tracker.incidents.services.incidents import incident_open
-from tracker.postmortems.models import Postmortem, Status
+from tracker.postmortems.models import Postmortem
 from tracker.postmortems.services.parts import factor_add
 from tracker.postmortems.services.writeup import postmortem_create
 
@@ -79,21 +79,6 @@ def test_a_retired_product_offers_a_failure_postmortem(alice_client, product):
 
 
 # --- Recurrences ---------------------------------------------------------------------
-
-
-def publish(incident, alice, bob, *, factor=None):
-    postmortem = postmortem_create(
-        product=incident.product,
-        actor=alice,
-        data={"title": "Earlier", "incidents": [incident], "lessons": "Pin schemas."},
-    )
-    make_ready(postmortem, author=alice, reviewer=bob)
-    if factor:
-        factor_add(postmortem=postmortem, actor=alice, data=factor)
-    move(postmortem, alice, Status.IN_REVIEW)
-    move(postmortem, bob, Status.REVIEWED)
-    move(postmortem, alice, Status.PUBLISHED)
-    return postmortem
 
 
 def open_incident(product, **data):

@@ -201,6 +201,7 @@ class Incident(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="incidents",
+        db_index=False,  # incident_alert_idx leads with it
     )
     sla = models.ForeignKey(
         "products.ServiceLevel",
@@ -386,7 +387,10 @@ class TimelineEntry(models.Model):
     """
 
     incident = models.ForeignKey(
-        Incident, on_delete=models.CASCADE, related_name="timeline"
+        Incident,
+        on_delete=models.CASCADE,
+        related_name="timeline",
+        db_index=False,  # timeline_incident_idx leads with it
     )
     at = models.DateTimeField()
     kind = models.CharField(max_length=10, choices=EntryKind)
@@ -431,14 +435,19 @@ class AlertDelivery(models.Model):
 
     An authenticated delivery of the right size and shape is stored as it
     arrives (`pending`, raw body kept) and answered at once; a task ingests it
-    alert by alert (`processed`, with the counts and each rejected alert's
-    reason). A refused delivery (bad secret or signature, too large, malformed)
-    is kept too, without the body of a sender that did not authenticate, so a
-    team can see why alerts did not arrive.
+    (`processed`, with the counts and each rejected alert's reason). A refused
+    delivery (bad secret or signature, too large, malformed) is kept too,
+    without the body of a sender that did not authenticate, so a team can see
+    why alerts did not arrive.
     """
 
     integration = models.ForeignKey(
-        AlertIntegration, on_delete=models.CASCADE, related_name="deliveries"
+        AlertIntegration,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        # delivery_latest_idx leads with it: a second index would only cost
+        # every stored delivery one more write.
+        db_index=False,
     )
     received_at = models.DateTimeField()
     state = models.CharField(

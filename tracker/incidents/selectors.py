@@ -163,12 +163,9 @@ def integration_get_for_user(
 
 
 def integration_for_delivery(*, pk: int) -> AlertIntegration | None:
-    """The receiver's lookup: the active integration with its default product."""
-    return (
-        AlertIntegration.objects.select_related("product")
-        .filter(pk=pk, revoked_at__isnull=True)
-        .first()
-    )
+    """The receiver's lookup: the active integration (its default product is
+    the ingesting task's business, not the receiver's)."""
+    return AlertIntegration.objects.filter(pk=pk, revoked_at__isnull=True).first()
 
 
 def delivery_list(*, integration: AlertIntegration) -> QuerySet[AlertDelivery]:

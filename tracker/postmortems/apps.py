@@ -7,8 +7,8 @@ class PostmortemsConfig(AppConfig):
     verbose_name = "Postmortems and action items"
 
     def ready(self) -> None:
-        from tracker.incidents.signals import incident_opened
-        from tracker.postmortems.services.recurrence import recurrence_on_open
+        from tracker.incidents.signals import incidents_opened
+        from tracker.postmortems.services.recurrence import recurrences_on_open
 
         # A new incident may repeat one whose postmortem is published.
-        incident_opened.connect(recurrence_on_open, dispatch_uid="postmortems.recur")
+        incidents_opened.connect(recurrences_on_open, dispatch_uid="postmortems.recur")

@@ -24,7 +24,7 @@ from tracker.incidents.models import (
     TimelineEntry,
 )
 from tracker.incidents.reminder_rules import incident_announce
-from tracker.incidents.signals import incident_opened
+from tracker.incidents.signals import incidents_opened
 from tracker.lib.services import model_create
 
 INCIDENT_FIELDS = [
@@ -63,13 +63,17 @@ FOREIGN_KEYS = ["product", "integration", "sla", "created_by"]
 # --- Incidents --------------------------------------------------------------------
 
 
-def _save(incident: Incident, fields: list[str]) -> None:
+def _check(incident: Incident) -> None:
     # Field checks here; the database enforces the constraints, so a concurrent
     # duplicate surfaces as IntegrityError (alert_apply relies on that) instead of
     # costing one SELECT per constraint on the ingest path.
     incident.full_clean(
         exclude=FOREIGN_KEYS, validate_unique=False, validate_constraints=False
     )
+
+
+def _save(incident: Incident, fields: list[str]) -> None:
+    _check(incident)
     incident.save(update_fields=[*fields, "updated_at"] if fields else None)
 
 
@@ -125,29 +129,46 @@ def _incident_insert(
 ) -> Incident:
     # No transaction of its own: callers wrap it (the alert path in the
     # savepoint it needs anyway, one round trip fewer per new alert).
+    incident = _incident_build(actor=actor, data=data, source=source, now=now)
+    _save(incident, [])
+    _opened_entry(incident, note=data.get("note", "")).save()
+    _incidents_announce([incident])
+    return incident
+
+
+def _incident_build(
+    *, actor: User | None, data: dict[str, Any], source: str, now: datetime | None
+) -> Incident:
+    """An incident to open, not saved yet."""
     now = now or timezone.now()
-    started_at = min(data.get("started_at") or now, now)
-    incident = Incident(
+    return Incident(
         **{field: data[field] for field in INCIDENT_FIELDS if field in data},
         status=Status.OPEN,
         source=source,
-        started_at=started_at,
+        started_at=min(data.get("started_at") or now, now),
         detected_at=now,
         created_by=actor,
     )
-    _save(incident, [])
-    _record(
-        incident,
+
+
+def _opened_entry(incident: Incident, *, note: str = "") -> TimelineEntry:
+    """The first row of an incident's timeline (not saved)."""
+    return TimelineEntry(
+        incident=incident,
         kind=EntryKind.OPENED,
-        actor=actor,
-        source=source,
-        at=now,
-        new=Status.OPEN,
-        note=data.get("note", ""),
+        actor=incident.created_by,
+        source=incident.source,
+        at=incident.detected_at,
+        new_value=Status.OPEN,
+        note=note,
     )
-    incident_announce(incident)
-    incident_opened.send(sender=Incident, incident=incident)
-    return incident
+
+
+def _incidents_announce(incidents: list[Incident]) -> None:
+    """Tell the owners (after commit) and the apps above of newly opened incidents."""
+    for incident in incidents:
+        incident_announce(incident)
+    incidents_opened.send(sender=Incident, incidents=incidents)
 
 
 def _lock(incident: Incident) -> None:

@@ -10,10 +10,11 @@ matching earlier incident is taken):
   covering the new incident shares a contributing factor (category and ML kind)
   with the earlier incident's published postmortem.
 
-The first two are checked when the incident opens (incidents.signals); the
-third when a factor is added to a postmortem covering it. A mark is never
-moved once set. It is a derived fact, not someone's decision, so it is written
-with an UPDATE and not recorded in the incident's timeline.
+The first two are checked when the incident opens (incidents.signals; for the
+incidents of one alert delivery in one query); the third when a factor is added
+to a postmortem covering it. A mark is never moved once set. It is a derived
+fact, not someone's decision, so it is written with an UPDATE and not recorded
+in the incident's timeline.
 """
 
 from typing import Any
@@ -30,14 +31,19 @@ def _published_incidents() -> QuerySet:
     ).values("incident_id")
 
 
+def _earlier_any() -> QuerySet[Incident]:
+    """Incidents a published postmortem covers, the most recent first."""
+    return Incident.objects.filter(pk__in=_published_incidents()).order_by(
+        "-started_at", "-pk"
+    )
+
+
 def _earlier(incident: Incident) -> QuerySet[Incident]:
     """Incidents before this one that a published postmortem covers."""
     return (
-        Incident.objects.filter(
-            started_at__lte=incident.started_at, pk__in=_published_incidents()
-        )
+        _earlier_any()
+        .filter(started_at__lte=incident.started_at)
         .exclude(pk=incident.pk)
-        .order_by("-started_at", "-pk")
     )
 
 
@@ -99,17 +105,64 @@ def recurrence_mark(*, incident: Incident) -> bool:
     if found is None:
         return False
     earlier, rule = found
+    return _mark(incident, earlier.pk, rule)
+
+
+def _mark(incident: Incident, earlier_id: int, rule: str) -> bool:
     marked = Incident.objects.filter(pk=incident.pk, recurrence_of__isnull=True).update(
-        recurrence_of=earlier, recurrence_rule=rule
+        recurrence_of_id=earlier_id, recurrence_rule=rule
     )
     if marked:
-        incident.recurrence_of, incident.recurrence_rule = earlier, rule
+        incident.recurrence_of_id, incident.recurrence_rule = earlier_id, rule
     return bool(marked)
 
 
-def recurrence_on_open(*, incident: Incident, **signal: Any) -> None:
-    """incidents.signals.incident_opened's receiver (connected in apps.py)."""
-    recurrence_mark(incident=incident)
+def recurrences_on_open(*, incidents: list[Incident], **signal: Any) -> int:
+    """incidents.signals.incidents_opened's receiver (connected in apps.py):
+    the first two rules for new incidents, in one query however many there are
+    (the third cannot match yet: no postmortem covers a new incident). Returns
+    how many were marked."""
+    fingerprints = {i.fingerprint for i in incidents if i.fingerprint}
+    names = {name for i in incidents if (name := _alert_name(i)) and i.product_id}
+    if not fingerprints and not names:
+        return 0
+    earlier = list(
+        _earlier_any()
+        .filter(
+            Q(fingerprint__in=fingerprints)
+            | Q(labels__alertname__in=names, product_id__isnull=False)
+        )
+        .exclude(pk__in=[i.pk for i in incidents])
+        .values_list(
+            "pk", "fingerprint", "labels__alertname", "product_id", "started_at"
+        )
+    )
+    marked = 0
+    for incident in incidents:
+        match = _first_match(incident, earlier)
+        if match is not None:
+            marked += _mark(incident, *match)
+    return marked
+
+
+def _alert_name(incident: Incident) -> str | None:
+    return (incident.labels or {}).get("alertname")
+
+
+def _first_match(incident: Incident, earlier: list[tuple]) -> tuple[int, str] | None:
+    """recurrence_find's first two rules, over rows read already (newest first)."""
+    name = _alert_name(incident)
+    rules = []
+    if incident.fingerprint:
+        rules.append((RecurrenceRule.FINGERPRINT, 1, incident.fingerprint))
+    if name and incident.product_id:
+        rules.append((RecurrenceRule.ALERT_NAME, 2, name))
+    for rule, column, value in rules:
+        for row in earlier:
+            same_product = column == 1 or row[3] == incident.product_id
+            if row[column] == value and same_product and row[4] <= incident.started_at:
+                return row[0], rule
+    return None
 
 
 def recurrences_for_postmortem(*, postmortem: Postmortem) -> int:
