@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Max, Min, Q
-from django.db.models.functions import TruncDate, TruncQuarter
+from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, Value, When
+from django.db.models.functions import Coalesce, TruncDate, TruncQuarter
 from django.urls import reverse
 
 from tracker.accounts.models import Team
@@ -42,8 +42,11 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
 )
-from tracker.postmortems.selectors.deadlines import add_business_days
-from tracker.postmortems.selectors.policies import policy_for, policy_index
+from tracker.postmortems.selectors.deadlines import BusinessDeadline
+from tracker.postmortems.selectors.policies import (
+    PRODUCT_FAILURE_SEVERITY,
+    policy_index,
+)
 from tracker.products.models import Product
 from tracker.products.selectors import readable
 
@@ -196,22 +199,24 @@ RESOLVED = Q(resolved_at__isnull=False)
 
 
 def _by_category(user: Reader, filters: Filters) -> list[Timing]:
-    def with_factor(category: str) -> Q:
-        # Not correlated (EXISTS per incident, eighteen times a row): the
-        # database reads each category's incidents once, as a hashed set.
-        covered = Postmortem.incidents.through.objects.filter(
-            postmortem__factors__category=category
-        )
-        return Q(pk__in=covered.values("incident_id"))
-
-    figures = _in_period(user, filters).aggregate(
+    # One pass over the period's incidents joined to their postmortems'
+    # factors: each (incident, category) pair once (DISTINCT, so that two
+    # postmortems or two factors of one category count the incident once),
+    # aggregated per category around it.
+    pairs = (
+        _in_period(user, filters)
+        .filter(postmortems__factors__isnull=False)
+        .values("pk", category=F("postmortems__factors__category"), ttd=TTD, ttr=TTR)
+        .distinct()
+    )
+    figures = pairs.aggregate(
         **{
             f"{c}_{what}": aggregate
             for c in CATEGORIES
             for what, aggregate in (
-                ("n", Count("pk", filter=with_factor(c))),
-                ("ttd", Median(TTD, filter=with_factor(c))),
-                ("ttr", Median(TTR, filter=with_factor(c) & RESOLVED)),
+                ("n", Count("pk", filter=Q(category=c))),
+                ("ttd", Median("ttd", filter=Q(category=c))),
+                ("ttr", Median("ttr", filter=Q(category=c, ttr__isnull=False))),
             )
         }
     )
@@ -227,14 +232,21 @@ def _by_category(user: Reader, filters: Filters) -> list[Timing]:
     ]
 
 
-def _by_severity(user: Reader, filters: Filters) -> list[Timing]:
+def _by_severity(user: Reader, filters: Filters) -> tuple[list[Timing], Ratio]:
+    """The timings by severity and the recurrence rate: one pass over the
+    period's incidents, grouped by severity (the rate sums the groups)."""
     rows = {
         row["severity"]: row
         for row in _in_period(user, filters)
         .values("severity")
-        .annotate(n=Count("pk"), ttd=Median(TTD), ttr=Median(TTR, filter=RESOLVED))
+        .annotate(
+            n=Count("pk"),
+            ttd=Median(TTD),
+            ttr=Median(TTR, filter=RESOLVED),
+            recurring=Count("pk", filter=Q(recurrence_of__isnull=False)),
+        )
     }
-    return [
+    timings = [
         Timing(
             Severity(s).label,
             rows.get(s, {}).get("n", 0),
@@ -244,19 +256,14 @@ def _by_severity(user: Reader, filters: Filters) -> list[Timing]:
         )
         for s in SEVERITIES
     ]
-
-
-def _recurrence(user: Reader, filters: Filters) -> Ratio:
-    figures = _in_period(user, filters).aggregate(
-        total=Count("pk"), part=Count("pk", filter=Q(recurrence_of__isnull=False))
-    )
-    return Ratio(
+    recurrence = Ratio(
         "Recurrences",
-        figures["total"],
-        figures["part"],
+        sum(row["n"] for row in rows.values()),
+        sum(row["recurring"] for row in rows.values()),
         _incidents_url(filters),
         _incidents_url(filters, recurrence="true"),
     )
+    return timings, recurrence
 
 
 ON_TIME = Q(status=ActionStatus.DONE) & (
@@ -290,9 +297,27 @@ def _action_items(user: Reader, filters: Filters) -> list[Ratio]:
     ]
 
 
+def _policy_days(index: dict) -> Case:
+    """The business days policy_for gives a postmortem, from its `severity`
+    and its product's risk tier, as SQL (NULL: no deadline)."""
+    specific = [key for key in index if key[1]]
+    return Case(
+        *(
+            When(
+                Q(severity=severity) & Q(product__risk_tier=tier)
+                if tier
+                else Q(severity=severity),
+                then=Value(index[severity, tier].postmortem_business_days),
+            )
+            for severity, tier in [*specific, *(k for k in index if not k[1])]
+        ),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
 def _published_on_time(user: Reader, filters: Filters) -> Ratio:
-    index = policy_index()
-    rows = (
+    figures = (
         Postmortem.objects.filter(
             _scope(user, filters, "product"),
             status=Status.PUBLISHED,
@@ -300,34 +325,37 @@ def _published_on_time(user: Reader, filters: Filters) -> Ratio:
             published_at__lt=filters.period.end,
         )
         .annotate(
-            severity=Min("incidents__severity"), resolved=Max("incidents__resolved_at")
+            severity=Coalesce(
+                Min("incidents__severity"), Value(PRODUCT_FAILURE_SEVERITY)
+            ),
+            start=Coalesce(Max("incidents__resolved_at"), "created_at"),
         )
-        .values_list(
-            "published_at", "created_at", "severity", "resolved", "product__risk_tier"
-        )
+        .annotate(days=_policy_days(policy_index()))
+        .annotate(deadline=BusinessDeadline("start", "days"))
         .order_by()
-    )
-    total = within = 0
-    for published, created, severity, resolved, tier in rows:
-        policy = policy_for(index, severity, tier)
-        if policy is None or policy.postmortem_business_days is None:
-            continue
-        total += 1
-        deadline = add_business_days(
-            resolved or created, policy.postmortem_business_days
+        .aggregate(
+            total=Count("pk", filter=Q(days__isnull=False)),
+            within=Count("pk", filter=Q(published_at__lte=F("deadline"))),
         )
-        within += published <= deadline
+    )
     url = _postmortems_url(filters)
-    return Ratio("Published within the policy's deadline", total, within, url, url)
+    return Ratio(
+        "Published within the policy's deadline",
+        figures["total"],
+        figures["within"],
+        url,
+        url,
+    )
 
 
 def insights_report(*, user: Reader, filters: Filters) -> Insights:
+    by_severity, recurrence = _by_severity(user, filters)
     return Insights(
         filters=filters,
         factors=_factors(user, filters),
         by_category=_by_category(user, filters),
-        by_severity=_by_severity(user, filters),
-        recurrence=_recurrence(user, filters),
+        by_severity=by_severity,
+        recurrence=recurrence,
         action_items=_action_items(user, filters),
         published_on_time=_published_on_time(user, filters),
     )
