@@ -198,6 +198,33 @@ TTR = Seconds("resolved_at", "started_at")
 RESOLVED = Q(resolved_at__isnull=False)
 
 
+def _per(key: str, values: tuple[str, ...], ttd, ttr, resolved: Q) -> dict:
+    """Count, median TTD and median TTR for each of `values` of `key`, as
+    filtered aggregates of one pass (no GROUP BY: no sort of every row)."""
+    return {
+        f"{value}_{what}": aggregate
+        for value in values
+        for what, aggregate in (
+            ("n", Count("pk", filter=Q(**{key: value}))),
+            ("ttd", Median(ttd, filter=Q(**{key: value}))),
+            ("ttr", Median(ttr, filter=Q(**{key: value}) & resolved)),
+        )
+    }
+
+
+def _timings(figures: dict, labels, filters: Filters, param: str) -> list[Timing]:
+    return [
+        Timing(
+            choice.label,
+            figures[f"{choice.value}_n"],
+            _seconds(figures[f"{choice.value}_ttd"]),
+            _seconds(figures[f"{choice.value}_ttr"]),
+            _incidents_url(filters, **{param: choice.value}),
+        )
+        for choice in labels
+    ]
+
+
 def _by_category(user: Reader, filters: Filters) -> list[Timing]:
     # One pass over the period's incidents joined to their postmortems'
     # factors: each (incident, category) pair once (DISTINCT, so that two
@@ -210,60 +237,27 @@ def _by_category(user: Reader, filters: Filters) -> list[Timing]:
         .distinct()
     )
     figures = pairs.aggregate(
-        **{
-            f"{c}_{what}": aggregate
-            for c in CATEGORIES
-            for what, aggregate in (
-                ("n", Count("pk", filter=Q(category=c))),
-                ("ttd", Median("ttd", filter=Q(category=c))),
-                ("ttr", Median("ttr", filter=Q(category=c, ttr__isnull=False))),
-            )
-        }
+        **_per("category", CATEGORIES, "ttd", "ttr", Q(ttr__isnull=False))
     )
-    return [
-        Timing(
-            FactorCategory(c).label,
-            figures[f"{c}_n"],
-            _seconds(figures[f"{c}_ttd"]),
-            _seconds(figures[f"{c}_ttr"]),
-            _incidents_url(filters, factor=c),
-        )
-        for c in CATEGORIES
-    ]
+    return _timings(figures, FactorCategory, filters, "factor")
 
 
 def _by_severity(user: Reader, filters: Filters) -> tuple[list[Timing], Ratio]:
     """The timings by severity and the recurrence rate: one pass over the
-    period's incidents, grouped by severity (the rate sums the groups)."""
-    rows = {
-        row["severity"]: row
-        for row in _in_period(user, filters)
-        .values("severity")
-        .annotate(
-            n=Count("pk"),
-            ttd=Median(TTD),
-            ttr=Median(TTR, filter=RESOLVED),
-            recurring=Count("pk", filter=Q(recurrence_of__isnull=False)),
-        )
-    }
-    timings = [
-        Timing(
-            Severity(s).label,
-            rows.get(s, {}).get("n", 0),
-            _seconds(rows.get(s, {}).get("ttd")),
-            _seconds(rows.get(s, {}).get("ttr")),
-            _incidents_url(filters, severity=s),
-        )
-        for s in SEVERITIES
-    ]
+    period's incidents."""
+    figures = _in_period(user, filters).aggregate(
+        **_per("severity", SEVERITIES, TTD, TTR, RESOLVED),
+        total=Count("pk"),
+        recurring=Count("pk", filter=Q(recurrence_of__isnull=False)),
+    )
     recurrence = Ratio(
         "Recurrences",
-        sum(row["n"] for row in rows.values()),
-        sum(row["recurring"] for row in rows.values()),
+        figures["total"],
+        figures["recurring"],
         _incidents_url(filters),
         _incidents_url(filters, recurrence="true"),
     )
-    return timings, recurrence
+    return _timings(figures, Severity, filters, "severity"), recurrence
 
 
 ON_TIME = Q(status=ActionStatus.DONE) & (
