@@ -15,7 +15,8 @@ team, product and the portfolio's periods.
   deadline (selectors.policies), of those a policy gives a deadline.
 
 Every figure carries the URL of the incidents or postmortems behind it. The
-number of queries is fixed (seven), whatever the data.
+number of queries is fixed (six), whatever the data, and each aggregates in the
+database: no row of the period is read into Python.
 """
 
 from collections import defaultdict
