@@ -207,4 +207,4 @@ def test_query_count_does_not_grow_with_the_data(history, product, alice, bob):
     for _ in range(3):
         earlier = resolved_incident(product, bob, severity="sev2")
         publish(earlier, alice, bob)
-    assert count() == small <= 8
+    assert count() == small <= 6

@@ -171,6 +171,20 @@ class Postmortem(models.Model):
             models.Index(
                 fields=["-updated_at", "-id"], name="postmortem_list_order_idx"
             ),
+            # Insights read the published ones of a period with their product
+            # and creation (factors per quarter, published within policy) from
+            # this index alone, not from the rows and their long sections.
+            models.Index(
+                fields=["published_at"],
+                include=["id", "product", "created_at"],
+                condition=Q(status=Status.PUBLISHED),
+                name="postmortem_published_idx",
+            ),
+            # And the product of every postmortem (whose action items count),
+            # which the table's rows would give only by reading all of them.
+            models.Index(
+                fields=["id"], include=["product"], name="postmortem_id_product_idx"
+            ),
             # The GIN index on search_vector is created by migration 0002 on
             # PostgreSQL only (selectors.library_search uses it).
         ]

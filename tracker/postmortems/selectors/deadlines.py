@@ -1,9 +1,12 @@
-"""Business days and review deadlines (tracker time zone, Monday to Friday)."""
+"""Business days and review deadlines (tracker time zone, Monday to Friday), in
+Python and as SQL (BusinessDeadline, for figures aggregated in the database)."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
+from django.db.models import DateTimeField, Func
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 
 def review_business_days() -> int:
@@ -41,3 +44,60 @@ def _resolved_cutoff(now: datetime, days: int) -> datetime:
         # The weekend before shares Monday 00:00's deadline, which is not late.
         local -= timedelta(days=2)
     return local
+
+
+class BusinessDeadline(Func):
+    """add_business_days(moment, days) in SQL: NULL when `days` is NULL.
+
+    From the moment's weekday w (1 Monday … 5 Friday, a weekend moved to Monday
+    00:00), n business days are n + 2·⌊(w − 1 + n) / 5⌋ calendar days; the wall
+    time stays, in the tracker's time zone. On SQLite, a Python function
+    (register_sqlite_business_deadline) computes it."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, moment, days, **extra):
+        super().__init__(moment, days, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        (moment, moment_params), (days, days_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        tz = timezone.get_current_timezone_name()
+        local, local_params = f"({moment} AT TIME ZONE %s)", [*moment_params, tz]
+        dow = f"EXTRACT(ISODOW FROM {local})"
+        weekend = f"{dow} >= 6"
+        sql = (
+            f"((CASE WHEN {weekend} THEN date_trunc('day', {local}) "
+            f"+ (8 - {dow}) * INTERVAL '1 day' ELSE {local} END) "
+            f"+ (({days}) + 2 * floor((CASE WHEN {weekend} THEN 0 ELSE {dow} - 1 END "
+            f"+ ({days})) / 5)) * INTERVAL '1 day') AT TIME ZONE %s"
+        )
+        params = [
+            *local_params * 4,  # weekend, local, dow, local (the ELSE)
+            *days_params,
+            *local_params * 2,  # weekend, dow
+            *days_params,
+            tz,
+        ]
+        return sql, params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, function="tracker_business_deadline", **extra
+        )
+
+
+def _sqlite_business_deadline(moment: str | None, days: int | None) -> str | None:
+    if moment is None or days is None:
+        return None
+    aware = parse_datetime(moment).replace(tzinfo=UTC)
+    return str(add_business_days(aware, days).astimezone(UTC).replace(tzinfo=None))
+
+
+def register_sqlite_business_deadline(sender, connection, **kwargs) -> None:
+    """connection_created hook: BusinessDeadline's function on SQLite."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "tracker_business_deadline", 2, _sqlite_business_deadline
+        )
