@@ -29,8 +29,9 @@ _UPDATED = [
 ]
 
 
-def standing_batches(*, size: int = BATCH) -> list[list[int]]:
-    """Every product's id, in batches of `size` (by id)."""
+def standing_batches(*, size: int | None = None) -> list[list[int]]:
+    """Every product's id, in batches of `size` (BATCH by default), by id."""
+    size = size or BATCH
     ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 

@@ -20,6 +20,7 @@ from django.db.models import (
     F,
     IntegerField,
     Min,
+    OrderBy,
     OuterRef,
     Q,
     QuerySet,
@@ -346,12 +347,12 @@ def _keys(sort: str, period: Period) -> list:
     return orders[sort]
 
 
-def _flip(key):
-    """The key reversed: descending (NULLS first, as None sorts last) or, for
-    a descending one, ascending."""
-    if hasattr(key, "descending") and key.descending:
+def _flip(key: OrderBy) -> OrderBy:
+    """The key reversed: descending with NULLS first (None sorts last), or,
+    for a descending one, ascending with NULLS first."""
+    if key.descending:
         return key.expression.asc(nulls_first=True)
-    return key.desc(nulls_first=True)
+    return key.expression.desc(nulls_first=True)
 
 
 def table_order(products: QuerySet[Product], sort: str | None, period: Period):
@@ -362,7 +363,7 @@ def table_order(products: QuerySet[Product], sort: str | None, period: Period):
     if sort == DEFAULT_SORT:
         return products.order_by(*_REPORT_ORDER)
     keys = [
-        k if hasattr(k, "descending") else k.asc(nulls_last=True)
+        k if isinstance(k, OrderBy) else k.asc(nulls_last=True)
         for k in _keys(key, period)
     ]
     if sort.startswith("-"):
