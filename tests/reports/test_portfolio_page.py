@@ -142,7 +142,8 @@ def test_pages_of_the_table_keep_filters_and_sort(alice_client, team, settings):
     for i in range(views.PRODUCTS_PER_PAGE + 5):
         ProductFactory(name=f"P{i:03}", slug=f"p{i:03}", team=team, stage="pilot")
     html = alice_client.get(URL, {"stage": "pilot", "sort": "-name"}).content.decode()
-    assert _names(html)[0] == "P054" and len(_names(html)) == views.PRODUCTS_PER_PAGE
+    last = f"P{views.PRODUCTS_PER_PAGE + 4:03}"
+    assert _names(html)[0] == last and len(_names(html)) == views.PRODUCTS_PER_PAGE
     assert "?stage=pilot&amp;sort=-name&amp;page=2" in html
     second = alice_client.get(URL, {"stage": "pilot", "sort": "-name", "page": 2})
     assert _names(second.content.decode()) == ["P004", "P003", "P002", "P001", "P000"]

@@ -23,7 +23,7 @@ from tracker.reports.selectors.products import portfolio_products
 from tracker.reports.selectors.summary import DEFAULT_SORT
 from tracker.reports.tasks import STANDINGS_EVERY
 
-PRODUCTS_PER_PAGE = 50
+PRODUCTS_PER_PAGE = 25  # each computed in full for the request
 TEAMS_PER_PAGE = 20
 ATTENTION_SHOWN = 20  # the most urgent; the table sorted by attention has the rest
 
