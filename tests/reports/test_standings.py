@@ -11,13 +11,20 @@ import time_machine
 
 from tests.factories import ProductFactory, TeamFactory
 from tests.reports.test_api import _populate, dataset  # noqa: F401
+from tracker.audit.context import acting
+from tracker.audit.models import Via
 from tracker.celery import app
+from tracker.demo.scale import pages
+from tracker.demo.scale.portfolio import seed_scale
 from tracker.lib.periods import period_get
-from tracker.products.models import Product
+from tracker.products.models import Product, Stage
 from tracker.reports import tasks
 from tracker.reports.models import ProductStanding
-from tracker.reports.selectors.overview import portfolio_overview
+from tracker.reports.selectors.attention import TIER_FACTOR
+from tracker.reports.selectors.overview import portfolio_overview, table_order
 from tracker.reports.selectors.portfolio import portfolio_report
+from tracker.reports.selectors.products import portfolio_products
+from tracker.reports.selectors.summary import SORT_CHOICES
 from tracker.reports.standings import standings_refresh, standings_refresh_all
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +189,56 @@ def test_statements_do_not_grow_with_the_portfolio(alice, alice_client, team):
     standings_refresh_all()
     assert Product.objects.count() == 35
     assert counted() == small
+
+
+# The table's orders as the report computed them in Python over every row
+# before the standings: the SQL orders must give the same sequence.
+_STAGES = {stage: i for i, stage in enumerate(Stage.values)}
+_STATUSES = {"off_track": 0, "at_risk": 1, "on_track": 2}
+_INF = float("inf")
+
+
+def _reference_keys(ranks: dict[int, int]) -> dict:
+    def kpis(row):
+        worst = min((_STATUSES.get(k.status, 3) for k in row.kpis), default=4)
+        progress = row.figures["kpi_min_progress"]
+        return (worst, _INF if progress is None else progress)
+
+    def readiness(row):
+        done, of = row.readiness.passed_count, row.readiness.applicable_count
+        return done / of if of else 1.0
+
+    def sla(row):
+        value = row.figures["sla_min_compliance"]
+        return _INF if value is None else value
+
+    return {
+        "team": lambda row: row.product.team.name.lower(),
+        "name": lambda row: (row.product.name.lower(), row.product.slug),
+        "attention": lambda row: ranks.get(row.product.pk, _INF),
+        "stage": lambda row: _STAGES[row.product.stage],
+        "risk": lambda row: -TIER_FACTOR[row.product.risk_tier],
+        "kpis": kpis,
+        "slas": sla,
+        "readiness": readiness,
+        "incidents": lambda row: -row.incident_count,
+        "followups": lambda row: -row.overdue_followups,
+    }
+
+
+def test_every_order_of_the_table_is_the_full_reports(client):
+    with acting(via=Via.COMMAND, label="test"):
+        seed_scale(40)  # refreshes the standings, as seed_demo does
+    reader = pages.reader()
+    period = period_get(None)
+    full = portfolio_report(filters={}, period=period, user=reader)
+    keys = _reference_keys({e.product.pk: e.rank for e in full.attention})
+    products = portfolio_products(filters={}, user=reader)
+    for sort, _ in SORT_CHOICES:
+        by = keys[sort.removeprefix("-")]
+        expected = [r.product.slug for r in full.rows]  # team, then name
+        if sort != "team":
+            ordered = sorted(full.rows, key=by, reverse=sort.startswith("-"))
+            expected = [r.product.slug for r in ordered]
+        shown = table_order(products, sort, period).values_list("slug", flat=True)
+        assert list(shown) == expected, sort

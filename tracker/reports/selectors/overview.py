@@ -366,9 +366,25 @@ def table_order(products: QuerySet[Product], sort: str | None, period: Period):
         k if isinstance(k, OrderBy) else k.asc(nulls_last=True)
         for k in _keys(key, period)
     ]
-    if sort.startswith("-"):
+    if sort == "-attention":
+        keys = _least_urgent_first()
+    elif sort.startswith("-"):
         keys = [_flip(k) for k in keys]
     return products.order_by(*keys, *_REPORT_ORDER)
+
+
+def _least_urgent_first() -> list[OrderBy]:
+    """The attention ranks reversed: the products needing none first (in the
+    report's order), then the least urgent, ties in the report's order
+    reversed (as the ranks are)."""
+    ranked = Q(standing__urgency__gt=0)
+    return [
+        Coalesce(F("standing__urgency"), 0).asc(),
+        *(
+            Case(When(ranked, then=F(name))).desc(nulls_last=True)
+            for name in _REPORT_ORDER
+        ),
+    ]
 
 
 def page_rows(
