@@ -29,6 +29,7 @@ from tracker.reports.selectors.overview import (
     portfolio_overview,
     table_order,
 )
+from tracker.reports.selectors.portfolio import one_snapshot
 from tracker.reports.selectors.products import portfolio_products
 from tracker.reports.selectors.rows import STATUS_LABELS
 from tracker.reports.selectors.summary import SORT_CHOICES
@@ -413,26 +414,28 @@ class PortfolioReportView(ApiView):
         form = PortfolioFilterForm(request.query_params, user=request.user)
         filters = _valid(form)
         period = period_get(filters["period"])
-        overview = portfolio_overview(
-            filters=filters,
-            period=period,
-            user=request.user,
-            attention_shown=ATTENTION_LISTED,
-        )
         ordered = table_order(
             portfolio_products(filters=filters, user=request.user),
             filters.get("sort"),
             period,
         )
-        ids = self.paginator.paginate_queryset(
-            ordered.values_list("pk", flat=True), request, view=self
-        )
+        with one_snapshot():  # the summaries and the products of one instant
+            overview = portfolio_overview(
+                filters=filters,
+                period=period,
+                user=request.user,
+                attention_shown=ATTENTION_LISTED,
+            )
+            ids = self.paginator.paginate_queryset(
+                ordered.values_list("pk", flat=True), request, view=self
+            )
+            products = page_rows(list(ids), period=period)
         out = _PortfolioPage(
             overview,
             count=self.paginator.page.paginator.count,
             next=self.paginator.get_next_link(),
             previous=self.paginator.get_previous_link(),
-            products=page_rows(list(ids), period=period),
+            products=products,
         )
         return self.output(PortfolioOut, out, query=_query(filters))
 

@@ -18,7 +18,7 @@ from tracker.reports.selectors.overview import (
     portfolio_overview,
     table_order,
 )
-from tracker.reports.selectors.portfolio import portfolio_report
+from tracker.reports.selectors.portfolio import one_snapshot, portfolio_report
 from tracker.reports.selectors.products import portfolio_products
 from tracker.reports.selectors.summary import DEFAULT_SORT
 from tracker.reports.tasks import STANDINGS_EVERY
@@ -79,20 +79,21 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     form = render.filter_form(request.GET, request.user)
     filters = render.valid_filters(form)
     period = period_get(filters.get("period"))
-    overview = portfolio_overview(
-        filters=filters,
-        period=period,
-        user=request.user,
-        attention_shown=ATTENTION_SHOWN,
-    )
     sort = filters.get("sort") or DEFAULT_SORT
     ordered = table_order(
         portfolio_products(filters=filters, user=request.user), sort, period
     )
-    page = Paginator(ordered.values_list("pk", flat=True), PRODUCTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    rows = page_rows(list(page.object_list), period=period)
+    with one_snapshot():  # the summaries and the table's rows of one instant
+        overview = portfolio_overview(
+            filters=filters,
+            period=period,
+            user=request.user,
+            attention_shown=ATTENTION_SHOWN,
+        )
+        page = Paginator(
+            ordered.values_list("pk", flat=True), PRODUCTS_PER_PAGE
+        ).get_page(request.GET.get("page"))
+        rows = page_rows(list(page.object_list), period=period)
     teams = Paginator(overview.teams, TEAMS_PER_PAGE).get_page(
         request.GET.get("teams_page")
     )

@@ -39,7 +39,7 @@ from tracker.postmortems.selectors.reports import Completion
 from tracker.products.models import Product, RiskTier, Stage
 from tracker.reports.selectors.attention import TIER_FACTOR
 from tracker.reports.selectors.incidents import action_item_closure, incident_totals
-from tracker.reports.selectors.portfolio import _one_snapshot, product_rows
+from tracker.reports.selectors.portfolio import one_snapshot, product_rows
 from tracker.reports.selectors.products import (
     ReportProduct,
     TeamRef,
@@ -148,7 +148,7 @@ def portfolio_overview(
     queries, whatever the number of products; the `attention_shown` most
     urgent products of the attention list."""
     products = portfolio_products(filters=filters, user=user).order_by()
-    with _one_snapshot():
+    with one_snapshot():
         teams = list(_team_rows(products))
         attention = _attention(products, attention_shown)
         paybacks = list(

@@ -40,7 +40,7 @@ READ_ONLY_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY
 
 
 @contextmanager
-def _one_snapshot(using: str = "default") -> Iterator[None]:
+def one_snapshot(using: str = "default") -> Iterator[None]:
     """The block's queries read one instant of the database: on PostgreSQL, one
     REPEATABLE READ, READ ONLY transaction (its first statement sets that, so
     the snapshot is taken by the first query after it). Inside a caller's
@@ -63,7 +63,7 @@ def portfolio_report(
     now = now or timezone.now()
     # The products first (every figure is keyed by them), then the figures, all
     # from the same snapshot: a row written meanwhile is in none or in all.
-    with _one_snapshot():
+    with one_snapshot():
         rows, incidents = _rows(
             portfolio_products(filters=filters, user=user), period=period, now=now
         )
@@ -88,7 +88,7 @@ def product_rows(
     """The report's rows of `products` (in the queryset's order) with their
     attention ranking among themselves, as portfolio_report computes them: the
     page's rows of one page of its table, and the standings' refresh."""
-    with _one_snapshot():
+    with one_snapshot():
         rows, _ = _rows(products, period=period, now=now or timezone.now())
     return rows, attention_rank(rows)
 
