@@ -124,6 +124,13 @@ def test_teams_come_a_page_at_a_time_and_filter_the_report(alice_client, alice):
     assert "Teams 1–20 of 21" in html
     assert 'href="?period=12m&amp;teams_page=2" rel="next">More teams' in html
     assert 'href="?period=12m&amp;team=t00"' in html  # the period kept
+    # The cost and value per team comes 20 teams at a time too.
+    value = html[html.index('id="value-h"') : html.index('id="products-h"')]
+    assert value.count("<tr><td>") == views.TEAMS_PER_PAGE
+    assert 'href="?period=12m&amp;values_page=2#value-h" rel="next">' in value
+    value = alice_client.get(URL, {"values_page": 2}).content.decode()
+    value = value[value.index('id="value-h"') : value.index('id="products-h"')]
+    assert "<tr><td>T20</td>" in value and "<tr><td>T00</td>" not in value
     html = alice_client.get(URL, {"teams_page": 2}).content.decode()
     summary = html[html.index('id="teams-h"') : html.index('id="attention-h"')]
     assert "T20" in summary and "T00" not in summary

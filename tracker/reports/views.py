@@ -99,6 +99,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     )
     for summary in teams:  # its name filters the report to it, the rest kept
         summary.url = _page_url(request, team=summary.slug, page=None, teams_page=None)
+    values = Paginator(overview.value_by_team(), TEAMS_PER_PAGE).get_page(
+        request.GET.get("values_page")
+    )
     query = jobs.export_query(request.GET)
     context = {
         **render.report_context(form, overview, query=query),
@@ -114,6 +117,13 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         else "",
         "teams_next": _page_url(request, teams_page=teams.next_page_number())
         if teams.has_next()
+        else "",
+        "value_teams": values,
+        "values_prev": _page_url(request, values_page=values.previous_page_number())
+        if values.has_previous()
+        else "",
+        "values_next": _page_url(request, values_page=values.next_page_number())
+        if values.has_next()
         else "",
         "sort": sort,
         "columns": _columns(request, sort),
