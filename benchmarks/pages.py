@@ -12,7 +12,8 @@ that exists), migrates, fills with `seed_demo --scale` (tracker.demo.scale) up
 to each size in turn and drops at the end (--keep leaves it). --reuse measures
 a database filled earlier (`manage.py seed_demo --scale N`) at its size instead.
 Before measuring, the reminder sweep records what is due (so that people have
-notifications, as in production) if it never ran, and the planner's statistics
+notifications, as in production) if it never ran, the portfolio's standings are
+computed if some product has none (beat's refresh), and the planner's statistics
 are gathered (VACUUM ANALYZE).
 
 In-process: Django's test Client, signed in as a member of the first generated
@@ -140,17 +141,25 @@ def measure(client, pages: dict[str, str], runs: int, seconds: float) -> list[di
 
 
 def prepare() -> None:
-    """Notifications as production has them (the sweep has run), and the
-    planner's statistics."""
+    """Notifications as production has them (the sweep has run), the
+    portfolio's standings (beat's refresh has run), and the planner's
+    statistics."""
     from django.db import connection
 
+    from tracker.products.models import Product
     from tracker.reminders.models import Reminder
     from tracker.reminders.services import sweep
+    from tracker.reports.models import ProductStanding
+    from tracker.reports.standings import standings_refresh_all
 
     if not Reminder.objects.exists():
         started = time.perf_counter()
         made = sweep.reminders_record_due()
         print(f"reminder sweep: {made} in {time.perf_counter() - started:.0f} s")
+    if ProductStanding.objects.count() < Product.objects.count():
+        started = time.perf_counter()
+        made = standings_refresh_all()
+        print(f"standings: {made} in {time.perf_counter() - started:.0f} s")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
 

@@ -74,6 +74,14 @@ app.conf.beat_schedule = {
         "schedule": 5 * 60,
         "options": {"expires": 4 * 60},
     },
+    # Each product's standing in the portfolio (the page's team summaries,
+    # attention list and sort keys), a task per batch of products; the interval
+    # is STANDINGS_EVERY in tracker/reports/tasks.py.
+    "reports-standings-refresh": {
+        "task": "tracker.reports.tasks.standings_refresh",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
     # Sign-in throttle counters of windows that have ended.
     "login-counters-purge": {
         "task": "tracker.accounts.tasks.login_counters_purge_task",

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import MetricFactory, ProductFactory
+from tracker.reports.standings import standings_refresh_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,6 +18,7 @@ def test_open_filter_and_download_the_portfolio(
 ):
     MetricFactory(product=product, name="Chargeback losses", baseline=410, target=290)
     ProductFactory(team=team, name="Churn warning", slug="churn-warning", stage="pilot")
+    standings_refresh_all()  # what beat does every few minutes
     sign_in("alice")
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Portfolio report")).to_be_visible()

@@ -19,6 +19,7 @@ from tests.factories import (
 )
 from tracker.products.models import Product
 from tracker.reports import views
+from tracker.reports.standings import standings_refresh_all
 
 pytestmark = pytest.mark.django_db
 URL = "/reports/portfolio/"
@@ -59,6 +60,7 @@ def portfolio(team, other_team, alice):
     ProductFactory(name="Churn", slug="churn", team=team, stage="pilot")
     second = TeamFactory(name="Ads", slug="ads", members=[alice])
     ProductFactory(name="Bidder", slug="bidder", team=second, stage="building")
+    standings_refresh_all()  # what beat does every few minutes
     return fraud
 
 
@@ -117,10 +119,18 @@ def test_teams_come_a_page_at_a_time_and_filter_the_report(alice_client, alice):
     for i in range(views.TEAMS_PER_PAGE + 1):
         team = TeamFactory(name=f"T{i:02}", slug=f"t{i:02}", members=[alice])
         ProductFactory(team=team, name=f"P{i:02}", slug=f"p{i:02}")
+    standings_refresh_all()
     html = alice_client.get(URL, {"period": "12m"}).content.decode()
     assert "Teams 1–20 of 21" in html
     assert 'href="?period=12m&amp;teams_page=2" rel="next">More teams' in html
     assert 'href="?period=12m&amp;team=t00"' in html  # the period kept
+    # The cost and value per team comes 20 teams at a time too.
+    value = html[html.index('id="value-h"') : html.index('id="products-h"')]
+    assert value.count("<tr><td>") == views.TEAMS_PER_PAGE
+    assert 'href="?period=12m&amp;values_page=2#value-h" rel="next">' in value
+    value = alice_client.get(URL, {"values_page": 2}).content.decode()
+    value = value[value.index('id="value-h"') : value.index('id="products-h"')]
+    assert "<tr><td>T20</td>" in value and "<tr><td>T00</td>" not in value
     html = alice_client.get(URL, {"teams_page": 2}).content.decode()
     summary = html[html.index('id="teams-h"') : html.index('id="attention-h"')]
     assert "T20" in summary and "T00" not in summary
@@ -139,7 +149,8 @@ def test_pages_of_the_table_keep_filters_and_sort(alice_client, team, settings):
     for i in range(views.PRODUCTS_PER_PAGE + 5):
         ProductFactory(name=f"P{i:03}", slug=f"p{i:03}", team=team, stage="pilot")
     html = alice_client.get(URL, {"stage": "pilot", "sort": "-name"}).content.decode()
-    assert _names(html)[0] == "P054" and len(_names(html)) == views.PRODUCTS_PER_PAGE
+    last = f"P{views.PRODUCTS_PER_PAGE + 4:03}"
+    assert _names(html)[0] == last and len(_names(html)) == views.PRODUCTS_PER_PAGE
     assert "?stage=pilot&amp;sort=-name&amp;page=2" in html
     second = alice_client.get(URL, {"stage": "pilot", "sort": "-name", "page": 2})
     assert _names(second.content.decode()) == ["P004", "P003", "P002", "P001", "P000"]
@@ -150,6 +161,7 @@ def test_pages_of_the_table_keep_filters_and_sort(alice_client, team, settings):
 def test_the_api_pages_the_products_and_keeps_the_rest(alice_api, team):
     for i in range(5):
         ProductFactory(name=f"P{i}", slug=f"p{i}", team=team)
+    standings_refresh_all()
     body = alice_api.get(API, {"page_size": 2, "sort": "name"}).json()
     assert body["count"] == 5 and body["totals"]["products"] == 5
     assert [p["slug"] for p in body["products"]] == ["p0", "p1"]
@@ -166,6 +178,7 @@ def test_the_attention_list_shows_the_most_urgent_and_links_to_the_rest(
 ):
     for i in range(views.ATTENTION_SHOWN + 3):
         ProductFactory(name=f"P{i:03}", slug=f"p{i:03}", team=team)
+    standings_refresh_all()
     html = alice_client.get(URL, {"stage": "proposed"}).content.decode()
     assert html.count('<span class="rank">') == views.ATTENTION_SHOWN
     assert "3 more products need attention" in html
@@ -197,9 +210,11 @@ def test_html_size_does_not_grow_with_the_portfolio(alice_client, team, alice):
     n = 1500
     for t in teams:
         _bulk(t, teams.index(t) * 100_000, n // len(teams))
+    standings_refresh_all()
     small = len(alice_client.get(URL).content)
     for t in teams:
         _bulk(t, teams.index(t) * 100_000 + n, n // len(teams))
+    standings_refresh_all()
     assert Product.objects.count() == 2 * n
     large = len(alice_client.get(URL).content)
     assert large < 300 * 1024

@@ -20,7 +20,9 @@ from tests.factories import (
 from tests.readiness.test_readiness import ci_report
 from tracker.lib.periods import period_get
 from tracker.reports import table
+from tracker.reports.selectors.overview import portfolio_overview
 from tracker.reports.selectors.portfolio import portfolio_report
+from tracker.reports.standings import standings_refresh_all
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
@@ -112,15 +114,25 @@ def test_every_text_is_escaped(team):
         table.attention_items(portfolio.attention),
         table.pdf_rows(portfolio.rows),
         table.attention_items(portfolio.attention, pdf=True),
+        table.attention_items(_standings_attention()),
     ):
         assert "<b>" not in html
         assert ESCAPED in html
 
 
 def test_the_page_includes_the_rows_and_the_attention_list(alice_client, product):
+    standings_refresh_all()
     page = alice_client.get("/reports/portfolio/").content.decode()
     assert '<a class="strong" href="/products/fraud-score/">Fraud score</a>' in page
     assert (
         '<div class="reasons">no business KPI with baseline and target; '
         "owners missing: ML, Engineering</div></li>" in page
     )
+
+
+def _standings_attention() -> list:
+    """The page's attention entries, read from the stored standings."""
+    standings_refresh_all()
+    return portfolio_overview(
+        filters={}, period=period_get(None), user=staff_reader(), attention_shown=20
+    ).attention

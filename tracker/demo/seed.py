@@ -29,6 +29,7 @@ from tracker.demo.readiness import seed_ml_tests
 from tracker.demo.releases import seed_releases
 from tracker.demo.reminders import seed_kpi_reviews, seed_preferences, seed_sweep
 from tracker.products.models import Product
+from tracker.reports.standings import standings_refresh_all
 
 
 @transaction.atomic
@@ -54,4 +55,6 @@ def seed_demo(*, now=None) -> bool:
     seed_kpi_reviews(now=now)
     seed_integrations()
     seed_sweep(now=now)
+    # The portfolio page's figures from the start (beat keeps them fresh).
+    standings_refresh_all(now=now)
     return True

@@ -23,13 +23,19 @@ from tracker.reports import jobs, tasks
 from tracker.reports.forms import PortfolioFilterForm
 from tracker.reports.models import ReportExport
 from tracker.reports.render import file_response
-from tracker.reports.selectors.portfolio import portfolio_report
-from tracker.reports.selectors.rows import STATUS_LABELS, Portfolio
-from tracker.reports.selectors.summary import (
-    SORT_CHOICES,
-    rows_sorted,
-    team_summaries,
+from tracker.reports.selectors.overview import (
+    Overview,
+    page_rows,
+    portfolio_overview,
+    table_order,
 )
+from tracker.reports.selectors.portfolio import one_snapshot
+from tracker.reports.selectors.products import portfolio_products
+from tracker.reports.selectors.rows import STATUS_LABELS
+from tracker.reports.selectors.summary import SORT_CHOICES
+
+# The attention list's length (the page's, too).
+ATTENTION_LISTED = 20
 
 
 def _counts(name: str, keys: list[str], doc: str) -> type[serializers.Serializer]:
@@ -301,10 +307,24 @@ class TeamSummaryOut(serializers.Serializer):
 class PortfolioOut(serializers.Serializer):
     period = ReportPeriodOut()
     generated_at = serializers.DateTimeField()
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the oldest of the standings behind the totals, teams and "
+        "attention was computed (null: not yet computed); the products' figures "
+        "are computed for each request.",
+    )
+    not_computed = serializers.IntegerField(
+        help_text="Products whose standing is not computed yet: in `count` and "
+        "`products`, not yet in the totals' figures, teams and attention."
+    )
     attention = AttentionOut(
         many=True,
-        help_text="The products needing attention, most urgent first: rules by "
-        "stage and risk tier (docs/reports.md). All of them, on every page.",
+        help_text="The most urgent products needing attention (up to 20), most "
+        "urgent first: rules by stage and risk tier (docs/reports.md); "
+        "`sort=attention` pages through all of them.",
+    )
+    attention_count = serializers.IntegerField(
+        help_text="How many products need attention."
     )
     hidden_products = serializers.IntegerField(
         help_text="Products the filters match that you may not read (private "
@@ -369,15 +389,15 @@ def _valid(form: PortfolioFilterForm) -> dict:
 
 
 class _PortfolioPage:
-    """The report with one page of its products and the team summary: what
-    PortfolioOut reads (the report's own figures through it)."""
+    """The overview with one page of its products: what PortfolioOut reads
+    (the overview's own figures through it)."""
 
-    def __init__(self, report: Portfolio, **page) -> None:
-        self.report = report
+    def __init__(self, overview: Overview, **page) -> None:
+        self.overview = overview
         self.__dict__.update(page)
 
     def __getattr__(self, name: str):
-        return getattr(self.report, name)
+        return getattr(self.overview, name)
 
 
 class PortfolioReportView(ApiView):
@@ -386,22 +406,36 @@ class PortfolioReportView(ApiView):
         responses={200: PortfolioOut, 400: ErrorSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
-        """The portfolio report: totals, a summary per team, the attention list
-        and one page of the products (each with its figures)."""
+        """The portfolio report: totals, a summary per team, the most urgent
+        products and one page of the products (each with its figures). The
+        totals, team summaries and attention list add up each product's
+        stored standing (`as_of` says how old); the page's products are
+        computed now."""
         form = PortfolioFilterForm(request.query_params, user=request.user)
         filters = _valid(form)
-        report = portfolio_report(
-            filters=filters, period=period_get(filters["period"]), user=request.user
+        period = period_get(filters["period"])
+        ordered = table_order(
+            portfolio_products(filters=filters, user=request.user),
+            filters.get("sort"),
+            period,
         )
-        rows = rows_sorted(report, filters.get("sort"))
-        page = self.paginator.paginate_queryset(rows, request, view=self)
+        with one_snapshot():  # the summaries and the products of one instant
+            overview = portfolio_overview(
+                filters=filters,
+                period=period,
+                user=request.user,
+                attention_shown=ATTENTION_LISTED,
+            )
+            ids = self.paginator.paginate_queryset(
+                ordered.values_list("pk", flat=True), request, view=self
+            )
+            products = page_rows(list(ids), period=period)
         out = _PortfolioPage(
-            report,
-            teams=team_summaries(report),
-            count=len(rows),
+            overview,
+            count=self.paginator.page.paginator.count,
             next=self.paginator.get_next_link(),
             previous=self.paginator.get_previous_link(),
-            products=page,
+            products=products,
         )
         return self.output(PortfolioOut, out, query=_query(filters))
 

@@ -78,3 +78,60 @@ class ReportExport(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class ProductStanding(models.Model):
+    """Where a product stands, as the portfolio report last computed it: what
+    the page's team summaries add up, its attention ranking and the sort keys
+    of the products table (tracker/reports/standings.py keeps it; beat
+    refreshes every product every few minutes, seed_demo at once). The page
+    reads these rather than computing every product's row per request, and
+    says how old they are; each product's own row on the page is computed
+    when it is shown."""
+
+    product = models.OneToOneField(
+        "products.Product",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="standing",
+    )
+    computed_at = models.DateTimeField()
+    # The attention list: the sum of the reasons' weights times the risk
+    # tier (0: nothing needs attention), and the reasons, most urgent first.
+    urgency = models.PositiveIntegerField(default=0)
+    reasons = models.JSONField(default=list, blank=True)
+    # Business KPIs per status, and per band of progress towards the target.
+    kpis_on_track = models.PositiveIntegerField(default=0)
+    kpis_at_risk = models.PositiveIntegerField(default=0)
+    kpis_off_track = models.PositiveIntegerField(default=0)
+    kpis_no_data = models.PositiveIntegerField(default=0)
+    progress_below_0 = models.PositiveIntegerField(default=0)
+    progress_0_25 = models.PositiveIntegerField(default=0)
+    progress_25_50 = models.PositiveIntegerField(default=0)
+    progress_50_75 = models.PositiveIntegerField(default=0)
+    progress_75_100 = models.PositiveIntegerField(default=0)
+    progress_met = models.PositiveIntegerField(default=0)
+    sla_breaches = models.PositiveIntegerField(default=0)
+    budgets_exhausted = models.PositiveIntegerField(default=0)
+    open_sev12 = models.PositiveIntegerField(default=0)
+    overdue_followups = models.PositiveIntegerField(default=0)
+    overdue_action_items = models.PositiveIntegerField(default=0)
+    policy_violations = models.PositiveIntegerField(default=0)
+    # Sort keys of the products table (selectors/summary.py says each order).
+    kpi_order = models.PositiveSmallIntegerField(default=4)
+    kpi_min_progress = models.FloatField(null=True, blank=True)
+    sla_min_compliance = models.FloatField(null=True, blank=True)
+    readiness_share = models.FloatField(default=1.0)
+    # Cost and value to date (tracker.outcomes), summed per team.
+    cost = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    payback_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The refresh finds the oldest first; the page, how old they are.
+            models.Index(fields=["computed_at"], name="product_standing_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Standing of product {self.product_id} at {self.computed_at}"

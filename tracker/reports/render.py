@@ -30,13 +30,13 @@ def filter_form(data: QueryDict | dict | None, user: Reader) -> PortfolioFilterF
     return PortfolioFilterForm(data or None, user=user)
 
 
-def _filters(form: PortfolioFilterForm) -> dict:
+def valid_filters(form: PortfolioFilterForm) -> dict:
     """The valid filters (invalid ones are reported on the page, not applied)."""
     return form.cleaned_data if form.is_bound and form.is_valid() else {}
 
 
 def portfolio_for(form: PortfolioFilterForm, user: Reader) -> Portfolio:
-    filters = _filters(form)
+    filters = valid_filters(form)
     period = period_get(filters.get("period"))
     return portfolio_report(filters=filters, period=period, user=user)
 
@@ -44,7 +44,7 @@ def portfolio_for(form: PortfolioFilterForm, user: Reader) -> Portfolio:
 def product_count(form: PortfolioFilterForm, user: Reader) -> int:
     """How many products the report for these filters covers (one count query):
     whether an export is made at once or in the background."""
-    products = portfolio_products(filters=_filters(form), user=user)
+    products = portfolio_products(filters=valid_filters(form), user=user)
     return products.order_by().count()
 
 

@@ -26,6 +26,7 @@ from tracker.ci.models import State
 from tracker.products.models import RiskTier, Stage
 from tracker.products.templatetags.tracker_tags import duration, num, pct, signed_pct
 from tracker.reports.selectors.attention import AttentionEntry
+from tracker.reports.selectors.overview import StandingEntry
 from tracker.reports.selectors.rows import STATUS_LABELS, ProductRow
 
 
@@ -89,9 +90,9 @@ class _Writer:
         self.url = _product_url()
         self.text = _Escaped()
 
-    def link(self, row: ProductRow) -> str:
-        href = _e(self.url.replace(_SLUG, row.product.slug))
-        return f'<a class="strong" href="{href}">{_e(row.product.name)}</a>'
+    def link(self, product) -> str:
+        href = _e(self.url.replace(_SLUG, product.slug))
+        return f'<a class="strong" href="{href}">{_e(product.name)}</a>'
 
     def kpis(self, row: ProductRow) -> str:
         if not row.kpis:
@@ -145,7 +146,7 @@ class _Writer:
         stage = _STAGES.get(product.stage) or _stage_badge(product.stage, product.stage)
         risk = _RISK_TIERS.get(product.risk_tier) or self.text[product.risk_tier]
         return (
-            f'<tr><td>{self.link(row)}<div class="muted small">'
+            f'<tr><td>{self.link(product)}<div class="muted small">'
             f"{self.text[product.team.name]} · {risk} risk</div></td>"
             f"<td>{stage}{_production(row)}</td><td>{owners}</td>"
             f'<td class="nowrap">{row.readiness.passed_count}/'
@@ -308,10 +309,11 @@ def product_rows(rows: Iterable[ProductRow]) -> SafeString:
 
 
 def attention_items(
-    entries: Iterable[AttentionEntry], *, pdf: bool = False
+    entries: Iterable[AttentionEntry | StandingEntry], *, pdf: bool = False
 ) -> SafeString:
     """An <li> per product that needs attention, most urgent first, with its
-    rank, stage, risk tier and reasons (in the PDF, without the link and the
+    rank, stage, risk tier and reasons (the report's ranking, or on the page
+    the standings') (in the PDF, without the link and the
     styled team name: a box less each)."""
     writer = _Writer()
     items = []
@@ -328,7 +330,7 @@ def attention_items(
             )
         else:
             items.append(
-                f'<li><span class="rank">{entry.rank}</span> {writer.link(entry.row)}'
+                f'<li><span class="rank">{entry.rank}</span> {writer.link(product)}'
                 f' <span class="muted small">{about}</span>'
                 f'<div class="reasons">{reasons}</div></li>'
             )

@@ -1,13 +1,15 @@
 """Celery tasks of the reports: the weekly leadership digest, thin wrappers that
 take ids and call one service, queued like the reminders' (tracker/reminders/
 tasks.py). Beat (tracker/celery.py) runs `leadership_digests_send_due` hourly; and the
-portfolio's export jobs (tracker/reports/jobs.py), swept every five minutes."""
+portfolio's export jobs (tracker/reports/jobs.py), swept every five minutes; and
+the products' standings (tracker/reports/standings.py), refreshed every
+STANDINGS_EVERY seconds, a task per batch of products."""
 
 from celery import shared_task
 
 from tracker.lib.tasks import enqueue_on_commit
 from tracker.reminders.tasks import RETRY, enqueue_each
-from tracker.reports import digest, jobs
+from tracker.reports import digest, jobs, standings
 from tracker.reports.models import ReportExport
 
 
@@ -40,3 +42,22 @@ def exports_sweep() -> dict[str, int]:
     for pk in lost:
         enqueue_on_commit(export_run, pk)
     return found
+
+
+# How often beat refreshes every product's standing (the portfolio page says
+# how old its figures are).
+STANDINGS_EVERY = 5 * 60
+
+
+@shared_task
+def standings_refresh() -> int:
+    """Queue the refresh of every product's standing, a task per batch."""
+    batches = standings.standing_batches()
+    for batch in batches:
+        standings_refresh_batch.delay(batch)
+    return len(batches)
+
+
+@shared_task
+def standings_refresh_batch(product_ids: list[int]) -> int:
+    return standings.standings_refresh(product_ids)

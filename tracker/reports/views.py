@@ -13,14 +13,17 @@ from tracker.lib.pdf import render_pdf
 from tracker.lib.periods import period_get
 from tracker.products import selectors as product_selectors
 from tracker.reports import jobs, render, table, tasks
-from tracker.reports.selectors.portfolio import portfolio_report
-from tracker.reports.selectors.summary import (
-    DEFAULT_SORT,
-    rows_sorted,
-    team_summaries,
+from tracker.reports.selectors.overview import (
+    page_rows,
+    portfolio_overview,
+    table_order,
 )
+from tracker.reports.selectors.portfolio import one_snapshot, portfolio_report
+from tracker.reports.selectors.products import portfolio_products
+from tracker.reports.selectors.summary import DEFAULT_SORT
+from tracker.reports.tasks import STANDINGS_EVERY
 
-PRODUCTS_PER_PAGE = 50
+PRODUCTS_PER_PAGE = 25  # each computed in full for the request
 TEAMS_PER_PAGE = 20
 ATTENTION_SHOWN = 20  # the most urgent; the table sorted by attention has the rest
 
@@ -70,33 +73,57 @@ def _columns(request: HttpRequest, current: str) -> list[dict]:
 def portfolio(request: HttpRequest) -> HttpResponse:
     """The report: the summary per team, the most urgent products, the charts,
     then one page of the sortable products table (filters, sort and pages in
-    the URL: the HTML's size does not grow with the portfolio)."""
+    the URL). The summaries, totals and attention list add up the products'
+    stored standings in SQL; only the rows of the table's page are computed
+    (selectors/overview.py): the page costs the same at any size."""
     form = render.filter_form(request.GET, request.user)
-    report = render.portfolio_for(form, request.user)
-    sort = form.cleaned_data.get("sort") if form.is_bound and form.is_valid() else ""
-    sort = sort or DEFAULT_SORT
-    page = Paginator(rows_sorted(report, sort), PRODUCTS_PER_PAGE).get_page(
-        request.GET.get("page")
+    filters = render.valid_filters(form)
+    period = period_get(filters.get("period"))
+    sort = filters.get("sort") or DEFAULT_SORT
+    ordered = table_order(
+        portfolio_products(filters=filters, user=request.user), sort, period
     )
-    teams = Paginator(team_summaries(report), TEAMS_PER_PAGE).get_page(
+    with one_snapshot():  # the summaries and the table's rows of one instant
+        overview = portfolio_overview(
+            filters=filters,
+            period=period,
+            user=request.user,
+            attention_shown=ATTENTION_SHOWN,
+        )
+        page = Paginator(
+            ordered.values_list("pk", flat=True), PRODUCTS_PER_PAGE
+        ).get_page(request.GET.get("page"))
+        rows = page_rows(list(page.object_list), period=period)
+    teams = Paginator(overview.teams, TEAMS_PER_PAGE).get_page(
         request.GET.get("teams_page")
     )
     for summary in teams:  # its name filters the report to it, the rest kept
         summary.url = _page_url(request, team=summary.slug, page=None, teams_page=None)
+    values = Paginator(overview.value_by_team(), TEAMS_PER_PAGE).get_page(
+        request.GET.get("values_page")
+    )
     query = jobs.export_query(request.GET)
     context = {
-        **render.report_context(form, report, query=query),
+        **render.report_context(form, overview, query=query),
         "page": page,
-        "product_rows": table.product_rows(page.object_list),
-        "attention_items": table.attention_items(report.attention[:ATTENTION_SHOWN]),
-        "attention_more": max(len(report.attention) - ATTENTION_SHOWN, 0),
+        "product_rows": table.product_rows(rows),
+        "attention_items": table.attention_items(overview.attention),
+        "attention_more": max(overview.attention_count - ATTENTION_SHOWN, 0),
         "attention_url": _page_url(request, sort="attention", page=None),
+        "refresh_minutes": STANDINGS_EVERY // 60,
         "teams": teams,
         "teams_prev": _page_url(request, teams_page=teams.previous_page_number())
         if teams.has_previous()
         else "",
         "teams_next": _page_url(request, teams_page=teams.next_page_number())
         if teams.has_next()
+        else "",
+        "value_teams": values,
+        "values_prev": _page_url(request, values_page=values.previous_page_number())
+        if values.has_previous()
+        else "",
+        "values_next": _page_url(request, values_page=values.next_page_number())
+        if values.has_next()
         else "",
         "sort": sort,
         "columns": _columns(request, sort),

@@ -41,6 +41,7 @@ from tracker.products.models import (
     StageChange,
     SuccessMetric,
 )
+from tracker.reports.standings import standings_refresh_all
 
 STAGES = [
     Stage.PROPOSED,
@@ -76,6 +77,7 @@ def seed_scale(
     counts: Counter[str] = Counter()
     for done in range(0, products, CHUNK):
         counts.update(_seed_chunk(min(CHUNK, products - done), rng, password, now))
+    counts["standings"] = standings_refresh_all(now=now)  # the portfolio page's
     return dict(counts)
 
 

@@ -5,8 +5,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.lookups import Lookup
 
 from tracker.incidents.models import ACTIVE_STATUSES, Incident, Kind
 from tracker.lib.aggregates import Median, Seconds, in_ids
@@ -18,9 +19,11 @@ from tracker.postmortems.selectors.reports import (
     completion_aggregates,
     postmortems_stuck_in_draft,
 )
-from tracker.reports.selectors.rows import SEVERITIES
+from tracker.reports.selectors.rows import NO_COMPLETION, SEVERITIES
 
 KINDS = tuple(Kind.values)
+# Products to aggregate over: their ids, or a queryset of them.
+ProductSet = list[int] | QuerySet
 
 
 @dataclass
@@ -38,15 +41,28 @@ def _seconds(value: float | None) -> timedelta | None:
     return None if value is None else timedelta(seconds=round(value))
 
 
+def among(field: str, products: ProductSet) -> Q | Lookup:
+    """A filter: the column `field` names one of `products`, a list of ids (one
+    array parameter) or a queryset of products (a subquery: the page's totals
+    over every product the filters match, without reading their ids)."""
+    if isinstance(products, QuerySet):
+        return Q(**{f"{field}__in": products.order_by().values("pk")})
+    return in_ids(field, products)
+
+
+def _in_period(products: ProductSet, period: Period) -> QuerySet[Incident]:
+    return Incident.objects.filter(
+        among("product_id", products),
+        started_at__gte=period.start,
+        started_at__lt=period.end,
+    ).order_by()
+
+
 def incident_figures(*, product_ids: list[int], period: Period) -> IncidentFigures:
     """Incidents that started in the period, aggregated in the database (two
     queries returning a row per product or per month, not per incident); the
     per-product one also counts the postmortem completion."""
-    in_period = Incident.objects.filter(
-        in_ids("product_id", product_ids),
-        started_at__gte=period.start,
-        started_at__lt=period.end,
-    ).order_by()
+    in_period = _in_period(product_ids, period)
     resolved = Q(resolved_at__isnull=False)
     per_product = in_period.values("product_id").annotate(
         ttd=Median(Seconds("detected_at", "started_at")),
@@ -68,19 +84,64 @@ def incident_figures(*, product_ids: list[int], period: Period) -> IncidentFigur
         }
         figures.ttd[pid], figures.ttr[pid] = _seconds(ttd), _seconds(ttr)
         figures.completion[pid] = Completion(total, covered)
-    by_month = (
+    _months(in_period, figures)
+    return figures
+
+
+def _months(in_period: QuerySet[Incident], figures, **more) -> list[dict]:
+    """Fill the figures' incidents and median time to resolve per month; the
+    month rows, with the `more` aggregates per month too."""
+    by_month = list(
         in_period.annotate(month=TruncMonth("started_at"))
         .values("month")
         .annotate(
-            ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
+            ttr=Median(
+                Seconds("resolved_at", "started_at"),
+                filter=Q(resolved_at__isnull=False),
+            ),
             **{kind: Count("pk", filter=Q(kind=kind)) for kind in KINDS},
+            **more,
         )
     )
     for row in by_month:
         month = row["month"].strftime("%Y-%m")
         figures.by_month[month] = Counter({k: row[k] for k in KINDS if row[k]})
         figures.ttr_by_month[month] = _seconds(row["ttr"])
-    return figures
+    return by_month
+
+
+@dataclass
+class PeriodTotals:
+    """The period's incident figures over a whole portfolio, not per product."""
+
+    completion: Completion
+    recurrences: int
+    by_month: dict[str, Counter]
+    ttr_by_month: dict[str, timedelta | None]
+
+
+def incident_totals(*, products: ProductSet, period: Period) -> PeriodTotals:
+    """The portfolio page's incident figures of the period (SEV1–2 incidents
+    with a published postmortem, recurrences, incidents and time to resolve
+    per month), added up in the database: one query, whatever the number of
+    products."""
+    months = [m.strftime("%Y-%m") for m in period.months()]
+    totals = PeriodTotals(
+        NO_COMPLETION, 0, {m: Counter() for m in months}, dict.fromkeys(months)
+    )
+    # Every incident of the period is in one month: the period's counts are
+    # the months' added up (one pass over the incidents).
+    rows = _months(
+        _in_period(products, period),
+        totals,
+        **completion_aggregates(),
+        recurrences=Count("pk", filter=Q(recurrence_of__isnull=False)),
+    )
+    totals.completion = Completion(
+        sum(row["pm_total"] for row in rows), sum(row["pm_covered"] for row in rows)
+    )
+    totals.recurrences = sum(row["recurrences"] for row in rows)
+    return totals
 
 
 def action_item_counts(
@@ -99,7 +160,7 @@ def action_item_counts(
 
 
 def action_item_closure(
-    *, product_ids: list[int], period: Period
+    *, product_ids: ProductSet, period: Period
 ) -> dict[str, float | None]:
     """Per month of the period: of the action items due that month (not
     dropped as won't do), the share done by their due date."""
@@ -109,7 +170,7 @@ def action_item_closure(
             pid=Coalesce("postmortem__product_id", "session__product_id")
         )
         .filter(
-            in_ids("pid", product_ids),
+            among("pid", product_ids),
             due_date__gte=period.start.date(),
             due_date__lt=period.end.date(),
         )

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import connections, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from tracker.accounts.selectors import Reader
@@ -14,11 +15,13 @@ from tracker.ci.selectors import ci_latest_states
 from tracker.lib.periods import Period
 from tracker.outcomes.selectors import value_for_products
 from tracker.postmortems.selectors.policies import violation_counts
+from tracker.products.models import Product
 from tracker.products.segments import worst_segments_by_product
 from tracker.readiness.selectors import ml_test_scores
 from tracker.releases.selectors import production_current
-from tracker.reports.selectors.attention import attention_rank
+from tracker.reports.selectors.attention import AttentionEntry, attention_rank
 from tracker.reports.selectors.incidents import (
+    IncidentFigures,
     action_item_closure,
     action_item_counts,
     incident_figures,
@@ -37,7 +40,7 @@ READ_ONLY_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY
 
 
 @contextmanager
-def _one_snapshot(using: str = "default") -> Iterator[None]:
+def one_snapshot(using: str = "default") -> Iterator[None]:
     """The block's queries read one instant of the database: on PostgreSQL, one
     REPEATABLE READ, READ ONLY transaction (its first statement sets that, so
     the snapshot is taken by the first query after it). Inside a caller's
@@ -58,29 +61,57 @@ def portfolio_report(
     *, filters: dict, period: Period, user: Reader, now: datetime | None = None
 ) -> Portfolio:
     now = now or timezone.now()
-    today = timezone.localdate(now)
     # The products first (every figure is keyed by them), then the figures, all
     # from the same snapshot: a row written meanwhile is in none or in all.
-    with _one_snapshot():
-        with_readiness = report_products(
-            portfolio_products(filters=filters, user=user), now=now
+    with one_snapshot():
+        rows, incidents = _rows(
+            portfolio_products(filters=filters, user=user), period=period, now=now
         )
-        rows_products = [product for product, _ in with_readiness]
-        ids = [p.pk for p in rows_products]
-        incidents = incident_figures(product_ids=ids, period=period)
-        kpis = kpi_rows(product_ids=ids, today=today)
-        slas = sla_rows(product_ids=ids, now=now)
-        overdue = followups_overdue(product_ids=ids, now=now)
-        stuck = postmortems_stuck(product_ids=ids, now=now)
+        ids = [row.product.pk for row in rows]
         closure = action_item_closure(product_ids=ids, period=period)
-        actions = action_item_counts(product_ids=ids, today=today)
-        late = violation_counts(product_ids=ids, now=now)
-        scores, ci = ml_test_scores(ids), ci_latest_states(rows_products)
-        open_severe = open_severe_incidents(product_ids=ids)
         hidden = hidden_product_count(filters=filters, user=user)
-        worst_segments = worst_segments_by_product(product_ids=ids)
-        production = production_current(ids)
-        values = value_for_products(ids, today=today)
+    return Portfolio(
+        period=period,
+        generated_at=now,
+        rows=rows,
+        incidents_by_month=incidents.by_month,
+        ttr_by_month=incidents.ttr_by_month,
+        closure_by_month=closure,
+        attention=attention_rank(rows),
+        hidden_products=hidden,
+    )
+
+
+def product_rows(
+    products: QuerySet[Product], *, period: Period, now: datetime | None = None
+) -> tuple[list[ProductRow], list[AttentionEntry]]:
+    """The report's rows of `products` (in the queryset's order) with their
+    attention ranking among themselves, as portfolio_report computes them: the
+    page's rows of one page of its table, and the standings' refresh."""
+    with one_snapshot():
+        rows, _ = _rows(products, period=period, now=now or timezone.now())
+    return rows, attention_rank(rows)
+
+
+def _rows(
+    products: QuerySet[Product], *, period: Period, now: datetime
+) -> tuple[list[ProductRow], IncidentFigures]:
+    today = timezone.localdate(now)
+    with_readiness = report_products(products, now=now)
+    rows_products = [product for product, _ in with_readiness]
+    ids = [p.pk for p in rows_products]
+    incidents = incident_figures(product_ids=ids, period=period)
+    kpis = kpi_rows(product_ids=ids, today=today)
+    slas = sla_rows(product_ids=ids, now=now)
+    overdue = followups_overdue(product_ids=ids, now=now)
+    stuck = postmortems_stuck(product_ids=ids, now=now)
+    actions = action_item_counts(product_ids=ids, today=today)
+    late = violation_counts(product_ids=ids, now=now)
+    scores, ci = ml_test_scores(ids), ci_latest_states(rows_products)
+    open_severe = open_severe_incidents(product_ids=ids)
+    worst_segments = worst_segments_by_product(product_ids=ids)
+    production = production_current(ids)
+    values = value_for_products(ids, today=today)
     rows = []
     for (product, readiness), pid in zip(with_readiness, ids, strict=True):
         open_items, overdue_items = actions.get(pid, (0, 0))
@@ -108,13 +139,4 @@ def portfolio_report(
                 value=values[pid],
             )
         )
-    return Portfolio(
-        period=period,
-        generated_at=now,
-        rows=rows,
-        incidents_by_month=incidents.by_month,
-        ttr_by_month=incidents.ttr_by_month,
-        closure_by_month=closure,
-        attention=attention_rank(rows),
-        hidden_products=hidden,
-    )
+    return rows, incidents

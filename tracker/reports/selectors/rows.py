@@ -154,8 +154,38 @@ class ProductRow:
         }
 
 
+class ReportTotals:
+    """What the report's page and PDF show of the totals, labelled: read from
+    `stage_counts()`, `kpi_statuses()` and the months' figures, which the full
+    report (Portfolio) adds up from its rows and the page's overview
+    (selectors/overview.py) in the database."""
+
+    @property
+    def currency(self) -> str:
+        return currency()
+
+    def products_by_stage(self) -> dict[str, int]:
+        counts = self.stage_counts()
+        return {stage.label: counts[stage.value] for stage in Stage}
+
+    def kpi_status_counts(self) -> dict[str, int]:
+        return {STATUS_LABELS[key]: n for key, n in self.kpi_statuses().items()}
+
+    def months(self) -> list["Month"]:
+        """The period's months, oldest first, with their portfolio figures."""
+        return [
+            Month(
+                month,
+                {kind: kinds.get(kind, 0) for kind in Kind.values},
+                self.ttr_by_month.get(month),
+                self.closure_by_month.get(month),
+            )
+            for month, kinds in self.incidents_by_month.items()
+        ]
+
+
 @dataclass
-class Portfolio:
+class Portfolio(ReportTotals):
     period: Period
     generated_at: datetime
     rows: list[ProductRow]
@@ -174,10 +204,6 @@ class Portfolio:
     @property
     def recurrences(self) -> int:
         return sum(row.recurrences for row in self.rows)
-
-    @property
-    def currency(self) -> str:
-        return currency()
 
     def value_by_team(self) -> list[dict]:
         """Cost, value and paybacks summed per team (tracker.outcomes)."""
@@ -205,37 +231,18 @@ class Portfolio:
         counts = Counter(row.product.stage for row in self.rows)
         return {stage.value: counts.get(stage.value, 0) for stage in Stage}
 
-    def products_by_stage(self) -> dict[str, int]:
-        counts = self.stage_counts()
-        return {stage.label: counts[stage.value] for stage in Stage}
-
     def kpi_progress_distribution(self) -> dict[str, int]:
         counts = dict.fromkeys(PROGRESS_BUCKETS, 0)
         for row in self.rows:
             for kpi in row.kpis:
                 if kpi.progress is not None:
-                    counts[_bucket(kpi.progress)] += 1
+                    counts[progress_bucket(kpi.progress)] += 1
         return counts
 
     def kpi_statuses(self) -> dict[str, int]:
         """Business KPIs per status, by key (on_track, …), every status included."""
         counts = Counter(kpi.status for row in self.rows for kpi in row.kpis)
         return {key: counts.get(key, 0) for key in STATUS_LABELS}
-
-    def kpi_status_counts(self) -> dict[str, int]:
-        return {STATUS_LABELS[key]: n for key, n in self.kpi_statuses().items()}
-
-    def months(self) -> list["Month"]:
-        """The period's months, oldest first, with their portfolio figures."""
-        return [
-            Month(
-                month,
-                {kind: kinds.get(kind, 0) for kind in Kind.values},
-                self.ttr_by_month.get(month),
-                self.closure_by_month.get(month),
-            )
-            for month, kinds in self.incidents_by_month.items()
-        ]
 
 
 @dataclass(frozen=True)
@@ -246,7 +253,7 @@ class Month:
     closure: float | None  # share of action items due that month closed on time
 
 
-def _bucket(progress: float) -> str:
+def progress_bucket(progress: float) -> str:
     if progress < 0:
         return PROGRESS_BUCKETS[0]
     if progress >= 1:

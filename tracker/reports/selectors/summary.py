@@ -1,23 +1,39 @@
 """What the portfolio page leads with, and how its products table is ordered:
-a summary per team (the rows' figures added up) and the sort orders of the
-table. Pure Python over the report's rows: no query of its own, so the page's
-query count stays that of the report."""
+a summary per team, the sort orders of the table, and what a product's stored
+standing keeps of its report row for them (tracker/reports/standings.py).
+Pure Python: selectors/overview.py adds the standings up and sorts by them in
+SQL."""
 
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass, field
 
-from tracker.products.models import RiskTier, Stage
-from tracker.reports.selectors.attention import TIER_FACTOR
+from tracker.products.models import Stage
 from tracker.reports.selectors.rows import (
     AT_RISK,
+    NO_DATA,
     OFF_TRACK,
     ON_TRACK,
-    Portfolio,
+    PROGRESS_BUCKETS,
     ProductRow,
+    progress_bucket,
 )
 
-_STAGE_ORDER = {stage.value: i for i, stage in enumerate(Stage)}
 _STATUS_ORDER = {OFF_TRACK: 0, AT_RISK: 1, ON_TRACK: 2}  # no data: last
+# ProductStanding's count of KPIs per band of progress (rows.PROGRESS_BUCKETS).
+PROGRESS_FIELDS = dict(
+    zip(
+        [
+            "progress_below_0",
+            "progress_0_25",
+            "progress_25_50",
+            "progress_50_75",
+            "progress_75_100",
+            "progress_met",
+        ],
+        PROGRESS_BUCKETS,
+        strict=True,
+    )
+)
 
 
 @dataclass
@@ -50,109 +66,61 @@ class TeamSummary:
         ]
 
 
-def team_summaries(portfolio: Portfolio) -> list[TeamSummary]:
-    """A summary per team of the report's products, the teams whose products
-    are most urgent first (then by name)."""
-    urgency = {entry.product.pk: entry.urgency for entry in portfolio.attention}
-    teams: dict[str, TeamSummary] = {}
-    for row in portfolio.rows:
-        product = row.product
-        team = teams.get(product.team.slug)
-        if team is None:
-            team = teams[product.team.slug] = TeamSummary(
-                product.team.name, product.team.slug
-            )
-        team.products += 1
-        team.by_stage[product.stage] = team.by_stage.get(product.stage, 0) + 1
-        for kpi in row.kpis:
-            if kpi.status == ON_TRACK:
-                team.kpis_on_track += 1
-            elif kpi.status == AT_RISK:
-                team.kpis_at_risk += 1
-            elif kpi.status == OFF_TRACK:
-                team.kpis_off_track += 1
-        for _, compliance in row.slas:
-            if compliance.total and compliance.meets_objective is False:
-                team.sla_breaches += 1
-            if compliance.total and (compliance.budget_remaining or 0) <= 0:
-                team.budgets_exhausted += 1
-        team.open_sev12 += sum(row.open_incidents.values())
-        team.overdue_followups += row.overdue_followups
-        team.overdue_action_items += row.overdue_action_items
-        team.policy_violations += row.follow_up_violations
-        if product.pk in urgency:
-            team.needing_attention += 1
-            team.urgency += urgency[product.pk]
-    return sorted(teams.values(), key=lambda t: (-t.urgency, t.name.lower(), t.slug))
+# --- A product's standing: what the page adds up and sorts by -----------------------
 
 
-# --- The products table's sort orders ------------------------------------------------
-
-_LAST = float("inf")
-
-
-def _kpi_status(row: ProductRow) -> tuple:
-    """Worst KPI first: off track, at risk, on track, then no KPI data; among
-    equals, the least progress first."""
-    worst = min((_STATUS_ORDER.get(k.status, 3) for k in row.kpis), default=4)
-    progress = row.figures["kpi_min_progress"]
-    return (worst, _LAST if progress is None else progress)
-
-
-def _sla(row: ProductRow) -> float:
-    """The worst measured compliance first; products without one last."""
-    value = row.figures["sla_min_compliance"]
-    return _LAST if value is None else value
-
-
-def _readiness(row: ProductRow) -> float:
-    """The share of applicable readiness items passed, the least first."""
+def standing_fields(row: ProductRow) -> dict:
+    """What a product's stored standing holds of its row (ProductStanding): the
+    figures the team summary adds up, the KPI totals, the table's sort keys
+    and its cost and value (the urgency and the reasons come with the
+    attention ranking, selectors.attention)."""
+    statuses = Counter(kpi.status for kpi in row.kpis)
+    bands = Counter(
+        progress_bucket(k.progress) for k in row.kpis if k.progress is not None
+    )
+    measured = [compliance for _, compliance in row.slas if compliance.total]
     done, of = row.readiness.passed_count, row.readiness.applicable_count
-    return done / of if of else 1.0
+    return {
+        "reasons": list(row.attention),
+        "kpis_on_track": statuses[ON_TRACK],
+        "kpis_at_risk": statuses[AT_RISK],
+        "kpis_off_track": statuses[OFF_TRACK],
+        "kpis_no_data": statuses[NO_DATA],
+        **{field: bands[band] for field, band in PROGRESS_FIELDS.items()},
+        "sla_breaches": sum(1 for c in measured if c.meets_objective is False),
+        "budgets_exhausted": sum(1 for c in measured if (c.budget_remaining or 0) <= 0),
+        "open_sev12": sum(row.open_incidents.values()),
+        "overdue_followups": row.overdue_followups,
+        "overdue_action_items": row.overdue_action_items,
+        "policy_violations": row.follow_up_violations,
+        # Worst KPI first: off track, at risk, on track, no data, no KPI.
+        "kpi_order": min((_STATUS_ORDER.get(k.status, 3) for k in row.kpis), default=4),
+        "kpi_min_progress": row.figures["kpi_min_progress"],
+        "sla_min_compliance": row.figures["sla_min_compliance"],
+        "readiness_share": done / of if of else 1.0,
+        "cost": row.value.cost if row.value else 0,
+        "value": row.value.value if row.value else 0,
+        "payback_date": row.value.payback_date if row.value else None,
+    }
 
 
-_RISK_ORDER = {tier.value: -TIER_FACTOR[tier] for tier in RiskTier}
-
-# key → (label, the row's sort key given the attention ranks). Each order is
-# the one a leader reads first (the worst first); "-key" reverses it. Ties keep
-# the report's order (team, then name): Python's sort is stable.
-SORTS: dict[str, tuple[str, Callable[[ProductRow, dict[int, int]], object]]] = {
-    "team": ("Team", lambda row, _: (row.product.team.name.lower(),)),
-    "name": ("Product", lambda row, _: (row.product.name.lower(), row.product.slug)),
-    "attention": (
-        "Attention (most urgent first)",
-        lambda row, ranks: ranks.get(row.product.pk, _LAST),
-    ),
-    "stage": ("Stage", lambda row, _: _STAGE_ORDER.get(row.product.stage, 99)),
-    "risk": (
-        "Risk tier (highest first)",
-        lambda row, _: _RISK_ORDER.get(row.product.risk_tier, 0),
-    ),
-    "kpis": ("KPI status (worst first)", lambda row, _: _kpi_status(row)),
-    "slas": ("SLA compliance (worst first)", lambda row, _: _sla(row)),
-    "readiness": ("Readiness (least first)", lambda row, _: _readiness(row)),
-    "incidents": ("Incidents (most first)", lambda row, _: -row.incident_count),
-    "followups": (
-        "Overdue follow-ups (most first)",
-        lambda row, _: -row.overdue_followups,
-    ),
+# The table's sort orders: key → label. Each order is the one a leader reads
+# first (the worst first); "-key" reverses it; ties keep the report's order
+# (team, then name). selectors/overview.py orders by them in SQL.
+SORTS: dict[str, str] = {
+    "team": "Team",
+    "name": "Product",
+    "attention": "Attention (most urgent first)",
+    "stage": "Stage",
+    "risk": "Risk tier (highest first)",
+    "kpis": "KPI status (worst first)",
+    "slas": "SLA compliance (worst first)",
+    "readiness": "Readiness (least first)",
+    "incidents": "Incidents (most first)",
+    "followups": "Overdue follow-ups (most first)",
 }
 DEFAULT_SORT = "team"
 SORT_CHOICES = [
-    *((key, label) for key, (label, _) in SORTS.items()),
-    *((f"-{key}", f"{label}, reversed") for key, (label, _) in SORTS.items()),
+    *SORTS.items(),
+    *((f"-{key}", f"{label}, reversed") for key, label in SORTS.items()),
 ]
-
-
-def rows_sorted(portfolio: Portfolio, sort: str | None) -> list[ProductRow]:
-    """The report's rows in the order `sort` names (a key of SORTS, "-" before
-    it to reverse); the report's own order (team, then name) when none."""
-    sort = sort or DEFAULT_SORT
-    key = sort.removeprefix("-")
-    if key == DEFAULT_SORT and sort == key:
-        return portfolio.rows
-    ranks = {entry.product.pk: entry.rank for entry in portfolio.attention}
-    by = SORTS[key][1]
-    return sorted(
-        portfolio.rows, key=lambda row: by(row, ranks), reverse=sort.startswith("-")
-    )
