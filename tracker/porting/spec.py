@@ -103,7 +103,7 @@ from tracker.reminders.models import (
     Reminder,
     ReviewConfirmation,
 )
-from tracker.reports.models import ReportExport
+from tracker.reports.models import ProductStanding, ReportExport
 
 FORMAT = "ml-product-tracker"
 VERSION = 1
@@ -549,6 +549,8 @@ EXCLUDED: dict[type[models.Model], str] = {
     "ticket URL is",
     ReportExport: "a report file made for one person and deleted after a day; "
     "export the report again on the new instance",
+    ProductStanding: "worked out from the products' data, which is carried: the "
+    "standings' refresh computes them again on the new instance",
 }
 
 

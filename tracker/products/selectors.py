@@ -89,7 +89,9 @@ def products_hidden_from(user: Reader) -> QuerySet[Product]:
     the private teams, by the products' team index: as many rows as there are
     hidden products, which an organisation whose teams are all open has none
     of, not one per product."""
-    private = Team.objects.filter(visibility=Visibility.PRIVATE)
+    # Every team the organisation may not read (fail closed should another
+    # visibility ever be added).
+    private = Team.objects.exclude(visibility=Visibility.ORGANISATION)
     if isinstance(user, CIPrincipal):
         return Product.objects.filter(team__in=private).exclude(pk=user.product_id)
     return (
