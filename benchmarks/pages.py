@@ -156,12 +156,14 @@ def prepare() -> None:
         started = time.perf_counter()
         made = sweep.reminders_record_due()
         print(f"reminder sweep: {made} in {time.perf_counter() - started:.0f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     if ProductStanding.objects.count() < Product.objects.count():
         started = time.perf_counter()
         made = standings_refresh_all()
         print(f"standings: {made} in {time.perf_counter() - started:.0f} s")
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE reports_productstanding")
 
 
 def seed(count: int, size: int) -> None:

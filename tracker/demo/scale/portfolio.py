@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tracker.accounts.models import Membership, Team, User
@@ -77,6 +77,12 @@ def seed_scale(
     counts: Counter[str] = Counter()
     for done in range(0, products, CHUNK):
         counts.update(_seed_chunk(min(CHUNK, products - done), rng, password, now))
+    if connection.vendor == "postgresql":
+        # The planner's statistics of the rows just copied in (autovacuum would
+        # gather them later): without them the standings' figures are planned
+        # for empty tables.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     counts["standings"] = standings_refresh_all(now=now)  # the portfolio page's
     return dict(counts)
 
