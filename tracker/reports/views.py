@@ -38,6 +38,19 @@ def _page_url(request: HttpRequest, **params) -> str:
     return f"?{query.urlencode()}" if query else "?"
 
 
+def _pager_urls(request: HttpRequest, page, param: str, name: str) -> dict[str, str]:
+    """`name`_prev and `name`_next: this page's URL at the previous and the next
+    page of `page` (its number in `param`), or "" at either end."""
+    return {
+        f"{name}_prev": _page_url(request, **{param: page.previous_page_number()})
+        if page.has_previous()
+        else "",
+        f"{name}_next": _page_url(request, **{param: page.next_page_number()})
+        if page.has_next()
+        else "",
+    }
+
+
 # The products table's columns: (label, the sort it offers or None, numeric).
 COLUMNS = [
     ("Product", "name", False),
@@ -112,19 +125,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         "attention_url": _page_url(request, sort="attention", page=None),
         "refresh_minutes": STANDINGS_EVERY // 60,
         "teams": teams,
-        "teams_prev": _page_url(request, teams_page=teams.previous_page_number())
-        if teams.has_previous()
-        else "",
-        "teams_next": _page_url(request, teams_page=teams.next_page_number())
-        if teams.has_next()
-        else "",
+        **_pager_urls(request, teams, "teams_page", "teams"),
         "value_teams": values,
-        "values_prev": _page_url(request, values_page=values.previous_page_number())
-        if values.has_previous()
-        else "",
-        "values_next": _page_url(request, values_page=values.next_page_number())
-        if values.has_next()
-        else "",
+        **_pager_urls(request, values, "values_page", "values"),
         "sort": sort,
         "columns": _columns(request, sort),
     }
