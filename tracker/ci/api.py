@@ -1,7 +1,9 @@
 """API views for CI status: pipelines report each stage of a commit, people and
 dashboards read the combined state (like GitHub's commit statuses)."""
 
-from django.core.validators import RegexValidator
+from typing import Any
+
+from django.core.validators import MaxLengthValidator, RegexValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -14,12 +16,11 @@ from tracker.ci.filters import CIStatusEventFilter
 from tracker.ci.models import (
     DESCRIPTION_MAX_BYTES,
     MAX_METRICS,
+    CIReport,
     CIStatusEvent,
     CombinedState,
-    MaxBytesValidator,
     State,
     validate_context,
-    validate_http_url,
     validate_metrics,
     validate_sha,
 )
@@ -44,32 +45,34 @@ class MetricsField(serializers.JSONField):
     """Evaluation scores and the like: an object of name → number."""
 
 
+def _report_text(name: str, **kwargs: Any) -> serializers.CharField:
+    """An optional text field of a report, with the model field's length,
+    checks and help text (read once, at import)."""
+    field = CIReport._meta.get_field(name)
+    kwargs.setdefault("help_text", field.help_text or None)
+    return serializers.CharField(
+        max_length=field.max_length,
+        allow_blank=True,
+        required=False,
+        validators=[
+            v for v in field.validators if not isinstance(v, MaxLengthValidator)
+        ],
+        **kwargs,
+    )
+
+
 class _ReportFields(serializers.Serializer):
     """The fields of a report (CIReport's), declared rather than read off the
     model: the busiest write of the API builds them on every request."""
 
     state = serializers.ChoiceField(choices=State.choices)
-    ref = serializers.CharField(
-        max_length=255, allow_blank=True, required=False, help_text="Branch or tag."
+    ref = _report_text("ref")
+    target_url = _report_text("target_url")
+    description = _report_text(
+        "description", help_text=f"At most {DESCRIPTION_MAX_BYTES} bytes (UTF-8)."
     )
-    target_url = serializers.CharField(
-        max_length=2000,
-        allow_blank=True,
-        required=False,
-        validators=[validate_http_url],
-        help_text="The CI run's page (http or https).",
-    )
-    description = serializers.CharField(
-        max_length=DESCRIPTION_MAX_BYTES,
-        allow_blank=True,
-        required=False,
-        validators=[MaxBytesValidator(DESCRIPTION_MAX_BYTES)],
-        help_text=f"At most {DESCRIPTION_MAX_BYTES} bytes (UTF-8).",
-    )
-    run_id = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    model_version = serializers.CharField(
-        max_length=200, allow_blank=True, required=False
-    )
+    run_id = _report_text("run_id")
+    model_version = _report_text("model_version")
     started_at = serializers.DateTimeField(allow_null=True, required=False)
     completed_at = serializers.DateTimeField(allow_null=True, required=False)
     metrics = MetricsField(required=False, validators=[validate_metrics])
