@@ -24,6 +24,7 @@ def insights_charts(insights: Insights) -> dict:
             list(quarters),
             {c: [quarters[q].get(c, 0) for q in quarters] for c in categories},
             label="Contributing factors per quarter, by category",
+            y_title="factors",
         ),
         "severity": stacked_bar_chart(
             [t.label for t in insights.by_severity],
@@ -33,6 +34,7 @@ def insights_charts(insights: Insights) -> dict:
                 ]
             },
             label="Median time to resolve by severity (hours)",
+            y_title="hours to resolve",
             width=460,
             height=180,
         ),
@@ -43,6 +45,7 @@ def insights_charts(insights: Insights) -> dict:
                 "not (yet) on time": [r.total - r.part for r in insights.action_items],
             },
             label="Action items created in the period by kind",
+            y_title="action items",
             width=460,
             height=180,
         ),
