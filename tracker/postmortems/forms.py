@@ -316,7 +316,8 @@ class ActionItemBulkForm(forms.Form):
         required=False,
         max_length=150,
         label="New owner",
-        widget=forms.TextInput(attrs={"placeholder": "username"}),
+        # Found as the reader types (pickers:people), submitted as the username.
+        widget=Picker("pickers:people", key="username"),
     )
     due_date = forms.DateField(required=False, label="New due date", widget=DateInput())
     reason = forms.CharField(
