@@ -5,8 +5,9 @@ one refused), and announcing a data-contract change."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.picking import pick
 from tracker.demo.seed import seed_demo
-from tracker.outcomes.models import ContractChange
+from tracker.outcomes.models import Consumer, ContractChange, SourceContract
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,6 +60,32 @@ def test_feedback_value_and_contracts(page, live_server, sign_in, shoot):
     expect(page.get_by_role("cell", name="The score is recalibrated")).to_be_visible()
     assert ContractChange.objects.filter(summary__contains="recalibrated").exists()
     shoot("64-data-contracts")
+
+    # People, teams and products are picked by searching, not from a list of
+    # every one in the organisation.
+    form = page.locator("section", has=page.locator("#add-consumer-h"))
+    form.get_by_label("Name").fill("Chargeback desk")
+    pick(form.get_by_label("Owner"), "bob")
+    pick(form.get_by_label("Consumer product"), "churn", "Churn early warning")
+    form.get_by_label("Relies on").fill("The score, daily.")
+    form.get_by_role("button", name="Add").click()
+    expect(consumers.get_by_role("cell", name="Chargeback desk")).to_be_visible()
+    consumer = Consumer.objects.get(name="Chargeback desk")
+    assert (consumer.owner.username, consumer.consumer_product.slug) == (
+        "bob",
+        "churn-warning",
+    )
+    page.get_by_role("link", name="Add contract").first.click()
+    pick(page.get_by_label("Owner team"), "growth", "Growth")
+    pick(page.get_by_label("Provider"), "demand", "Demand forecast")
+    page.get_by_label("Fields relied on").fill("store_id, day")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("saved")).to_be_visible()
+    contract = SourceContract.objects.get(fields_relied_on="store_id, day")
+    assert (contract.owner_team.slug, contract.provider.slug) == (
+        "growth",
+        "demand-forecast",
+    )
 
     page.goto(f"{live_server.url}/products/churn-warning/contracts/")
     expect(page.get_by_role("cell", name="counted per card")).to_be_visible()

@@ -10,7 +10,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import IncidentFactory, ProductFactory, TeamFactory, UserFactory
+from tests.factories import (
+    FeatureFactory,
+    IncidentFactory,
+    ProductFactory,
+    TeamFactory,
+    UserFactory,
+)
 from tracker.accounts.models import Visibility
 from tracker.pages.pickers import PICKER_LIMIT
 from tracker.products.models import Product
@@ -214,6 +220,8 @@ PAGES = [
     "/incidents/new/",
     "/insights/",
     "/reports/portfolio/",
+    "/action-items/",
+    "/products/fraud-score/contracts/",
 ]
 
 
@@ -364,3 +372,17 @@ def test_the_teams_list_is_paged(alice_client, team):
     assert "Page 1 of 2 · 56 in all" in html
     html = alice_client.get("/accounts/teams/", {"page": "2"}).content.decode()
     assert "Squad 49" in html and "Squad 54" in html and "Squad 48" not in html
+
+
+def test_contract_form_renders_few_options_with_a_thousand_products(
+    alice_client, product, thousand_products
+):
+    # Its owner team and its provider are picked by searching.
+    source = FeatureFactory(product=product)
+    html, _ = _page(
+        alice_client, f"/products/fraud-score/contracts/sources/{source.pk}/"
+    )
+    assert _options(html) < 60
+    assert "scale-0999" not in html
+    assert 'data-picker="/pick/teams/"' in html
+    assert 'data-picker="/pick/products/"' in html

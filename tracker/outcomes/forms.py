@@ -5,6 +5,7 @@ from django import forms
 
 from tracker.accounts.models import Team, User
 from tracker.lib.forms import ModelChoiceField
+from tracker.lib.widgets import Picker
 from tracker.outcomes.models import (
     Consumer,
     ContractChange,
@@ -50,9 +51,22 @@ class CostForm(forms.ModelForm):
         widgets = {"incurred_at": forms.DateInput(attrs={"type": "date"})}
 
 
+class _ProductChoiceField(ModelChoiceField):
+    """One of many products, found as the reader types (pickers:products)."""
+
+    widget = Picker("pickers:products")
+
+    def label_from_instance(self, obj: Product) -> str:
+        return obj.picker_label
+
+
 class ContractForm(forms.ModelForm):
-    owner_team = ModelChoiceField(queryset=Team.objects.order_by("name"))
-    provider = ModelChoiceField(queryset=Product.objects.none(), required=False)
+    # Pickers, not selects: an organisation's teams and products are too many
+    # to list in a page.
+    owner_team = ModelChoiceField(
+        queryset=Team.objects.order_by("name"), widget=Picker("pickers:teams")
+    )
+    provider = _ProductChoiceField(queryset=Product.objects.none(), required=False)
 
     def __init__(self, *args, products, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -78,8 +92,11 @@ class ConsumerForm(forms.ModelForm):
     owner = ModelChoiceField(
         queryset=User.objects.filter(is_active=True).order_by("username"),
         to_field_name="username",
+        widget=Picker("pickers:people", key="username"),
     )
-    consumer_product = ModelChoiceField(queryset=Product.objects.none(), required=False)
+    consumer_product = _ProductChoiceField(
+        queryset=Product.objects.none(), required=False
+    )
 
     def __init__(self, *args, products, **kwargs) -> None:
         kwargs.setdefault("auto_id", "consumer_%s")
