@@ -30,6 +30,8 @@ ALWAYS = {
     "postmortem page",
     "my action items",
     "notifications",
+    "data contracts",
+    "follow-up policies",
     "insights",
     "portfolio",
     "API products",

@@ -45,6 +45,8 @@ def page_urls() -> dict[str, str]:
         "my action items": "/me/",
         "action items": "/action-items/",
         "notifications": "/notifications/",
+        "data contracts": f"{product}/contracts/",
+        "follow-up policies": "/postmortems/policies/",
         "insights": "/insights/",
         "portfolio": "/reports/portfolio/",
         "global search": f"/search/?q={WORD}",
