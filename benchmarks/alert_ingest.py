@@ -17,7 +17,10 @@ deliveries of ALERTS alerts each:
 2. redelivery: the same deliveries again (a sender retrying), which must open
    nothing more;
 3. burst: BURST identical deliveries of one fresh alert at once, which must
-   leave exactly one incident and one timeline row.
+   leave exactly one incident and one timeline row;
+4. overlapping: DELIVERIES deliveries of new alerts, each sharing half its
+   alerts with the one before (a tool re-sending a growing group), all at
+   once: one incident per distinct alert, and how long ingesting took.
 
 Phases 0 and 1 run --repeat times (fresh alerts each time), printing the
 ratio's median and range: a phase is only DELIVERIES requests, so one figure
@@ -241,11 +244,12 @@ async def _post(port: int, path: str, secret: str, body: bytes) -> Result:
     return Result(status, elapsed, payload)
 
 
-def _delivery(prefix: str, alerts: int) -> bytes:
+def _delivery(prefix: str, alerts: int, first: int = 0) -> bytes:
+    """A delivery of alerts `prefix`-`first` … `prefix`-(`first` + `alerts` - 1)."""
     payload = json.loads(FIXTURE.read_text())
     template = payload["alerts"][0]
     payload["alerts"] = []
-    for i in range(alerts):
+    for i in range(first, first + alerts):
         alert = json.loads(json.dumps(template))
         alert["fingerprint"] = f"{prefix}-{i}"
         alert["labels"]["product"] = "bench-product"
@@ -358,6 +362,34 @@ def _new_alerts(args, port, path, secret, integration_id, prefix):
     return ok, ratio, bodies, incidents, count, lost
 
 
+def _overlapping(args, port, path, secret, integration_id, prefix) -> bool:
+    """New alerts whose deliveries overlap, as a tool re-sending a growing
+    group does: each delivery holds half of the one before's alerts and half
+    new ones, all sent at once, so deliveries of the same new alert are
+    ingested concurrently. Each alert must open exactly one incident."""
+    half = args.alerts // 2
+    bodies = [
+        _delivery(prefix, args.alerts, first=d * half) for d in range(args.deliveries)
+    ]
+    distinct = (args.deliveries - 1) * half + args.alerts
+    results, wall = asyncio.run(_phase(port, path, secret, bodies, args.concurrency))
+    _report("overlapping: half shared", results, wall)
+    started = time.monotonic()
+    done = _ingested([r.body.get("delivery") for r in results], args.wait)
+    took = time.monotonic() - started
+    incidents = _incidents(integration_id, f"{prefix}-")
+    count = incidents.count()
+    latencies = _to_incident_ms(incidents)
+    line = f"overlapping: {distinct} distinct alerts, {count} incidents, ingested "
+    line += f"{'all' if done else 'NOT ALL'} {took:.1f} s after the last was accepted"
+    if len(latencies) > 1:
+        q = statistics.quantiles(latencies, n=100)
+        line += f"; time to incident p50 {q[49]:.0f} ms, p99 {q[98]:.0f} ms"
+    print(line)
+    _analyze()
+    return done and count == distinct and all(r.status == 202 for r in results)
+
+
 def main() -> int:
     args = _args()
     env = _environment()
@@ -431,6 +463,7 @@ def main() -> int:
         ok &= burst_ok and all(r.status == 202 for r in results)
         print(f"burst check: {burst.count()} incident, {rows} timeline row -> "
               f"{'OK' if burst_ok else 'FAILED'}")  # fmt: skip
+        ok &= _overlapping(args, port, path, secret, integration_id, f"{run}-ov")
     finally:
         _stop(worker)
         _stop(server)

@@ -1,10 +1,13 @@
 """A delivery's new alerts open together: a fixed number of statements however
-many there are, each with its timeline row and audit event; when the database
-refuses the batch, each alert is applied alone and the outcome is the same."""
+many there are, each with its timeline row and audit event. Opening is one
+way, under the integration's lock: an alert another delivery opened since the
+look is followed as a change; when the database refuses the batch, each alert
+is opened alone and only the bad one is rejected."""
 
 import json
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -13,7 +16,7 @@ from tests.incidents.conftest import deliver, load_payload, outcome
 from tests.postmortems.conftest import publish, resolved_incident
 from tracker.audit.models import AuditEvent
 from tracker.incidents import tasks
-from tracker.incidents.models import Incident, TimelineEntry
+from tracker.incidents.models import AlertIntegration, Incident, TimelineEntry
 from tracker.incidents.services import alert_apply
 
 
@@ -33,6 +36,9 @@ def _delivery(prefix: str, alerts: int, *, product: str = "fraud-score") -> dict
 def _ingest_statements(am, payload) -> tuple[int, dict]:
     """Statements the task runs to ingest this delivery, and what it did."""
     response = deliver(am, payload, ingest=False)
+    # Each measured ingestion refreshes the integration's last delivery (it is
+    # refreshed at most once a minute), so the counts compare like with like.
+    AlertIntegration.objects.filter(pk=am.pk).update(last_delivery_at=None)
     with CaptureQueriesContext(connection) as queries:
         tasks.delivery_ingest(response.json()["delivery"])
     return len(queries), outcome(response)
@@ -78,9 +84,9 @@ def test_inbox_alerts_of_a_batch_say_why_once(am, product):
 
 
 def test_an_alert_opened_concurrently_is_sorted_out_alone(am, product, monkeypatch):
-    """The batch's INSERT meets an incident opened since its look (as a
-    concurrent delivery's would be): nothing of the batch is kept, and the
-    alerts applied one by one open the others and leave that one alone."""
+    """Under the integration's lock the batch finds an incident opened since
+    its look (as a concurrent delivery's would be): it opens the others, and
+    that alert is followed as a repeat of its incident, not opened twice."""
     deliver(am, _delivery("fp", 1))
     [first] = Incident.objects.all()
     monkeypatch.setattr(alert_apply, "_active_incidents", lambda *args: {})
@@ -129,3 +135,35 @@ def test_new_alerts_of_a_batch_are_marked_recurrences(am, product, alice, bob):
         "fp-1": (by_name.pk, "alert_name"),
         "fp-2": (None, ""),
     }
+
+
+@pytest.mark.postgres  # SQLite does not enforce a column's length
+def test_a_value_the_database_refuses_rejects_only_its_alert(am, product, monkeypatch):
+    """A value past the field checks that the database cannot store (here a
+    title longer than its column, the checks switched off) fails the batch;
+    each alert is then opened alone, and only that one is rejected, with the
+    database's reason."""
+    monkeypatch.setattr(alert_apply, "_check", lambda incident: None)
+    monkeypatch.setattr(
+        alert_apply,
+        "_incident_data",
+        _with_title(alert_apply._incident_data, "fp-1", "y" * 300),
+    )
+    done = outcome(deliver(am, _delivery("fp", 3)))
+    assert (done["opened"], done["rejected"]) == (2, 1)
+    [rejection] = done["rejections"]
+    assert rejection["alert"] == 1
+    assert rejection["reason"].startswith("The database refused the alert")
+    assert sorted(Incident.objects.values_list("fingerprint", flat=True)) == [
+        "fp-0",
+        "fp-2",
+    ]
+    assert TimelineEntry.objects.count() == 2
+
+
+def _with_title(incident_data, fingerprint: str, title: str):
+    def data(event, route, integration):
+        found = incident_data(event, route, integration)
+        return {**found, "title": title} if event.fingerprint == fingerprint else found
+
+    return data

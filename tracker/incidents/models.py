@@ -125,8 +125,9 @@ class AlertIntegration(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Refreshed at most once a minute (services._touch_integration) so a burst of
-    # deliveries does not queue on this one row's lock.
+    # When the latest delivery arrived, set by the task ingesting it at most
+    # once a minute (services.ingest._touch_integration): a burst of deliveries
+    # does not queue on this row, whose lock opening incidents takes.
     last_delivery_at = models.DateTimeField(null=True, blank=True)
     # Revoked integrations stay so their deliveries and incidents keep their origin.
     revoked_at = models.DateTimeField(null=True, blank=True)

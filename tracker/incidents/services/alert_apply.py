@@ -3,11 +3,13 @@ resolves the incident of its fingerprint (services.ingest reads the delivery
 and calls these).
 
 Idempotent and race-free: an integration has at most one unresolved incident
-per alert fingerprint (a partial unique index), so repeated, retried and
-concurrent deliveries of the same alert change nothing. The new alerts of a
-delivery are opened together in a handful of statements (alerts_open); when
-the database refuses that (the same alert opened concurrently), they are
-applied one by one (alert_apply), as are changes and resolutions.
+per alert fingerprint. One way opens incidents (_alerts_open): under a lock on
+the integration's row, so two deliveries never open the same alert; a
+delivery's new alerts are opened together in a handful of statements, and an
+alert that turns out new later (a second firing of it in the same delivery,
+one resolved meanwhile) is opened the same way, alone. Changes and
+resolutions are applied one alert at a time (alert_apply), under the
+incident's row lock. The partial unique index stays as the backstop.
 """
 
 from collections import Counter
@@ -16,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, transaction
+from django.db.models import Q
 
 from tracker.audit.recorder import record_created
 from tracker.incidents.alerts import AlertEvent
@@ -34,7 +37,6 @@ from tracker.incidents.services.incidents import (
     _apply_changes,
     _check,
     _incident_build,
-    _incident_insert,
     _incidents_announce,
     _opened_entry,
     _save,
@@ -45,10 +47,10 @@ from tracker.products.selectors import user_can_edit_product
 
 OPENED, UPDATED, RESOLVED, UNCHANGED = "opened", "updated", "resolved", "unchanged"
 ALERT_OUTCOMES = (OPENED, UPDATED, RESOLVED, UNCHANGED)
+# alert_apply's answer for a firing alert with no incident open: open one.
+NEW = "new"
 # A resolution arriving later than this says in its note when the alert ended.
 LATE_NEWS = timedelta(minutes=5)
-# Lost insert races before giving up; one is the norm (see _alert_fire).
-UPSERT_ATTEMPTS = 3
 ALERT_RAW = ("labels", "annotations", "generator_url", "dashboard_url")
 
 
@@ -73,9 +75,8 @@ def alerts_apply(
     products: dict[str, Route] = {}
     outcomes: Counter[str] = Counter()
     rejections: list[dict[str, Any]] = []
-    # Alerts are inserted and locked in fingerprint order, so two deliveries
-    # holding the same alerts in another order wait for each other instead of
-    # deadlocking.
+    # Alerts are locked in fingerprint order, so two deliveries holding the
+    # same alerts in another order wait for each other instead of deadlocking.
     alerts = sorted(alerts, key=lambda pair: pair[1].fingerprint)
     known = _active_incidents(integration, [event for _, event in alerts])
     twice = Counter(event.fingerprint for _, event in alerts)
@@ -94,22 +95,43 @@ def alerts_apply(
             outcomes[UNCHANGED] += 1
         else:
             each.append((index, event))
-    opened, left = _alerts_open(integration, new, now, products, rejections)
-    outcomes[OPENED] += opened
-    each = sorted([*left, *each], key=lambda pair: pair[1].fingerprint)
-    for index, event in each:
+    left = _alerts_open(integration, new, now, products, outcomes, rejections)
+    # Then one at a time: changes, resolutions, repeats within the delivery,
+    # and the new alerts another delivery opened since the look above.
+    for index, event in sorted([*left, *each], key=lambda pair: pair[1].fingerprint):
+        _alert_each(integration, index, event, now, products, outcomes, rejections)
+    return outcomes, rejections
+
+
+def _alert_each(
+    integration: AlertIntegration,
+    index: int,
+    event: AlertEvent,
+    now: datetime,
+    products: dict[str, Route],
+    outcomes: Counter[str],
+    rejections: list[dict[str, Any]],
+) -> None:
+    """Apply one alert in its own transaction; a firing one with no incident
+    open is opened by _alerts_open. Twice at most: when another delivery opened
+    it in the instant between, the second look follows that incident."""
+    for _ in range(2):
         try:
             with transaction.atomic():
                 outcome = alert_apply(
-                    integration=integration,
-                    event=event,
-                    now=now,
-                    products=products,
+                    integration=integration, event=event, now=now, products=products
                 )
-            outcomes[outcome] += 1
         except (DataError, ValidationError) as exc:
             rejections.append({"alert": index, "reason": _reason(exc)})
-    return outcomes, rejections
+            return
+        if outcome != NEW:
+            outcomes[outcome] += 1
+            return
+        if not _alerts_open(
+            integration, [(index, event)], now, products, outcomes, rejections
+        ):
+            return  # opened, rejected, or an occurrence resolved already
+    outcomes[UNCHANGED] += 1  # opened and resolved by others meanwhile
 
 
 def _active_incidents(
@@ -132,15 +154,16 @@ def _alerts_open(
     alerts: list[tuple[int, AlertEvent]],
     now: datetime,
     products: dict[str, Route],
+    outcomes: Counter[str],
     rejections: list[dict[str, Any]],
-) -> tuple[int, list[tuple[int, AlertEvent]]]:
-    """Open an incident for each of these new alerts together, in a handful of
-    statements however many there are; an alert whose incident fails the field
-    checks is rejected alone. Returns how many were opened and the alerts left
-    to apply one by one (alert_apply, which sorts out each): none, or all of
-    them, with nothing written, when the database refused one (a concurrent
-    delivery opened the same alert first, a value it cannot store) or one
-    repeats an occurrence resolved already."""
+) -> list[tuple[int, AlertEvent]]:
+    """Open an incident for each of these firing alerts that had none open when
+    last looked at: together, in a handful of statements however many there
+    are. An alert whose incident fails the field checks is rejected alone; when
+    the database refuses the batch (a value it cannot store), each alert is
+    opened alone, so only the bad one is rejected. Counts what it opened (and
+    what repeats an occurrence resolved already) in `outcomes`; returns the
+    alerts whose incident another delivery opened since, to apply as changes."""
     opening = []
     for index, event in alerts:
         route = _route(integration, event, products)
@@ -154,42 +177,81 @@ def _alerts_open(
             rejections.append({"alert": index, "reason": _reason(exc)})
             continue
         opening.append((index, event, incident, route))
-    incidents = [incident for _, _, incident, _ in opening]
-    if not incidents:
-        return 0, []
+    if not opening:
+        return []
     try:
         with transaction.atomic():
-            Incident.objects.bulk_create(incidents)
-            if _occurrences_resolved(integration, incidents):
-                raise _AlreadyResolved
-            record_created(incidents)
-            notes = [
-                _refusal_entry(incident, route, integration, now)
-                for _, _, incident, route in opening
-                if route.refusal
-            ]
-            TimelineEntry.objects.bulk_create(
-                [_opened_entry(incident) for incident in incidents] + notes
-            )
-            _incidents_announce(incidents)
-    except (IntegrityError, DataError, _AlreadyResolved):
-        return 0, [(index, event) for index, event, _, _ in opening]
-    return len(incidents), []
+            opened, repeats, left = _open_locked(integration, opening, now)
+    except DataError as exc:
+        if len(opening) == 1:
+            rejections.append({"alert": opening[0][0], "reason": _reason(exc)})
+            return []
+    else:
+        outcomes[OPENED] += opened
+        outcomes[UNCHANGED] += repeats
+        return left
+    left = []
+    for index, event, _, _ in opening:
+        left += _alerts_open(
+            integration, [(index, event)], now, products, outcomes, rejections
+        )
+    return left
 
 
-def _occurrences_resolved(
-    integration: AlertIntegration, incidents: list[Incident]
-) -> bool:
-    """Whether one of these new incidents repeats a firing (same alert, same
-    start) already resolved (see _occurrence_resolved)."""
-    started = {(i.fingerprint, i.started_at) for i in incidents}
-    resolved = Incident.objects.filter(
+def _open_locked(
+    integration: AlertIntegration,
+    opening: list[tuple[int, AlertEvent, Incident, Route]],
+    now: datetime,
+) -> tuple[int, int, list[tuple[int, AlertEvent]]]:
+    """_alerts_open's writes, in its transaction. Every opening holds the
+    integration's row lock, so what it reads here stays true until it commits:
+    the alerts now open (opened by another delivery since the caller looked)
+    and the occurrences resolved already (a late or repeated delivery of a
+    firing must not reopen it) are left out; the rest are inserted. Returns
+    how many it opened, how many were such repeats, and the alerts open now."""
+    # FOR NO KEY UPDATE: exclusive among openers, while the receiver's INSERT
+    # of a delivery (whose foreign key check takes FOR KEY SHARE on this row)
+    # never waits for it.
+    locked = AlertIntegration.objects.select_for_update(no_key=True)
+    list(locked.filter(pk=integration.pk).values_list("pk"))
+    fingerprints = {incident.fingerprint for _, _, incident, _ in opening}
+    starts = {incident.started_at for _, _, incident, _ in opening}
+    rows = Incident.objects.filter(
+        Q(status__in=ACTIVE_STATUSES)
+        | Q(status=Status.RESOLVED, started_at__in=starts),
         integration=integration,
-        fingerprint__in={fingerprint for fingerprint, _ in started},
-        status=Status.RESOLVED,
-        started_at__in={at for _, at in started},
-    ).values_list("fingerprint", "started_at")
-    return any(row in started for row in resolved)
+        fingerprint__in=fingerprints,
+    ).values_list("fingerprint", "status", "started_at")
+    active, resolved = set(), set()
+    for fingerprint, status, started_at in rows:
+        if status == Status.RESOLVED:
+            resolved.add((fingerprint, started_at))
+        else:
+            active.add(fingerprint)
+    left, opened, repeats = [], [], 0
+    for index, event, incident, route in opening:
+        if incident.fingerprint in active:
+            left.append((index, event))
+        elif (
+            event.starts_at and (incident.fingerprint, incident.started_at) in resolved
+        ):
+            repeats += 1
+        else:
+            opened.append((incident, route))
+    incidents = [incident for incident, _ in opened]
+    if incidents:
+        Incident.objects.bulk_create(incidents)
+        record_created(incidents)
+        notes = [
+            _refusal_entry(incident, route, integration, now)
+            for incident, route in opened
+            if route.refusal
+        ]
+        TimelineEntry.objects.bulk_create(
+            [_opened_entry(incident) for incident in incidents] + notes
+        )
+        _incidents_announce(incidents)
+    return len(incidents), repeats, left
 
 
 def _reason(exc: Exception) -> str:
@@ -206,7 +268,9 @@ def alert_apply(
     now: datetime,
     products: dict[str, Route] | None = None,
 ) -> str:
-    """Open, update or resolve the incident of one alert; returns the outcome.
+    """Update or resolve the incident of one alert; returns the outcome, NEW
+    for a firing alert with no incident open (the caller opens it with
+    _alerts_open, the one way incidents are opened).
 
     Idempotent: the same alert delivered again (or concurrently) changes nothing.
     """
@@ -293,71 +357,24 @@ def _incident_data(
     }
 
 
-class _AlreadyResolved(Exception):
-    """Raised inside the insert's savepoint to undo it (see _alert_fire)."""
-
-
 def _alert_fire(
     integration: AlertIntegration,
     event: AlertEvent,
     now: datetime,
     products: dict[str, Route],
 ) -> str:
-    """Update the alert's unresolved incident, or open one: race-free because
-    the partial unique index lets only one concurrent insert through."""
+    """Follow the alert's unresolved incident under its row lock; NEW when
+    there is none."""
     # The common case, a repeat of a known alert, reads without locking: no row
     # lock to write, nothing to wait for. Acting on a row read a moment before a
     # concurrent change is the same as having arrived just before it.
     seen = _active_alert_incident(integration, event.fingerprint, lock=False)
     if seen is not None and _alert_unchanged(seen, event):
         return UNCHANGED
-    for attempt in range(UPSERT_ATTEMPTS):
-        incident = _active_alert_incident(integration, event.fingerprint)
-        if incident is not None:
-            return _alert_refresh(incident, event, now, integration, products)
-        route = _route(integration, event, products)
-        try:
-            with transaction.atomic():
-                incident = _incident_insert(
-                    actor=None,
-                    source=integration.source,
-                    now=now,
-                    data=_incident_data(event, route, integration),
-                )
-                # Checked after the insert, not before: an incident for this
-                # occurrence opened and resolved by concurrent deliveries in
-                # between is committed by now, so this statement sees it.
-                if _occurrence_resolved(integration, event, incident):
-                    raise _AlreadyResolved
-                _note_refusal(incident, route, integration, now)
-            return OPENED
-        except _AlreadyResolved:
-            return UNCHANGED
-        except IntegrityError:
-            # A concurrent delivery of this alert inserted first. Our insert
-            # waited for its commit, so the next look finds its incident.
-            if attempt == UPSERT_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _occurrence_resolved(
-    integration: AlertIntegration, event: AlertEvent, new: Incident
-) -> bool:
-    """This firing (same alert, same start) was already resolved, by the alert
-    or by a person: a late or repeated delivery must not reopen it."""
-    if event.starts_at is None:
-        return False
-    return (
-        Incident.objects.filter(
-            integration=integration,
-            fingerprint=event.fingerprint,
-            status=Status.RESOLVED,
-            started_at=new.started_at,
-        )
-        .exclude(pk=new.pk)
-        .exists()
-    )
+    incident = _active_alert_incident(integration, event.fingerprint)
+    if incident is None:
+        return NEW
+    return _alert_refresh(incident, event, now, integration, products)
 
 
 def _alert_refresh(

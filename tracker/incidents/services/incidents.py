@@ -64,9 +64,9 @@ FOREIGN_KEYS = ["product", "integration", "sla", "created_by"]
 
 
 def _check(incident: Incident) -> None:
-    # Field checks here; the database enforces the constraints, so a concurrent
-    # duplicate surfaces as IntegrityError (alert_apply relies on that) instead of
-    # costing one SELECT per constraint on the ingest path.
+    # Field checks only: the database enforces the constraints, which on the
+    # ingest path would cost one SELECT per constraint and alert (alert_apply
+    # opens under a lock that keeps them true; the indexes are the backstop).
     incident.full_clean(
         exclude=FOREIGN_KEYS, validate_unique=False, validate_constraints=False
     )
@@ -121,14 +121,6 @@ def incident_open(
     A `started_at` later than now (a sender's clock running ahead) is taken as
     now, so time to detect is never negative.
     """
-    return _incident_insert(actor=actor, data=data, source=source, now=now)
-
-
-def _incident_insert(
-    *, actor: User | None, data: dict[str, Any], source: str, now: datetime | None
-) -> Incident:
-    # No transaction of its own: callers wrap it (the alert path in the
-    # savepoint it needs anyway, one round trip fewer per new alert).
     incident = _incident_build(actor=actor, data=data, source=source, now=now)
     _save(incident, [])
     _opened_entry(incident, note=data.get("note", "")).save()

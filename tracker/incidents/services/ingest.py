@@ -16,8 +16,9 @@ from tracker.incidents.alerts import parse_envelope, parse_payload
 from tracker.incidents.models import AlertDelivery, AlertIntegration, DeliveryState
 from tracker.incidents.services.alert_apply import ALERT_OUTCOMES, alerts_apply
 
-# last_delivery_at is display information; refreshing it on every delivery would
-# serialise concurrent deliveries on the integration's row lock.
+# last_delivery_at is display information (the delivery's arrival, set by the
+# task that ingests it); refreshing it on every delivery would serialise the
+# tasks on the integration's row lock.
 TOUCH_INTERVAL = timedelta(minutes=1)
 # A task that claimed a delivery and did not finish in this long died: another
 # may take it over (ingesting again is harmless).
@@ -52,7 +53,6 @@ def delivery_accept(
         alerts=len(envelope.alerts),
         truncated_alerts=envelope.truncated_alerts,
     )
-    _touch_integration(integration, now)
     return delivery
 
 
@@ -94,6 +94,9 @@ def delivery_ingest(
     if delivery is None:
         return None
     integration = delivery.integration
+    # Here, not in the receiver: the integration's row is the lock under which
+    # incidents are opened (alert_apply), and accepting never waits on it.
+    _touch_integration(integration, delivery.received_at)
     batch = parse_payload(delivery.body.encode("utf-8"), kind=integration.kind)
     outcomes, rejections = alerts_apply(
         integration=integration,
