@@ -107,3 +107,30 @@ def test_concurrent_breaching_checks_open_one_sla_incident(product):
         count=40,
     )
     assert Incident.objects.filter(sla=sla).count() == 1
+
+
+def test_overlapping_groups_open_each_alert_once(integration):
+    """Deliveries sharing half their new alerts with the one before (a group
+    re-sent as it grows), all at once: every alert opens exactly one incident,
+    whichever delivery gets to it first, and the others follow it."""
+    template = load_payload("alertmanager-v4-firing.json")
+
+    def body(d: int) -> bytes:
+        payload = json.loads(json.dumps(template))
+        alert = payload["alerts"][0]
+        payload["alerts"] = []
+        for n in range(2 * d, 2 * d + 4):
+            one = json.loads(json.dumps(alert))
+            one["fingerprint"] = f"overlap-{n}"
+            one["labels"]["instance"] = f"overlap-{n}"
+            payload["alerts"].append(one)
+        return json.dumps(payload).encode()
+
+    responses = _concurrently(lambda d: deliver(integration, body(d)), count=48)
+    distinct = 2 * 47 + 4
+    done = [outcome(r) for r in responses]
+    assert sum(d["opened"] for d in done) == distinct
+    assert sum(d["opened"] + d["unchanged"] for d in done) == 48 * 4
+    assert sum(d["rejected"] for d in done) == 0
+    assert Incident.objects.count() == distinct
+    assert TimelineEntry.objects.count() == distinct
