@@ -120,6 +120,35 @@ def test_five_business_days_skip_the_weekend():
     assert add_business_days(saturday, 1) == monday + timedelta(days=1)
 
 
+def _walked(moment: datetime, days: int) -> datetime:
+    """Business days counted one calendar day at a time: the reference."""
+    local = timezone.localtime(moment)
+    while local.weekday() >= 5:
+        local = (local + timedelta(days=1)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+    while days > 0:
+        local += timedelta(days=1)
+        if local.weekday() < 5:
+            days -= 1
+    return local
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland", "America/New_York"])
+def test_business_days_are_counted_as_if_walked(zone):
+    """Every hour of three weeks across a daylight-saving change, 0 to 12
+    business days: the arithmetic lands where walking day by day does."""
+    base = datetime(2026, 10, 26, 0, 7, tzinfo=UTC)  # before New York's change
+    with timezone.override(zone):
+        for hour in range(0, 21 * 24):
+            moment = base + timedelta(hours=hour, minutes=hour % 60)
+            for days in range(13):
+                assert add_business_days(moment, days) == _walked(moment, days), (
+                    moment,
+                    days,
+                )
+
+
 @pytest.mark.parametrize("days", [1, 2, 5, 7])
 def test_the_cutoff_is_the_inverse_of_the_deadline(days):
     """resolved < cutoff(now) ⇔ deadline(resolved) < now, hour by hour over three

@@ -18,14 +18,15 @@ def add_business_days(moment: datetime, days: int) -> datetime:
     """`moment` moved forward by `days` working days (Monday to Friday) in the
     tracker's time zone. A moment on a weekend counts from Monday 00:00."""
     local = timezone.localtime(moment)
-    while local.weekday() >= 5:
-        local = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0)
-        local = local.replace(microsecond=0)
-    while days > 0:
-        local += timedelta(days=1)
-        if local.weekday() < 5:
-            days -= 1
-    return local
+    if local.weekday() >= 5:
+        local = (local + timedelta(days=7 - local.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+    if days <= 0:
+        return local
+    # Counted, not walked day by day (BusinessDeadline does the same in SQL):
+    # from weekday w (0 Monday … 4 Friday), each weekend crossed adds two days.
+    return local + timedelta(days=days + 2 * ((local.weekday() + days) // 5))
 
 
 def _resolved_cutoff(now: datetime, days: int) -> datetime:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from tracker.accounts.selectors import Reader
 from tracker.incidents.models import Incident, Severity
 from tracker.postmortems.models import (
+    ACTION_DAYS_FIELDS,
     ActionItem,
     ActionStatus,
     FollowUpPolicy,
@@ -167,8 +168,17 @@ def _authors(rows: QuerySet[Postmortem]) -> dict[int, list[int]]:
 def _late_items(
     rows: QuerySet[ActionItem], index: dict, now: datetime
 ) -> list[Violation]:
+    # Only an item of a kind some policy gives days to can be late: the others
+    # are not read (with no such policy, none are).
+    kinds = [
+        kind
+        for kind in ACTION_DAYS_FIELDS
+        if any(policy.action_days(kind) is not None for policy in index.values())
+    ]
+    if not kinds:
+        return []
     values = (
-        rows.filter(status=ActionStatus.OPEN, postmortem__isnull=False)
+        rows.filter(status=ActionStatus.OPEN, postmortem__isnull=False, kind__in=kinds)
         .annotate(severity=Min("postmortem__incidents__severity"))
         .values_list(
             "pk",
