@@ -405,7 +405,7 @@ def _violations_due(
 ) -> list[Due]:
     late = [
         v
-        for v in violations(now=now)
+        for v in violations(now=now, owners=True)
         if v.object_type == object_type
         and v.object_id > after
         and v.owners

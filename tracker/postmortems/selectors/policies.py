@@ -56,7 +56,8 @@ class Violation:
     deadline: datetime
     late_by: timedelta
     # Who is reminded: the item's owner; the postmortem's review owner and
-    # authors (ids; the first is the one to ask when nobody else is set).
+    # authors (ids; the first is the one to ask when nobody else is set), read
+    # only when violations() is asked for them.
     owners: tuple[int, ...]
 
     @property
@@ -93,7 +94,7 @@ def policy_for(
 
 
 def _late_postmortems(
-    rows: QuerySet[Postmortem], index: dict, now: datetime
+    rows: QuerySet[Postmortem], index: dict, now: datetime, owners: bool
 ) -> list[Violation]:
     covered = Incident.objects.filter(postmortems=OuterRef("pk"))
     values = (
@@ -120,7 +121,7 @@ def _late_postmortems(
         )
         .order_by("pk")
     )
-    authors = _authors(rows)
+    authors = _authors(rows) if owners else {}
     found = []
     for pk, status, title, created, sev, resolved, pid, slug, name, *more in values:
         tier, *who = more
@@ -134,7 +135,7 @@ def _late_postmortems(
             continue
         review_owner, pm_owner = who
         people = [o for o in (review_owner, *authors.get(pk, ())) if o]
-        owners = tuple(dict.fromkeys(people or [pm_owner] if pm_owner else people))
+        chased = tuple(dict.fromkeys(people or [pm_owner] if pm_owner else people))
         found.append(
             Violation(
                 POSTMORTEM,
@@ -149,7 +150,7 @@ def _late_postmortems(
                 sev or PRODUCT_FAILURE_SEVERITY,
                 deadline,
                 now - deadline,
-                owners,
+                chased if owners else (),
             )
         )
     return found
@@ -229,10 +230,13 @@ def violations(
     user: Reader | None = None,
     product_ids: list[int] | None = None,
     now: datetime | None = None,
+    owners: bool = False,
 ) -> list[Violation]:
     """Every current violation, the latest first: those of products `user`
     may read (None: all, for reminders), of `product_ids` when given. Three
-    queries (policies, postmortems, action items) plus one for authors."""
+    queries (policies, postmortems, action items); with `owners` (the
+    reminders: who is chased), one more for the postmortems' authors, else a
+    postmortem's `owners` is empty."""
     now = now or timezone.now()
     index = policy_index()
     if not index:
@@ -247,7 +251,8 @@ def violations(
     if user is not None:
         postmortems = postmortems.filter(readable(user, "product"))
         items = items.filter(readable(user, "postmortem__product"))
-    found = _late_postmortems(postmortems, index, now) + _late_items(items, index, now)
+    found = _late_postmortems(postmortems, index, now, owners)
+    found += _late_items(items, index, now)
     return sorted(found, key=lambda v: v.late_by, reverse=True)
 
 
