@@ -246,8 +246,9 @@ class Incident(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         constraints = [
-            # The alert upsert relies on this to stay race-free: concurrent
-            # deliveries of one alert cannot both insert (services.alert_apply).
+            # One unresolved incident per alert. services.alert_apply opens
+            # under the integration's lock, so deliveries never race to insert;
+            # this index is the backstop should anything else ever try.
             models.UniqueConstraint(
                 fields=["integration", "fingerprint"],
                 condition=Q(status__in=ACTIVE_STATUSES)
