@@ -335,3 +335,36 @@ def test_query_count_does_not_grow_with_products(
         body = alice_api.get(URL).json()
     assert len(body["products"]) == 12
     assert all(p["latest_ci_state"] == "success" for p in body["products"])
+
+
+def test_team_lists_come_a_page_at_a_time(alice_api, alice):
+    """25 teams: the summaries and the value by team list 20, say how many
+    there are and link to the rest; a page that is not one is a 404."""
+    from tests.factories import TeamFactory
+
+    for i in range(25):
+        ProductFactory(team=TeamFactory(name=f"Team {i:02}", slug=f"team-{i:02}"))
+    standings_refresh_all()
+    body = alice_api.get(URL).json()
+    totals = body["totals"]
+    assert (len(body["teams"]), body["teams_count"]) == (20, 25)
+    assert (len(totals["value_by_team"]), totals["value_by_team_count"]) == (20, 25)
+    assert body["teams_previous"] is None
+    assert body["teams_next"].endswith("teams_page=2")
+    assert totals["value_by_team_next"].endswith("values_page=2")
+
+    second = alice_api.get(body["teams_next"]).json()
+    assert len(second["teams"]) == 5
+    assert second["teams_next"] is None
+    assert "teams_page" not in second["teams_previous"]
+    assert len(second["totals"]["value_by_team"]) == 20  # its own page: the first
+    first = {t["team"] for t in body["teams"]}
+    assert first.isdisjoint(t["team"] for t in second["teams"])
+    assert len(first | {t["team"] for t in second["teams"]}) == 25
+    names = [v["team"] for v in totals["value_by_team"]]
+    assert names == sorted(names)
+
+    for page in ("3", "0", "two"):
+        response = alice_api.get(URL, {"teams_page": page})
+        assert response.status_code == 404, page
+        assert alice_api.get(URL, {"values_page": page}).status_code == 404

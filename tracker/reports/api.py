@@ -7,6 +7,7 @@ by any signed-in person, like the page; CI tokens may not read it.
 
 from urllib.parse import urlencode
 
+from django.core.paginator import InvalidPage, Paginator
 from django.http import HttpResponse, QueryDict
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from tracker.incidents.models import Kind
 from tracker.lib.api import ApiView, ErrorSerializer, HtmlUrlField, SecondsField
@@ -36,6 +38,8 @@ from tracker.reports.selectors.summary import SORT_CHOICES
 
 # The attention list's length (the page's, too).
 ATTENTION_LISTED = 20
+# Teams per page of the team summaries and of the value by team (the page's).
+TEAMS_LISTED = 20
 
 
 def _counts(name: str, keys: list[str], doc: str) -> type[serializers.Serializer]:
@@ -95,7 +99,17 @@ class PortfolioTotalsOut(serializers.Serializer):
     )
     months = PortfolioMonthOut(many=True)
     currency = serializers.CharField(help_text="Of every cost and value.")
-    value_by_team = TeamValueOut(many=True)
+    value_by_team = TeamValueOut(
+        many=True,
+        help_text=f"Up to {TEAMS_LISTED} teams by name; `values_page` pages on.",
+    )
+    value_by_team_count = serializers.IntegerField(help_text="Teams, all pages.")
+    value_by_team_next = serializers.URLField(
+        allow_null=True, help_text="The next page of teams."
+    )
+    value_by_team_previous = serializers.URLField(
+        allow_null=True, help_text="The previous page of teams."
+    )
 
 
 class PortfolioKpiOut(serializers.Serializer):
@@ -332,7 +346,16 @@ class PortfolioOut(serializers.Serializer):
     )
     totals = PortfolioTotalsOut(source="*")
     teams = TeamSummaryOut(
-        many=True, help_text="A summary per team, the most urgent first."
+        many=True,
+        help_text=f"A summary per team, the most urgent first: up to {TEAMS_LISTED}; "
+        "`teams_page` pages on.",
+    )
+    teams_count = serializers.IntegerField(help_text="Teams, all pages.")
+    teams_next = serializers.URLField(
+        allow_null=True, help_text="The next page of teams."
+    )
+    teams_previous = serializers.URLField(
+        allow_null=True, help_text="The previous page of teams."
     )
     count = serializers.IntegerField(help_text="Products in the report, all pages.")
     next = serializers.URLField(allow_null=True, help_text="The next page.")
@@ -367,6 +390,14 @@ _PAGES = [
     OpenApiParameter(
         "page_size", int, description="Products per page: 50 by default, up to 200."
     ),
+    OpenApiParameter(
+        "teams_page", int, description="The team summaries' page: 1 (the default), 2, …"
+    ),
+    OpenApiParameter(
+        "values_page",
+        int,
+        description="The value by team's page: 1 (the default), 2, …",
+    ),
 ]
 
 
@@ -400,14 +431,47 @@ class _PortfolioPage:
         return getattr(self.overview, name)
 
 
+def _team_pages(request: Request, **lists: tuple[str, list]) -> dict:
+    """One page of each per-team list (`name`: its page parameter and rows):
+    `name`, `name`_count, `name`_next and `name`_previous. A page number that
+    is not one of its pages is a 404, as the products' is."""
+    url = request.build_absolute_uri()
+    found = {}
+    for name, (param, rows) in lists.items():
+        try:
+            page = Paginator(rows, TEAMS_LISTED).page(
+                request.query_params.get(param) or 1
+            )
+        except InvalidPage:
+            raise exceptions.NotFound("Invalid page.") from None
+        previous = None
+        if page.has_previous():
+            number = page.previous_page_number()
+            previous = (
+                remove_query_param(url, param)
+                if number == 1
+                else replace_query_param(url, param, number)
+            )
+        found |= {
+            name: page.object_list,
+            f"{name}_count": page.paginator.count,
+            f"{name}_next": replace_query_param(url, param, page.next_page_number())
+            if page.has_next()
+            else None,
+            f"{name}_previous": previous,
+        }
+    return found
+
+
 class PortfolioReportView(ApiView):
     @extend_schema(
         parameters=[*_FILTERS, *_PAGES],
         responses={200: PortfolioOut, 400: ErrorSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
-        """The portfolio report: totals, a summary per team, the most urgent
-        products and one page of the products (each with its figures). The
+        """The portfolio report: totals, a summary per team (a page of teams),
+        the most urgent products and one page of the products (each with its
+        figures). The
         totals, team summaries and attention list add up each product's
         stored standing (`as_of` says how old); the page's products are
         computed now."""
@@ -436,6 +500,11 @@ class PortfolioReportView(ApiView):
             next=self.paginator.get_next_link(),
             previous=self.paginator.get_previous_link(),
             products=products,
+            **_team_pages(
+                request,
+                teams=("teams_page", overview.teams),
+                value_by_team=("values_page", overview.value_by_team()),
+            ),
         )
         return self.output(PortfolioOut, out, query=_query(filters))
 
