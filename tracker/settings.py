@@ -381,9 +381,12 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ML product tracker API",
-    "DESCRIPTION": "Products, success metrics, SLAs, data surveys, planning sessions, "
-    "CI status, incidents, alert integrations and notifications. Errors, tokens and "
-    "examples: docs/api.md.",
+    "DESCRIPTION": "Products and their teams, success metrics, SLAs, data surveys, "
+    "readiness, planning sessions, rollouts and experiments, CI status, model "
+    "versions and deployments, model cards and decisions, feedback, cost and value, "
+    "data contracts, incidents and alert integrations, postmortems and action items, "
+    "follow-up policies, the portfolio report and insights, search, notifications, "
+    "webhooks and export/import. Errors, tokens and examples: docs/api.md.",
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
