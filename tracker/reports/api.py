@@ -7,15 +7,13 @@ by any signed-in person, like the page; CI tokens may not read it.
 
 from urllib.parse import urlencode
 
-from django.core.paginator import InvalidPage, Paginator
 from django.http import HttpResponse, QueryDict
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from tracker.incidents.models import Kind
 from tracker.lib.api import ApiView, ErrorSerializer, HtmlUrlField, SecondsField
@@ -26,6 +24,8 @@ from tracker.reports.forms import PortfolioFilterForm
 from tracker.reports.models import ReportExport
 from tracker.reports.render import file_response
 from tracker.reports.selectors.overview import (
+    ATTENTION_SHOWN,
+    TEAMS_PER_PAGE,
     Overview,
     page_rows,
     portfolio_overview,
@@ -35,11 +35,6 @@ from tracker.reports.selectors.portfolio import one_snapshot
 from tracker.reports.selectors.products import portfolio_products
 from tracker.reports.selectors.rows import STATUS_LABELS
 from tracker.reports.selectors.summary import SORT_CHOICES
-
-# The attention list's length (the page's, too).
-ATTENTION_LISTED = 20
-# Teams per page of the team summaries and of the value by team (the page's).
-TEAMS_LISTED = 20
 
 
 def _counts(name: str, keys: list[str], doc: str) -> type[serializers.Serializer]:
@@ -101,7 +96,7 @@ class PortfolioTotalsOut(serializers.Serializer):
     currency = serializers.CharField(help_text="Of every cost and value.")
     value_by_team = TeamValueOut(
         many=True,
-        help_text=f"Up to {TEAMS_LISTED} teams by name; `values_page` pages on.",
+        help_text=f"Up to {TEAMS_PER_PAGE} teams by name; `values_page` pages on.",
     )
     value_by_team_count = serializers.IntegerField(help_text="Teams, all pages.")
     value_by_team_next = serializers.URLField(
@@ -347,7 +342,7 @@ class PortfolioOut(serializers.Serializer):
     totals = PortfolioTotalsOut(source="*")
     teams = TeamSummaryOut(
         many=True,
-        help_text=f"A summary per team, the most urgent first: up to {TEAMS_LISTED}; "
+        help_text=f"A summary per team, the most urgent first: up to {TEAMS_PER_PAGE}; "
         "`teams_page` pages on.",
     )
     teams_count = serializers.IntegerField(help_text="Teams, all pages.")
@@ -433,32 +428,18 @@ class _PortfolioPage:
 
 def _team_pages(request: Request, **lists: tuple[str, list]) -> dict:
     """One page of each per-team list (`name`: its page parameter and rows):
-    `name`, `name`_count, `name`_next and `name`_previous. A page number that
-    is not one of its pages is a 404, as the products' is."""
-    url = request.build_absolute_uri()
+    `name`, `name`_count, `name`_next and `name`_previous, paged by DRF's
+    page-number pagination (a page number that is not one of the pages is a
+    404, as the products' is)."""
     found = {}
     for name, (param, rows) in lists.items():
-        try:
-            page = Paginator(rows, TEAMS_LISTED).page(
-                request.query_params.get(param) or 1
-            )
-        except InvalidPage:
-            raise exceptions.NotFound("Invalid page.") from None
-        previous = None
-        if page.has_previous():
-            number = page.previous_page_number()
-            previous = (
-                remove_query_param(url, param)
-                if number == 1
-                else replace_query_param(url, param, number)
-            )
+        pager = pagination.PageNumberPagination()
+        pager.page_size, pager.page_query_param = TEAMS_PER_PAGE, param
         found |= {
-            name: page.object_list,
-            f"{name}_count": page.paginator.count,
-            f"{name}_next": replace_query_param(url, param, page.next_page_number())
-            if page.has_next()
-            else None,
-            f"{name}_previous": previous,
+            name: pager.paginate_queryset(rows, request),
+            f"{name}_count": pager.page.paginator.count,
+            f"{name}_next": pager.get_next_link(),
+            f"{name}_previous": pager.get_previous_link(),
         }
     return found
 
@@ -471,10 +452,9 @@ class PortfolioReportView(ApiView):
     def get(self, request: Request) -> Response:
         """The portfolio report: totals, a summary per team (a page of teams),
         the most urgent products and one page of the products (each with its
-        figures). The
-        totals, team summaries and attention list add up each product's
-        stored standing (`as_of` says how old); the page's products are
-        computed now."""
+        figures). The totals, team summaries and attention list add up each
+        product's stored standing (`as_of` says how old); the page's products
+        are computed now."""
         form = PortfolioFilterForm(request.query_params, user=request.user)
         filters = _valid(form)
         period = period_get(filters["period"])
@@ -488,7 +468,7 @@ class PortfolioReportView(ApiView):
                 filters=filters,
                 period=period,
                 user=request.user,
-                attention_shown=ATTENTION_LISTED,
+                attention_shown=ATTENTION_SHOWN,
             )
             ids = self.paginator.paginate_queryset(
                 ordered.values_list("pk", flat=True), request, view=self

@@ -14,6 +14,8 @@ from tracker.lib.periods import period_get
 from tracker.products import selectors as product_selectors
 from tracker.reports import jobs, render, table, tasks
 from tracker.reports.selectors.overview import (
+    ATTENTION_SHOWN,
+    TEAMS_PER_PAGE,
     page_rows,
     portfolio_overview,
     table_order,
@@ -24,8 +26,6 @@ from tracker.reports.selectors.summary import DEFAULT_SORT
 from tracker.reports.tasks import STANDINGS_EVERY
 
 PRODUCTS_PER_PAGE = 25  # each computed in full for the request
-TEAMS_PER_PAGE = 20
-ATTENTION_SHOWN = 20  # the most urgent; the table sorted by attention has the rest
 
 
 def _page_url(request: HttpRequest, **params) -> str:

@@ -61,6 +61,11 @@ from tracker.reports.selectors.summary import (
 )
 
 # The standing's figures a team summary adds up (ProductStanding's fields).
+# The report page's and the API's: how many of the most urgent products the
+# attention list names (the table sorted by attention has the rest), and how
+# many teams a page of the team summaries or of the value by team holds.
+ATTENTION_SHOWN = 20
+TEAMS_PER_PAGE = 20
 SUMMED = (
     "kpis_on_track",
     "kpis_at_risk",
