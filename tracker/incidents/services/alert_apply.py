@@ -266,7 +266,7 @@ def alert_apply(
     integration: AlertIntegration,
     event: AlertEvent,
     now: datetime,
-    products: dict[str, Route] | None = None,
+    products: dict[str, Route],
 ) -> str:
     """Update or resolve the incident of one alert; returns the outcome, NEW
     for a firing alert with no incident open (the caller opens it with
@@ -275,9 +275,7 @@ def alert_apply(
     Idempotent: the same alert delivered again (or concurrently) changes nothing.
     """
     if event.firing:
-        return _alert_fire(
-            integration, event, now, {} if products is None else products
-        )
+        return _alert_fire(integration, event, now, products)
     return _alert_resolve(integration, event, now)
 
 

@@ -3,8 +3,9 @@ refused), then a task claims it and applies its alerts (services.alert_apply),
 which open, update or resolve incidents.
 
 Idempotent and race-free: an integration has at most one unresolved incident
-per alert fingerprint (a partial unique index), so repeated, retried and
-concurrent deliveries of the same alert change nothing.
+per alert fingerprint (opened under the integration's lock, a partial unique
+index behind it), so repeated, retried and concurrent deliveries of the same
+alert change nothing.
 """
 
 from datetime import datetime, timedelta
