@@ -133,9 +133,6 @@ def _late_postmortems(
         )
         if deadline >= now:
             continue
-        review_owner, pm_owner = who
-        people = [o for o in (review_owner, *authors.get(pk, ())) if o]
-        chased = tuple(dict.fromkeys(people or [pm_owner] if pm_owner else people))
         found.append(
             Violation(
                 POSTMORTEM,
@@ -150,10 +147,17 @@ def _late_postmortems(
                 sev or PRODUCT_FAILURE_SEVERITY,
                 deadline,
                 now - deadline,
-                chased if owners else (),
+                _chased(*who, authors.get(pk, ())) if owners else (),
             )
         )
     return found
+
+
+def _chased(review_owner: int | None, pm_owner: int | None, authors) -> tuple:
+    """Who a late postmortem's reminder goes to: its review owner and authors,
+    else the product's PM owner."""
+    people = [o for o in (review_owner, *authors) if o]
+    return tuple(dict.fromkeys(people or [pm_owner] if pm_owner else people))
 
 
 def _authors(rows: QuerySet[Postmortem]) -> dict[int, list[int]]:
