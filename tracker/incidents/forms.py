@@ -11,9 +11,9 @@ from tracker.incidents.models import (
     Kind,
     Severity,
 )
-from tracker.lib.forms import ModelChoiceField
 from tracker.lib.validators import not_in_future
 from tracker.lib.widgets import Picker
+from tracker.products import forms as products_forms
 from tracker.products.forms import DateTimeLocalInput
 from tracker.products.models import Product
 
@@ -22,13 +22,10 @@ def _now_minute():
     return timezone.localtime().replace(second=0, microsecond=0)
 
 
-class ProductChoiceField(ModelChoiceField):
+class ProductChoiceField(products_forms.ProductChoiceField):
     """A product the person may edit, picked by searching."""
 
     widget = Picker("pickers:products", params={"editable": "1"})
-
-    def label_from_instance(self, obj: Product) -> str:
-        return obj.picker_label
 
 
 class IncidentForm(forms.ModelForm):

@@ -5,13 +5,17 @@ from django import forms
 
 from tracker.accounts.models import Team, User
 from tracker.lib.forms import ModelChoiceField
-from tracker.lib.widgets import Picker
 from tracker.outcomes.models import (
     Consumer,
     ContractChange,
     Cost,
     Rating,
     SourceContract,
+)
+from tracker.products.forms import (
+    PersonChoiceField,
+    ProductChoiceField,
+    TeamChoiceField,
 )
 from tracker.products.models import FeatureSource, Product
 
@@ -51,22 +55,11 @@ class CostForm(forms.ModelForm):
         widgets = {"incurred_at": forms.DateInput(attrs={"type": "date"})}
 
 
-class _ProductChoiceField(ModelChoiceField):
-    """One of many products, found as the reader types (pickers:products)."""
-
-    widget = Picker("pickers:products")
-
-    def label_from_instance(self, obj: Product) -> str:
-        return obj.picker_label
-
-
 class ContractForm(forms.ModelForm):
     # Pickers, not selects: an organisation's teams and products are too many
     # to list in a page.
-    owner_team = ModelChoiceField(
-        queryset=Team.objects.order_by("name"), widget=Picker("pickers:teams")
-    )
-    provider = _ProductChoiceField(queryset=Product.objects.none(), required=False)
+    owner_team = TeamChoiceField(queryset=Team.objects.order_by("name"))
+    provider = ProductChoiceField(queryset=Product.objects.none(), required=False)
 
     def __init__(self, *args, products, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -89,12 +82,11 @@ class ContractForm(forms.ModelForm):
 
 
 class ConsumerForm(forms.ModelForm):
-    owner = ModelChoiceField(
+    owner = PersonChoiceField(
         queryset=User.objects.filter(is_active=True).order_by("username"),
         to_field_name="username",
-        widget=Picker("pickers:people", key="username"),
     )
-    consumer_product = _ProductChoiceField(
+    consumer_product = ProductChoiceField(
         queryset=Product.objects.none(), required=False
     )
 

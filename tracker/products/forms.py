@@ -77,7 +77,19 @@ class PeopleChoiceField(ModelMultipleChoiceField):
 
 
 class TeamChoiceField(ModelChoiceField):
+    """One team, picked by searching."""
+
     widget = Picker("pickers:teams")
+
+
+class ProductChoiceField(ModelChoiceField):
+    """One product, picked by searching among those the reader may read (the
+    field's queryset still decides what may be chosen)."""
+
+    widget = Picker("pickers:products")
+
+    def label_from_instance(self, obj: Product) -> str:
+        return obj.picker_label
 
 
 class ProductForm(forms.ModelForm):
