@@ -344,22 +344,34 @@ def _new_alerts(args, port, path, secret, integration_id, prefix):
     ok &= all(r.status == 202 for r in results)
     ratio = len(results) / wall / floor_rate
     print(f"accept rate / floor: {ratio:.2f} (goal >= 0.5)")
+    done, incidents, count = _ingestion(
+        "new alerts", results, args, integration_id, f"{prefix}-new-"
+    )
+    lost = expected - count
+    ok &= done and lost == 0
+    return ok, ratio, bodies, incidents, count, lost
+
+
+def _ingestion(label: str, results, args, integration_id, prefix: str):
+    """Wait (bounded) until the accepted deliveries of `results` are ingested;
+    print how long that took after the last was accepted, the incidents of the
+    alerts `prefix`… and their time to incident. Then refresh the planner's
+    statistics, outside the measured phases. Returns (all ingested, those
+    incidents, how many)."""
     started = time.monotonic()
     ids = [r.body.get("delivery") for r in results]
     done = _ingested(ids, args.wait)
     took = time.monotonic() - started
-    print(f"ingested: {'all' if done else 'NOT ALL'} {len(ids)} deliveries, "
-          f"{took:.1f} s after the last was accepted")  # fmt: skip
-    incidents = _incidents(integration_id, f"{prefix}-new-")
+    incidents = _incidents(integration_id, prefix)
     count = incidents.count()
-    lost = expected - count
+    print(f"{label}: ingested {'all' if done else 'NOT ALL'} {len(ids)} deliveries "
+          f"{took:.1f} s after the last was accepted, {count} incidents")  # fmt: skip
     latencies = _to_incident_ms(incidents)
     if len(latencies) > 1:
         q = statistics.quantiles(latencies, n=100)
-        print(f"time to incident: p50 {q[49]:.0f} ms, p99 {q[98]:.0f} ms")
-    ok &= done and lost == 0
-    _analyze()  # before the next phase, outside the measured ones
-    return ok, ratio, bodies, incidents, count, lost
+        print(f"{label}: time to incident p50 {q[49]:.0f} ms, p99 {q[98]:.0f} ms")
+    _analyze()
+    return done, incidents, count
 
 
 def _overlapping(args, port, path, secret, integration_id, prefix) -> bool:
@@ -374,19 +386,13 @@ def _overlapping(args, port, path, secret, integration_id, prefix) -> bool:
     distinct = (args.deliveries - 1) * half + args.alerts
     results, wall = asyncio.run(_phase(port, path, secret, bodies, args.concurrency))
     _report("overlapping: half shared", results, wall)
-    started = time.monotonic()
-    done = _ingested([r.body.get("delivery") for r in results], args.wait)
-    took = time.monotonic() - started
-    incidents = _incidents(integration_id, f"{prefix}-")
-    count = incidents.count()
-    latencies = _to_incident_ms(incidents)
-    line = f"overlapping: {distinct} distinct alerts, {count} incidents, ingested "
-    line += f"{'all' if done else 'NOT ALL'} {took:.1f} s after the last was accepted"
-    if len(latencies) > 1:
-        q = statistics.quantiles(latencies, n=100)
-        line += f"; time to incident p50 {q[49]:.0f} ms, p99 {q[98]:.0f} ms"
-    print(line)
-    _analyze()
+    done, _, count = _ingestion(
+        f"overlapping ({distinct} distinct alerts)",
+        results,
+        args,
+        integration_id,
+        f"{prefix}-",
+    )
     return done and count == distinct and all(r.status == 202 for r in results)
 
 
