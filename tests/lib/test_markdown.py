@@ -142,3 +142,19 @@ def test_template_filter():
     )
     assert "<strong>hi</strong>" in html
     assert "<script>" not in html
+
+
+def test_nothing_of_one_text_carries_into_the_next():
+    # The converter is reused: a link defined in one section must not resolve
+    # in another, and a fenced block left open must not swallow the next text.
+    assert 'href="https://a.example"' in render_markdown(
+        "[x][1]\n\n[1]: https://a.example"
+    )
+    assert render_markdown("[x][1]") == "<p>[x][1]</p>"
+    render_markdown("```\nopen")
+    assert render_markdown("**bold**") == "<p><strong>bold</strong></p>"
+
+
+def test_control_characters_are_dropped_but_newlines_kept():
+    html = str(render_markdown("a\x00b\x1bc\rd\ne"))
+    assert html == "<p>abcd<br>\ne</p>"

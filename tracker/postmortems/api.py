@@ -81,10 +81,6 @@ class WarningOutput(serializers.Serializer):
     accepted_at = serializers.DateTimeField(allow_null=True)
 
 
-def _usernames(people) -> list[str]:
-    return [person.username for person in people.all()]
-
-
 class PostmortemOutput(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -114,17 +110,17 @@ class PostmortemOutput(serializers.Serializer):
     published_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    warnings = WarningOutput(many=True, source="warnings.all")
+    warnings = WarningOutput(many=True, source="warning_list")
     html_url = serializers.SerializerMethodField()
 
     def get_incidents(self, postmortem: Postmortem) -> list[int]:
-        return [incident.pk for incident in postmortem.incidents.all()]
+        return [incident.pk for incident in postmortem.incident_list]
 
     def get_authors(self, postmortem: Postmortem) -> list[str]:
-        return _usernames(postmortem.authors)
+        return [person.username for person in postmortem.author_list]
 
     def get_reviewers(self, postmortem: Postmortem) -> list[str]:
-        return _usernames(postmortem.reviewers)
+        return [person.username for person in postmortem.reviewer_list]
 
     def get_html_url(self, postmortem: Postmortem) -> str:
         return self.context["request"].build_absolute_uri(postmortem.get_absolute_url())

@@ -16,6 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from tracker.accounts.models import User
 from tracker.accounts.selectors import Reader
 from tracker.incidents.models import Incident
 from tracker.postmortems.models import (
@@ -44,19 +45,12 @@ def _count(queryset: QuerySet, column: str = "postmortem") -> Coalesce:
     )
 
 
-def postmortem_list(*, user: Reader) -> QuerySet[Postmortem]:
-    """The postmortems `user` may read, for the list pages and the API, with
-    what a row shows computed in the same query (plus one prefetch per
-    relation)."""
+def _listed(*, user: Reader) -> QuerySet[Postmortem]:
+    """The postmortems `user` may read, in the lists' order, with the open
+    action items and warnings a row shows counted in the same query."""
     mine = {"postmortem": OuterRef("pk")}
     return (
         Postmortem.objects.filter(readable(user, "product"))
-        .select_related("product__team", "review_owner")
-        .prefetch_related(
-            "authors",
-            "reviewers",
-            Prefetch("incidents", queryset=Incident.objects.order_by("started_at")),
-        )
         .annotate(
             open_actions=_count(
                 ActionItem.objects.filter(**mine, status=ActionStatus.OPEN)
@@ -69,12 +63,54 @@ def postmortem_list(*, user: Reader) -> QuerySet[Postmortem]:
     )
 
 
+# What a row of the list page shows: its sections (most of a postmortem) and
+# the rest of its product, incidents and authors are not read.
+_ROW = ("title", "status", "updated_at", "product__name", "product__slug")
+_PERSON = ("username", "first_name", "last_name")
+# A whole postmortem, for the API, but its search vector (PostgreSQL's index
+# of its text, often larger than the text).
+_WHOLE = [f.name for f in Postmortem._meta.concrete_fields if f.name != "search_vector"]
+
+
+def postmortem_list(*, user: Reader) -> QuerySet[Postmortem]:
+    """The list page's rows: one query, plus one per relation a row shows."""
+    return (
+        _listed(user=user)
+        .select_related("product__team")
+        .only(*_ROW, "product__team__name")
+        .prefetch_related(
+            Prefetch("authors", User.objects.only(*_PERSON), to_attr="author_list"),
+            Prefetch(
+                "incidents",
+                Incident.objects.only("title", "severity").order_by("started_at"),
+                to_attr="incident_list",
+            ),
+        )
+    )
+
+
 def postmortem_api_list(*, user: Reader) -> QuerySet[Postmortem]:
-    """The API's rows also carry their warnings (the `warnings` field)."""
-    return postmortem_list(user=user).prefetch_related(
-        Prefetch(
-            "warnings",
-            queryset=BlamelessWarning.objects.select_related("accepted_by"),
+    """The API's rows: the whole postmortem, its people's usernames, its
+    incidents' ids and its warnings."""
+    return (
+        _listed(user=user)
+        .select_related("product", "review_owner")
+        .only(*_WHOLE, "product__slug", "review_owner__username")
+        .prefetch_related(
+            Prefetch("authors", User.objects.only("username"), to_attr="author_list"),
+            Prefetch(
+                "reviewers", User.objects.only("username"), to_attr="reviewer_list"
+            ),
+            Prefetch(
+                "incidents",
+                Incident.objects.only("pk").order_by("started_at"),
+                to_attr="incident_list",
+            ),
+            Prefetch(
+                "warnings",
+                BlamelessWarning.objects.select_related("accepted_by"),
+                to_attr="warning_list",
+            ),
         )
     )
 
@@ -86,9 +122,17 @@ def library_list(*, user: Reader) -> QuerySet[Postmortem]:
         .select_related("product")
         .prefetch_related(
             Prefetch(
-                "factors", queryset=ContributingFactor.objects.order_by("category")
+                "factors",
+                ContributingFactor.objects.only(
+                    "postmortem", "category", "ml_kind"
+                ).order_by("category"),
+                to_attr="factor_list",
             ),
-            Prefetch("incidents", queryset=Incident.objects.order_by("started_at")),
+            Prefetch(
+                "incidents",
+                Incident.objects.only("severity").order_by("started_at"),
+                to_attr="incident_list",
+            ),
         )
         .order_by("-published_at", "-id")
     )
