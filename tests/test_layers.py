@@ -35,7 +35,9 @@ LAYERS: list[set[str]] = [
     {"outcomes"},
     # search reads products, incidents, postmortems, action items and people,
     # and links to their lists; nothing below needs it.
-    {"reports", "insights", "search"},
+    {"reports", "search"},
+    # insights keep their figures with the reports' stored ones.
+    {"insights"},
     {"porting"},
     {"pages"},
     {"demo"},

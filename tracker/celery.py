@@ -82,6 +82,13 @@ app.conf.beat_schedule = {
         "schedule": 5 * 60,
         "options": {"expires": 4 * 60},
     },
+    # The reports' stored figures nobody asked for in a day (a page asks for
+    # the ones it reads to be computed again: tracker/reports/stored.py).
+    "reports-stored-figures-purge": {
+        "task": "tracker.reports.tasks.stored_figures_purge",
+        "schedule": 60 * 60,
+        "options": {"expires": 50 * 60},
+    },
     # Sign-in throttle counters of windows that have ended.
     "login-counters-purge": {
         "task": "tracker.accounts.tasks.login_counters_purge_task",

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.insights.forms import InsightsFilterForm
-from tracker.insights.selectors import insights_report
+from tracker.insights.stored import insights_for
 from tracker.lib.api import AbsoluteUrlField, ApiView, ErrorSerializer, SecondsField
 
 
@@ -38,6 +38,10 @@ class RatioOut(serializers.Serializer):
 
 
 class InsightsOut(serializers.Serializer):
+    as_of = serializers.DateTimeField(
+        help_text="When these figures were computed: they are kept, and computed "
+        "again when a request finds them older than five minutes."
+    )
     period = serializers.CharField(source="filters.period.key")
     period_start = serializers.DateTimeField(source="filters.period.start")
     period_end = serializers.DateTimeField(source="filters.period.end")
@@ -71,5 +75,5 @@ class InsightsView(ApiView):
             raise exceptions.ValidationError(
                 {name: list(errors) for name, errors in form.errors.items()}
             )
-        report = insights_report(user=request.user, filters=form.filters())
-        return self.output(InsightsOut, report)
+        insights = insights_for(user=request.user, filters=form.filters())
+        return self.output(InsightsOut, insights)

@@ -111,6 +111,8 @@ class Insights:
     recurrence: Ratio | None = None
     action_items: list[Ratio] = field(default_factory=list)  # by kind
     published_on_time: Ratio | None = None
+    # When they were computed (tracker.reports.stored keeps them).
+    as_of: datetime | None = None
 
     def factor_quarters(self) -> dict[str, dict[str, int]]:
         """Quarter → category label → factors (the chart's stacks)."""

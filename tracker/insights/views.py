@@ -7,9 +7,11 @@ from django.utils import timezone
 
 from tracker.incidents.models import Severity
 from tracker.insights.forms import InsightsFilterForm
-from tracker.insights.selectors import Insights, insights_report
+from tracker.insights.selectors import Insights
+from tracker.insights.stored import insights_for
 from tracker.lib.charts import stacked_bar_chart
 from tracker.lib.pdf import render_pdf
+from tracker.reports.stored import REFRESH_EVERY
 
 
 def _hours(value) -> float:
@@ -54,10 +56,11 @@ def insights_charts(insights: Insights) -> dict:
 
 def _context(request: HttpRequest, *, pdf: bool = False) -> dict:
     form = InsightsFilterForm(request.GET or None, user=request.user)
-    insights = insights_report(user=request.user, filters=form.filters())
+    insights = insights_for(user=request.user, filters=form.filters())
     return {
         "form": form,
         "insights": insights,
+        "refresh_minutes": REFRESH_EVERY.seconds // 60,
         "charts": insights_charts(insights),
         "pdf": pdf,
         "severities": Severity,

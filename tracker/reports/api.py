@@ -322,6 +322,12 @@ class PortfolioOut(serializers.Serializer):
         "attention was computed (null: not yet computed); the products' figures "
         "are computed for each request.",
     )
+    period_as_of = serializers.DateTimeField(
+        help_text="When the period's figures (incidents and time to resolve per "
+        "month, postmortem completion, recurrences, action items closed on time) "
+        "were computed: they are kept, and computed again when a request finds "
+        "them older than five minutes."
+    )
     not_computed = serializers.IntegerField(
         help_text="Products whose standing is not computed yet: in `count` and "
         "`products`, not yet in the totals' figures, teams and attention."

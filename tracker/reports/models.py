@@ -135,3 +135,34 @@ class ProductStanding(models.Model):
 
     def __str__(self) -> str:
         return f"Standing of product {self.product_id} at {self.computed_at}"
+
+
+class StoredFigures(models.Model):
+    """A report's figures over every incident of a period (the portfolio's
+    period figures, the insights), as last computed for one set of filters, one
+    period and one set of readable products (`key`, a digest of the three).
+    The pages read them rather than aggregating a year of incidents per
+    request, and say how old they are; tracker/reports/stored.py keeps them."""
+
+    class Report(models.TextChoices):
+        PORTFOLIO_PERIOD = "portfolio_period", "Portfolio: the period's figures"
+        INSIGHTS = "insights", "Insights"
+
+    report = models.CharField(max_length=20, choices=Report.choices)
+    key = models.CharField(max_length=64)
+    figures = models.JSONField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "key"], name="stored_figures_report_key"
+            ),
+        ]
+        indexes = [
+            # The purge: rows nobody has asked for in a day.
+            models.Index(fields=["computed_at"], name="stored_figures_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_report_display()} as of {self.computed_at}"

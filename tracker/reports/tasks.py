@@ -3,13 +3,15 @@ take ids and call one service, queued like the reminders' (tracker/reminders/
 tasks.py). Beat (tracker/celery.py) runs `leadership_digests_send_due` hourly; and the
 portfolio's export jobs (tracker/reports/jobs.py), swept every five minutes; and
 the products' standings (tracker/reports/standings.py), refreshed every
-STANDINGS_EVERY seconds, a task per batch of products."""
+STANDINGS_EVERY seconds, a task per batch of products; and the reports'
+stored figures (tracker/reports/stored.py, which has the task that computes
+them again when a page finds them old), purged hourly."""
 
 from celery import shared_task
 
 from tracker.lib.tasks import enqueue_on_commit
 from tracker.reminders.tasks import RETRY, enqueue_each
-from tracker.reports import digest, jobs, standings
+from tracker.reports import digest, jobs, standings, stored
 from tracker.reports.models import ReportExport
 
 
@@ -61,3 +63,8 @@ def standings_refresh() -> int:
 @shared_task
 def standings_refresh_batch(product_ids: list[int]) -> int:
     return standings.standings_refresh(product_ids)
+
+
+@shared_task
+def stored_figures_purge() -> int:
+    return stored.purge()

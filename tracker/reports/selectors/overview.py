@@ -38,7 +38,6 @@ from tracker.lib.periods import Period
 from tracker.postmortems.selectors.reports import Completion
 from tracker.products.models import Product, RiskTier, Stage
 from tracker.reports.selectors.attention import TIER_FACTOR
-from tracker.reports.selectors.incidents import action_item_closure, incident_totals
 from tracker.reports.selectors.portfolio import one_snapshot, product_rows
 from tracker.reports.selectors.products import (
     ReportProduct,
@@ -59,6 +58,7 @@ from tracker.reports.selectors.summary import (
     PROGRESS_FIELDS,
     TeamSummary,
 )
+from tracker.reports.stored import PORTFOLIO_PERIOD, portfolio_params, stored
 
 # The standing's figures a team summary adds up (ProductStanding's fields).
 # The report page's and the API's: how many of the most urgent products the
@@ -119,6 +119,8 @@ class Overview(ReportTotals):
     incidents_by_month: dict
     ttr_by_month: dict
     closure_by_month: dict
+    # When the period's figures (the four above) were computed (stored.py).
+    period_as_of: datetime
     # The oldest standing the figures add up (None: none computed yet), and
     # how many of the products have none yet.
     as_of: datetime | None = None
@@ -151,7 +153,10 @@ def portfolio_overview(
 ) -> Overview:
     """The page's figures for the filters and the reader: a fixed number of
     queries, whatever the number of products; the `attention_shown` most
-    urgent products of the attention list."""
+    urgent products of the attention list. The period's figures are the
+    stored ones (stored.py; what it writes waits for the snapshot's end)."""
+    kept = stored(PORTFOLIO_PERIOD, user=user, params=portfolio_params(filters))
+    incidents, closure = kept.figures.incidents, kept.figures.closure_by_month
     products = portfolio_products(filters=filters, user=user).order_by()
     with one_snapshot():
         teams = list(_team_rows(products))
@@ -161,8 +166,6 @@ def portfolio_overview(
             .order_by("team__name", "name", "pk")
             .values_list("team__name", "name", "standing__payback_date")
         )
-        incidents = incident_totals(products=products, period=period)
-        closure = action_item_closure(product_ids=products, period=period)
         hidden = hidden_product_count(filters=filters, user=user)
     computed = [t["as_of"] for t in teams if t["as_of"] is not None]
     return Overview(
@@ -178,6 +181,7 @@ def portfolio_overview(
         incidents_by_month=incidents.by_month,
         ttr_by_month=incidents.ttr_by_month,
         closure_by_month=closure,
+        period_as_of=kept.as_of,
         as_of=min(computed, default=None),
         not_computed=sum(t["not_computed"] for t in teams),
         stages={s: sum(t[f"stage_{s}"] for t in teams) for s in Stage.values},

@@ -205,6 +205,12 @@ class Portfolio(ReportTotals):
     def recurrences(self) -> int:
         return sum(row.recurrences for row in self.rows)
 
+    @property
+    def period_as_of(self) -> datetime:
+        """The period's figures are computed with the rest (the page's Overview
+        reads stored ones, with their own time)."""
+        return self.generated_at
+
     def value_by_team(self) -> list[dict]:
         """Cost, value and paybacks summed per team (tracker.outcomes)."""
         return value_by_team(
