@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, Value, When
+from django.db.models import Count, F, Max, Min, Q, Value
 from django.db.models.functions import Coalesce, TruncDate, TruncQuarter
 from django.urls import reverse
 
@@ -47,6 +47,7 @@ from tracker.postmortems.selectors.deadlines import BusinessDeadline
 from tracker.postmortems.selectors.policies import (
     PRODUCT_FAILURE_SEVERITY,
     policy_index,
+    postmortem_days,
 )
 from tracker.products.models import Product
 from tracker.products.selectors import readable
@@ -294,25 +295,6 @@ def _action_items(user: Reader, filters: Filters) -> list[Ratio]:
     ]
 
 
-def _policy_days(index: dict) -> Case:
-    """The business days policy_for gives a postmortem, from its `severity`
-    and its product's risk tier, as SQL (NULL: no deadline)."""
-    specific = [key for key in index if key[1]]
-    return Case(
-        *(
-            When(
-                Q(severity=severity) & Q(product__risk_tier=tier)
-                if tier
-                else Q(severity=severity),
-                then=Value(index[severity, tier].postmortem_business_days),
-            )
-            for severity, tier in [*specific, *(k for k in index if not k[1])]
-        ),
-        default=None,
-        output_field=IntegerField(),
-    )
-
-
 def _published_on_time(user: Reader, filters: Filters) -> Ratio:
     figures = (
         Postmortem.objects.filter(
@@ -327,7 +309,11 @@ def _published_on_time(user: Reader, filters: Filters) -> Ratio:
             ),
             start=Coalesce(Max("incidents__resolved_at"), "created_at"),
         )
-        .annotate(days=_policy_days(policy_index()))
+        .annotate(
+            days=postmortem_days(
+                policy_index(), "severity", lambda tier: Q(product__risk_tier=tier)
+            )
+        )
         .annotate(deadline=BusinessDeadline("start", "days"))
         .order_by()
         .aggregate(

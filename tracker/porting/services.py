@@ -25,6 +25,7 @@ from tracker.porting import spec
 from tracker.porting.reader import Document, DocumentError, Row, document_read
 from tracker.postmortems.models import Postmortem
 from tracker.postmortems.services.common import postmortem_search_refresh
+from tracker.postmortems.services.followup import followup_refresh
 from tracker.products.models import Product
 
 
@@ -142,9 +143,15 @@ class _Importer:
             insert_as_given(model, [row.obj for row in rows])
             created[model] += len(rows)
         self._write_many()
-        for row in self.document.rows.get(Postmortem, []):
-            if self._writes(row):
-                postmortem_search_refresh(row.obj)
+        postmortems = [
+            row.obj
+            for row in self.document.rows.get(Postmortem, [])
+            if self._writes(row)
+        ]
+        for postmortem in postmortems:
+            postmortem_search_refresh(postmortem)
+        # Written without signals: their follow-up deadlines from their incidents.
+        followup_refresh(Postmortem.objects.filter(pk__in=[p.pk for p in postmortems]))
         return ImportSummary(
             created=dict(created),
             users_created=[

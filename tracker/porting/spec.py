@@ -103,7 +103,7 @@ from tracker.reminders.models import (
     Reminder,
     ReviewConfirmation,
 )
-from tracker.reports.models import ProductStanding, ReportExport
+from tracker.reports.models import ProductStanding, ReportExport, StoredFigures
 
 FORMAT = "ml-product-tracker"
 VERSION = 1
@@ -291,7 +291,13 @@ POSTMORTEMS = Node(
     parent="product",
     refs={"review_owner": USER, "created_by": USER},
     many={"incidents": INCIDENT, "authors": USER, "reviewers": USER},
-    omit={"search_vector": "rebuilt from the text after importing"},
+    omit={
+        "search_vector": "rebuilt from the text after importing",
+        **dict.fromkeys(
+            ["followup_severity", "followup_from", "followup_deadline"],
+            "worked out from its incidents and the policies after importing",
+        ),
+    },
     children=(
         Node(
             MetricImpact, "metric_impacts", parent="postmortem", refs={"metric": METRIC}
@@ -551,6 +557,8 @@ EXCLUDED: dict[type[models.Model], str] = {
     "export the report again on the new instance",
     ProductStanding: "worked out from the products' data, which is carried: the "
     "standings' refresh computes them again on the new instance",
+    StoredFigures: "figures worked out from the data, which is carried: the "
+    "first page that reads them on the new instance computes them again",
 }
 
 

@@ -154,6 +154,7 @@ class StoredFigures(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "stored figures"
         constraints = [
             models.UniqueConstraint(
                 fields=["report", "key"], name="stored_figures_report_key"

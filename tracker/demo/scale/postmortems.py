@@ -38,6 +38,7 @@ from tracker.postmortems.models import (
 )
 from tracker.postmortems.selectors.reports import SEVERE
 from tracker.postmortems.services.common import search_refresh
+from tracker.postmortems.services.followup import followup_refresh
 
 PER_PRODUCT = 2
 # Target state → weight. Drafts include those sent back from review.
@@ -513,6 +514,7 @@ def _insert(drafts: list[_Draft]) -> dict[str, int]:
     ids = [p.pk for p in postmortems]
     _dates_from_history(ids)
     search_refresh(Postmortem.objects.filter(in_ids("pk", ids)))
+    followup_refresh(Postmortem.objects.filter(in_ids("pk", ids)))
     return counts
 
 

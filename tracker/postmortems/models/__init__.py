@@ -29,6 +29,7 @@ from tracker.postmortems.models.parts import (
 )
 from tracker.postmortems.models.policies import ACTION_DAYS_FIELDS, FollowUpPolicy
 from tracker.postmortems.models.postmortem import (
+    PRODUCT_FAILURE_SEVERITY,
     STATUS_ORDER,
     TRANSITIONS,
     EventKind,
@@ -49,6 +50,7 @@ __all__ = [
     "ACTION_DAYS_FIELDS",
     "FACTOR_SECTION",
     "ML_CATEGORIES",
+    "PRODUCT_FAILURE_SEVERITY",
     "SECTIONS",
     "SECTIONS_BY_KEY",
     "SECTION_KEYS",

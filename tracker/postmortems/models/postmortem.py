@@ -7,7 +7,13 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from tracker.incidents.models import Severity
 from tracker.postmortems.models.sections import SECTIONS, Section
+
+# A postmortem of a product failure has no incident to take a severity from.
+PRODUCT_FAILURE_SEVERITY = Severity.SEV2
+# Kept by services.followup, never by a save of the row.
+FOLLOWUP_FIELDS = ("followup_severity", "followup_from", "followup_deadline")
 
 User = settings.AUTH_USER_MODEL
 
@@ -138,6 +144,18 @@ class Postmortem(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
     search_vector = SearchVectorField(null=True, editable=False)
+    # What its follow-up policy's deadline is worked out from, kept in step
+    # with its incidents (services/followup.py): the most severe of them (a
+    # product failure's, with none), and when the clock started: the last of
+    # them resolved, its creation with none, None while one is unresolved.
+    followup_severity = models.CharField(
+        max_length=4, default=PRODUCT_FAILURE_SEVERITY, editable=False
+    )
+    followup_from = models.DateTimeField(null=True, blank=True, editable=False)
+    # And the deadline its policy sets from them (None: no policy gives one,
+    # or an incident is unresolved), kept in step with the policies and its
+    # product's risk tier too.
+    followup_deadline = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -185,12 +203,33 @@ class Postmortem(models.Model):
             models.Index(
                 fields=["id"], include=["product"], name="postmortem_id_product_idx"
             ),
+            # The unpublished ones past their policy's deadline, the latest
+            # first (selectors.policies): a page of them from this index.
+            models.Index(
+                fields=["followup_deadline", "id"],
+                include=["product"],
+                condition=~Q(status=Status.PUBLISHED)
+                & Q(followup_deadline__isnull=False),
+                name="postmortem_followup_idx",
+            ),
             # The GIN index on search_vector is created by migration 0002 on
             # PostgreSQL only (selectors.library_search uses it).
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        """A save of an existing row writes every field but the follow-up ones:
+        services.followup keeps those in SQL, and this instance's copy of them
+        may be older (the admin, a plain save())."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in FOLLOWUP_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("postmortems:detail", args=[self.pk])

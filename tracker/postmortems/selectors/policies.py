@@ -6,37 +6,49 @@ days of its last covered incident's resolution (a product failure: of its
 creation), or an open action item of a postmortem not done within its kind's
 days of its creation. Products that are retired are not chased.
 
-Business days are not SQL, so the candidates are read in two queries (values,
-no models) and the deadlines computed in Python; the number of queries does not
-grow with the data. The API, the page, the portfolio's attention list, the
-leadership digest and the reminder rules all read `violations`.
+Each postmortem keeps its policy's deadline (services.followup keeps it in
+step with its incidents, the policies and its product's risk tier), so the
+late ones are found and sorted by an index, and a page of them reads only
+its rows (Violations). An action item's deadline (its creation and its kind's
+days) is worked out in SQL. The API, the page, the
+portfolio's attention list, the leadership digest and the reminder rules all
+read `violations`.
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 
 from tracker.accounts.selectors import Reader
-from tracker.incidents.models import Incident, Severity
 from tracker.postmortems.models import (
     ACTION_DAYS_FIELDS,
+    PRODUCT_FAILURE_SEVERITY,
     ActionItem,
     ActionStatus,
     FollowUpPolicy,
     Postmortem,
     Status,
 )
-from tracker.postmortems.selectors.deadlines import add_business_days
 from tracker.products.models import Stage
 from tracker.products.selectors import readable
 
 POSTMORTEM, ACTION_ITEM = "postmortem", "action_item"
-# A postmortem of a product failure has no incident to take a severity from.
-PRODUCT_FAILURE_SEVERITY = Severity.SEV2
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,64 +105,91 @@ def policy_for(
     return index.get((severity, tier)) or index.get((severity, ""))
 
 
-def _late_postmortems(
-    rows: QuerySet[Postmortem], index: dict, now: datetime, owners: bool
-) -> list[Violation]:
-    covered = Incident.objects.filter(postmortems=OuterRef("pk"))
-    values = (
-        rows.exclude(status=Status.PUBLISHED)
-        .annotate(
-            severity=Min("incidents__severity"),
-            resolved=Max("incidents__resolved_at"),
-            unresolved=Exists(covered.filter(resolved_at__isnull=True)),
-        )
-        .filter(unresolved=False)
-        .values_list(
-            "pk",
-            "status",
-            "title",
-            "created_at",
-            "severity",
-            "resolved",
-            "product_id",
-            "product__slug",
-            "product__name",
-            "product__risk_tier",
-            "review_owner_id",
-            "product__pm_owner_id",
-        )
-        .order_by("pk")
-    )
-    authors = _authors(rows) if owners else {}
-    found = []
-    for pk, status, title, created, sev, resolved, pid, slug, name, *more in values:
-        tier, *who = more
-        policy = policy_for(index, sev, tier)
-        if policy is None or policy.postmortem_business_days is None:
-            continue
-        deadline = add_business_days(
-            resolved or created, policy.postmortem_business_days
-        )
-        if deadline >= now:
-            continue
-        found.append(
-            Violation(
-                POSTMORTEM,
-                pk,
-                status,
-                title,
-                pk,
-                pid,
-                slug,
-                name,
-                policy,
-                sev or PRODUCT_FAILURE_SEVERITY,
-                deadline,
-                now - deadline,
-                _chased(*who, authors.get(pk, ())) if owners else (),
+def _specific_first(index: dict) -> list[tuple[str, str]]:
+    """The policies' keys, those of a risk tier first: as SQL, the first When
+    that matches is policy_for's choice."""
+    return [k for k in index if k[1]] + [k for k in index if not k[1]]
+
+
+def _keyed(severity: str, of_tier: Callable[[str], Q], key: tuple[str, str]) -> Q:
+    q = Q(**{severity: key[0]})
+    return q & of_tier(key[1]) if key[1] else q
+
+
+def postmortem_days(index: dict, severity: str, of_tier: Callable[[str], Q]) -> Case:
+    """The business days policy_for gives a postmortem, from the column
+    `severity` names and its product's risk tier (`of_tier(tier)` filters
+    the rows of that tier), as SQL (NULL: no deadline)."""
+    return Case(
+        *(
+            When(
+                _keyed(severity, of_tier, key),
+                then=Value(index[key].postmortem_business_days),
             )
+            for key in _specific_first(index)
+        ),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
+def _action_days(index: dict, kinds: list[str]) -> Case:
+    """The days policy_for gives an open action item of its kind, from its
+    postmortem's severity and product's risk tier, as SQL."""
+    severity = "postmortem__followup_severity"
+
+    def of_tier(tier: str) -> Q:
+        return Q(postmortem__product__risk_tier=tier)
+
+    return Case(
+        *(
+            When(
+                _keyed(severity, of_tier, key) & Q(kind=kind),
+                then=Value(index[key].action_days(kind)),
+            )
+            for key in _specific_first(index)
+            for kind in kinds
+        ),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
+def _late_postmortems(rows: QuerySet[Postmortem], now: datetime):
+    """(0, id, deadline) of each unpublished postmortem past the deadline it
+    keeps (services.followup)."""
+    return (
+        rows.exclude(status=Status.PUBLISHED)
+        .filter(followup_deadline__lt=now)
+        .annotate(rank=Value(0), oid=F("pk"), deadline=F("followup_deadline"))
+        .values_list("rank", "oid", "deadline")
+    )
+
+
+def _late_items(rows: QuerySet[ActionItem], index: dict, now: datetime):
+    """(1, id, deadline) of each open action item past its deadline, or None
+    when no policy gives days to any kind (then none can be late)."""
+    kinds = [
+        kind
+        for kind in ACTION_DAYS_FIELDS
+        if any(policy.action_days(kind) is not None for policy in index.values())
+    ]
+    if not kinds:
+        return None
+    day = Value(timedelta(days=1), output_field=DurationField())
+    return (
+        rows.filter(status=ActionStatus.OPEN, postmortem__isnull=False, kind__in=kinds)
+        .annotate(days=_action_days(index, kinds))
+        .annotate(
+            rank=Value(1),
+            oid=F("pk"),
+            deadline=ExpressionWrapper(
+                F("created_at") + F("days") * day, output_field=DateTimeField()
+            ),
         )
-    return found
+        .filter(deadline__lt=now)
+        .values_list("rank", "oid", "deadline")
+    )
 
 
 def _chased(review_owner: int | None, pm_owner: int | None, authors) -> tuple:
@@ -160,73 +199,108 @@ def _chased(review_owner: int | None, pm_owner: int | None, authors) -> tuple:
     return tuple(dict.fromkeys(people or [pm_owner] if pm_owner else people))
 
 
-def _authors(rows: QuerySet[Postmortem]) -> dict[int, list[int]]:
-    through = Postmortem.authors.through.objects.filter(
-        postmortem__in=rows.exclude(status=Status.PUBLISHED).values("pk")
-    ).order_by("postmortem_id", "user_id")
+def _authors(ids: list[int]) -> dict[int, list[int]]:
+    through = Postmortem.authors.through.objects.filter(postmortem_id__in=ids)
     authors: dict[int, list[int]] = {}
-    for pm, user in through.values_list("postmortem_id", "user_id"):
+    for pm, user in through.order_by("postmortem_id", "user_id").values_list(
+        "postmortem_id", "user_id"
+    ):
         authors.setdefault(pm, []).append(user)
     return authors
 
 
-def _late_items(
-    rows: QuerySet[ActionItem], index: dict, now: datetime
-) -> list[Violation]:
-    # Only an item of a kind some policy gives days to can be late: the others
-    # are not read (with no such policy, none are).
-    kinds = [
-        kind
-        for kind in ACTION_DAYS_FIELDS
-        if any(policy.action_days(kind) is not None for policy in index.values())
-    ]
-    if not kinds:
-        return []
-    values = (
-        rows.filter(status=ActionStatus.OPEN, postmortem__isnull=False, kind__in=kinds)
-        .annotate(severity=Min("postmortem__incidents__severity"))
-        .values_list(
-            "pk",
-            "description",
-            "kind",
-            "created_at",
-            "severity",
-            "postmortem_id",
-            "postmortem__product_id",
-            "postmortem__product__slug",
-            "postmortem__product__name",
-            "postmortem__product__risk_tier",
-            "owner_id",
-            "postmortem__review_owner_id",
+# What a violation shows of a late postmortem or action item.
+_POSTMORTEM_COLUMNS = (
+    "status",
+    "title",
+    "product_id",
+    "product__slug",
+    "product__name",
+    "product__risk_tier",
+    "followup_severity",
+    "review_owner_id",
+    "product__pm_owner_id",
+)
+_ITEM_COLUMNS = (
+    "description",
+    "postmortem_id",
+    "postmortem__product_id",
+    "postmortem__product__slug",
+    "postmortem__product__name",
+    "postmortem__product__risk_tier",
+    "postmortem__followup_severity",
+    "owner_id",
+    "postmortem__review_owner_id",
+)
+
+
+def _by_pk(model, ids: list[int], *columns: str) -> dict[int, tuple]:
+    """id → the columns of those rows (no query without ids)."""
+    if not ids:
+        return {}
+    rows = model.objects.filter(pk__in=ids).values_list("pk", *columns)
+    return {pk: tuple(rest) for pk, *rest in rows}
+
+
+class Violations:
+    """Every current violation, the latest first (the earliest deadline; then
+    postmortems before action items, and by id), read a slice at a time: a
+    page of the list reads its own rows only, and len() counts in SQL. The
+    page and the API paginate it; the reminders and the counts iterate it."""
+
+    def __init__(self, late, index: dict, now: datetime, owners: bool) -> None:
+        self._late, self._index, self._now, self._owners = late, index, now, owners
+
+    def __len__(self) -> int:
+        return self._late.count() if self._late is not None else 0
+
+    def __getitem__(self, index):
+        if self._late is None:
+            return [][index]
+        if isinstance(index, slice):
+            return self._violations(list(self._late[index]))
+        return self._violations([self._late[index]])[0]
+
+    def __iter__(self):
+        return iter(self[:])
+
+    def _violations(self, rows: list[tuple[int, int, datetime]]) -> list[Violation]:
+        """The rows' Violations: two queries (their postmortems, their action
+        items), three with the postmortems' authors."""
+        ids = [[oid for rank, oid, _ in rows if rank == r] for r in (0, 1)]
+        postmortems = _by_pk(Postmortem, ids[0], *_POSTMORTEM_COLUMNS)
+        items = _by_pk(ActionItem, ids[1], *_ITEM_COLUMNS)
+        authors = _authors(ids[0]) if self._owners and ids[0] else {}
+        return [
+            self._postmortem(oid, deadline, postmortems[oid], authors)
+            if rank == 0
+            else self._item(oid, deadline, items[oid])
+            for rank, oid, deadline in rows
+        ]
+
+    def _postmortem(self, pk, deadline, row, authors) -> Violation:
+        status, title, pid, slug, name, tier, severity, *who = row
+        chased = _chased(*who, authors.get(pk, ())) if self._owners else ()
+        return self._violation(
+            (POSTMORTEM, pk, status, title, pk, pid, slug, name),
+            (tier, severity, deadline),
+            chased,
         )
-        .order_by("pk")
-    )
-    found = []
-    for pk, text, kind, created, sev, pm, pid, slug, name, tier, *who in values:
-        policy = policy_for(index, sev, tier)
-        days = policy.action_days(kind) if policy else None
-        if days is None or created + timedelta(days=days) >= now:
-            continue
-        deadline = created + timedelta(days=days)
-        owner, chaser = who
-        found.append(
-            Violation(
-                ACTION_ITEM,
-                pk,
-                ActionStatus.OPEN,
-                " ".join(text.split())[:120],
-                pm,
-                pid,
-                slug,
-                name,
-                policy,
-                sev or PRODUCT_FAILURE_SEVERITY,
-                deadline,
-                now - deadline,
-                tuple(o for o in (owner or chaser,) if o),
-            )
+
+    def _item(self, pk, deadline, row) -> Violation:
+        text, pm, pid, slug, name, tier, severity, owner, chaser = row
+        title = " ".join(text.split())[:120]
+        return self._violation(
+            (ACTION_ITEM, pk, ActionStatus.OPEN, title, pm, pid, slug, name),
+            (tier, severity, deadline),
+            tuple(o for o in (owner or chaser,) if o),
         )
-    return found
+
+    def _violation(self, what: tuple, due: tuple, owners: tuple) -> Violation:
+        tier, severity, deadline = due
+        policy = policy_for(self._index, severity, tier)
+        late_by = self._now - deadline
+        return Violation(*what, policy, severity, deadline, late_by, owners)
 
 
 def violations(
@@ -235,16 +309,16 @@ def violations(
     product_ids: list[int] | None = None,
     now: datetime | None = None,
     owners: bool = False,
-) -> list[Violation]:
+) -> Violations:
     """Every current violation, the latest first: those of products `user`
-    may read (None: all, for reminders), of `product_ids` when given. Three
-    queries (policies, postmortems, action items); with `owners` (the
-    reminders: who is chased), one more for the postmortems' authors, else a
-    postmortem's `owners` is empty."""
+    may read (None: all, for reminders), of `product_ids` when given. Read a
+    slice at a time (Violations); with `owners` (the reminders: who is
+    chased), the postmortems' authors too, else a postmortem's `owners` is
+    empty."""
     now = now or timezone.now()
     index = policy_index()
     if not index:
-        return []
+        return Violations(None, index, now, owners)
     scope = ~Q(product__stage=Stage.RETIRED)
     if product_ids is not None:
         scope &= Q(product_id__in=product_ids)
@@ -255,9 +329,11 @@ def violations(
     if user is not None:
         postmortems = postmortems.filter(readable(user, "product"))
         items = items.filter(readable(user, "postmortem__product"))
-    found = _late_postmortems(postmortems, index, now, owners)
-    found += _late_items(items, index, now)
-    return sorted(found, key=lambda v: v.late_by, reverse=True)
+    late = _late_postmortems(postmortems, now)
+    late_items = _late_items(items, index, now)
+    if late_items is not None:
+        late = late.union(late_items, all=True)
+    return Violations(late.order_by("deadline", "rank", "oid"), index, now, owners)
 
 
 def violation_counts(*, product_ids: list[int], now: datetime) -> dict[int, int]:

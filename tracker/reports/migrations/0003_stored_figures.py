@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('computed_at', models.DateTimeField()),
             ],
             options={
+                'verbose_name_plural': 'stored figures',
                 'indexes': [models.Index(fields=['computed_at'], name='stored_figures_age')],
                 'constraints': [models.UniqueConstraint(fields=('report', 'key'), name='stored_figures_report_key')],
             },
