@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from django.db.models import (
     Case,
     DateTimeField,
-    DurationField,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -133,9 +132,19 @@ def postmortem_days(index: dict, severity: str, of_tier: Callable[[str], Q]) -> 
     )
 
 
-def _action_days(index: dict, kinds: list[str]) -> Case:
-    """The days policy_for gives an open action item of its kind, from its
-    postmortem's severity and product's risk tier, as SQL."""
+def _after(days: int | None) -> ExpressionWrapper | Value:
+    """An action item's creation plus `days` (None: no deadline)."""
+    if days is None:
+        return Value(None, output_field=DateTimeField())
+    return ExpressionWrapper(
+        F("created_at") + Value(timedelta(days=days)), output_field=DateTimeField()
+    )
+
+
+def _action_deadline(index: dict, kinds: list[str]) -> Case:
+    """The deadline policy_for gives an open action item of its kind (its
+    creation plus the kind's days), from its postmortem's severity and
+    product's risk tier, as SQL."""
     severity = "postmortem__followup_severity"
 
     def of_tier(tier: str) -> Q:
@@ -145,13 +154,13 @@ def _action_days(index: dict, kinds: list[str]) -> Case:
         *(
             When(
                 _keyed(severity, of_tier, key) & Q(kind=kind),
-                then=Value(index[key].action_days(kind)),
+                then=_after(index[key].action_days(kind)),
             )
             for key in _specific_first(index)
             for kind in kinds
         ),
         default=None,
-        output_field=IntegerField(),
+        output_field=DateTimeField(),
     )
 
 
@@ -163,6 +172,7 @@ def _late_postmortems(rows: QuerySet[Postmortem], now: datetime):
         .filter(followup_deadline__lt=now)
         .annotate(rank=Value(0), oid=F("pk"), deadline=F("followup_deadline"))
         .values_list("rank", "oid", "deadline")
+        .order_by()
     )
 
 
@@ -176,19 +186,12 @@ def _late_items(rows: QuerySet[ActionItem], index: dict, now: datetime):
     ]
     if not kinds:
         return None
-    day = Value(timedelta(days=1), output_field=DurationField())
     return (
         rows.filter(status=ActionStatus.OPEN, postmortem__isnull=False, kind__in=kinds)
-        .annotate(days=_action_days(index, kinds))
-        .annotate(
-            rank=Value(1),
-            oid=F("pk"),
-            deadline=ExpressionWrapper(
-                F("created_at") + F("days") * day, output_field=DateTimeField()
-            ),
-        )
+        .annotate(rank=Value(1), oid=F("pk"), deadline=_action_deadline(index, kinds))
         .filter(deadline__lt=now)
         .values_list("rank", "oid", "deadline")
+        .order_by()
     )
 
 
