@@ -23,13 +23,15 @@ from tracker.insights.stored import INSIGHTS, insights_for
 from tracker.lib.periods import period_get
 from tracker.reports import stored
 from tracker.reports.models import StoredFigures
+from tracker.reports.selectors.overview import PORTFOLIO
+from tracker.reports.standings import standings_refresh_all
 
 pytestmark = pytest.mark.django_db
 
 
 PARAMS = {
     "insights": {"period": "12m", "team": "", "product": ""},
-    "portfolio_period": {"period": "12m", "team": "", "stage": "", "risk_tier": ""},
+    "portfolio": {"period": "12m", "team": "", "stage": "", "risk_tier": ""},
 }
 
 
@@ -46,8 +48,9 @@ def _reading(queries, *texts: str) -> int:
     )
 
 
-@pytest.mark.parametrize("kind", [INSIGHTS, stored.PORTFOLIO_PERIOD])
+@pytest.mark.parametrize("kind", [INSIGHTS, PORTFOLIO])
 def test_what_is_read_back_is_what_was_computed(history, alice, kind):  # noqa: F811
+    standings_refresh_all()
     computed = kind.compute(alice, PARAMS[kind.name])
     assert kind.decode(kind.encode(computed)) == (
         replace(computed, filters=None) if kind is INSIGHTS else computed
@@ -58,6 +61,8 @@ def test_what_is_read_back_is_what_was_computed(history, alice, kind):  # noqa: 
     else:
         assert computed.incidents.recurrences == 1
         assert any(computed.incidents.ttr_by_month.values())
+        [team] = computed.teams
+        assert team["as_of"] and team["cost"] is not None and computed.attention
 
 
 def test_a_page_reads_what_it_kept_and_a_task_computes_it_again(
@@ -135,7 +140,7 @@ def test_the_portfolio_keeps_its_period_figures_per_filters(
         whole = _api(alice).get("/api/v1/reports/portfolio/").json()
         risk = _api(alice).get("/api/v1/reports/portfolio/?team=risk").json()
         alice_client.get("/reports/portfolio/?stage=production")
-    assert StoredFigures.objects.filter(report="portfolio_period").count() == 3
+    assert StoredFigures.objects.filter(report="portfolio").count() == 3
     assert whole["period_as_of"] and risk["period_as_of"]
     assert whole["totals"]["postmortem_completion"]["sev12_incidents"] == 1
     resolved_incident(product, bob, severity="sev1")

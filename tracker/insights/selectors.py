@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Max, Min, Q, Value
-from django.db.models.functions import Coalesce, TruncDate, TruncQuarter
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate, TruncQuarter
 from django.urls import reverse
 
 from tracker.accounts.models import Team
@@ -42,12 +42,6 @@ from tracker.postmortems.models import (
     MLKind,
     Postmortem,
     Status,
-)
-from tracker.postmortems.selectors.deadlines import BusinessDeadline
-from tracker.postmortems.selectors.policies import (
-    PRODUCT_FAILURE_SEVERITY,
-    policy_index,
-    postmortem_days,
 )
 from tracker.products.models import Product
 from tracker.products.selectors import readable
@@ -296,6 +290,9 @@ def _action_items(user: Reader, filters: Filters) -> list[Ratio]:
 
 
 def _published_on_time(user: Reader, filters: Filters) -> Ratio:
+    """Of the postmortems published in the period that a policy gives a
+    deadline, how many were published by it: the deadline each keeps
+    (tracker.postmortems.services.followup)."""
     figures = (
         Postmortem.objects.filter(
             _scope(user, filters, "product"),
@@ -303,22 +300,10 @@ def _published_on_time(user: Reader, filters: Filters) -> Ratio:
             published_at__gte=filters.period.start,
             published_at__lt=filters.period.end,
         )
-        .annotate(
-            severity=Coalesce(
-                Min("incidents__severity"), Value(PRODUCT_FAILURE_SEVERITY)
-            ),
-            start=Coalesce(Max("incidents__resolved_at"), "created_at"),
-        )
-        .annotate(
-            days=postmortem_days(
-                policy_index(), "severity", lambda tier: Q(product__risk_tier=tier)
-            )
-        )
-        .annotate(deadline=BusinessDeadline("start", "days"))
         .order_by()
         .aggregate(
-            total=Count("pk", filter=Q(days__isnull=False)),
-            within=Count("pk", filter=Q(published_at__lte=F("deadline"))),
+            total=Count("pk", filter=Q(followup_deadline__isnull=False)),
+            within=Count("pk", filter=Q(published_at__lte=F("followup_deadline"))),
         )
     )
     url = _postmortems_url(filters)

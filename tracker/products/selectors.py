@@ -382,14 +382,20 @@ class SlaRef(NamedTuple):
 
 
 def _in_window(slas: list[ServiceLevel] | list[SlaRef], now: datetime) -> Q:
-    """Checks inside their own SLA's rolling window, as one filter.
+    """The checks of `slas` inside their own SLA's rolling window, as one
+    filter: the SLAs grouped by window size, each group's checks since its
+    start (the SLAs' ids, not a join to every SLA of the organisation).
 
     Windows differ per SLA; an OR over the distinct window sizes keeps this one
     query (portable to SQLite, which cannot multiply a duration by a column).
     """
+    by_window: dict[int, list[int]] = {}
+    for sla in slas:
+        by_window.setdefault(sla.window_days, []).append(sla.pk)
     condition = Q(pk__in=[])
-    for days in {sla.window_days for sla in slas}:
-        condition |= Q(sla__window_days=days, checked_at__gt=now - timedelta(days=days))
+    for days, ids in by_window.items():
+        since = now - timedelta(days=days)
+        condition |= Q(in_ids("sla_id", ids), checked_at__gt=since)
     return condition
 
 
@@ -401,9 +407,7 @@ def sla_compliance_many(
     if not slas:
         return {}
     counts = (
-        SLACheck.objects.filter(
-            _in_window(slas, now), in_ids("sla_id", [sla.pk for sla in slas])
-        )
+        SLACheck.objects.filter(_in_window(slas, now))
         .values("sla")
         .annotate(total=Count("pk"), passed=Count("pk", filter=Q(passed=True)))
         .order_by()

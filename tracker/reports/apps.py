@@ -10,4 +10,8 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from tracker.lib.aggregates import register_sqlite_functions
 
+        # Registers the portfolio's stored figures: the refresh task (in a
+        # worker too) finds them by name.
+        from tracker.reports.selectors import overview  # noqa: F401
+
         connection_created.connect(register_sqlite_functions)

@@ -138,14 +138,15 @@ class ProductStanding(models.Model):
 
 
 class StoredFigures(models.Model):
-    """A report's figures over every incident of a period (the portfolio's
-    period figures, the insights), as last computed for one set of filters, one
-    period and one set of readable products (`key`, a digest of the three).
-    The pages read them rather than aggregating a year of incidents per
-    request, and say how old they are; tracker/reports/stored.py keeps them."""
+    """A report's figures over the whole organisation (the portfolio's
+    summaries and period figures, the insights), as last computed for one set
+    of filters, one period and one set of readable products (`key`, a digest
+    of the three). The pages read them rather than adding up every product and
+    a year of incidents per request, and say how old they are;
+    tracker/reports/stored.py keeps them."""
 
     class Report(models.TextChoices):
-        PORTFOLIO_PERIOD = "portfolio_period", "Portfolio: the period's figures"
+        PORTFOLIO = "portfolio", "Portfolio: summaries and the period's figures"
         INSIGHTS = "insights", "Insights"
 
     report = models.CharField(max_length=20, choices=Report.choices)

@@ -1,17 +1,18 @@
-"""Stored figures: the figures that aggregate every incident of a period.
+"""Stored figures: report figures that add up the whole organisation.
 
-The portfolio's period figures (incidents and median time to resolve per
-month, postmortem completion, recurrences, action items done on time) and the
-insights read a year of incidents, postmortems and action items: at 100,000
-incidents that is a few hundred milliseconds of sorting for the medians, on
-every request, and medians do not add up from stored parts. So the figures
-are kept whole (`StoredFigures`), one row per report, filters, period and set
-of products the reader may read (`_key`):
+The portfolio's summaries (its team summaries, attention list and totals,
+added up from every product's standing, and the period's figures:
+incidents and median time to resolve per month, postmortem completion,
+recurrences, action items done on time) and the insights read every product
+and a year of incidents, postmortems and action items: their cost grew with
+the organisation, and medians do not add up from stored parts. So the
+figures are kept whole (`StoredFigures`), one row per report, filters,
+period and set of products the reader may read (`_key`):
 
-- a page asks `stored()`: a row computed less than REFRESH_EVERY ago is
-  read as it is; an older one is read too, and a task computes it again (the
-  next request reads the new figures); with no row, the figures are computed
-  in the request, exactly as before, and kept;
+- a page asks `stored()`: a row computed less than REFRESH_EVERY ago is read
+  as it is; an older one is read too, and a task computes it again (the next
+  request reads the new figures); with no row, the figures are computed in
+  the request, exactly as before, and kept;
 - the page says when its figures were computed ("as of"), as it does for the
   standings; the API has `as_of` / `period_as_of`;
 - readers who may read the same products share the row: the key holds the
@@ -19,15 +20,14 @@ of products the reader may read (`_key`):
   never sees figures over a product they may not read, nor misses one;
 - rows nobody asked for in KEEP are deleted (beat, hourly).
 
-The insights register their Kind from their own app (tracker/insights/
-stored.py). A CI token reading the reports gets figures computed for its request (the
-refresh task re-reads the reader, and a token is not a person); people share
-the stored ones.
+Each report registers its Kind (the portfolio's in selectors/overview.py, the
+insights' in tracker/insights/stored.py). A CI token reading the reports gets
+figures computed for its request (the refresh task re-reads the reader, and
+a token is not a person); people share the stored ones.
 """
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,23 +42,14 @@ from tracker.accounts.models import User
 from tracker.accounts.selectors import Reader, sees_everything
 from tracker.lib.periods import Period, period_get
 from tracker.lib.tasks import enqueue_on_commit
-from tracker.postmortems.selectors.reports import Completion
 from tracker.products.selectors import products_hidden_from
-from tracker.reports.forms import PortfolioFilterForm
 from tracker.reports.models import StoredFigures
-from tracker.reports.selectors.incidents import (
-    PeriodTotals,
-    action_item_closure,
-    incident_totals,
-)
-from tracker.reports.selectors.portfolio import one_snapshot
-from tracker.reports.selectors.products import portfolio_products
 
 # As often as beat refreshes the products' standings (reports.tasks).
 REFRESH_EVERY = timedelta(minutes=5)
 KEEP = timedelta(days=1)
-# name → Kind: the portfolio's, below, and those other apps register (the
-# insights', tracker/insights/apps.py).
+# name → Kind: each registers its own (the portfolio's in
+# selectors/overview.py, the insights' from tracker/insights/apps.py).
 KINDS: dict[str, "Kind"] = {}
 
 
@@ -85,7 +76,8 @@ def register(kind: Kind) -> Kind:
     return kind
 
 
-def _period(params: dict) -> Period:
+def period_of(params: dict) -> Period:
+    """The period the parameters name (the default one without)."""
     return period_get(params.get("period") or None)
 
 
@@ -101,7 +93,7 @@ def _visibility(user: Reader) -> str:
 def _key(kind: Kind, params: dict, user: Reader) -> str:
     """The report, its filters, the period's dates (the rolling year moves every
     day) and the reader's visibility, as one digest."""
-    period = _period(params)
+    period = period_of(params)
     material = [
         kind.name,
         sorted(params.items()),
@@ -181,68 +173,3 @@ def seconds(value: timedelta | None) -> float | None:
 
 def delta(value: float | None) -> timedelta | None:
     return None if value is None else timedelta(seconds=value)
-
-
-# --- The portfolio's period figures ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PeriodFigures:
-    incidents: PeriodTotals
-    closure_by_month: dict[str, float | None]
-
-
-def portfolio_params(filters: dict) -> dict:
-    """The report's filters that decide its period figures, as strings."""
-    team = filters.get("team")
-    return {
-        "period": filters.get("period") or "",
-        "team": team.slug if team else "",
-        "stage": filters.get("stage") or "",
-        "risk_tier": filters.get("risk_tier") or "",
-    }
-
-
-def _portfolio_compute(user: Reader, params: dict) -> PeriodFigures:
-    form = PortfolioFilterForm(params, user=user)
-    filters = form.cleaned_data if form.is_valid() else {}
-    period = _period(params)
-    products = portfolio_products(filters=filters, user=user).order_by()
-    with one_snapshot():
-        return PeriodFigures(
-            incident_totals(products=products, period=period),
-            action_item_closure(product_ids=products, period=period),
-        )
-
-
-def _portfolio_encode(figures: PeriodFigures) -> dict:
-    totals = figures.incidents
-    return {
-        "completion": [totals.completion.total, totals.completion.covered],
-        "recurrences": totals.recurrences,
-        "by_month": {m: dict(kinds) for m, kinds in totals.by_month.items()},
-        "ttr_by_month": {m: seconds(v) for m, v in totals.ttr_by_month.items()},
-        "closure_by_month": figures.closure_by_month,
-    }
-
-
-def _portfolio_decode(data: dict) -> PeriodFigures:
-    return PeriodFigures(
-        PeriodTotals(
-            Completion(*data["completion"]),
-            data["recurrences"],
-            {m: Counter(kinds) for m, kinds in data["by_month"].items()},
-            {m: delta(v) for m, v in data["ttr_by_month"].items()},
-        ),
-        data["closure_by_month"],
-    )
-
-
-PORTFOLIO_PERIOD = register(
-    Kind(
-        StoredFigures.Report.PORTFOLIO_PERIOD,
-        _portfolio_compute,
-        _portfolio_encode,
-        _portfolio_decode,
-    )
-)

@@ -189,12 +189,13 @@ class Postmortem(models.Model):
             models.Index(
                 fields=["-updated_at", "-id"], name="postmortem_list_order_idx"
             ),
-            # Insights read the published ones of a period with their product
-            # and creation (factors per quarter, published within policy) from
-            # this index alone, not from the rows and their long sections.
+            # Insights read the published ones of a period with their product,
+            # creation and policy deadline (factors per quarter, published
+            # within policy) from this index alone, not from the rows and
+            # their long sections.
             models.Index(
                 fields=["published_at"],
-                include=["id", "product", "created_at"],
+                include=["id", "product", "created_at", "followup_deadline"],
                 condition=Q(status=Status.PUBLISHED),
                 name="postmortem_published_idx",
             ),

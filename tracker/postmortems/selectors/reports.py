@@ -80,22 +80,30 @@ class Completion:
         return self.covered / self.total if self.total else None
 
 
-def completion_aggregates() -> dict[str, Count]:
+def completion_aggregates(product_ids: list[int] | None = None) -> dict[str, Count]:
     """The counts behind Completion, for a query over incidents already limited
     to some products and a period, grouped by product: `pm_total` SEV1–2
     incidents, `pm_covered` of them with a published postmortem. The portfolio
     report adds them to its own per-product incident figures (one pass over the
-    incidents instead of two); postmortem_completion uses them alone."""
-    # An IN (subquery) rather than a correlated EXISTS: PostgreSQL hashes it
-    # once either way, but prices the EXISTS per row, which tipped the
-    # report's query over the JIT threshold (60 ms of compiling for nothing).
+    incidents instead of two); postmortem_completion uses them alone.
+
+    With `product_ids` (the query's products, as a list), the published
+    postmortems' incidents are looked up among those products' only, not the
+    whole organisation's. An IN (subquery) rather than a correlated EXISTS:
+    PostgreSQL hashes it once either way, but prices the EXISTS per row, which
+    tipped the report's query over the JIT threshold (60 ms of compiling for
+    nothing)."""
     published = Postmortem.incidents.through.objects.filter(
         postmortem__status=Status.PUBLISHED
-    ).values("incident_id")
+    )
+    if product_ids is not None:
+        published = published.filter(in_ids("incident__product_id", product_ids))
     severe = Q(severity__in=SEVERE)
     return {
         "pm_total": Count("pk", filter=severe),
-        "pm_covered": Count("pk", filter=severe & Q(pk__in=published)),
+        "pm_covered": Count(
+            "pk", filter=severe & Q(pk__in=published.values("incident_id"))
+        ),
     }
 
 
@@ -115,7 +123,7 @@ def postmortem_completion(
             started_at__lt=end,
         )
         .values("product_id")
-        .annotate(**completion_aggregates())
+        .annotate(**completion_aggregates(ids))
         .order_by()
     )
     result = {pk: Completion(0, 0) for pk in ids}

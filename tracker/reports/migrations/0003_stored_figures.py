@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             name='StoredFigures',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('report', models.CharField(choices=[('portfolio_period', "Portfolio: the period's figures"), ('insights', 'Insights')], max_length=20)),
+                ('report', models.CharField(choices=[('portfolio', "Portfolio: summaries and the period's figures"), ('insights', 'Insights')], max_length=20)),
                 ('key', models.CharField(max_length=64)),
                 ('figures', models.JSONField()),
                 ('computed_at', models.DateTimeField()),

@@ -68,7 +68,7 @@ def incident_figures(*, product_ids: list[int], period: Period) -> IncidentFigur
         ttd=Median(Seconds("detected_at", "started_at")),
         ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
         **{sev: Count("pk", filter=Q(severity=sev)) for sev in SEVERITIES},
-        **completion_aggregates(),
+        **completion_aggregates(product_ids),
         recurrences=Count("pk", filter=Q(recurrence_of__isnull=False)),
     )
     months = [m.strftime("%Y-%m") for m in period.months()]
@@ -147,16 +147,25 @@ def incident_totals(*, products: ProductSet, period: Period) -> PeriodTotals:
 def action_item_counts(
     *, product_ids: list[int], today: date
 ) -> dict[int, tuple[int, int]]:
-    """product → (open, overdue) action items, from postmortems or sessions."""
-    rows = (
-        ActionItem.objects.filter(status=ActionStatus.OPEN)
-        .annotate(pid=Coalesce("postmortem__product_id", "session__product_id"))
-        .filter(in_ids("pid", product_ids))
-        .values("pid")
-        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
-        .order_by()
-    )
-    return {row["pid"]: (row["open"], row["overdue"]) for row in rows}
+    """product → (open, overdue) action items, from postmortems or sessions (an
+    item has exactly one): a query per source, each through its products'
+    index, not over every open item of the organisation."""
+    found: dict[int, tuple[int, int]] = {}
+    for path in ("postmortem__product_id", "session__product_id"):
+        rows = (
+            ActionItem.objects.filter(
+                in_ids(path, product_ids), status=ActionStatus.OPEN
+            )
+            .values_list(path)
+            .annotate(
+                open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today))
+            )
+            .order_by()
+        )
+        for pid, open_, overdue in rows:
+            before = found.get(pid, (0, 0))
+            found[pid] = (before[0] + open_, before[1] + overdue)
+    return found
 
 
 def action_item_closure(

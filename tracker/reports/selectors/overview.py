@@ -1,16 +1,18 @@
 """The portfolio page and API at any size: the team summaries, totals and
 attention list added up in SQL from the products' stored standings
-(ProductStanding, tracker/reports/standings.py), the period's incident figures
-aggregated over the products the filters match, and the products table's order
-in SQL, so that only one page of full report rows is computed per request.
+(ProductStanding, tracker/reports/standings.py) and the period's incident
+figures aggregated over the products the filters match, both kept as stored
+figures (tracker/reports/stored.py); and the products table's order in SQL,
+so that only one page of full report rows is computed per request.
 
 Every query here is over the products the reader may read and the filters
 match (a join or a subquery, never a list of their ids): the page's statements
 are as many at 10 products as at 10,000.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import (
@@ -37,7 +39,14 @@ from tracker.incidents.models import Incident
 from tracker.lib.periods import Period
 from tracker.postmortems.selectors.reports import Completion
 from tracker.products.models import Product, RiskTier, Stage
+from tracker.reports.forms import PortfolioFilterForm
+from tracker.reports.models import StoredFigures
 from tracker.reports.selectors.attention import TIER_FACTOR
+from tracker.reports.selectors.incidents import (
+    PeriodTotals,
+    action_item_closure,
+    incident_totals,
+)
 from tracker.reports.selectors.portfolio import one_snapshot, product_rows
 from tracker.reports.selectors.products import (
     ReportProduct,
@@ -58,7 +67,7 @@ from tracker.reports.selectors.summary import (
     PROGRESS_FIELDS,
     TeamSummary,
 )
-from tracker.reports.stored import PORTFOLIO_PERIOD, portfolio_params, stored
+from tracker.reports.stored import Kind, delta, period_of, register, seconds, stored
 
 # The standing's figures a team summary adds up (ProductStanding's fields).
 # The report page's and the API's: how many of the most urgent products the
@@ -143,6 +152,103 @@ class Overview(ReportTotals):
         return self.values
 
 
+@dataclass(frozen=True)
+class PortfolioFigures:
+    """What the page adds up over every product the filters match: the
+    standings' sums per team, the most urgent products, the paybacks, how
+    many are hidden, and the period's figures. Stored (stored.py)."""
+
+    teams: list[dict]
+    attention: list[tuple]
+    paybacks: list[tuple]
+    hidden: int
+    incidents: PeriodTotals
+    closure_by_month: dict[str, float | None]
+
+
+def portfolio_params(filters: dict) -> dict:
+    """The report's filters that decide its summaries, as strings (the table's
+    sort and page do not)."""
+    team = filters.get("team")
+    return {
+        "period": filters.get("period") or "",
+        "team": team.slug if team else "",
+        "stage": filters.get("stage") or "",
+        "risk_tier": filters.get("risk_tier") or "",
+    }
+
+
+def _figures(user: Reader, params: dict) -> PortfolioFigures:
+    form = PortfolioFilterForm(params, user=user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    period = period_of(params)
+    products = portfolio_products(filters=filters, user=user).order_by()
+    with one_snapshot():  # every figure of one instant
+        return PortfolioFigures(
+            teams=list(_team_rows(products)),
+            attention=list(_attention_rows(products, ATTENTION_SHOWN)),
+            paybacks=list(
+                products.filter(standing__payback_date__isnull=False)
+                .order_by("team__name", "name", "pk")
+                .values_list("team__name", "name", "standing__payback_date")
+            ),
+            hidden=hidden_product_count(filters=filters, user=user),
+            incidents=incident_totals(products=products, period=period),
+            closure_by_month=action_item_closure(product_ids=products, period=period),
+        )
+
+
+_MONEY_KEYS = ("cost", "value")
+
+
+def _encode(figures: PortfolioFigures) -> dict:
+    totals = figures.incidents
+    return {
+        "teams": [
+            {
+                **team,
+                **{k: str(team[k]) for k in _MONEY_KEYS},
+                "as_of": team["as_of"] and team["as_of"].isoformat(),
+            }
+            for team in figures.teams
+        ],
+        "attention": figures.attention,
+        "paybacks": [[t, p, day.isoformat()] for t, p, day in figures.paybacks],
+        "hidden": figures.hidden,
+        "completion": [totals.completion.total, totals.completion.covered],
+        "recurrences": totals.recurrences,
+        "by_month": {m: dict(kinds) for m, kinds in totals.by_month.items()},
+        "ttr_by_month": {m: seconds(v) for m, v in totals.ttr_by_month.items()},
+        "closure_by_month": figures.closure_by_month,
+    }
+
+
+def _decode(data: dict) -> PortfolioFigures:
+    return PortfolioFigures(
+        teams=[
+            {
+                **team,
+                **{k: Decimal(team[k]) for k in _MONEY_KEYS},
+                "as_of": team["as_of"] and datetime.fromisoformat(team["as_of"]),
+            }
+            for team in data["teams"]
+        ],
+        attention=[tuple(row) for row in data["attention"]],
+        paybacks=[(t, p, date.fromisoformat(day)) for t, p, day in data["paybacks"]],
+        hidden=data["hidden"],
+        incidents=PeriodTotals(
+            Completion(*data["completion"]),
+            data["recurrences"],
+            {m: Counter(kinds) for m, kinds in data["by_month"].items()},
+            {m: delta(v) for m, v in data["ttr_by_month"].items()},
+        ),
+        closure_by_month=data["closure_by_month"],
+    )
+
+
+PORTFOLIO = register(Kind(StoredFigures.Report.PORTFOLIO, _figures, _encode, _decode))
+
+
 def portfolio_overview(
     *,
     filters: dict,
@@ -151,36 +257,27 @@ def portfolio_overview(
     attention_shown: int,
     now: datetime | None = None,
 ) -> Overview:
-    """The page's figures for the filters and the reader: a fixed number of
-    queries, whatever the number of products; the `attention_shown` most
-    urgent products of the attention list. The period's figures are the
-    stored ones (stored.py; what it writes waits for the snapshot's end)."""
-    kept = stored(PORTFOLIO_PERIOD, user=user, params=portfolio_params(filters))
-    incidents, closure = kept.figures.incidents, kept.figures.closure_by_month
-    products = portfolio_products(filters=filters, user=user).order_by()
-    with one_snapshot():
-        teams = list(_team_rows(products))
-        attention = _attention(products, attention_shown)
-        paybacks = list(
-            products.filter(standing__payback_date__isnull=False)
-            .order_by("team__name", "name", "pk")
-            .values_list("team__name", "name", "standing__payback_date")
-        )
-        hidden = hidden_product_count(filters=filters, user=user)
+    """The page's figures for the filters and the reader, stored (stored.py:
+    read in one statement, whatever the number of products, while younger
+    than five minutes); the `attention_shown` most urgent products of the
+    attention list (up to ATTENTION_SHOWN)."""
+    kept = stored(PORTFOLIO, user=user, params=portfolio_params(filters))
+    figures = kept.figures
+    teams, incidents = figures.teams, figures.incidents
     computed = [t["as_of"] for t in teams if t["as_of"] is not None]
     return Overview(
         period=period,
         generated_at=now or timezone.now(),
         product_count=sum(t["products"] for t in teams),
         teams=_summaries(teams),
-        attention=attention,
+        attention=_attention(figures.attention[:attention_shown]),
         attention_count=sum(t["needing_attention"] for t in teams),
-        hidden_products=hidden,
+        hidden_products=figures.hidden,
         postmortem_completion=incidents.completion,
         recurrences=incidents.recurrences,
         incidents_by_month=incidents.by_month,
         ttr_by_month=incidents.ttr_by_month,
-        closure_by_month=closure,
+        closure_by_month=figures.closure_by_month,
         period_as_of=kept.as_of,
         as_of=min(computed, default=None),
         not_computed=sum(t["not_computed"] for t in teams),
@@ -191,7 +288,7 @@ def portfolio_overview(
         progress={
             band: sum(t[name] for t in teams) for name, band in PROGRESS_FIELDS.items()
         },
-        values=_values(teams, paybacks),
+        values=_values(teams, figures.paybacks),
     )
 
 
@@ -268,9 +365,9 @@ def _values(teams: list[dict], paybacks: list[tuple]) -> list[dict]:
     return sorted(by_name.values(), key=lambda entry: entry["team"])
 
 
-def _attention(products: QuerySet[Product], limit: int) -> list[StandingEntry]:
+def _attention_rows(products: QuerySet[Product], limit: int) -> QuerySet:
     """The `limit` most urgent products (ties: the report's order)."""
-    rows = (
+    return (
         products.filter(standing__urgency__gt=0)
         .order_by("-standing__urgency", "team__name", "name", "pk")
         .values_list(
@@ -285,18 +382,12 @@ def _attention(products: QuerySet[Product], limit: int) -> list[StandingEntry]:
             "standing__urgency",
         )[:limit]
     )
+
+
+def _attention(rows: list[tuple]) -> list[StandingEntry]:
     entries = []
-    for rank, (
-        pk,
-        name,
-        slug,
-        stage,
-        tier,
-        team,
-        team_slug,
-        reasons,
-        urgency,
-    ) in enumerate(rows, start=1):
+    for rank, row in enumerate(rows, start=1):
+        pk, name, slug, stage, tier, team, team_slug, reasons, urgency = row
         product = ReportProduct(
             TeamRef(team, team_slug),
             {},
