@@ -148,6 +148,8 @@ def test_a_page_of_violations_is_that_page_of_the_whole_list(product, alice, bob
     for start in range(0, 8, 3):
         assert found[start : start + 3] == whole[start : start + 3]
     assert found[5] == whole[5]
+    # A page counts only so far (tracker.lib.paging): at most limit + 1.
+    assert (found.count_upto(2), found.count_upto(20)) == (3, 8)
 
 
 def test_a_plain_save_keeps_the_facts(product, alice, bob):

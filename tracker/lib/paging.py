@@ -21,7 +21,8 @@ MAX_PAGE = 10**6
 
 class CappedPaginator(Paginator):
     """Counts at most `limit` rows (plus one); `capped` says there are more.
-    `limit=None` counts them all."""
+    `limit=None` counts them all. A list read lazily from the database (such as
+    the follow-up policies' Violations) counts so far with its `count_upto`."""
 
     def __init__(self, object_list, per_page: int, *, limit: int | None) -> None:
         super().__init__(object_list, per_page)
@@ -29,6 +30,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if hasattr(self.object_list, "count_upto"):  # a lazy list's own count
+            return self.object_list.count_upto(self.limit)
         if not isinstance(self.object_list, QuerySet):
             return len(self.object_list)
         # Ids, unordered: any `limit` rows count the same, without sorting them

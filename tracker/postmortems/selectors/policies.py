@@ -255,7 +255,15 @@ class Violations:
         self._late, self._index, self._now, self._owners = late, index, now, owners
 
     def __len__(self) -> int:
-        return self._late.count() if self._late is not None else 0
+        return self.count_upto(None)
+
+    def count_upto(self, limit: int | None) -> int:
+        """How many there are, counting at most `limit` + 1 (tracker.lib.paging:
+        a page of the list need not count every late object)."""
+        if self._late is None:
+            return 0
+        late = self._late.order_by()
+        return (late if limit is None else late[: limit + 1]).count()
 
     def __getitem__(self, index):
         if self._late is None:
