@@ -34,14 +34,14 @@ FACT_FIELDS = {"severity", "resolved_at"}
 
 def followup_refresh(postmortems: QuerySet, index: dict | None = None) -> int:
     """Set the follow-up facts of `postmortems` from their incidents, then
-    their deadlines (two UPDATEs, whatever their number). The models are the
-    queryset's own, so a migration can pass its historical ones (and its
-    policies as `index`)."""
+    their deadlines (two UPDATEs, whatever their number; one when there are
+    none, as for most incidents saved). The models are the queryset's own, so
+    a migration can pass its historical ones (and its policies as `index`)."""
     incidents = postmortems.model._meta.get_field("incidents").related_model
     covered = incidents.objects.filter(postmortems=OuterRef("pk")).order_by()
     most_severe = covered.order_by("severity").values("severity")[:1]
     last_resolved = covered.order_by("-resolved_at").values("resolved_at")[:1]
-    postmortems.order_by().update(
+    updated = postmortems.order_by().update(
         followup_severity=Coalesce(
             Subquery(most_severe), Value(PRODUCT_FAILURE_SEVERITY)
         ),
@@ -51,7 +51,8 @@ def followup_refresh(postmortems: QuerySet, index: dict | None = None) -> int:
             default="created_at",
         ),
     )
-    return deadlines_refresh(postmortems, index)
+    # No postmortem (an incident nobody wrote one for): no policies to read.
+    return deadlines_refresh(postmortems, index) if updated else 0
 
 
 def deadlines_refresh(postmortems: QuerySet, index: dict | None = None) -> int:
