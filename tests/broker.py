@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import kombu.pools
 import redis
+from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 
 from tracker.celery import app
@@ -62,3 +63,17 @@ def through_broker(task, *args, **kwargs) -> None:
         assert done.wait(timeout=WAIT_SECONDS), f"{task.name} did not run"
     finally:
         task_postrun.disconnect(seen)
+
+
+@contextmanager
+def worker(queue: str) -> Iterator[None]:
+    """A real Celery worker (solo pool, in this process) consuming `queue`
+    for the block; it finishes its task before the block ends."""
+    with start_worker(
+        app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=[queue],
+        shutdown_timeout=WAIT_SECONDS,
+    ):
+        yield

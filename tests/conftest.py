@@ -80,6 +80,16 @@ def _tasks_run_eagerly(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
+@pytest.fixture
+def broker(settings):
+    """Tasks go through the real Redis broker (REDIS_URL) on a queue of this
+    test's own; yields the queue's name, for tests.broker.worker."""
+    from tests.broker import broker_at
+
+    with broker_at(settings, settings.REDIS_URL) as queue:
+        yield queue
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

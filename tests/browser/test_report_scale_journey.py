@@ -6,11 +6,9 @@ import csv
 import io
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import expect
 
-from tests.broker import WAIT_SECONDS, broker_at
-from tracker.celery import app
+from tests.broker import WAIT_SECONDS, worker
 from tracker.demo.scale.portfolio import seed_scale
 from tracker.reports import views
 
@@ -20,12 +18,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 PRODUCTS = 240
-
-
-@pytest.fixture
-def broker(settings):
-    with broker_at(settings, settings.REDIS_URL) as queue:
-        yield queue
 
 
 def test_the_portfolio_at_scale_and_a_background_export(
@@ -59,13 +51,7 @@ def test_the_portfolio_at_scale_and_a_background_export(
     page.wait_for_url("**/reports/exports/*/")
     expect(page.get_by_text("Waiting for a worker")).to_be_visible()
     shoot("portfolio-export-waiting")
-    with start_worker(
-        app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=[broker],
-        shutdown_timeout=WAIT_SECONDS,
-    ):
+    with worker(broker):
         link = page.get_by_role("link", name="Download the CSV")
         expect(link).to_be_visible(timeout=WAIT_SECONDS * 1000)
     expect(page.get_by_text("The file is ready.")).to_be_visible()

@@ -11,17 +11,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.broker import WAIT_SECONDS, broker_at, through_broker
+from tests.broker import WAIT_SECONDS, through_broker, worker
 from tests.factories import ProductFactory, TeamFactory
 from tests.integrations.receiver import receiver
 from tracker.accounts.models import Visibility
 from tracker.accounts.services import token_create
-from tracker.celery import app
 from tracker.incidents.services.incidents import incident_open, incident_update
 from tracker.integrations import tasks
 from tracker.integrations.models import DeliveryStatus, WebhookDelivery
@@ -231,12 +229,6 @@ def test_a_claimed_delivery_is_not_sent_by_a_second_worker(hook, product, alice)
     assert hook.requests == []
 
 
-@pytest.fixture
-def broker(settings):
-    with broker_at(settings, settings.REDIS_URL) as queue:
-        yield queue
-
-
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_through_a_real_broker_and_worker_each_event_goes_once(
@@ -256,13 +248,7 @@ def test_through_a_real_broker_and_worker_each_event_goes_once(
 
     task_postrun.connect(count, weak=False)
     try:
-        with start_worker(
-            app,
-            pool="solo",
-            perform_ping_check=False,
-            queues=[broker],
-            shutdown_timeout=WAIT_SECONDS,
-        ):
+        with worker(broker):
             through_broker(tasks.webhooks_sweep)
             assert delivered.wait(timeout=WAIT_SECONDS), "nothing was delivered"
             # Sweeping again (and queueing a send of a sent row) sends nothing.
@@ -515,13 +501,7 @@ def test_through_a_real_worker_a_violation_goes_once_per_subscription(
 
     task_postrun.connect(count, weak=False)
     try:
-        with start_worker(
-            app,
-            pool="solo",
-            perform_ping_check=False,
-            queues=[broker],
-            shutdown_timeout=WAIT_SECONDS,
-        ):
+        with worker(broker):
             through_broker(tasks.webhooks_sweep)
             assert delivered.wait(timeout=WAIT_SECONDS), "nothing was delivered"
             through_broker(tasks.webhooks_sweep)

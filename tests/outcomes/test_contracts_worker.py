@@ -6,14 +6,12 @@ often the sweep runs again."""
 import threading
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 
-from tests.broker import WAIT_SECONDS, broker_at, through_broker
+from tests.broker import WAIT_SECONDS, through_broker, worker
 from tests.conftest import bearer
 from tests.factories import ProductFactory, UserFactory
 from tracker.accounts.services import token_create
-from tracker.celery import app
 from tracker.outcomes.models import Consumer
 from tracker.products.models import FeatureSource
 from tracker.reminders import tasks
@@ -27,10 +25,11 @@ pytestmark = [
 
 
 @pytest.fixture
-def broker(settings):
+def broker(broker, settings):
+    """The real broker (tests/conftest.py), and the site's address the mails
+    link to."""
     settings.SITE_URL = "https://tracker.example.org"
-    with broker_at(settings, settings.REDIS_URL) as queue:
-        yield queue
+    return broker
 
 
 @pytest.fixture
@@ -69,13 +68,7 @@ def test_each_owner_on_the_other_side_hears_once(
     )
     api = bearer(token_create(user=alice, name="ci", product=product)[1])
     url = f"/api/v1/products/{product.slug}/contract-changes/"
-    with start_worker(
-        app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=[broker],
-        shutdown_timeout=WAIT_SECONDS,
-    ):
+    with worker(broker):
         upstream = api.post(
             url,
             {

@@ -6,23 +6,15 @@ import threading
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.utils import timezone
 
-from tests.broker import WAIT_SECONDS, broker_at, through_broker
+from tests.broker import WAIT_SECONDS, through_broker, worker
 from tests.factories import SessionFactory
 from tests.reminders.helpers import make_metric
-from tracker.celery import app
 from tracker.postmortems.services.action_items import action_item_create
 from tracker.reminders import tasks
 from tracker.reminders.models import Reminder
-
-
-@pytest.fixture
-def broker(settings):
-    with broker_at(settings, settings.REDIS_URL) as queue:
-        yield queue
 
 
 @pytest.fixture
@@ -42,13 +34,7 @@ def sends_done():
 
 
 def _sweep_through_a_worker(queue: str, sends_done: threading.Event) -> None:
-    with start_worker(
-        app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=[queue],
-        shutdown_timeout=WAIT_SECONDS,
-    ):
+    with worker(queue):
         through_broker(tasks.reminders_sweep)
         assert sends_done.wait(timeout=WAIT_SECONDS), "the worker sent no mail"
         # Sweeping and dispatching again (FIFO: after the sweep's own

@@ -7,12 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
-from tests.broker import WAIT_SECONDS, broker_at
+from tests.broker import WAIT_SECONDS, worker
 from tests.factories import MetricFactory, ProductFactory
-from tracker.celery import app
 from tracker.reports.models import ReportExport
 
 pytestmark = [
@@ -21,12 +19,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def broker(settings):
-    with broker_at(settings, settings.REDIS_URL) as queue:
-        yield queue
 
 
 def _finished(pk: int) -> ReportExport:
@@ -56,13 +48,7 @@ def test_a_worker_makes_the_immediate_exports_file(
         export = ReportExport.objects.get()
         assert asked["Location"] == export.get_absolute_url()
         assert export.status == "queued"
-        with start_worker(
-            app,
-            pool="solo",
-            perform_ping_check=False,
-            queues=[broker],
-            shutdown_timeout=WAIT_SECONDS,
-        ):
+        with worker(broker):
             export = _finished(export.pk)
     assert export.status == "done", export.error
     assert export.started_at is not None and export.finished_at is not None

@@ -6,12 +6,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
-from tests.broker import WAIT_SECONDS, broker_at
+from tests.broker import WAIT_SECONDS, worker
 from tests.postmortems.conftest import resolved_incident
-from tracker.celery import app
 from tracker.reports.models import StoredFigures
 
 pytestmark = [
@@ -19,12 +17,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def broker(settings):
-    with broker_at(settings, settings.REDIS_URL) as queue:
-        yield queue
 
 
 def _recomputed(since) -> StoredFigures:
@@ -44,13 +36,7 @@ def test_a_worker_computes_old_figures_again(broker, alice_client, product, bob)
     old = timezone.now() - timedelta(minutes=6)
     StoredFigures.objects.update(computed_at=old)
     resolved_incident(product, bob, severity="sev1")
-    with start_worker(
-        app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=[broker],
-        shutdown_timeout=WAIT_SECONDS,
-    ):
+    with worker(broker):
         stale = alice_client.get("/api/v1/insights/").json()
         assert stale["time_by_severity"][0]["incidents"] == 1  # read as kept
         row = _recomputed(old)
