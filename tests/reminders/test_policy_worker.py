@@ -10,7 +10,7 @@ from celery.signals import task_postrun
 from django.utils import timezone
 
 from tests.postmortems.conftest import resolved_incident
-from tests.reminders.test_worker import _sweep_through_a_worker, broker  # noqa: F401
+from tests.reminders.test_worker import _sweep_through_a_worker
 from tracker.postmortems.models import ActionItem, FollowUpPolicy
 from tracker.postmortems.services.action_items import action_item_create
 from tracker.postmortems.services.writeup import postmortem_create
@@ -36,7 +36,7 @@ def sends_done():
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_each_violation_is_chased_once_through_a_worker(
-    broker,  # noqa: F811
+    broker,
     sends_done,
     launched,
     alice,
