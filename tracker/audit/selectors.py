@@ -162,4 +162,5 @@ def _when(field: models.Field | None, value: str) -> str | None:
 
 
 def _cut(text: str) -> str:
-    return Truncator(text).chars(SHOWN_CHARS)
+    # Most values are short: Truncator is only needed for the long ones.
+    return text if len(text) <= SHOWN_CHARS else Truncator(text).chars(SHOWN_CHARS)

@@ -28,10 +28,21 @@ from tracker.postmortems.models import (
     Postmortem,
     Status,
 )
+from tracker.products.models import Product
 from tracker.products.selectors import readable
 
 # The text-search configuration (stemming language) of the library.
 SEARCH_CONFIG = "english"
+# What a library entry shows of its postmortem.
+LIBRARY_FIELDS = (
+    "product",
+    "title",
+    "published_at",
+    "summary",
+    "summary_na",
+    "lessons",
+    "lessons_na",
+)
 
 
 def _count(queryset: QuerySet, column: str = "postmortem") -> Coalesce:
@@ -116,11 +127,14 @@ def postmortem_api_list(*, user: Reader) -> QuerySet[Postmortem]:
 
 
 def library_list(*, user: Reader) -> QuerySet[Postmortem]:
-    """Published postmortems `user` may read, newest first, for the library."""
+    """Published postmortems `user` may read, newest first, for the library:
+    what an entry shows, and the product of the page's entries only (joined
+    in the query, every product would be hashed before the page is cut)."""
     return (
         Postmortem.objects.filter(readable(user, "product"), status=Status.PUBLISHED)
-        .select_related("product")
+        .only(*LIBRARY_FIELDS)
         .prefetch_related(
+            Prefetch("product", Product.objects.only("name", "slug")),
             Prefetch(
                 "factors",
                 ContributingFactor.objects.only(
