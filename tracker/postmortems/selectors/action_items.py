@@ -17,6 +17,7 @@ from tracker.accounts.models import User
 from tracker.accounts.selectors import Reader
 from tracker.lib.aggregates import in_subquery
 from tracker.postmortems.models import (
+    SECTION_KEYS,
     ActionItem,
     ActionStatus,
     Postmortem,
@@ -32,6 +33,36 @@ def _action_items() -> QuerySet[ActionItem]:
     )
 
 
+# The long texts of where an item comes from, which no list of items shows:
+# the postmortem's sections and search vector, the planning session's notes,
+# the product's context (and the owner's password hash).
+_PRODUCT_TEXTS = (
+    "problem_statement",
+    "success_definition",
+    "business_context",
+    "worst_case_evaluation",
+    "constraints",
+    "simple_baseline",
+)
+_NOT_LISTED = (
+    *(f"postmortem__{key}" for key in (*SECTION_KEYS, "search_vector")),
+    *(f"session__{key}" for key in ("decisions", "notes", "open_questions")),
+    *(
+        f"{source}__product__{key}"
+        for source in ("postmortem", "session")
+        for key in _PRODUCT_TEXTS
+    ),
+    "owner__password",
+)
+
+
+def _listed_items() -> QuerySet[ActionItem]:
+    """Action items as lists show them (the board, the API, a person's and a
+    product's): each with its source, product and owner, without their long
+    texts (a page of 50 read 50 postmortems' every section)."""
+    return _action_items().defer(*_NOT_LISTED)
+
+
 def _open_first(queryset: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
     return queryset.order_by(F("due_date").asc(nulls_last=True), "priority", "id")
 
@@ -43,7 +74,7 @@ def _readable_items(user: Reader) -> Q:
 def action_item_list(*, user: Reader) -> QuerySet[ActionItem]:
     """The action items `user` may read, for the API list."""
     return (
-        _action_items()
+        _listed_items()
         .filter(_readable_items(user))
         .order_by("status", F("due_date").asc(nulls_last=True), "id")
     )
@@ -119,7 +150,7 @@ def product_action_items(
     every open item."""
     postmortems = Postmortem.objects.filter(product=product).values("pk")
     sessions = PlanningSession.objects.filter(product=product).values("pk")
-    queryset = _action_items().filter(
+    queryset = _listed_items().filter(
         in_subquery("postmortem_id", postmortems) | in_subquery("session_id", sessions)
     )
     return _summary(queryset, now, limit)
@@ -130,7 +161,7 @@ def action_items_for_person(
 ) -> ActionSummary:
     """A person's open action items that `viewer` may read, overdue first (two
     queries)."""
-    items = _action_items().filter(_readable_items(viewer), owner=person)
+    items = _listed_items().filter(_readable_items(viewer), owner=person)
     return _summary(items, now, None)
 
 
