@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tests.factories import MetricFactory
 from tracker.accounts.models import Visibility
+from tracker.lib.stats import NOT_ENOUGH_DATA
 from tracker.products.experiments import experiment_create, rollout_step_create
 from tracker.products.models import Measurement
 from tracker.products.models_experiments import Experiment, RolloutStep
@@ -211,3 +212,74 @@ def test_product_page_shows_rollout_experiments_and_adoption_apart(
     assert '<th scope="rowgroup" colspan="7">Adoption</th>' in body
     kinds = [m.kind for m in page.context["metrics"]]
     assert kinds == ["business_kpi", "adoption"]
+
+
+def test_arms_with_fewer_than_two_values_have_no_interval(
+    alice_client, product, metric
+):
+    """An arm with one value, or none yet, has a mean but no variance (NULL, as
+    PostgreSQL's VAR_SAMP gives it, on SQLite too): the product page shows the
+    experiment rather than failing."""
+    start = timezone.now() - timedelta(days=3)
+    experiment_create(
+        product=product,
+        data={
+            "name": "Just started",
+            "metric": metric,
+            "arms": ["control", "model", "fallback"],
+            "started_at": start,
+        },
+        actor=None,
+    )
+    for arm, values in (("control", [10, 12, 17]), ("model", [14])):
+        for day, value in enumerate(values):
+            measurement_record(
+                metric=metric,
+                value=value,
+                measured_at=start + timedelta(days=day),
+                actor=None,
+                arm=arm,
+            )
+    page = alice_client.get(url("detail", "fraud-score"))
+    assert page.status_code == 200
+    (shown,) = page.context["experiments"]
+    control, model, fallback = shown.results
+    assert (control.count, control.mean) == (3, 13)
+    assert (model.count, model.mean, model.significant) == (1, 14, None)
+    assert (fallback.count, fallback.mean, fallback.significant) == (0, None, None)
+    assert model.reason == fallback.reason == NOT_ENOUGH_DATA
+    assert shown.significant is False
+
+
+def test_sample_variance_is_the_statistics_one(product, metric):
+    """The arms' variance (tracker.lib.aggregates.SampleVariance) on either
+    database: the sample variance of the arm's values."""
+    from statistics import variance
+
+    from tracker.products.experiments import _arm_rows
+    from tracker.products.models_experiments import ExperimentArm
+
+    start = timezone.now() - timedelta(days=5)
+    experiment_create(
+        product=product,
+        data={
+            "name": "Spread",
+            "metric": metric,
+            "arms": ["a", "b"],
+            "started_at": start,
+        },
+        actor=None,
+    )
+    values = [3.5, 9.25, 4.0, 11.0]
+    for day, value in enumerate(values):
+        measurement_record(
+            metric=metric,
+            value=value,
+            measured_at=start + timedelta(days=day),
+            actor=None,
+            arm="a",
+        )
+    rows = list(_arm_rows(ExperimentArm.objects.filter(experiment__name="Spread")))
+    (_, name_a, n_a, _, var_a), (_, name_b, n_b, _, var_b) = rows
+    assert (name_a, n_a, name_b, n_b, var_b) == ("a", 4, "b", 0, None)
+    assert var_a == pytest.approx(variance(values))

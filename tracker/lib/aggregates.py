@@ -3,7 +3,7 @@ datetimes, the median, and filters by many ids or by a subquery's, on
 PostgreSQL and on SQLite alike."""
 
 from collections.abc import Iterable
-from statistics import median
+from statistics import median, variance
 
 from django.db.models import Aggregate, F, FloatField, Func, Lookup, QuerySet, Subquery
 
@@ -100,7 +100,23 @@ class Median(Aggregate):
         return super(Median, clone).as_sql(compiler, connection, **extra)
 
 
-class _SqliteMedian:
+class SampleVariance(Aggregate):
+    """The sample variance of a numeric expression, as PostgreSQL's VAR_SAMP
+    computes it: NULLs ignored, NULL for fewer than two values. (Django's
+    Variance on SQLite raises there instead, failing the whole query.)"""
+
+    function = "VAR_SAMP"
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        clone = self.copy()
+        clone.function = "tracker_var_samp"
+        return super(SampleVariance, clone).as_sql(compiler, connection, **extra)
+
+
+class _SqliteValues:
+    """An SQLite aggregate over a group's values, NULLs left out."""
+
     def __init__(self):
         self.values = []
 
@@ -108,11 +124,22 @@ class _SqliteMedian:
         if value is not None:
             self.values.append(value)
 
+
+class _SqliteMedian(_SqliteValues):
     def finalize(self):
         return median(self.values) if self.values else None
 
 
+class _SqliteSampleVariance(_SqliteValues):
+    def finalize(self):
+        return variance(self.values) if len(self.values) >= 2 else None
+
+
 def register_sqlite_functions(sender, connection, **kwargs) -> None:
-    """connection_created hook: SQLite has no median; give it one."""
+    """connection_created hook: SQLite has no median and no sample variance
+    that tolerates a group of one; give it both."""
     if connection.vendor == "sqlite":
         connection.connection.create_aggregate("tracker_median", 1, _SqliteMedian)
+        connection.connection.create_aggregate(
+            "tracker_var_samp", 1, _SqliteSampleVariance
+        )

@@ -15,10 +15,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Count, Q, QuerySet, Variance
+from django.db.models import Avg, Count, Q, QuerySet
 
 from tracker.accounts.models import User
 from tracker.accounts.selectors import Reader
+from tracker.lib.aggregates import SampleVariance
 from tracker.lib.services import model_create, model_update
 from tracker.lib.stats import Sample, WelchInterval, welch_interval
 from tracker.products.models import Direction, Measurement, Product, SuccessMetric
@@ -291,7 +292,7 @@ def _arm_rows(arms) -> Iterable[tuple]:
         arms.annotate(
             n=Count("measurements"),
             mean=Avg("measurements__value"),
-            var=Variance("measurements__value", sample=True),
+            var=SampleVariance("measurements__value"),
         )
         .order_by("experiment_id", "position")
         .values_list("experiment_id", "name", "n", "mean", "var")
