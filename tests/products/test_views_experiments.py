@@ -28,6 +28,19 @@ def metric(product):
     return MetricFactory(product=product, name="Approval rate", direction="higher")
 
 
+def record_arms(metric, start, values_by_arm):
+    """Each arm's values, one a day from `start`."""
+    for arm, values in values_by_arm.items():
+        for day, value in enumerate(values):
+            measurement_record(
+                metric=metric,
+                value=value,
+                measured_at=start + timedelta(days=day),
+                actor=None,
+                arm=arm,
+            )
+
+
 @pytest.fixture
 def experiment(product, metric):
     start = timezone.now() - timedelta(days=10)
@@ -41,15 +54,7 @@ def experiment(product, metric):
         },
         actor=None,
     )
-    for arm, values in (("control", [10, 11, 12]), ("model", [14, 15, 16])):
-        for day, value in enumerate(values):
-            measurement_record(
-                metric=metric,
-                value=value,
-                measured_at=start + timedelta(days=day),
-                actor=None,
-                arm=arm,
-            )
+    record_arms(metric, start, {"control": [10, 11, 12], "model": [14, 15, 16]})
     return found
 
 
@@ -231,15 +236,7 @@ def test_arms_with_fewer_than_two_values_have_no_interval(
         },
         actor=None,
     )
-    for arm, values in (("control", [10, 12, 17]), ("model", [14])):
-        for day, value in enumerate(values):
-            measurement_record(
-                metric=metric,
-                value=value,
-                measured_at=start + timedelta(days=day),
-                actor=None,
-                arm=arm,
-            )
+    record_arms(metric, start, {"control": [10, 12, 17], "model": [14]})
     page = alice_client.get(url("detail", "fraud-score"))
     assert page.status_code == 200
     (shown,) = page.context["experiments"]
@@ -271,14 +268,7 @@ def test_sample_variance_is_the_statistics_one(product, metric):
         actor=None,
     )
     values = [3.5, 9.25, 4.0, 11.0]
-    for day, value in enumerate(values):
-        measurement_record(
-            metric=metric,
-            value=value,
-            measured_at=start + timedelta(days=day),
-            actor=None,
-            arm="a",
-        )
+    record_arms(metric, start, {"a": values})
     rows = list(_arm_rows(ExperimentArm.objects.filter(experiment__name="Spread")))
     (_, name_a, n_a, _, var_a), (_, name_b, n_b, _, var_b) = rows
     assert (name_a, n_a, name_b, n_b, var_b) == ("a", 4, "b", 0, None)
