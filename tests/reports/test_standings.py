@@ -87,7 +87,7 @@ def test_the_pages_figures_equal_the_full_report(alice, alice_api, dataset):  # 
     assert shown.postmortem_completion == full.postmortem_completion
     assert shown.recurrences == full.recurrences
     assert shown.months() == full.months()
-    assert shown.value_by_team() == full.value_by_team()
+    assert list(shown.value_by_team()) == full.value_by_team()
     assert _ranked(shown.attention) == _ranked(full.attention)
     assert shown.attention_count == len(full.attention)
     assert shown.as_of == NOW and shown.not_computed == 0

@@ -62,7 +62,9 @@ def test_what_is_read_back_is_what_was_computed(history, alice, kind):  # noqa: 
         assert computed.incidents.recurrences == 1
         assert any(computed.incidents.ttr_by_month.values())
         [team] = computed.teams
-        assert team["as_of"] and team["cost"] is not None and computed.attention
+        [value] = computed.values
+        assert computed.totals["products"] == 1 and computed.totals["as_of"]
+        assert team[0] == value[0] and computed.attention  # the team's name
 
 
 def test_a_page_reads_what_it_kept_and_a_task_computes_it_again(
@@ -181,3 +183,62 @@ def test_a_ci_token_gets_figures_computed_for_it(product, alice):
     )
     assert insights.as_of is not None
     assert not StoredFigures.objects.exists()
+
+
+def test_a_page_of_teams_converts_only_its_own():
+    """The stored per-team lists are converted a row at a time as they are
+    read: a page of 20 team summaries converts those 20, however many teams
+    there are."""
+    from django.core.paginator import Paginator
+
+    from tracker.reports.selectors.overview import Converted
+
+    seen = []
+    rows = Converted(list(range(45)), lambda n: seen.append(n) or n * 2)
+    assert len(rows) == 45 and seen == []
+    assert list(Paginator(rows, 20).get_page(3).object_list) == [80, 82, 84, 86, 88]
+    assert seen == [40, 41, 42, 43, 44]
+    assert rows[0] == 0 and seen[-1] == 0
+
+
+def test_the_portfolio_read_back_from_the_database_is_the_one_computed(
+    history,  # noqa: F811
+    alice,
+    django_capture_on_commit_callbacks,
+):
+    """The summaries read from the stored row (PostgreSQL keeps a JSON object's
+    keys in an order of its own) are those computed in the request, stages,
+    KPI statuses and progress bands in their own order."""
+    from tracker.products.models import Stage
+    from tracker.reports.selectors.overview import portfolio_overview
+    from tracker.reports.selectors.summary import PROGRESS_FIELDS
+
+    standings_refresh_all()
+    period = period_get(None)
+
+    def overview():
+        return portfolio_overview(
+            filters={}, period=period, user=alice, attention_shown=20
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        computed = overview()
+    assert StoredFigures.objects.filter(report="portfolio").count() == 1
+    with CaptureQueriesContext(connection) as queries:
+        read = overview()
+    assert _reading(queries, '"incidents_incident"') == 0  # read, not computed
+    assert list(read.stages) == list(Stage.values) == list(computed.stages)
+    assert list(read.statuses) == ["on_track", "at_risk", "off_track", "no_data"]
+    assert list(read.progress) == list(PROGRESS_FIELDS.values())
+    assert (read.stages, read.statuses, read.progress) == (
+        computed.stages,
+        computed.statuses,
+        computed.progress,
+    )
+    assert list(read.teams) == list(computed.teams)
+    assert list(read.value_by_team()) == list(computed.value_by_team())
+    assert (read.product_count, read.as_of) == (computed.product_count, computed.as_of)
+    [team] = read.teams
+    assert team.products == 1 and list(team.by_stage) == [
+        stage for stage in Stage.values if stage in team.by_stage
+    ]

@@ -63,6 +63,9 @@ class Kind:
     compute: Callable[[Reader, dict], Any]
     encode: Callable[[Any], dict]
     decode: Callable[[dict], Any]
+    # Raised when the stored JSON changes shape: rows of an older shape are
+    # then never read (their key differs) and age out.
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ def _key(kind: Kind, params: dict, user: Reader) -> str:
     period = period_of(params)
     material = [
         kind.name,
+        kind.version,
         sorted(params.items()),
         period.start.isoformat(),
         period.end.isoformat(),

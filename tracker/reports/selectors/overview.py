@@ -11,6 +11,7 @@ are as many at 10 products as at 10,000.
 """
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -69,18 +70,16 @@ from tracker.reports.selectors.summary import (
 )
 from tracker.reports.stored import Kind, delta, period_of, register, seconds, stored
 
-# The standing's figures a team summary adds up (ProductStanding's fields).
 # The report page's and the API's: how many of the most urgent products the
 # attention list names (the table sorted by attention has the rest), and how
 # many teams a page of the team summaries or of the value by team holds.
 ATTENTION_SHOWN = 20
 TEAMS_PER_PAGE = 20
-SUMMED = (
+# What a team summary shows of the standings' sums.
+_SUMMARY_FIELDS = (
     "kpis_on_track",
     "kpis_at_risk",
     "kpis_off_track",
-    "kpis_no_data",
-    *PROGRESS_FIELDS,
     "sla_breaches",
     "budgets_exhausted",
     "open_sev12",
@@ -88,6 +87,8 @@ SUMMED = (
     "overdue_action_items",
     "policy_violations",
 )
+# The standing's figures the team rows add up (ProductStanding's fields).
+SUMMED = (*_SUMMARY_FIELDS, "kpis_no_data", *PROGRESS_FIELDS)
 _STATUS_FIELDS = {
     ON_TRACK: "kpis_on_track",
     AT_RISK: "kpis_at_risk",
@@ -119,7 +120,7 @@ class Overview(ReportTotals):
     period: Period
     generated_at: datetime
     product_count: int
-    teams: list[TeamSummary]
+    teams: Sequence[TeamSummary]  # the most urgent first (Converted)
     attention: list[StandingEntry]
     attention_count: int
     hidden_products: int
@@ -137,7 +138,7 @@ class Overview(ReportTotals):
     stages: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     progress: dict[str, int] = field(default_factory=dict)
-    values: list[dict] = field(default_factory=list)
+    values: Sequence[dict] = field(default_factory=list)  # by team name (Converted)
 
     def stage_counts(self) -> dict[str, int]:
         return self.stages
@@ -148,22 +149,44 @@ class Overview(ReportTotals):
     def kpi_progress_distribution(self) -> dict[str, int]:
         return self.progress
 
-    def value_by_team(self) -> list[dict]:
+    def value_by_team(self) -> Sequence[dict]:
         return self.values
 
 
 @dataclass(frozen=True)
 class PortfolioFigures:
     """What the page adds up over every product the filters match: the
-    standings' sums per team, the most urgent products, the paybacks, how
-    many are hidden, and the period's figures. Stored (stored.py)."""
+    standings' sums per team (in the summaries' order), their totals, cost
+    and value per team name (by name), the most urgent products, how many
+    are hidden, and the period's figures. Stored (stored.py).
 
-    teams: list[dict]
+    The per-team lists are kept as JSON, computed or read back alike: a
+    page converts only the teams it shows (Converted), so that reading the
+    figures does not grow with the number of teams."""
+
+    teams: list[list]
+    totals: dict
+    values: list[list]
     attention: list[tuple]
-    paybacks: list[tuple]
     hidden: int
     incidents: PeriodTotals
     closure_by_month: dict[str, float | None]
+
+
+class Converted(Sequence):
+    """A list of JSON rows, each converted when it is read: a page of the
+    team summaries converts that page's teams, not every team."""
+
+    def __init__(self, rows: list, convert: Callable):
+        self.rows, self.convert = rows, convert
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.convert(row) for row in self.rows[index]]
+        return self.convert(self.rows[index])
 
 
 def portfolio_params(filters: dict) -> dict:
@@ -184,36 +207,30 @@ def _figures(user: Reader, params: dict) -> PortfolioFigures:
     period = period_of(params)
     products = portfolio_products(filters=filters, user=user).order_by()
     with one_snapshot():  # every figure of one instant
+        teams = list(_team_rows(products))
+        paybacks = list(
+            products.filter(standing__payback_date__isnull=False)
+            .order_by("team__name", "name", "pk")
+            .values_list("team__name", "name", "standing__payback_date")
+        )
         return PortfolioFigures(
-            teams=list(_team_rows(products)),
+            teams=_team_json(teams),
+            totals=_totals(teams),
+            values=_values(teams, paybacks),
             attention=list(_attention_rows(products, ATTENTION_SHOWN)),
-            paybacks=list(
-                products.filter(standing__payback_date__isnull=False)
-                .order_by("team__name", "name", "pk")
-                .values_list("team__name", "name", "standing__payback_date")
-            ),
             hidden=hidden_product_count(filters=filters, user=user),
             incidents=incident_totals(products=products, period=period),
             closure_by_month=action_item_closure(product_ids=products, period=period),
         )
 
 
-_MONEY_KEYS = ("cost", "value")
-
-
 def _encode(figures: PortfolioFigures) -> dict:
     totals = figures.incidents
     return {
-        "teams": [
-            {
-                **team,
-                **{k: str(team[k]) for k in _MONEY_KEYS},
-                "as_of": team["as_of"] and team["as_of"].isoformat(),
-            }
-            for team in figures.teams
-        ],
+        "teams": figures.teams,
+        "totals": figures.totals,
+        "values": figures.values,
         "attention": figures.attention,
-        "paybacks": [[t, p, day.isoformat()] for t, p, day in figures.paybacks],
         "hidden": figures.hidden,
         "completion": [totals.completion.total, totals.completion.covered],
         "recurrences": totals.recurrences,
@@ -225,16 +242,10 @@ def _encode(figures: PortfolioFigures) -> dict:
 
 def _decode(data: dict) -> PortfolioFigures:
     return PortfolioFigures(
-        teams=[
-            {
-                **team,
-                **{k: Decimal(team[k]) for k in _MONEY_KEYS},
-                "as_of": team["as_of"] and datetime.fromisoformat(team["as_of"]),
-            }
-            for team in data["teams"]
-        ],
+        teams=data["teams"],
+        totals=data["totals"],
+        values=data["values"],
         attention=[tuple(row) for row in data["attention"]],
-        paybacks=[(t, p, date.fromisoformat(day)) for t, p, day in data["paybacks"]],
         hidden=data["hidden"],
         incidents=PeriodTotals(
             Completion(*data["completion"]),
@@ -246,7 +257,11 @@ def _decode(data: dict) -> PortfolioFigures:
     )
 
 
-PORTFOLIO = register(Kind(StoredFigures.Report.PORTFOLIO, _figures, _encode, _decode))
+# Version 2: the teams in the summaries' order, with their totals and their
+# cost and value per name computed once (version 1 kept the raw sums).
+PORTFOLIO = register(
+    Kind(StoredFigures.Report.PORTFOLIO, _figures, _encode, _decode, version=2)
+)
 
 
 def portfolio_overview(
@@ -263,15 +278,14 @@ def portfolio_overview(
     attention list (up to ATTENTION_SHOWN)."""
     kept = stored(PORTFOLIO, user=user, params=portfolio_params(filters))
     figures = kept.figures
-    teams, incidents = figures.teams, figures.incidents
-    computed = [t["as_of"] for t in teams if t["as_of"] is not None]
+    totals, incidents = figures.totals, figures.incidents
     return Overview(
         period=period,
         generated_at=now or timezone.now(),
-        product_count=sum(t["products"] for t in teams),
-        teams=_summaries(teams),
+        product_count=totals["products"],
+        teams=Converted(figures.teams, _summary),
         attention=_attention(figures.attention[:attention_shown]),
-        attention_count=sum(t["needing_attention"] for t in teams),
+        attention_count=totals["needing_attention"],
         hidden_products=figures.hidden,
         postmortem_completion=incidents.completion,
         recurrences=incidents.recurrences,
@@ -279,16 +293,13 @@ def portfolio_overview(
         ttr_by_month=incidents.ttr_by_month,
         closure_by_month=figures.closure_by_month,
         period_as_of=kept.as_of,
-        as_of=min(computed, default=None),
-        not_computed=sum(t["not_computed"] for t in teams),
-        stages={s: sum(t[f"stage_{s}"] for t in teams) for s in Stage.values},
-        statuses={
-            key: sum(t[name] for t in teams) for key, name in _STATUS_FIELDS.items()
-        },
-        progress={
-            band: sum(t[name] for t in teams) for name, band in PROGRESS_FIELDS.items()
-        },
-        values=_values(teams, figures.paybacks),
+        as_of=totals["as_of"] and datetime.fromisoformat(totals["as_of"]),
+        not_computed=totals["not_computed"],
+        # In their own order: PostgreSQL keeps a JSON object's keys in its own.
+        stages={stage: totals["stages"][stage] for stage in Stage.values},
+        statuses={key: totals["statuses"][key] for key in _STATUS_FIELDS},
+        progress={band: totals["progress"][band] for band in PROGRESS_FIELDS.values()},
+        values=Converted(figures.values, _value),
     )
 
 
@@ -313,34 +324,63 @@ def _team_rows(products: QuerySet[Product]) -> QuerySet:
     )
 
 
-def _summaries(teams: list[dict]) -> list[TeamSummary]:
-    """The team summaries, the teams whose products are most urgent first."""
-    summaries = [
-        TeamSummary(
-            t["team__name"],
-            t["team__slug"],
-            products=t["products"],
-            by_stage={s: t[f"stage_{s}"] for s in Stage.values if t[f"stage_{s}"]},
-            kpis_on_track=t["kpis_on_track"],
-            kpis_at_risk=t["kpis_at_risk"],
-            kpis_off_track=t["kpis_off_track"],
-            sla_breaches=t["sla_breaches"],
-            budgets_exhausted=t["budgets_exhausted"],
-            open_sev12=t["open_sev12"],
-            overdue_followups=t["overdue_followups"],
-            overdue_action_items=t["overdue_action_items"],
-            policy_violations=t["policy_violations"],
-            needing_attention=t["needing_attention"],
-            urgency=t["urgency"],
-        )
-        for t in teams
+def _team_json(teams: list[dict]) -> list[list]:
+    """The team rows in the summaries' order (the teams whose products are
+    most urgent first), as JSON: what a summary reads of each, in the order
+    of _TEAM_FIELDS (a list, not a dict: the keys of 500 teams were most of
+    the stored figures)."""
+    ordered = sorted(
+        teams, key=lambda t: (-t["urgency"], t["team__name"].lower(), t["team__slug"])
+    )
+    return [
+        [
+            *(t[key] for key in _TEAM_FIELDS),
+            {s: t[f"stage_{s}"] for s in Stage.values if t[f"stage_{s}"]},
+        ]
+        for t in ordered
     ]
-    return sorted(summaries, key=lambda t: (-t.urgency, t.name.lower(), t.slug))
 
 
-def _values(teams: list[dict], paybacks: list[tuple]) -> list[dict]:
+_TEAM_FIELDS = (
+    "team__name",
+    "team__slug",
+    "products",
+    "needing_attention",
+    "urgency",
+    *_SUMMARY_FIELDS,
+)
+
+
+def _totals(teams: list[dict]) -> dict:
+    """The totals over every team, as JSON."""
+    computed = [t["as_of"] for t in teams if t["as_of"] is not None]
+    oldest = min(computed, default=None)
+    return {
+        "products": sum(t["products"] for t in teams),
+        "needing_attention": sum(t["needing_attention"] for t in teams),
+        "not_computed": sum(t["not_computed"] for t in teams),
+        "as_of": oldest and oldest.isoformat(),
+        "stages": {s: sum(t[f"stage_{s}"] for t in teams) for s in Stage.values},
+        "statuses": {
+            key: sum(t[name] for t in teams) for key, name in _STATUS_FIELDS.items()
+        },
+        "progress": {
+            band: sum(t[name] for t in teams) for name, band in PROGRESS_FIELDS.items()
+        },
+    }
+
+
+def _summary(row: list) -> TeamSummary:
+    *figures, stages = row
+    t = dict(zip(_TEAM_FIELDS, figures, strict=True))
+    by_stage = {stage: stages[stage] for stage in Stage.values if stage in stages}
+    return TeamSummary(t.pop("team__name"), t.pop("team__slug"), by_stage=by_stage, **t)
+
+
+def _values(teams: list[dict], paybacks: list[tuple]) -> list[list]:
     """Cost, value and paybacks per team name, as outcomes.value_by_team adds
-    them up from the report's rows."""
+    them up from the report's rows, by name, as JSON lists (_value reads
+    one)."""
     by_name: dict[str, dict] = {}
     for t in teams:
         entry = by_name.setdefault(
@@ -359,10 +399,35 @@ def _values(teams: list[dict], paybacks: list[tuple]) -> list[dict]:
         entry["products"] += t["products"]
         entry["paid_back"] += t["paid_back"]
     for team, product, day in paybacks:
-        by_name[team]["paybacks"].append((product, day))
+        by_name[team]["paybacks"].append((product, day.isoformat()))
     for entry in by_name.values():
         entry["net"] = entry["value"] - entry["cost"]
-    return sorted(by_name.values(), key=lambda entry: entry["team"])
+    return [
+        [
+            entry["team"],
+            *(str(entry[key]) for key in _MONEY_KEYS),
+            entry["products"],
+            entry["paid_back"],
+            entry["paybacks"],
+        ]
+        for entry in sorted(by_name.values(), key=lambda entry: entry["team"])
+    ]
+
+
+_MONEY_KEYS = ("cost", "value", "net")
+
+
+def _value(row: list) -> dict:
+    team, cost, value, net, products, paid_back, paybacks = row
+    return {
+        "team": team,
+        "cost": Decimal(cost),
+        "value": Decimal(value),
+        "net": Decimal(net),
+        "products": products,
+        "paid_back": paid_back,
+        "paybacks": [(name, date.fromisoformat(day)) for name, day in paybacks],
+    }
 
 
 def _attention_rows(products: QuerySet[Product], limit: int) -> QuerySet:
