@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta
 from django.db.models import (
     Count,
     F,
+    Model,
     Q,
     QuerySet,
+    TextField,
 )
 from django.http import Http404
 from django.utils import timezone
@@ -17,7 +19,6 @@ from tracker.accounts.models import User
 from tracker.accounts.selectors import Reader
 from tracker.lib.aggregates import in_subquery
 from tracker.postmortems.models import (
-    SECTION_KEYS,
     ActionItem,
     ActionStatus,
     Postmortem,
@@ -33,24 +34,20 @@ def _action_items() -> QuerySet[ActionItem]:
     )
 
 
+def _texts(model: type[Model]) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if isinstance(f, TextField)]
+
+
 # The long texts of where an item comes from, which no list of items shows:
 # the postmortem's sections and search vector, the planning session's notes,
 # the product's context (and the owner's password hash).
-_PRODUCT_TEXTS = (
-    "problem_statement",
-    "success_definition",
-    "business_context",
-    "worst_case_evaluation",
-    "constraints",
-    "simple_baseline",
-)
 _NOT_LISTED = (
-    *(f"postmortem__{key}" for key in (*SECTION_KEYS, "search_vector")),
-    *(f"session__{key}" for key in ("decisions", "notes", "open_questions")),
+    *(f"postmortem__{name}" for name in (*_texts(Postmortem), "search_vector")),
+    *(f"session__{name}" for name in _texts(PlanningSession)),
     *(
-        f"{source}__product__{key}"
+        f"{source}__product__{name}"
         for source in ("postmortem", "session")
-        for key in _PRODUCT_TEXTS
+        for name in _texts(Product)
     ),
     "owner__password",
 )
