@@ -85,33 +85,36 @@ class Seconds(Func):
         )
 
 
-class Median(Aggregate):
-    """The median of a numeric expression (NULLs ignored)."""
+class _SqliteSpelt(Aggregate):
+    """An aggregate SQLite lacks: there it is spelt `sqlite_name`, an aggregate
+    register_sqlite_functions gives it in Python."""
 
     output_field = FloatField()
-    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    allow_filter = True
+    sqlite_name: str
 
     def as_sqlite(self, compiler, connection, **extra):
         # Aggregate.as_sql wraps `self.template` in a FILTER clause itself, so the
         # SQLite spelling goes on a copy rather than through a template argument.
         clone = self.copy()
-        clone.template = "tracker_median(%(expressions)s)"
-        return super(Median, clone).as_sql(compiler, connection, **extra)
+        clone.template = f"{self.sqlite_name}(%(expressions)s)"
+        return super(_SqliteSpelt, clone).as_sql(compiler, connection, **extra)
 
 
-class SampleVariance(Aggregate):
+class Median(_SqliteSpelt):
+    """The median of a numeric expression (NULLs ignored)."""
+
+    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_filter = True
+    sqlite_name = "tracker_median"
+
+
+class SampleVariance(_SqliteSpelt):
     """The sample variance of a numeric expression, as PostgreSQL's VAR_SAMP
     computes it: NULLs ignored, NULL for fewer than two values. (Django's
     Variance on SQLite raises there instead, failing the whole query.)"""
 
     function = "VAR_SAMP"
-    output_field = FloatField()
-
-    def as_sqlite(self, compiler, connection, **extra):
-        clone = self.copy()
-        clone.function = "tracker_var_samp"
-        return super(SampleVariance, clone).as_sql(compiler, connection, **extra)
+    sqlite_name = "tracker_var_samp"
 
 
 class _SqliteValues:
@@ -139,7 +142,8 @@ def register_sqlite_functions(sender, connection, **kwargs) -> None:
     """connection_created hook: SQLite has no median and no sample variance
     that tolerates a group of one; give it both."""
     if connection.vendor == "sqlite":
-        connection.connection.create_aggregate("tracker_median", 1, _SqliteMedian)
-        connection.connection.create_aggregate(
-            "tracker_var_samp", 1, _SqliteSampleVariance
-        )
+        for aggregate, in_python in (
+            (Median, _SqliteMedian),
+            (SampleVariance, _SqliteSampleVariance),
+        ):
+            connection.connection.create_aggregate(aggregate.sqlite_name, 1, in_python)
