@@ -41,21 +41,33 @@ def record_arms(metric, start, values_by_arm):
             )
 
 
-@pytest.fixture
-def experiment(product, metric):
-    start = timezone.now() - timedelta(days=10)
+def run_experiment(product, metric, name, values_by_arm, *, days_ago):
+    """An experiment on `metric` started `days_ago`, its arms in order, each
+    with its values recorded."""
+    start = timezone.now() - timedelta(days=days_ago)
     found = experiment_create(
         product=product,
         data={
-            "name": "Model vs rules",
+            "name": name,
             "metric": metric,
-            "arms": ["control", "model"],
+            "arms": list(values_by_arm),
             "started_at": start,
         },
         actor=None,
     )
-    record_arms(metric, start, {"control": [10, 11, 12], "model": [14, 15, 16]})
+    record_arms(metric, start, values_by_arm)
     return found
+
+
+@pytest.fixture
+def experiment(product, metric):
+    return run_experiment(
+        product,
+        metric,
+        "Model vs rules",
+        {"control": [10, 11, 12], "model": [14, 15, 16]},
+        days_ago=10,
+    )
 
 
 def test_rollout_page_adds_steps_in_order(alice_client, product, alice):
@@ -225,18 +237,13 @@ def test_arms_with_fewer_than_two_values_have_no_interval(
     """An arm with one value, or none yet, has a mean but no variance (NULL, as
     PostgreSQL's VAR_SAMP gives it, on SQLite too): the product page shows the
     experiment rather than failing."""
-    start = timezone.now() - timedelta(days=3)
-    experiment_create(
-        product=product,
-        data={
-            "name": "Just started",
-            "metric": metric,
-            "arms": ["control", "model", "fallback"],
-            "started_at": start,
-        },
-        actor=None,
+    run_experiment(
+        product,
+        metric,
+        "Just started",
+        {"control": [10, 12, 17], "model": [14], "fallback": []},
+        days_ago=3,
     )
-    record_arms(metric, start, {"control": [10, 12, 17], "model": [14]})
     page = alice_client.get(url("detail", "fraud-score"))
     assert page.status_code == 200
     (shown,) = page.context["experiments"]
@@ -256,19 +263,8 @@ def test_sample_variance_is_the_statistics_one(product, metric):
     from tracker.products.experiments import _arm_rows
     from tracker.products.models_experiments import ExperimentArm
 
-    start = timezone.now() - timedelta(days=5)
-    experiment_create(
-        product=product,
-        data={
-            "name": "Spread",
-            "metric": metric,
-            "arms": ["a", "b"],
-            "started_at": start,
-        },
-        actor=None,
-    )
     values = [3.5, 9.25, 4.0, 11.0]
-    record_arms(metric, start, {"a": values})
+    run_experiment(product, metric, "Spread", {"a": values, "b": []}, days_ago=5)
     rows = list(_arm_rows(ExperimentArm.objects.filter(experiment__name="Spread")))
     (_, name_a, n_a, _, var_a), (_, name_b, n_b, _, var_b) = rows
     assert (name_a, n_a, name_b, n_b, var_b) == ("a", 4, "b", 0, None)
