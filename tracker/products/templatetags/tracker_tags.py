@@ -1,10 +1,13 @@
 """Display helpers used across templates."""
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
+from django.utils.dates import MONTHS_3
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from tracker.lib.durations import format_duration
 
@@ -23,6 +26,26 @@ def not_a_figure(value: float | None) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return True
     return not math.isfinite(value)
+
+
+@register.simple_tag
+def timestamp(at: datetime | None, css: str = "", year: bool = True) -> str:
+    """A moment as a <time> element in the current time zone: "7 Dec 2026 21:16"
+    (`year=False`: "7 Dec 21:16"), with seconds and zone as its title and ISO
+    8601 for machines. The same text as the `date` filter's "j M Y H:i", "j M Y
+    H:i:s e" and "c", converted once: lists print one per row."""
+    if at is None:
+        return ""
+    at = localtime(at)
+    day = f"{at.day} {MONTHS_3[at.month].title()}"
+    shown = f"{day} {at.year} {at:%H:%M}" if year else f"{day} {at:%H:%M}"
+    return format_html(
+        '<time{} datetime="{}" title="{}">{}</time>',
+        format_html(' class="{}"', css) if css else "",
+        at.isoformat(),
+        f"{day} {at.year} {at:%H:%M:%S} {at.tzname() or ''}".rstrip(),
+        shown,
+    )
 
 
 @register.filter
