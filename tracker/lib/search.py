@@ -56,6 +56,7 @@ def text_search(
     config: str = "english",
     vector: Combinable | None = None,
     window: int | None = None,
+    ranked_from: QuerySet | None = None,
 ) -> QuerySet:
     """The rows of `queryset` matching every word of `text`, annotated with
     `rank` (0 off PostgreSQL) and, on PostgreSQL, ordered by it, best first,
@@ -64,7 +65,10 @@ def text_search(
     what the substring search reads. `window` ranks only that many of the
     matches (those the index gives first, in no particular order): the rank
     recomputes the vector of each row it ranks, which for a word in 100,000
-    rows takes seconds. No words: the queryset unchanged."""
+    rows takes seconds. `ranked_from` is what the window's rows are then read
+    from (the queryset's columns and relations without its filters, which the
+    window has applied already); by default the queryset itself. No words: the
+    queryset unchanged."""
     words = search_words(text)
     if not words:
         return queryset
@@ -78,7 +82,8 @@ def text_search(
             some = matches.filter(search_document=query).order_by().values("pk")
             # The window computed once, its rows then fetched by primary key,
             # not joined with every row the reader may read (in_subquery).
-            matches = queryset.alias(search_document=document).filter(
+            rows = queryset if ranked_from is None else ranked_from
+            matches = rows.alias(search_document=document).filter(
                 in_subquery("pk", some[:window])
             )
         else:

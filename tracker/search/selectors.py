@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import F, Model, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.urls import reverse
 
 from tracker.accounts.models import User
@@ -45,13 +45,15 @@ class Hit:
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of thing searched: its rows the reader may read, the fields
-    searched (the GIN index of migration 0001 is on the same ones), how a row
-    reads as a hit, and the list a "more" link opens, filtered by the words."""
+    """A kind of thing searched: the rows the reader may read, what a hit reads
+    of a row (its columns and relations), the fields searched (the GIN index of
+    migration 0001 is on the same ones), how a row reads as a hit, and the
+    list a "more" link opens, filtered by the words."""
 
     key: str
     label: str
-    rows: Callable[[Reader], QuerySet]
+    readable: Callable[[Reader], Q]
+    shown: Callable[[], QuerySet]
     fields: tuple[str, ...]
     hit: Callable[[Model], Hit]
     more: Callable[[str], str]
@@ -60,13 +62,17 @@ class Kind:
 
     def search(self, user: Reader, text: str) -> QuerySet:
         vector = F(self.stored_vector) if self.stored_vector else None
+        shown = self.shown()
         return text_search(
-            self.rows(user),
+            shown.filter(self.readable(user)),
             text,
             fields=self.fields,
             config=self.config,
             vector=vector,
             window=RANK_WINDOW,
+            # The window holds readable rows only: the rows it ranks are read
+            # by primary key, without the reader's filter a second time.
+            ranked_from=shown,
         )
 
 
@@ -74,8 +80,10 @@ def _list_url(name: str, **params: str) -> Callable[[str], str]:
     return lambda text: f"{reverse(name)}?{urlencode({'q': text, **params})}"
 
 
-def _products(user: Reader) -> QuerySet[Product]:
-    return Product.objects.filter(product_readable_q(user)).select_related("team")
+def _products() -> QuerySet[Product]:
+    return Product.objects.select_related("team").only(
+        "name", "slug", "stage", "team__name"
+    )
 
 
 def _product_hit(product: Product) -> Hit:
@@ -88,10 +96,10 @@ def _product_hit(product: Product) -> Hit:
     )
 
 
-def _incidents(user: Reader) -> QuerySet[Incident]:
-    return Incident.objects.filter(
-        readable(user, "product", unassigned=True)
-    ).select_related("product")
+def _incidents() -> QuerySet[Incident]:
+    return Incident.objects.select_related("product").only(
+        "title", "severity", "status", "product__name"
+    )
 
 
 def _incident_hit(incident: Incident) -> Hit:
@@ -106,11 +114,9 @@ def _incident_hit(incident: Incident) -> Hit:
     )
 
 
-def _postmortems(user: Reader) -> QuerySet[Postmortem]:
-    return (
-        Postmortem.objects.filter(readable(user, "product"))
-        .select_related("product")
-        .defer(*SECTION_KEYS, "search_vector")
+def _postmortems() -> QuerySet[Postmortem]:
+    return Postmortem.objects.select_related("product").only(
+        "title", "status", "product__name"
     )
 
 
@@ -124,10 +130,17 @@ def _postmortem_hit(postmortem: Postmortem) -> Hit:
     )
 
 
-def _action_items(user: Reader) -> QuerySet[ActionItem]:
-    return ActionItem.objects.filter(
-        readable(user, "postmortem__product", "session__product")
-    ).select_related("owner", "postmortem__product", "session__product")
+def _action_items() -> QuerySet[ActionItem]:
+    return ActionItem.objects.select_related(
+        "owner", "postmortem__product", "session__product"
+    ).only(
+        "description",
+        "status",
+        "owner__username",
+        "postmortem__product__name",
+        "session__product__name",
+        "session__product__slug",
+    )
 
 
 def _action_item_hit(item: ActionItem) -> Hit:
@@ -142,10 +155,8 @@ def _action_item_hit(item: ActionItem) -> Hit:
     )
 
 
-def _people(user: Reader) -> QuerySet[User]:
-    return User.objects.filter(is_active=True).only(
-        "username", "first_name", "last_name"
-    )
+def _people() -> QuerySet[User]:
+    return User.objects.only("username", "first_name", "last_name")
 
 
 def _person_hit(person: User) -> Hit:
@@ -162,6 +173,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "products",
         "Products",
+        product_readable_q,
         _products,
         ("name", "slug", "summary", "problem_statement"),
         _product_hit,
@@ -170,6 +182,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "incidents",
         "Incidents",
+        lambda user: readable(user, "product", unassigned=True),
         _incidents,
         ("title", "description"),
         _incident_hit,
@@ -178,6 +191,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "postmortems",
         "Postmortems",
+        lambda user: readable(user, "product"),
         _postmortems,
         # On PostgreSQL the stored, weighted vector the library searches.
         ("title", *SECTION_KEYS),
@@ -189,6 +203,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "action_items",
         "Action items",
+        lambda user: readable(user, "postmortem__product", "session__product"),
         _action_items,
         ("description",),
         _action_item_hit,
@@ -198,6 +213,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "people",
         "People",
+        lambda user: Q(is_active=True),
         _people,
         ("username", "first_name", "last_name"),
         _person_hit,
