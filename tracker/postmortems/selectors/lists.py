@@ -56,21 +56,25 @@ def _count(queryset: QuerySet, column: str = "postmortem") -> Coalesce:
     )
 
 
+def _readable(*, user: Reader) -> QuerySet[Postmortem]:
+    """The postmortems `user` may read, in the lists' order."""
+    return Postmortem.objects.filter(readable(user, "product")).order_by(
+        "-updated_at", "-id"
+    )
+
+
 def _listed(*, user: Reader) -> QuerySet[Postmortem]:
     """The postmortems `user` may read, in the lists' order, with the open
-    action items and warnings a row shows counted in the same query."""
+    action items and warnings a row of the list page shows counted in the same
+    query."""
     mine = {"postmortem": OuterRef("pk")}
-    return (
-        Postmortem.objects.filter(readable(user, "product"))
-        .annotate(
-            open_actions=_count(
-                ActionItem.objects.filter(**mine, status=ActionStatus.OPEN)
-            ),
-            open_warnings=_count(
-                BlamelessWarning.objects.filter(**mine, accepted_at__isnull=True)
-            ),
-        )
-        .order_by("-updated_at", "-id")
+    return _readable(user=user).annotate(
+        open_actions=_count(
+            ActionItem.objects.filter(**mine, status=ActionStatus.OPEN)
+        ),
+        open_warnings=_count(
+            BlamelessWarning.objects.filter(**mine, accepted_at__isnull=True)
+        ),
     )
 
 
@@ -102,9 +106,9 @@ def postmortem_list(*, user: Reader) -> QuerySet[Postmortem]:
 
 def postmortem_api_list(*, user: Reader) -> QuerySet[Postmortem]:
     """The API's rows: the whole postmortem, its people's usernames, its
-    incidents' ids and its warnings."""
+    incidents' ids and its warnings (all of them, listed: no counts)."""
     return (
-        _listed(user=user)
+        _readable(user=user)
         .select_related("product", "review_owner")
         .only(*_WHOLE, "product__slug", "review_owner__username")
         .prefetch_related(
