@@ -299,6 +299,28 @@ def test_product_and_person_summaries(postmortem, product, alice, bob):
     assert [i.description for i in mine.items] == ["Due in -2", "From planning"]
 
 
+def test_the_product_card_reads_what_it_shows_in_two_queries(
+    postmortem, product, alice, django_assert_num_queries
+):
+    session = SessionFactory(product=product)
+    _item(postmortem, alice, -2)
+    action_item_create(
+        actor=alice,
+        session=session,
+        data={"description": "From planning", "kind": "process", "owner": alice},
+    )
+    with django_assert_num_queries(2):
+        summary = product_action_items(product=product, now=timezone.now())
+        shown = [
+            (i.get_absolute_url(), i.owner.display_name, i.get_kind_display())
+            for i in summary.items
+        ]
+    by_pm, by_session = summary.items
+    assert shown[0][0] == f"{postmortem.get_absolute_url()}#action-{by_pm.pk}"
+    assert shown[1][0] == f"{session.get_absolute_url()}#action-{by_session.pk}"
+    assert {owner for _, owner, _ in shown} == {alice.display_name}
+
+
 def test_library_search_without_postgres_is_a_substring_search(postmortem, alice, bob):
     if connection.vendor == "postgresql":
         pytest.skip("PostgreSQL searches with full text (test_search_postgres.py)")

@@ -138,6 +138,20 @@ def _summary(queryset: QuerySet[ActionItem], now: datetime, limit: int | None):
     return ActionSummary(items, counts["total"], counts["overdue"], today)
 
 
+_CARD = (
+    "description",
+    "kind",
+    "due_date",
+    "priority",
+    "status",
+    "postmortem_id",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "session__product__slug",
+)
+
+
 def product_action_items(
     *, product: Product, now: datetime, limit: int = 5
 ) -> ActionSummary:
@@ -147,8 +161,15 @@ def product_action_items(
     every open item."""
     postmortems = Postmortem.objects.filter(product=product).values("pk")
     sessions = PlanningSession.objects.filter(product=product).values("pk")
-    queryset = _listed_items().filter(
-        in_subquery("postmortem_id", postmortems) | in_subquery("session_id", sessions)
+    # What the card shows: no postmortem (its link needs only the id), and
+    # a session's product for the session's link.
+    queryset = (
+        ActionItem.objects.filter(
+            in_subquery("postmortem_id", postmortems)
+            | in_subquery("session_id", sessions)
+        )
+        .select_related("owner", "session__product")
+        .only(*_CARD)
     )
     return _summary(queryset, now, limit)
 
