@@ -1,11 +1,15 @@
 """The `timestamp` tag prints a moment as the `date` filter did: the same text
-in the current time zone, whatever the zone and the year."""
+in the current time zone, whatever the zone and the year; the days and moments
+of tracker.lib.dates read as the filter writes them."""
 
 from datetime import UTC, datetime
 
 import pytest
 from django.template import Context, Template
 from django.utils import timezone
+from django.utils.formats import date_format
+
+from tracker.lib.dates import day_text, moment_text
 
 MOMENTS = [
     datetime(2026, 1, 3, 7, 5, 9, tzinfo=UTC),
@@ -44,3 +48,11 @@ def test_the_class_is_escaped():
         Context({"at": MOMENTS[0], "css": 'a"b'})
     )
     assert html.startswith('<time class="a&quot;b" datetime=')
+
+
+@pytest.mark.parametrize("at", MOMENTS)
+def test_days_and_moments_read_as_the_date_filter_writes_them(at):
+    assert day_text(at.date()) == date_format(at.date(), "j M Y")
+    assert day_text(at.date(), year=False) == date_format(at.date(), "j M")
+    assert moment_text(at) == date_format(at, "j M Y H:i")
+    assert moment_text(at, year=False, seconds=True) == date_format(at, "j M H:i:s")

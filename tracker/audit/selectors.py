@@ -8,11 +8,11 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.formats import date_format
 from django.utils.text import Truncator, capfirst
 
 from tracker.audit import registry
 from tracker.audit.models import Action, AuditEvent, history_url
+from tracker.lib.dates import day_text, moment_text
 
 RECENT = 10  # events in an object page's History section
 SHOWN_CHANGES = 4  # an update's changes shown before "N more fields"
@@ -154,10 +154,10 @@ def _shown_one(field: models.Field | None, value: Any) -> str:
 def _when(field: models.Field | None, value: str) -> str | None:
     if isinstance(field, models.DateTimeField):
         moment = parse_datetime(value)
-        return f"{date_format(moment, 'j M Y H:i')} UTC" if moment else None
+        return f"{moment_text(moment)} UTC" if moment else None
     if isinstance(field, models.DateField):
         day = parse_date(value)
-        return date_format(day, "j M Y") if day else None
+        return day_text(day) if day else None
     return None
 
 

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
-from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
+from tracker.lib.dates import moment_text
 from tracker.lib.durations import format_duration
 
 register = template.Library()
@@ -37,14 +37,12 @@ def timestamp(at: datetime | None, css: str = "", year: bool = True) -> str:
     if at is None:
         return ""
     at = localtime(at)
-    day = f"{at.day} {MONTHS_3[at.month].title()}"
-    shown = f"{day} {at.year} {at:%H:%M}" if year else f"{day} {at:%H:%M}"
     return format_html(
         '<time{} datetime="{}" title="{}">{}</time>',
         format_html(' class="{}"', css) if css else "",
         at.isoformat(),
-        f"{day} {at.year} {at:%H:%M:%S} {at.tzname() or ''}".rstrip(),
-        shown,
+        f"{moment_text(at, seconds=True)} {at.tzname() or ''}".rstrip(),
+        moment_text(at, year=year),
     )
 
 
