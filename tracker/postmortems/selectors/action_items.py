@@ -7,10 +7,8 @@ from datetime import date, datetime, timedelta
 from django.db.models import (
     Count,
     F,
-    Model,
     Q,
     QuerySet,
-    TextField,
 )
 from django.http import Http404
 from django.utils import timezone
@@ -34,30 +32,26 @@ def _action_items() -> QuerySet[ActionItem]:
     )
 
 
-def _texts(model: type[Model]) -> list[str]:
-    return [f.name for f in model._meta.concrete_fields if isinstance(f, TextField)]
-
-
-# The long texts of where an item comes from, which no list of items shows:
-# the postmortem's sections and search vector, the planning session's notes,
-# the product's context (and the owner's password hash).
-_NOT_LISTED = (
-    *(f"postmortem__{name}" for name in (*_texts(Postmortem), "search_vector")),
-    *(f"session__{name}" for name in _texts(PlanningSession)),
+# What lists of items show (the board, the API, a person's): the item whole,
+# and of its owner, its source and its product only their names; a page of 50
+# read 50 postmortems', sessions' and products' every other column.
+_LISTED = (
+    *(field.name for field in ActionItem._meta.concrete_fields),
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
     *(
-        f"{source}__product__{name}"
+        f"{source}__{name}"
         for source in ("postmortem", "session")
-        for name in _texts(Product)
+        for name in ("title", "product__name", "product__slug")
     ),
-    "owner__password",
 )
 
 
 def _listed_items() -> QuerySet[ActionItem]:
-    """Action items as lists show them (the board, the API, a person's and a
-    product's): each with its source, product and owner, without their long
-    texts (a page of 50 read 50 postmortems' every section)."""
-    return _action_items().defer(*_NOT_LISTED)
+    """Action items as lists show them: each with its source, product and
+    owner, read for their names only."""
+    return _action_items().only(*_LISTED)
 
 
 def _open_first(queryset: QuerySet[ActionItem]) -> QuerySet[ActionItem]:
