@@ -88,11 +88,24 @@ def incident_get_for_user(*, user: User, pk: int, for_edit: bool = False) -> Inc
     return incident
 
 
+# What the list page and the API show of an incident: the incident whole, and
+# the names of its product, team and integration (not their every column).
+_LISTED = (
+    *(field.name for field in Incident._meta.concrete_fields),
+    "product__name",
+    "product__slug",
+    "product__team__name",
+    "product__team__slug",
+    "integration__name",
+)
+
+
 def incident_list(*, user: Reader) -> QuerySet[Incident]:
     """The incidents `user` may read, for the list page and API, with what they
     show in one query."""
     return (
         Incident.objects.select_related("product__team", "integration")
+        .only(*_LISTED)
         .filter(readable(user, "product", unassigned=True))
         .annotate(status_rank=STATUS_RANK)
         .order_by("status_rank", "severity", "-started_at", "-id")
