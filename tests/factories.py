@@ -17,6 +17,7 @@ from tracker.products.models import (
     SLACheck,
     SuccessMetric,
 )
+from tracker.products.services import measurement_record
 
 
 def staff_reader() -> User:
@@ -154,3 +155,16 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     source = "ui"
     started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2))
     detected_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+
+
+def record_arms(metric, start, values_by_arm, *, actor=None):
+    """Each experiment arm's values on `metric`, one a day from `start`."""
+    for arm, values in values_by_arm.items():
+        for day, value in enumerate(values):
+            measurement_record(
+                metric=metric,
+                value=value,
+                measured_at=start + timedelta(days=day),
+                actor=actor,
+                arm=arm,
+            )

@@ -8,9 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.factories import MetricFactory
+from tests.factories import MetricFactory, record_arms
 from tracker.products.models_experiments import Experiment
-from tracker.products.services import measurement_record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,15 +55,12 @@ def test_rollout_and_experiment(page, live_server, sign_in, shoot, product, alic
     expect(page.get_by_text("not enough data").first).to_be_visible()
 
     experiment = Experiment.objects.get()
-    for arm, values in (("rules", [61.0, 62.5, 60.5]), ("model", [66.0, 67.5, 68.0])):
-        for day, value in enumerate(values):
-            measurement_record(
-                metric=metric,
-                value=value,
-                measured_at=experiment.started_at + timedelta(days=day),
-                actor=alice,
-                arm=arm,
-            )
+    record_arms(
+        metric,
+        experiment.started_at,
+        {"rules": [61.0, 62.5, 60.5], "model": [66.0, 67.5, 68.0]},
+        actor=alice,
+    )
     # One more value of the model's arm, recorded on the metric's page.
     page.goto(f"{live_server.url}{metric.get_absolute_url()}")
     page.get_by_label("Value").fill("67")

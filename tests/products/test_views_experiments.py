@@ -8,13 +8,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import MetricFactory
+from tests.factories import MetricFactory, record_arms
 from tracker.accounts.models import Visibility
 from tracker.lib.stats import NOT_ENOUGH_DATA
 from tracker.products.experiments import experiment_create, rollout_step_create
 from tracker.products.models import Measurement
 from tracker.products.models_experiments import Experiment, RolloutStep
-from tracker.products.services import measurement_record
 
 pytestmark = pytest.mark.django_db
 
@@ -26,19 +25,6 @@ def url(name, *args):
 @pytest.fixture
 def metric(product):
     return MetricFactory(product=product, name="Approval rate", direction="higher")
-
-
-def record_arms(metric, start, values_by_arm):
-    """Each arm's values, one a day from `start`."""
-    for arm, values in values_by_arm.items():
-        for day, value in enumerate(values):
-            measurement_record(
-                metric=metric,
-                value=value,
-                measured_at=start + timedelta(days=day),
-                actor=None,
-                arm=arm,
-            )
 
 
 def run_experiment(product, metric, name, values_by_arm, *, days_ago):

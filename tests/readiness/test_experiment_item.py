@@ -7,10 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.factories import MetricFactory, ProductFactory
+from tests.factories import MetricFactory, ProductFactory, record_arms
 from tracker.products.experiments import experiment_create
 from tracker.products.models import Product
-from tracker.products.services import measurement_record
 from tracker.readiness import selectors, services
 from tracker.readiness.models import GateOverride
 
@@ -47,15 +46,7 @@ def run(product, arms, *, direction="higher", ended=True, name="A/B"):
         },
         actor=None,
     )
-    for arm, values in arms.items():
-        for day, value in enumerate(values):
-            measurement_record(
-                metric=metric,
-                value=value,
-                measured_at=start + timedelta(days=day, hours=1),
-                actor=None,
-                arm=arm,
-            )
+    record_arms(metric, start + timedelta(hours=1), arms)
     return experiment
 
 
