@@ -12,6 +12,10 @@ class User(AbstractUser):
     without the pain of swapping AUTH_USER_MODEL on a live database.
     """
 
+    # What naming a person reads (display_name, picker_label): a list that
+    # shows people reads only these.
+    NAME_FIELDS = ("username", "first_name", "last_name")
+
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 

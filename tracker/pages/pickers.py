@@ -107,7 +107,7 @@ def people(request: HttpRequest) -> JsonResponse:
         return (
             User.objects.filter(is_active=True)
             .filter(_words(data["q"], "username", "first_name", "last_name"))
-            .only("id", "username", "first_name", "last_name")
+            .only("id", *User.NAME_FIELDS)
             .order_by("username", "id")
         )
 

@@ -156,7 +156,7 @@ def _action_item_hit(item: ActionItem) -> Hit:
 
 
 def _people() -> QuerySet[User]:
-    return User.objects.only("username", "first_name", "last_name")
+    return User.objects.only(*User.NAME_FIELDS)
 
 
 def _person_hit(person: User) -> Hit:

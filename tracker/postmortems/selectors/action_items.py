@@ -35,11 +35,10 @@ def _action_items() -> QuerySet[ActionItem]:
 # What lists of items show (the board, the API, a person's): the item whole,
 # and of its owner, its source and its product only their names; a page of 50
 # read 50 postmortems', sessions' and products' every other column.
+_OWNER_NAME = tuple(f"owner__{name}" for name in User.NAME_FIELDS)
 _LISTED = (
     *(field.name for field in ActionItem._meta.concrete_fields),
-    "owner__username",
-    "owner__first_name",
-    "owner__last_name",
+    *_OWNER_NAME,
     *(
         f"{source}__{name}"
         for source in ("postmortem", "session")
@@ -139,9 +138,7 @@ _CARD = (
     "priority",
     "status",
     "postmortem_id",
-    "owner__username",
-    "owner__first_name",
-    "owner__last_name",
+    *_OWNER_NAME,
     "session__product__slug",
 )
 

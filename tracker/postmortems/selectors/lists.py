@@ -81,7 +81,6 @@ def _listed(*, user: Reader) -> QuerySet[Postmortem]:
 # What a row of the list page shows: its sections (most of a postmortem) and
 # the rest of its product, incidents and authors are not read.
 _ROW = ("title", "status", "updated_at", "product__name", "product__slug")
-_PERSON = ("username", "first_name", "last_name")
 # A whole postmortem, for the API, but its search vector (PostgreSQL's index
 # of its text, often larger than the text).
 _WHOLE = [f.name for f in Postmortem._meta.concrete_fields if f.name != "search_vector"]
@@ -94,7 +93,9 @@ def postmortem_list(*, user: Reader) -> QuerySet[Postmortem]:
         .select_related("product__team")
         .only(*_ROW, "product__team__name")
         .prefetch_related(
-            Prefetch("authors", User.objects.only(*_PERSON), to_attr="author_list"),
+            Prefetch(
+                "authors", User.objects.only(*User.NAME_FIELDS), to_attr="author_list"
+            ),
             Prefetch(
                 "incidents",
                 Incident.objects.only("title", "severity").order_by("started_at"),
