@@ -2,7 +2,7 @@
 
 The same text as the `date` filter's "j M Y" and "j M Y H:i" (month names
 from Django's own, translated), written directly: a list writes one or more
-per row, and the filter parses its format every time (about 20 µs each).
+per row, and the filter parses its format every time.
 Neither converts between time zones: callers pass the moment as it is to be
 read (tracker_tags.timestamp converts it to the reader's first).
 """

@@ -151,9 +151,9 @@ def readiness_annotate(
 
 @cache
 def _timeless_facts() -> dict[str, Exists | Subquery]:
-    """The facts that do not depend on the time, built once: Django copies a
-    subquery as it resolves it into a query, so the same ones serve every
-    query (building them took more than half of annotating a product)."""
+    """The facts that do not depend on the time, built once rather than for
+    every query: Django copies a subquery as it resolves it into a query, so
+    the same ones serve every query."""
     mine = {"product": OuterRef("pk")}
     return {
         "rd_kpi": Exists(

@@ -327,8 +327,8 @@ def _team_rows(products: QuerySet[Product]) -> QuerySet:
 def _team_json(teams: list[dict]) -> list[list]:
     """The team rows in the summaries' order (the teams whose products are
     most urgent first), as JSON: what a summary reads of each, in the order
-    of _TEAM_FIELDS (a list, not a dict: the keys of 500 teams were most of
-    the stored figures)."""
+    of _TEAM_FIELDS (a list, not a dict: keys repeated for every team would
+    be most of the stored figures)."""
     ordered = sorted(
         teams, key=lambda t: (-t["urgency"], t["team__name"].lower(), t["team__slug"])
     )
