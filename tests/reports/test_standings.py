@@ -3,26 +3,33 @@ refresh (task and beat), the page's figures equal to the full report's, the
 table's order and pages in SQL, "not yet computed", and statements that do
 not grow with the portfolio."""
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
-from tests.factories import ProductFactory, TeamFactory
+from tests.factories import IncidentFactory, ProductFactory, TeamFactory, staff_reader
 from tests.reports.test_api import _populate, dataset  # noqa: F401
 from tracker.audit.context import acting
 from tracker.audit.models import Via
 from tracker.celery import app
 from tracker.demo.scale import pages
 from tracker.demo.scale.portfolio import seed_scale
-from tracker.lib.periods import period_get
+from tracker.demo.seed import seed_demo
+from tracker.lib.periods import period_choices, period_get
 from tracker.products.models import Product, Stage
 from tracker.reports import tasks
 from tracker.reports.models import ProductStanding
 from tracker.reports.selectors.attention import TIER_FACTOR
-from tracker.reports.selectors.overview import portfolio_overview, table_order
-from tracker.reports.selectors.portfolio import portfolio_report
+from tracker.reports.selectors.overview import (
+    page_rows,
+    portfolio_overview,
+    table_order,
+)
+from tracker.reports.selectors.portfolio import one_snapshot, portfolio_report
 from tracker.reports.selectors.products import portfolio_products
 from tracker.reports.selectors.summary import SORT_CHOICES
 from tracker.reports.standings import standings_refresh, standings_refresh_all
@@ -72,6 +79,15 @@ def test_beat_refreshes_every_product_a_batch_at_a_time(team, monkeypatch):
     assert beat["schedule"] == tasks.STANDINGS_EVERY
 
 
+def test_refresh_standings_computes_them_by_hand(team):
+    ProductFactory(team=team, name="Fresh", slug="fresh")
+    out = io.StringIO()
+    call_command("refresh_standings", stdout=out)
+    assert out.getvalue().strip() == "1 standing(s) computed."
+    (standing,) = ProductStanding.objects.all()
+    assert standing.product.slug == "fresh" and standing.row["figures"]
+
+
 @time_machine.travel(NOW, tick=False)
 def test_the_pages_figures_equal_the_full_report(alice, alice_api, dataset):  # noqa: F811
     standings_refresh_all()
@@ -103,19 +119,69 @@ def _ranked(entries) -> list[tuple]:
     return [(e.rank, e.product.slug, e.reasons, e.urgency) for e in entries]
 
 
-def test_without_standings_the_page_says_not_yet_computed(alice_client, team):
+def test_without_standings_the_page_says_not_yet_computed(
+    alice_client, alice_api, team
+):
     ProductFactory(team=team, name="Fresh", slug="fresh")
+    IncidentFactory(product=Product.objects.get(slug="fresh"), severity="sev2")
     html = alice_client.get(URL).content.decode()
     assert "the team summaries appear within 5 minutes" in html
     assert "Not yet computed: the list appears" in html
     assert "Nothing needs attention" not in html
-    assert _names(html) == ["Fresh"]  # the table's rows are computed now
+    assert _names(html) == ["Fresh"]  # in the table, without its figures yet
+    assert html.count("Not computed yet: its figures come with the next") == 1
+    (fresh,) = alice_api.get(API).json()["products"]
+    assert fresh["as_of"] is None and fresh["kpis"] == []
+    assert fresh["readiness_passed"] is None and fresh["latest_ci_state"] is None
+    assert fresh["incidents_sev2"] == 1  # the period's figures are counted now
     standings_refresh_all()
     ProductFactory(team=team, name="Newer", slug="newer")
     html = alice_client.get(URL).content.decode()
-    assert "Team summaries, attention and totals as of" in html
+    assert "Team summaries, attention, totals and the products table's" in html
     assert "1 product not yet computed is not in them" in html
     assert _names(html) == ["Fresh", "Newer"]
+    assert html.count("Not computed yet: its figures come with the next") == 1
+    fresh, newer = alice_api.get(API).json()["products"]
+    assert fresh["readiness_passed"] is not None and fresh["as_of"] is not None
+    assert newer["as_of"] is None
+
+
+def _typed(figures: dict) -> dict:
+    """The figures with their types (12 equals Decimal("12.00")); a text is a
+    text, a CI state's enum or not."""
+    return {
+        name: (str if isinstance(value, str) else type(value), value)
+        for name, value in figures.items()
+    }
+
+
+@pytest.mark.parametrize("choice", [0, 2], ids=["rolling-year", "previous-quarter"])
+def test_the_tables_rows_are_the_full_reports_rows(choice):
+    """Each row of the table as its product's standing keeps it: the figures,
+    KPIs, SLAs and reasons that the full report computes, for any period."""
+    with time_machine.travel(NOW, tick=False):
+        seed_demo()
+        chosen = period_choices()[choice]
+        reader = staff_reader()
+        full = portfolio_report(filters={}, period=chosen, user=reader, now=NOW)
+        ids = [row.product.pk for row in full.rows]
+        with one_snapshot():
+            kept = page_rows(ids, period=chosen)
+    assert [row.product.pk for row in kept] == ids
+    for row, shown in zip(full.rows, kept, strict=True):
+        assert _typed(shown.figures) == _typed(row.figures), row.product.slug
+        assert (shown.kpis, shown.slas) == (row.kpis, row.slas)
+        assert (shown.attention, shown.as_of) == (row.attention, NOW)
+    # The demo has a figure of every kind, so each was read back.
+    for name in (
+        "production_shipped_at",
+        "cost_to_date",
+        "worst_segment_value",
+        "latest_ci_sha",
+        "kpi_after_launch_change",
+        "sla_min_error_budget",
+    ):
+        assert any(row.figures[name] is not None for row in kept), name
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ from tracker.reports.selectors.overview import (
 )
 from tracker.reports.selectors.portfolio import one_snapshot
 from tracker.reports.selectors.products import portfolio_products
-from tracker.reports.selectors.rows import STATUS_LABELS
+from tracker.reports.selectors.rows import STANDING_FIGURES, STATUS_LABELS
 from tracker.reports.selectors.summary import SORT_CHOICES
 
 
@@ -145,6 +145,8 @@ class PortfolioSlaOut(serializers.Serializer):
 
 
 def _figure(field: type[serializers.Field], name: str, **kwargs) -> serializers.Field:
+    # A product's standing keeps these: null until it is first computed.
+    kwargs.setdefault("allow_null", name in STANDING_FIGURES)
     return field(source=f"figures.{name}", **kwargs)
 
 
@@ -261,6 +263,13 @@ class PortfolioProductOut(serializers.Serializer):
         child=serializers.CharField(),
         help_text="Why the product needs attention, most urgent first; empty when "
         "it does not.",
+    )
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the product's figures were computed (its standing, "
+        "refreshed every five minutes); null: not yet, and so are the figures "
+        "but those of the period (incidents, their times, postmortems and "
+        "recurrences), which are counted at each request.",
     )
     html_url = HtmlUrlField()
 
@@ -460,7 +469,8 @@ class PortfolioReportView(ApiView):
         the most urgent products and one page of the products (each with its
         figures). The totals, team summaries and attention list add up each
         product's stored standing (`as_of` says how old); the page's products
-        are computed now."""
+        are the rows their standings keep (each product's `as_of`), with the
+        period's incident figures counted now."""
         form = PortfolioFilterForm(request.query_params, user=request.user)
         filters = _valid(form)
         period = period_get(filters["period"])

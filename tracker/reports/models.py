@@ -86,8 +86,8 @@ class ProductStanding(models.Model):
     of the products table (tracker/reports/standings.py keeps it; beat
     refreshes every product every few minutes, seed_demo at once). The page
     reads these rather than computing every product's row per request, and
-    says how old they are; each product's own row on the page is computed
-    when it is shown."""
+    says how old they are; the table's rows too, but for the figures of the
+    period the reader chose, which are counted for the rows shown."""
 
     product = models.OneToOneField(
         "products.Product",
@@ -126,6 +126,10 @@ class ProductStanding(models.Model):
     cost = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     payback_date = models.DateField(null=True, blank=True)
+    # The product's row of the products table (selectors/rows.stored_row):
+    # the figures that do not depend on the report's period, its KPIs and
+    # SLAs. Empty: computed before rows were kept, until the next refresh.
+    row = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [

@@ -27,7 +27,12 @@ from tracker.products.models import RiskTier, Stage
 from tracker.products.templatetags.tracker_tags import duration, num, pct, signed_pct
 from tracker.reports.selectors.attention import AttentionEntry
 from tracker.reports.selectors.overview import StandingEntry
-from tracker.reports.selectors.rows import STATUS_LABELS, ProductRow
+from tracker.reports.selectors.rows import (
+    SEVERITIES,
+    STATUS_LABELS,
+    ProductRow,
+    StoredRow,
+)
 
 
 def _stage_badge(value: str, label: str) -> str:
@@ -50,6 +55,11 @@ _CI_TONES = {
     State.RUNNING: "warn",
 }
 _SLUG = "__slug__"
+# A row of the table: computed by the report's selectors (the exports), or as
+# a product's standing keeps it (the page). The writers read its product,
+# figures, KPIs and SLAs.
+Row = ProductRow | StoredRow
+_NOT_COMPUTED = "Not computed yet: its figures come with the next refresh."
 
 
 class _Escaped(dict):
@@ -94,7 +104,7 @@ class _Writer:
         href = _e(self.url.replace(_SLUG, product.slug))
         return f'<a class="strong" href="{href}">{_e(product.name)}</a>'
 
-    def kpis(self, row: ProductRow) -> str:
+    def kpis(self, row: Row) -> str:
         if not row.kpis:
             return '<span class="warn-text">no business KPI</span>'
         parts = []
@@ -115,7 +125,7 @@ class _Writer:
             )
         return "".join(parts)
 
-    def slas(self, row: ProductRow) -> str:
+    def slas(self, row: Row) -> str:
         if not row.slas:
             return '<span class="warn-text">no SLA</span>'
         parts = []
@@ -131,91 +141,93 @@ class _Writer:
             parts.append(f'<div class="small">{self.text[name]}: {shown}</div>')
         return "".join(parts)
 
-    def row(self, row: ProductRow) -> str:
-        product = row.product
+    def row(self, row: Row) -> str:
+        product, f = row.product, row.figures
         owners = (
             '<span class="badge good">complete</span>'
-            if row.owners_complete
+            if f["owners_complete"]
             else '<span class="badge bad">incomplete</span>'
-        )
-        overdue = (
-            f'<span class="bad-text">{row.overdue_followups}</span>'
-            if row.overdue_followups
-            else "0"
         )
         stage = _STAGES.get(product.stage) or _stage_badge(product.stage, product.stage)
         risk = _RISK_TIERS.get(product.risk_tier) or self.text[product.risk_tier]
-        return (
+        about = (
             f'<tr><td>{self.link(product)}<div class="muted small">'
             f"{self.text[product.team.name]} · {risk} risk</div></td>"
-            f"<td>{stage}{_production(row)}</td><td>{owners}</td>"
-            f'<td class="nowrap">{row.readiness.passed_count}/'
-            f"{row.readiness.applicable_count}"
-            f'<div class="muted small">ML Test {num(row.ml_score.score)}</div>'
-            f"{self.worst_segment(row)}</td>"
+            f"<td>{stage}{_production(f)}</td><td>{owners}</td>"
+        )
+        if not row.computed:
+            return f'{about}<td colspan="7" class="muted">{_NOT_COMPUTED}</td></tr>'
+        overdue = f["overdue_kpi_followups"]
+        late = f'<span class="bad-text">{overdue}</span>' if overdue else "0"
+        return (
+            f'{about}<td class="nowrap">{f["readiness_passed"]}/'
+            f"{f['readiness_applicable']}"
+            f'<div class="muted small">ML Test {num(f["ml_test_score"])}</div>'
+            f"{self.worst_segment(f)}</td>"
             f"<td>{self.kpis(row)}</td><td>{self.slas(row)}</td>"
-            f'<td class="nowrap">{_incidents(row)}</td>'
-            f'<td class="nowrap small">{_learning(row)}</td><td>{self.ci(row)}</td>'
-            f'<td class="num">{overdue}</td></tr>'
+            f'<td class="nowrap">{_incidents(f)}</td>'
+            f'<td class="nowrap small">{_learning(f)}</td><td>{self.ci(f)}</td>'
+            f'<td class="num">{late}</td></tr>'
         )
 
-    def worst_segment(self, row: ProductRow) -> str:
+    def worst_segment(self, f: dict) -> str:
         """The worst segment against its floor (docs/cards.md), if any."""
-        worst = row.worst_segment
-        if worst is None:
+        if f["worst_segment"] is None:
             return ""
-        tone = "good-text" if worst.meets_floor else "bad-text"
+        tone = "good-text" if f["worst_segment_meets_floor"] else "bad-text"
         return (
-            f'<div class="small">worst {self.text[worst.segment]}: '
-            f'<span class="{tone}">{num(worst.value)}</span> / floor '
-            f"{num(worst.floor)}</div>"
+            f'<div class="small">worst {self.text[f["worst_segment"]]}: '
+            f'<span class="{tone}">{num(f["worst_segment_value"])}</span> / floor '
+            f"{num(f['worst_case_floor'])}</div>"
         )
 
-    def ci(self, row: ProductRow) -> str:
-        if not row.ci:
+    def ci(self, f: dict) -> str:
+        state = f["latest_ci_state"]
+        if state is None:
             return '<span class="muted">none</span>'
-        state = row.ci.state
         return (
-            f'<span class="badge {_CI_TONES.get(state, "")}">'
-            f"{self.text[state or 'no status']}</span>"
-            f'<div class="small muted">{_e((row.ci.sha or "")[:7])}</div>'
+            f'<span class="badge {_CI_TONES.get(state, "")}">{self.text[state]}</span>'
+            f'<div class="small muted">{_e((f["latest_ci_sha"] or "")[:7])}</div>'
         )
 
 
-def _production(row: ProductRow, *, pdf: bool = False) -> str:
+def _production(f: dict, *, pdf: bool = False) -> str:
     """The version serving in production and when it shipped."""
-    if not row.production:
+    if f["production_version"] is None:
         return ""
-    version = _e(row.production.version.version)
-    shipped = f"{row.production.deployed_at:%Y-%m-%d}"
+    version = _e(f["production_version"])
+    shipped = f"{f['production_shipped_at']:%Y-%m-%d}"
     if pdf:
         return f"\nserving {version} since {shipped}"
     return f'<div class="small muted">serving {version} since {shipped}</div>'
 
 
-def _incidents(row: ProductRow) -> str:
-    if not row.incident_count:
+def _by_severity(f: dict) -> list[tuple[str, int]]:
+    """The period's incidents per severity, the severities it had."""
+    return [(sev, f[f"incidents_{sev}"]) for sev in SEVERITIES if f[f"incidents_{sev}"]]
+
+
+def _incidents(f: dict) -> str:
+    if not f["incidents"]:
         return '<span class="muted">none</span>'
-    badges = "".join(f"{_severity(sev)}{n}</span> " for sev, n in row.incidents.items())
+    badges = "".join(f"{_severity(sev)}{n}</span> " for sev, n in _by_severity(f))
     return (
-        f'{badges}<div class="small muted">detect {duration(row.median_ttd)} · '
-        f"resolve {duration(row.median_ttr)}</div>"
+        f'{badges}<div class="small muted">'
+        f"detect {duration(f['median_time_to_detect'])} · "
+        f"resolve {duration(f['median_time_to_resolve'])}</div>"
     )
 
 
-def _learning(row: ProductRow) -> str:
-    done = row.postmortems
+def _learning(f: dict) -> str:
+    total, covered = f["sev12_incidents"], f["sev12_with_published_postmortem"]
     postmortems = (
-        f"postmortems {done.covered}/{done.total}"
-        if done.total
+        f"postmortems {covered}/{total}"
+        if total
         else '<span class="muted">no SEV1–2</span>'
     )
-    overdue = (
-        f', <span class="bad-text">{row.overdue_action_items} overdue</span>'
-        if row.overdue_action_items
-        else ""
-    )
-    return f"{postmortems}<div>actions {row.open_action_items} open{overdue}</div>"
+    overdue = f["overdue_action_items"]
+    late = f', <span class="bad-text">{overdue} overdue</span>' if overdue else ""
+    return f"{postmortems}<div>actions {f['open_action_items']} open{late}</div>"
 
 
 class _PdfWriter(_Writer):
@@ -225,7 +237,7 @@ class _PdfWriter(_Writer):
     line breaks (white-space: pre-line) in a table of fixed column widths
     (templates/reports/_portfolio_body.html)."""
 
-    def kpis(self, row: ProductRow) -> str:
+    def kpis(self, row: Row) -> str:
         if not row.kpis:
             return "no business KPI"
         lines = []
@@ -239,7 +251,7 @@ class _PdfWriter(_Writer):
             )
         return "\n".join(lines)
 
-    def slas(self, row: ProductRow) -> str:
+    def slas(self, row: Row) -> str:
         if not row.slas:
             return "no SLA"
         lines = []
@@ -252,32 +264,31 @@ class _PdfWriter(_Writer):
             lines.append(f"{self.text[name]} {shown}")
         return "\n".join(lines)
 
-    def row(self, row: ProductRow) -> str:
-        product = row.product
+    def row(self, row: Row) -> str:
+        product, f = row.product, row.figures
         stage = _STAGE_TEXT.get(product.stage) or self.text[product.stage]
         risk = _RISK_TIERS.get(product.risk_tier) or self.text[product.risk_tier]
-        owners = "complete" if row.owners_complete else "incomplete"
-        done = row.postmortems
-        postmortems = (
-            f"postmortems {done.covered}/{done.total}" if done.total else "no SEV1–2"
-        )
+        owners = "complete" if f["owners_complete"] else "incomplete"
+        total, covered = f["sev12_incidents"], f["sev12_with_published_postmortem"]
+        postmortems = f"postmortems {covered}/{total}" if total else "no SEV1–2"
+        state = f["latest_ci_state"]
         ci = (
-            f"{self.text[row.ci.state or 'no status']}\n{_e((row.ci.sha or '')[:7])}"
-            if row.ci
-            else "none"
+            "none"
+            if state is None
+            else f"{self.text[state]}\n{_e((f['latest_ci_sha'] or '')[:7])}"
         )
-        overdue = row.overdue_followups
+        overdue = f["overdue_kpi_followups"]
         return (
             f"<tr><td><strong>{_e(product.name)}</strong>\n"
             f"{self.text[product.team.name]} · {stage} · {risk} risk"
-            f"{_production(row, pdf=True)}</td>"
-            f"<td>{row.readiness.passed_count}/{row.readiness.applicable_count}, "
-            f"ML Test {num(row.ml_score.score)}\nowners {owners}</td>"
+            f"{_production(f, pdf=True)}</td>"
+            f"<td>{f['readiness_passed']}/{f['readiness_applicable']}, "
+            f"ML Test {num(f['ml_test_score'])}\nowners {owners}</td>"
             f"<td>{self.kpis(row)}</td><td>{self.slas(row)}</td>"
-            f"<td>{_incident_lines(row)}</td>"
+            f"<td>{_incident_lines(f)}</td>"
             f"<td>{postmortems}\n"
-            f"actions {row.open_action_items} open, "
-            f"{row.overdue_action_items} overdue</td><td>{ci}</td>"
+            f"actions {f['open_action_items']} open, "
+            f"{f['overdue_action_items']} overdue</td><td>{ci}</td>"
             f'<td class="num{" bad-text" if overdue else ""}">{overdue}</td></tr>'
         )
 
@@ -286,13 +297,13 @@ _STAGE_TEXT = {value: escape(label) for value, label in Stage.choices}
 _STATUS_TEXT = {key: escape(label) for key, label in STATUS_LABELS.items()}
 
 
-def _incident_lines(row: ProductRow) -> str:
-    if not row.incident_count:
+def _incident_lines(f: dict) -> str:
+    if not f["incidents"]:
         return "none"
-    counts = " · ".join(f"{_e(sev.upper())} {n}" for sev, n in row.incidents.items())
+    counts = " · ".join(f"{_e(sev.upper())} {n}" for sev, n in _by_severity(f))
     return (
-        f"{counts}\ndetect {duration(row.median_ttd)}, "
-        f"resolve {duration(row.median_ttr)}"
+        f"{counts}\ndetect {duration(f['median_time_to_detect'])}, "
+        f"resolve {duration(f['median_time_to_resolve'])}"
     )
 
 
@@ -302,8 +313,9 @@ def pdf_rows(rows: Iterable[ProductRow]) -> SafeString:
     return mark_safe("\n".join([writer.row(row) for row in rows]))
 
 
-def product_rows(rows: Iterable[ProductRow]) -> SafeString:
-    """The <tr> of each product (the page shows one page of the table)."""
+def product_rows(rows: Iterable[Row]) -> SafeString:
+    """The <tr> of each product (the page shows one page of the table, as the
+    standings keep its rows)."""
     writer = _Writer()
     return mark_safe("\n".join([writer.row(row) for row in rows]))
 

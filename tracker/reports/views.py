@@ -25,7 +25,7 @@ from tracker.reports.selectors.products import portfolio_products
 from tracker.reports.selectors.summary import DEFAULT_SORT
 from tracker.reports.tasks import STANDINGS_EVERY
 
-PRODUCTS_PER_PAGE = 25  # each computed in full for the request
+PRODUCTS_PER_PAGE = 25
 
 
 def _page_url(request: HttpRequest, **params) -> str:
@@ -87,7 +87,8 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     """The report: the summary per team, the most urgent products, the charts,
     then one page of the sortable products table (filters, sort and pages in
     the URL). The summaries, totals and attention list add up the products'
-    stored standings in SQL; only the rows of the table's page are computed
+    stored standings in SQL, and the table's page shows the rows they keep,
+    with the period's incident figures of those products counted now
     (selectors/overview.py): the page costs the same at any size."""
     form = render.filter_form(request.GET, request.user)
     filters = render.valid_filters(form)

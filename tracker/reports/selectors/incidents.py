@@ -19,7 +19,7 @@ from tracker.postmortems.selectors.reports import (
     completion_aggregates,
     postmortems_stuck_in_draft,
 )
-from tracker.reports.selectors.rows import NO_COMPLETION, SEVERITIES
+from tracker.reports.selectors.rows import NO_COMPLETION, SEVERITIES, period_figures
 
 KINDS = tuple(Kind.values)
 # Products to aggregate over: their ids, or a queryset of them.
@@ -58,34 +58,65 @@ def _in_period(products: ProductSet, period: Period) -> QuerySet[Incident]:
     ).order_by()
 
 
+def _per_product(product_ids: list[int], period: Period) -> QuerySet:
+    """Per product, its incidents that started in the period: by severity, the
+    median times to detect and resolve, the SEV1–2 ones with a published
+    postmortem and the recurrences (one row per product, not per incident)."""
+    resolved = Q(resolved_at__isnull=False)
+    columns = ["product_id", "ttd", "ttr", "pm_total", "pm_covered", "recurrences"]
+    return (
+        _in_period(product_ids, period)
+        .values("product_id")
+        .annotate(
+            ttd=Median(Seconds("detected_at", "started_at")),
+            ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
+            **{sev: Count("pk", filter=Q(severity=sev)) for sev in SEVERITIES},
+            **completion_aggregates(product_ids),
+            recurrences=Count("pk", filter=Q(recurrence_of__isnull=False)),
+        )
+        .values_list(*columns, *SEVERITIES)
+    )
+
+
 def incident_figures(*, product_ids: list[int], period: Period) -> IncidentFigures:
     """Incidents that started in the period, aggregated in the database (two
     queries returning a row per product or per month, not per incident); the
     per-product one also counts the postmortem completion."""
-    in_period = _in_period(product_ids, period)
-    resolved = Q(resolved_at__isnull=False)
-    per_product = in_period.values("product_id").annotate(
-        ttd=Median(Seconds("detected_at", "started_at")),
-        ttr=Median(Seconds("resolved_at", "started_at"), filter=resolved),
-        **{sev: Count("pk", filter=Q(severity=sev)) for sev in SEVERITIES},
-        **completion_aggregates(product_ids),
-        recurrences=Count("pk", filter=Q(recurrence_of__isnull=False)),
-    )
     months = [m.strftime("%Y-%m") for m in period.months()]
     figures = IncidentFigures(
         {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months), {}, {}
     )
-    columns = ["product_id", "ttd", "ttr", "pm_total", "pm_covered", "recurrences"]
-    rows = per_product.values_list(*columns, *SEVERITIES)
-    for pid, ttd, ttr, total, covered, recurring, *counts in rows:
+    for pid, ttd, ttr, total, covered, recurring, *counts in _per_product(
+        product_ids, period
+    ):
         figures.recurrences[pid] = recurring
         figures.by_product[pid] = {
             sev: n for sev, n in zip(SEVERITIES, counts, strict=True) if n
         }
         figures.ttd[pid], figures.ttr[pid] = _seconds(ttd), _seconds(ttr)
         figures.completion[pid] = Completion(total, covered)
-    _months(in_period, figures)
+    _months(_in_period(product_ids, period), figures)
     return figures
+
+
+def period_figures_by_product(
+    *, product_ids: list[int], period: Period
+) -> dict[int, dict]:
+    """Per product, the row's figures of the period (rows.period_figures; a
+    product with no incident in it has none): one query."""
+    found = {}
+    for pid, ttd, ttr, total, covered, recurring, *counts in _per_product(
+        product_ids, period
+    ):
+        by_severity = dict(zip(SEVERITIES, counts, strict=True))
+        found[pid] = period_figures(
+            by_severity,
+            _seconds(ttd),
+            _seconds(ttr),
+            Completion(total, covered),
+            recurring,
+        )
+    return found
 
 
 def _months(in_period: QuerySet[Incident], figures, **more) -> list[dict]:

@@ -2,8 +2,9 @@
 attention list added up in SQL from the products' stored standings
 (ProductStanding, tracker/reports/standings.py) and the period's incident
 figures aggregated over the products the filters match, both kept as stored
-figures (tracker/reports/stored.py); and the products table's order in SQL,
-so that only one page of full report rows is computed per request.
+figures (tracker/reports/stored.py); the products table's order in SQL, and
+its page's rows as the standings keep them, with the period's figures of
+those products counted per request.
 
 Every query here is over the products the reader may read and the filters
 match (a join or a subquery, never a list of their ids): the page's statements
@@ -37,6 +38,7 @@ from django.utils import timezone
 
 from tracker.accounts.selectors import Reader
 from tracker.incidents.models import Incident
+from tracker.lib.aggregates import in_ids
 from tracker.lib.periods import Period
 from tracker.postmortems.selectors.reports import Completion
 from tracker.products.models import Product, RiskTier, Stage
@@ -47,21 +49,27 @@ from tracker.reports.selectors.incidents import (
     PeriodTotals,
     action_item_closure,
     incident_totals,
+    period_figures_by_product,
 )
-from tracker.reports.selectors.portfolio import one_snapshot, product_rows
+from tracker.reports.selectors.portfolio import one_snapshot
 from tracker.reports.selectors.products import (
+    PRODUCT_FIELDS,
     ReportProduct,
     TeamRef,
     hidden_product_count,
     portfolio_products,
+    report_product,
 )
 from tracker.reports.selectors.rows import (
     AT_RISK,
+    NO_COMPLETION,
     NO_DATA,
     OFF_TRACK,
     ON_TRACK,
-    ProductRow,
     ReportTotals,
+    StoredRow,
+    period_figures,
+    row_from_standing,
 )
 from tracker.reports.selectors.summary import (
     DEFAULT_SORT,
@@ -552,11 +560,42 @@ def _least_urgent_first() -> list[OrderBy]:
     ]
 
 
-def page_rows(
-    ids: list[int], *, period: Period, now: datetime | None = None
-) -> list[ProductRow]:
-    """The full report rows of one page of the table, in the page's order:
-    computed now, by the report's own selectors, for these products only."""
-    rows, _ = product_rows(Product.objects.filter(pk__in=ids), period=period, now=now)
-    position = {pk: i for i, pk in enumerate(ids)}
-    return sorted(rows, key=lambda row: position[row.product.pk])
+# What the table shows of a product (its owners: whether they are complete).
+_TABLE_PRODUCT = (
+    "pk",
+    "name",
+    "slug",
+    "team_name",
+    "team_slug",
+    "stage",
+    "risk_tier",
+    "pm_owner_id",
+    "ml_owner_id",
+    "eng_owner_id",
+    "shared_ownership_accepted",
+)
+_NO_INCIDENTS = period_figures({}, None, None, NO_COMPLETION, 0)
+
+
+def page_rows(ids: list[int], *, period: Period) -> list[StoredRow]:
+    """The rows of one page of the table, in the page's order: the products
+    as they are now, each with its row as its standing keeps it
+    (rows.stored_row) and the figures of `period` counted now, for these
+    products only: two statements, whatever a row holds."""
+    columns = [PRODUCT_FIELDS[name] for name in _TABLE_PRODUCT]
+    found = Product.objects.filter(in_ids("pk", ids)).values_list(
+        *columns, "standing__row", "standing__reasons", "standing__computed_at"
+    )
+    incidents = period_figures_by_product(product_ids=ids, period=period)
+    teams: dict[str, TeamRef] = {}
+    rows = {}
+    for *values, kept, reasons, as_of in found:
+        product = report_product(dict(zip(_TABLE_PRODUCT, values, strict=True)), teams)
+        rows[product.pk] = row_from_standing(
+            product,
+            kept,
+            reasons=reasons or [],
+            as_of=as_of,
+            period=incidents.get(product.pk, _NO_INCIDENTS),
+        )
+    return [rows[pk] for pk in ids if pk in rows]

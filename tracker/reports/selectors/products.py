@@ -121,12 +121,21 @@ def report_products(
     urls = fix_urls()
     found = []
     for row in annotated.values_list(*PRODUCT_FIELDS.values(), *facts):
-        fields = dict(zip(names, row[: len(names)], strict=True))
-        name, slug = fields.pop("team_name"), fields.pop("team_slug")
-        team = teams.get(slug) or teams.setdefault(slug, TeamRef(name, slug))
-        product = ReportProduct(
-            team, dict(zip(facts, row[len(names) :], strict=True)), **fields
+        product = report_product(
+            dict(zip(names, row[: len(names)], strict=True)),
+            teams,
+            dict(zip(facts, row[len(names) :], strict=True)),
         )
         found.append((product, Readiness(product, urls)))
     experiment_facts([product for product, _ in found], now=now)
     return found
+
+
+def report_product(
+    fields: dict, teams: dict[str, TeamRef], facts: dict[str, bool] | None = None
+) -> ReportProduct:
+    """The ReportProduct of a row read with (some of) PRODUCT_FIELDS' names,
+    its team the same TeamRef as the other rows' (`teams`, by slug)."""
+    name, slug = fields.pop("team_name"), fields.pop("team_slug")
+    team = teams.get(slug) or teams.setdefault(slug, TeamRef(name, slug))
+    return ReportProduct(team, facts or {}, **fields)

@@ -3,7 +3,8 @@ the portfolio's totals and months, and the KPI statuses they count."""
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -93,15 +94,30 @@ class ProductRow:
     def owners_complete(self) -> bool:
         return self.product.owners_aligned
 
-    @property
-    def worst_sla(self) -> Compliance | None:
-        measured = [c for _, c in self.slas if c.total]
-        return min(measured, key=lambda c: c.ratio) if measured else None
+    # A row computed by the report's selectors has every figure (a StoredRow
+    # may not have its standing yet).
+    computed = True
 
     @cached_property
     def figures(self) -> dict[str, Any]:
         """The row's figures, typed (None where there is nothing to measure):
-        the CSV export formats them, the API returns them as they are."""
+        the CSV export formats them, the API returns them as they are and the
+        products table writes them (tracker/reports/table.py)."""
+        return {
+            "owners_complete": self.owners_complete,
+            **self.standing_figures(),
+            **period_figures(
+                self.incidents,
+                self.median_ttd,
+                self.median_ttr,
+                self.postmortems,
+                self.recurrences,
+            ),
+        }
+
+    def standing_figures(self) -> dict[str, Any]:
+        """The figures that do not depend on the report's period, in the order
+        of STANDING_FIGURES: a product's standing keeps them (stored_row)."""
         statuses = Counter(k.status for k in self.kpis)
         progress = [k.progress for k in self.kpis if k.progress is not None]
         changes = [
@@ -111,7 +127,6 @@ class ProductRow:
         ]
         measured = [c for _, c in self.slas if c.total]
         return {
-            "owners_complete": self.owners_complete,
             "readiness_passed": self.readiness.passed_count,
             "readiness_applicable": self.readiness.applicable_count,
             "ml_test_score": self.ml_score.score,
@@ -127,17 +142,9 @@ class ProductRow:
             if measured
             else None,
             "overdue_kpi_followups": self.overdue_followups,
-            "incidents": self.incident_count,
-            **{f"incidents_{sev}": self.incidents.get(sev, 0) for sev in SEVERITIES},
-            "median_time_to_detect": self.median_ttd,
-            "median_time_to_resolve": self.median_ttr,
-            "sev12_incidents": self.postmortems.total,
-            "sev12_with_published_postmortem": self.postmortems.covered,
-            "postmortem_completion": self.postmortems.ratio,
             "open_action_items": self.open_action_items,
             "overdue_action_items": self.overdue_action_items,
             "postmortems_stuck_in_draft": self.stuck_postmortems,
-            "recurrences": self.recurrences,
             "follow_up_violations": self.follow_up_violations,
             "latest_ci_state": self.ci.state if self.ci else None,
             "latest_ci_sha": self.ci.sha if self.ci else None,
@@ -152,6 +159,149 @@ class ProductRow:
             "value_to_date": self.value.value if self.value else None,
             "payback_date": self.value.payback_date if self.value else None,
         }
+
+
+def period_figures(
+    incidents: dict[str, int],
+    ttd: timedelta | None,
+    ttr: timedelta | None,
+    postmortems: Completion,
+    recurrences: int,
+) -> dict[str, Any]:
+    """A row's figures of the report's period: its incidents by severity, their
+    median times to detect and resolve, the SEV1–2 ones with a published
+    postmortem and the recurrences (selectors/incidents.py counts them)."""
+    return {
+        "incidents": sum(incidents.values()),
+        **{f"incidents_{sev}": incidents.get(sev, 0) for sev in SEVERITIES},
+        "median_time_to_detect": ttd,
+        "median_time_to_resolve": ttr,
+        "sev12_incidents": postmortems.total,
+        "sev12_with_published_postmortem": postmortems.covered,
+        "postmortem_completion": postmortems.ratio,
+        "recurrences": recurrences,
+    }
+
+
+# --- A row as a product's standing keeps it ------------------------------------------
+
+STANDING_FIGURES = (
+    "readiness_passed",
+    "readiness_applicable",
+    "ml_test_score",
+    "business_kpis",
+    "kpis_on_track",
+    "kpis_at_risk",
+    "kpis_off_track",
+    "kpi_min_progress",
+    "kpi_after_launch_change",
+    "sla_count",
+    "sla_min_compliance",
+    "sla_min_error_budget",
+    "overdue_kpi_followups",
+    "open_action_items",
+    "overdue_action_items",
+    "postmortems_stuck_in_draft",
+    "follow_up_violations",
+    "latest_ci_state",
+    "latest_ci_sha",
+    "worst_segment",
+    "worst_segment_metric",
+    "worst_segment_value",
+    "worst_case_floor",
+    "worst_segment_meets_floor",
+    "production_version",
+    "production_shipped_at",
+    "cost_to_date",
+    "value_to_date",
+    "payback_date",
+)
+# The figures JSON keeps as text: (to JSON, back).
+_AS_TEXT = {
+    "production_shipped_at": (datetime.isoformat, datetime.fromisoformat),
+    "cost_to_date": (str, Decimal),
+    "value_to_date": (str, Decimal),
+    "payback_date": (date.isoformat, date.fromisoformat),
+}
+_KPI_FIELDS = KpiRow.__slots__
+
+
+def stored_row(row: ProductRow) -> dict[str, Any]:
+    """What a product's standing keeps of its row (ProductStanding.row), as
+    JSON: the figures that do not depend on the period, its KPIs and SLAs."""
+    figures = row.standing_figures()
+    for name, (dump, _) in _AS_TEXT.items():
+        if figures[name] is not None:
+            figures[name] = dump(figures[name])
+    return {
+        "figures": [figures[name] for name in STANDING_FIGURES],
+        "kpis": [[getattr(kpi, name) for name in _KPI_FIELDS] for kpi in row.kpis],
+        "slas": [[name, c.total, c.passed, c.objective] for name, c in row.slas],
+    }
+
+
+@dataclass
+class StoredRow:
+    """A product's row of the portfolio table as its standing keeps it
+    (stored_row, computed by the report's own selectors when beat refreshes
+    the standings), with the figures of the report's period counted now: what
+    the page and the API show of a page of the table. Its figures, KPIs and
+    SLAs are those of a ProductRow (the table and the API read either)."""
+
+    product: ReportProduct
+    figures: dict[str, Any]
+    kpis: list[KpiRow]
+    slas: list[tuple[str, Compliance]]
+    attention: list[str]
+    # When its standing was computed; None: not yet (no figure but the period's).
+    as_of: datetime | None
+
+    @property
+    def computed(self) -> bool:
+        return self.as_of is not None
+
+    def get_absolute_url(self) -> str:
+        return self.product.get_absolute_url()
+
+
+def row_from_standing(
+    product: ReportProduct,
+    kept: dict[str, Any] | None,
+    *,
+    reasons: list[str],
+    as_of: datetime | None,
+    period: dict[str, Any],
+) -> StoredRow:
+    """The StoredRow of `product` from what its standing keeps (None or empty:
+    no standing yet, every figure None) and its `period` figures."""
+    if not kept:
+        return StoredRow(
+            product,
+            {
+                "owners_complete": product.owners_aligned,
+                **dict.fromkeys(STANDING_FIGURES),
+                **period,
+            },
+            [],
+            [],
+            [],
+            None,
+        )
+    figures = dict(zip(STANDING_FIGURES, kept["figures"], strict=True))
+    for name, (_, load) in _AS_TEXT.items():
+        if figures[name] is not None:
+            figures[name] = load(figures[name])
+    return StoredRow(
+        product,
+        {"owners_complete": product.owners_aligned, **figures, **period},
+        [KpiRow(*values) for values in kept["kpis"]],
+        [
+            (name, Compliance(total, passed, objective))
+            for name, total, passed, objective in kept["slas"]
+        ],
+        list(reasons),
+        as_of,
+    )
 
 
 class ReportTotals:

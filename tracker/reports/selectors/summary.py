@@ -16,6 +16,7 @@ from tracker.reports.selectors.rows import (
     PROGRESS_BUCKETS,
     ProductRow,
     progress_bucket,
+    stored_row,
 )
 
 _STATUS_ORDER = {OFF_TRACK: 0, AT_RISK: 1, ON_TRACK: 2}  # no data: last
@@ -71,9 +72,9 @@ class TeamSummary:
 
 def standing_fields(row: ProductRow) -> dict:
     """What a product's stored standing holds of its row (ProductStanding): the
-    figures the team summary adds up, the KPI totals, the table's sort keys
-    and its cost and value (the urgency and the reasons come with the
-    attention ranking, selectors.attention)."""
+    figures the team summary adds up, the KPI totals, the table's sort keys,
+    its cost and value and its row of the table (the urgency and the reasons
+    come with the attention ranking, selectors.attention)."""
     statuses = Counter(kpi.status for kpi in row.kpis)
     bands = Counter(
         progress_bucket(k.progress) for k in row.kpis if k.progress is not None
@@ -101,6 +102,7 @@ def standing_fields(row: ProductRow) -> dict:
         "cost": row.value.cost if row.value else 0,
         "value": row.value.value if row.value else 0,
         "payback_date": row.value.payback_date if row.value else None,
+        "row": stored_row(row),
     }
 
 
