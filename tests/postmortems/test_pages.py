@@ -482,6 +482,26 @@ def test_kpi_impacts(alice_client, postmortem, product):
     assert not postmortem.metric_impacts.exists()
 
 
+FROM_METRICS = 'FROM "products_successmetric"'
+
+
+def test_the_impact_form_lists_the_products_kpis_read_once(
+    alice_client, postmortem, product
+):
+    from tests.factories import MetricFactory
+
+    url = postmortem.get_absolute_url()
+    assert "Record a KPI it moved" not in alice_client.get(url).content.decode()
+    MetricFactory(product=product, name="Approval rate")
+    MetricFactory(product=product, name="Losses")
+    with CaptureQueriesContext(connection) as queries:
+        html = alice_client.get(url).content.decode()
+    assert "Record a KPI it moved" in html
+    assert html.count("Approval rate</option>") == html.count("Losses</option>") == 1
+    read = [q["sql"] for q in queries if FROM_METRICS in q["sql"]]
+    assert len(read) == 1 and "CURSOR" not in read[0]
+
+
 # --- Action items -------------------------------------------------------------------
 
 

@@ -160,16 +160,20 @@ _MOVE_LABELS = {
 }
 
 
-def moves_for(user: User, postmortem: Postmortem) -> list[Move]:
-    """The moves `user` may try from the current status (the service still
-    checks the rest: reviewers present, the publish checklist)."""
-    if not user_can_edit_postmortem(user, postmortem):
+def moves_for(
+    postmortem: Postmortem, *, can_edit: bool, can_review: bool
+) -> list[Move]:
+    """The moves someone may try from the current status, given whether they
+    may edit the postmortem and review it (user_can_edit_postmortem,
+    user_can_review: the page asks both already); the service still checks
+    the rest: reviewers present, the publish checklist."""
+    if not can_edit:
         return []
     moves = []
     for status in Status:
         if status not in TRANSITIONS[Status(postmortem.status)]:
             continue
-        if status == Status.REVIEWED and not user_can_review(user, postmortem):
+        if status == Status.REVIEWED and not can_review:
             continue
         label = _MOVE_LABELS[status]
         if postmortem.status == Status.PUBLISHED:

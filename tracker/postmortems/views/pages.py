@@ -227,6 +227,7 @@ def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
     # Action items' progress goes on after publishing; the write-up and its
     # parts are read-only until someone reopens it.
     can_act = user_can_edit_postmortem(request.user, postmortem)
+    can_review = user_can_review(request.user, postmortem)
     can_edit = can_act and not postmortem.is_published
     if can_edit:
         forms.setdefault("moment_form", MomentForm())
@@ -242,8 +243,8 @@ def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
             "postmortem": postmortem,
             "can_edit": can_edit,
             "can_act": can_act,
-            "can_review": user_can_review(request.user, postmortem),
-            "moves": moves_for(request.user, postmortem),
+            "can_review": can_review,
+            "moves": moves_for(postmortem, can_edit=can_act, can_review=can_review),
             # The audit trail of the postmortem and its action items.
             **audit_selectors.history_for(
                 postmortem, product_slug=postmortem.product.slug
