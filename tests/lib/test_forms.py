@@ -27,3 +27,26 @@ def test_model_choice_by_id_refuses_what_no_id_can_be(team, value):
     with pytest.raises(ValidationError, match="valid choice"):
         field.clean(value)
     assert field.clean(str(team.pk)) == team
+
+
+def test_a_selects_choices_are_read_once(team, django_assert_num_queries):
+    """Asked whether there are any, then listed: one plain statement (Django's
+    own iterator reads them again, through a server-side cursor)."""
+    from django import forms
+
+    from tests.factories import TeamFactory
+
+    TeamFactory(name="Second")
+
+    class Form(forms.Form):
+        team = ModelChoiceField(queryset=Team.objects.none())
+
+    form = Form()
+    form.fields["team"].queryset = Team.objects.order_by("name")
+    with django_assert_num_queries(1) as queries:
+        assert form.fields["team"].queryset
+        html = str(form["team"])
+        assert str(form["team"]) == html  # rendered again: read already
+    assert "CURSOR" not in queries.captured_queries[0]["sql"]
+    assert html.count("<option") == 3  # the empty choice and both teams
+    assert f'value="{team.pk}"' in html

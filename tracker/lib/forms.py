@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 
 
 def error_field(field: str, error: ValidationError, form: forms.BaseForm) -> str | None:
@@ -37,10 +38,28 @@ def _is_storable_pk(value) -> bool:
         return False
 
 
+class ReadOnce(ModelChoiceIterator):
+    """A select's choices from its queryset's result, read in one statement
+    and kept: a page may ask whether there are any, then list them. Django's
+    own iterator reads them again each time, through a server-side cursor on
+    PostgreSQL (three round trips). A select here lists a few dozen rows at
+    most: longer lists are pickers (tracker/lib/widgets.py), which never
+    iterate their choices."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
 class ModelChoiceField(forms.ModelChoiceField):
     """Refuses, before querying, values the lookup column cannot hold: ids out of
     the 64-bit range, or NUL in a text column named by `to_field_name` (a slug,
-    a username), which PostgreSQL cannot store."""
+    a username), which PostgreSQL cannot store. Its choices are read once
+    (ReadOnce)."""
+
+    iterator = ReadOnce
 
     def to_python(self, value):
         if value not in self.empty_values and not self._storable(value):

@@ -3,11 +3,11 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.forms.models import ModelChoiceIterator
 from django.urls import reverse
 
 from tracker.accounts.models import User
 from tracker.incidents.models import Incident
+from tracker.lib.forms import ModelChoiceField
 from tracker.lib.widgets import MultiPicker, Picker
 from tracker.postmortems.models import (
     SECTIONS,
@@ -249,26 +249,10 @@ class FactorForm(forms.ModelForm):
         self.fields["category"].choices = FactorCategory.choices
 
 
-class ReadOnce(ModelChoiceIterator):
-    """The choices of a field's queryset, from its result once read: the page
-    asks whether there are any, then lists them (Django's own iterator reads
-    them again, through a server-side cursor)."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for obj in self.queryset:
-            yield self.choice(obj)
-
-
-class MetricField(ChoiceOfOne):
-    """One of a product's few metrics."""
-
-    iterator = ReadOnce
-
-
 class ImpactForm(forms.Form):
-    metric = MetricField(queryset=SuccessMetric.objects.none(), label="KPI")
+    # One of the product's few metrics, read once (the page asks whether
+    # there are any, then lists them).
+    metric = ModelChoiceField(queryset=SuccessMetric.objects.none(), label="KPI")
     change = forms.CharField(
         label="How much", max_length=200, help_text="e.g. −4% approvals for 3 hours"
     )

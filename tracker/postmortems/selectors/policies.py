@@ -16,7 +16,7 @@ read `violations`.
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -91,9 +91,13 @@ def policy_list() -> QuerySet[FollowUpPolicy]:
     return FollowUpPolicy.objects.order_by("severity", "risk_tier")
 
 
-def policy_index() -> dict[tuple[str, str], FollowUpPolicy]:
-    """(severity, risk tier or "") → policy: one query, a handful of rows."""
-    return {(p.severity, p.risk_tier): p for p in policy_list()}
+def policy_index(
+    policies: Iterable[FollowUpPolicy] | None = None,
+) -> dict[tuple[str, str], FollowUpPolicy]:
+    """(severity, risk tier or "") → policy: one query, a handful of rows (none
+    when the caller has read `policies` already)."""
+    read = policy_list() if policies is None else policies
+    return {(p.severity, p.risk_tier): p for p in read}
 
 
 def policy_for(
@@ -320,14 +324,15 @@ def violations(
     product_ids: list[int] | None = None,
     now: datetime | None = None,
     owners: bool = False,
+    policies: Iterable[FollowUpPolicy] | None = None,
 ) -> Violations:
     """Every current violation, the latest first: those of products `user`
     may read (None: all, for reminders), of `product_ids` when given. Read a
     slice at a time (Violations); with `owners` (the reminders: who is
     chased), the postmortems' authors too, else a postmortem's `owners` is
-    empty."""
+    empty. `policies`: every policy, when the caller has read them."""
     now = now or timezone.now()
-    index = policy_index()
+    index = policy_index(policies)
     if not index:
         return Violations(None, index, now, owners)
     scope = ~Q(product__stage=Stage.RETIRED)

@@ -11,11 +11,10 @@ from tracker.postmortems.selectors.policies import policy_list, violations
 
 @login_required
 def policy_violations(request: HttpRequest) -> HttpResponse:
+    policies = list(policy_list())
+    late = violations(user=request.user, policies=policies)
     return render(
         request,
         "postmortems/policies.html",
-        {
-            "policies": policy_list(),
-            "violations": paginate(request, violations(user=request.user), 50),
-        },
+        {"policies": policies, "violations": paginate(request, late, 50)},
     )
