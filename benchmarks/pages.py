@@ -29,12 +29,18 @@ and postmortem. A page the site does not serve yet is printed as absent.
 Requests go in rounds (each round: the floor, then every page once), so that a
 page and the floor meet the same load on a shared machine. Per page it prints
 the median and p95 wall time, the statements per request, the size of the
-answer and the ratio of its p95 to the floor's. Goal: p95 within 3x the floor
-and under 150 ms at 10,000 products, the statement counts equal at every size.
+answer, the ratio of its p95 to the floor's and how many full garbage
+collections ran during its requests ("gc": one costs about 100 ms with the
+site loaded, so a p95 far above the median with a gc of 2 or more is the
+collector, not the page; in the same order every round, a collection that
+comes every so many rounds tends to land on the same page). Goal: p95 within
+3x the floor and under 150 ms at 10,000 products, the statement counts equal
+at every size.
 --profile NAME prints where one page spends its time (cProfile, CPU).
 """
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -92,17 +98,34 @@ def parse_args() -> argparse.Namespace:
 # --- Measuring ---------------------------------------------------------------------
 
 
-def request(client, path: str) -> tuple[float, int, int]:
-    """One request: wall seconds, statements, bytes."""
+class FullCollections:
+    """Counts the collector's full (oldest generation) collections, as
+    `gc.callbacks` reports them: observed, never triggered or tuned."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            self.count += 1
+
+
+FULL = FullCollections()
+
+
+def request(client, path: str) -> tuple[float, int, int, int]:
+    """One request: wall seconds, statements, bytes, full garbage collections
+    during it."""
     from django.db import connection
 
     counter = Counter()
+    collections_before = FULL.count
     with connection.execute_wrapper(counter):
         start = time.perf_counter()
         response = client.get(path)
         wall = time.perf_counter() - start
     assert response.status_code == 200, (path, response.status_code)
-    return wall, counter.queries, len(response.content)
+    return wall, counter.queries, len(response.content), FULL.count - collections_before
 
 
 def p95(values: list[float]) -> float:
@@ -117,11 +140,15 @@ def measure(client, pages: dict[str, str], runs: int, seconds: float) -> list[di
         client.get(path)  # warm-up: template compilation, first imports
     samples = {name: [] for name in targets}
     deadline = time.monotonic() + seconds
-    for _ in range(runs):
-        for name, path in targets.items():
-            samples[name].append(request(client, path))
-        if time.monotonic() > deadline:
-            break
+    gc.callbacks.append(FULL)
+    try:
+        for _ in range(runs):
+            for name, path in targets.items():
+                samples[name].append(request(client, path))
+            if time.monotonic() > deadline:
+                break
+    finally:
+        gc.callbacks.remove(FULL)
     floor_p95 = p95([s[0] for s in samples[FLOOR]])
     results = []
     for name, found in samples.items():
@@ -138,6 +165,7 @@ def measure(client, pages: dict[str, str], runs: int, seconds: float) -> list[di
                 "statements_vary": len(statements) > 1,
                 "kib": found[-1][2] / 1024,
                 "x_floor": p95(walls) / floor_p95,
+                "full_gcs": sum(s[3] for s in found),
             }
         )
     return results
@@ -236,6 +264,7 @@ def table(results: list[dict]) -> None:
         f"{'page':<26}"
         + "".join(
             f"{f'{size:,}: median':>16}{'p95 ms':>8}{'stmts':>6}{'KiB':>7}{'x fl':>6}"
+            f"{'gc':>4}"
             for size in sizes
         )
         + "  goal"
@@ -248,12 +277,13 @@ def table(results: list[dict]) -> None:
         for size in sizes:
             r = found.get(size, {})
             if "runs" not in r:
-                line += f"{'absent':>16}{'':>27}"
+                line += f"{'absent':>16}{'':>31}"
                 continue
             vary = "~" if r["statements_vary"] else ""
             line += (
                 f"{r['median_ms']:>16.1f}{r['p95_ms']:>8.1f}"
                 f"{vary + str(r['statements']):>6}{r['kib']:>7.0f}{r['x_floor']:>6.1f}"
+                f"{r.get('full_gcs', ''):>4}"
             )
         print(line + "  " + verdict(page, found, sizes))
 
@@ -301,7 +331,8 @@ def main() -> None:
         f"up to {args.runs} rounds after a warm-up. Load average before: "
         "{:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}. Goal at the largest "
         "size: p95 within {}x the floor's p95 and under {} ms, statements equal "
-        "at every size (~: varied between requests).\n".format(
+        "at every size (~: varied between requests); gc: full garbage "
+        "collections during the page's requests.\n".format(
             *load, *os.getloadavg(), GOAL_RATIO, GOAL_MS
         )
     )
