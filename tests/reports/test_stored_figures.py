@@ -242,3 +242,7 @@ def test_the_portfolio_read_back_from_the_database_is_the_one_computed(
     assert team.products == 1 and list(team.by_stage) == [
         stage for stage in Stage.values if stage in team.by_stage
     ]
+    # A team's row is kept as a JSON text: read back, a string per team, not
+    # lists and dicts for the collector to track; a page decodes its own.
+    kept = StoredFigures.objects.get(report="portfolio").figures
+    assert all(isinstance(row, str) for row in kept["teams"] + kept["values"])

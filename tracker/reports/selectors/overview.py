@@ -11,6 +11,7 @@ match (a join or a subquery, never a list of their ids): the page's statements
 are as many at 10 products as at 10,000.
 """
 
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -168,13 +169,13 @@ class PortfolioFigures:
     and value per team name (by name), the most urgent products, how many
     are hidden, and the period's figures. Stored (stored.py).
 
-    The per-team lists are kept as JSON, computed or read back alike: a
-    page converts only the teams it shows (Converted), so that reading the
-    figures does not grow with the number of teams."""
+    The per-team lists hold a JSON text per team, computed or read back
+    alike: a page converts only the teams it shows (Converted), so that
+    reading the figures does not grow with the number of teams."""
 
-    teams: list[list]
+    teams: list[str]
     totals: dict
-    values: list[list]
+    values: list[str]
     attention: list[tuple]
     hidden: int
     incidents: PeriodTotals
@@ -182,8 +183,8 @@ class PortfolioFigures:
 
 
 class Converted(Sequence):
-    """A list of JSON rows, each converted when it is read: a page of the
-    team summaries converts that page's teams, not every team."""
+    """A list of rows as JSON texts, each converted when it is read: a page of
+    the team summaries converts that page's teams, not every team."""
 
     def __init__(self, rows: list, convert: Callable):
         self.rows, self.convert = rows, convert
@@ -265,10 +266,11 @@ def _decode(data: dict) -> PortfolioFigures:
     )
 
 
-# Version 2: the teams in the summaries' order, with their totals and their
-# cost and value per name computed once (version 1 kept the raw sums).
+# Version 3: a team's row and its cost and value as a JSON text each. Version
+# 2: the teams in the summaries' order, with their totals and their cost and
+# value per name computed once (version 1 kept the raw sums).
 PORTFOLIO = register(
-    Kind(StoredFigures.Report.PORTFOLIO, _figures, _encode, _decode, version=2)
+    Kind(StoredFigures.Report.PORTFOLIO, _figures, _encode, _decode, version=3)
 )
 
 
@@ -332,21 +334,31 @@ def _team_rows(products: QuerySet[Product]) -> QuerySet:
     )
 
 
-def _team_json(teams: list[dict]) -> list[list]:
+def _team_json(teams: list[dict]) -> list[str]:
     """The team rows in the summaries' order (the teams whose products are
-    most urgent first), as JSON: what a summary reads of each, in the order
-    of _TEAM_FIELDS (a list, not a dict: keys repeated for every team would
-    be most of the stored figures)."""
+    most urgent first), each as a JSON text: what a summary reads of it, in
+    the order of _TEAM_FIELDS (a list, not a dict: keys repeated for every
+    team would be most of the stored figures)."""
     ordered = sorted(
         teams, key=lambda t: (-t["urgency"], t["team__name"].lower(), t["team__slug"])
     )
     return [
-        [
-            *(t[key] for key in _TEAM_FIELDS),
-            {s: t[f"stage_{s}"] for s in Stage.values if t[f"stage_{s}"]},
-        ]
+        _row_text(
+            [
+                *(t[key] for key in _TEAM_FIELDS),
+                {s: t[f"stage_{s}"] for s in Stage.values if t[f"stage_{s}"]},
+            ]
+        )
         for t in ordered
     ]
+
+
+def _row_text(row: list) -> str:
+    """A team's row as JSON text within the stored figures: reading them back
+    then makes a string per team, not lists and dicts for every team (at 500
+    teams, 1,900 objects per request for the collector to track), and a page
+    decodes the rows it shows (Converted)."""
+    return json.dumps(row, separators=(",", ":"))
 
 
 _TEAM_FIELDS = (
@@ -378,17 +390,17 @@ def _totals(teams: list[dict]) -> dict:
     }
 
 
-def _summary(row: list) -> TeamSummary:
-    *figures, stages = row
+def _summary(row: str) -> TeamSummary:
+    *figures, stages = json.loads(row)
     t = dict(zip(_TEAM_FIELDS, figures, strict=True))
     by_stage = {stage: stages[stage] for stage in Stage.values if stage in stages}
     return TeamSummary(t.pop("team__name"), t.pop("team__slug"), by_stage=by_stage, **t)
 
 
-def _values(teams: list[dict], paybacks: list[tuple]) -> list[list]:
+def _values(teams: list[dict], paybacks: list[tuple]) -> list[str]:
     """Cost, value and paybacks per team name, as outcomes.value_by_team adds
-    them up from the report's rows, by name, as JSON lists (_value reads
-    one)."""
+    them up from the report's rows, by name, each as a JSON text (_row_text;
+    _value reads one)."""
     by_name: dict[str, dict] = {}
     for t in teams:
         entry = by_name.setdefault(
@@ -411,13 +423,15 @@ def _values(teams: list[dict], paybacks: list[tuple]) -> list[list]:
     for entry in by_name.values():
         entry["net"] = entry["value"] - entry["cost"]
     return [
-        [
-            entry["team"],
-            *(str(entry[key]) for key in _MONEY_KEYS),
-            entry["products"],
-            entry["paid_back"],
-            entry["paybacks"],
-        ]
+        _row_text(
+            [
+                entry["team"],
+                *(str(entry[key]) for key in _MONEY_KEYS),
+                entry["products"],
+                entry["paid_back"],
+                entry["paybacks"],
+            ]
+        )
         for entry in sorted(by_name.values(), key=lambda entry: entry["team"])
     ]
 
@@ -425,8 +439,8 @@ def _values(teams: list[dict], paybacks: list[tuple]) -> list[list]:
 _MONEY_KEYS = ("cost", "value", "net")
 
 
-def _value(row: list) -> dict:
-    team, cost, value, net, products, paid_back, paybacks = row
+def _value(row: str) -> dict:
+    team, cost, value, net, products, paid_back, paybacks = json.loads(row)
     return {
         "team": team,
         "cost": Decimal(cost),
