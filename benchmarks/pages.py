@@ -181,6 +181,7 @@ def prepare() -> None:
     from tracker.reminders.models import Reminder
     from tracker.reminders.services import sweep
     from tracker.reports.models import ProductStanding
+    from tracker.reports.selectors.rows import ROW_VERSION
     from tracker.reports.standings import standings_refresh_all
 
     if not Reminder.objects.exists():
@@ -189,7 +190,8 @@ def prepare() -> None:
         print(f"reminder sweep: {made} in {time.perf_counter() - started:.0f} s")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    if ProductStanding.objects.count() < Product.objects.count():
+    computed = ProductStanding.objects.filter(row__version=ROW_VERSION)
+    if computed.count() < Product.objects.count():
         started = time.perf_counter()
         made = standings_refresh_all()
         print(f"standings: {made} in {time.perf_counter() - started:.0f} s")

@@ -11,7 +11,14 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from tests.factories import IncidentFactory, ProductFactory, TeamFactory, staff_reader
+from tests.factories import (
+    IncidentFactory,
+    MeasurementFactory,
+    MetricFactory,
+    ProductFactory,
+    TeamFactory,
+    staff_reader,
+)
 from tests.reports.test_api import _populate, dataset  # noqa: F401
 from tracker.audit.context import acting
 from tracker.audit.models import Via
@@ -31,6 +38,7 @@ from tracker.reports.selectors.overview import (
 )
 from tracker.reports.selectors.portfolio import one_snapshot, portfolio_report
 from tracker.reports.selectors.products import portfolio_products
+from tracker.reports.selectors.rows import ROW_VERSION
 from tracker.reports.selectors.summary import SORT_CHOICES
 from tracker.reports.standings import standings_refresh, standings_refresh_all
 
@@ -77,6 +85,31 @@ def test_beat_refreshes_every_product_a_batch_at_a_time(team, monkeypatch):
     beat = app.conf.beat_schedule["reports-standings-refresh"]
     assert beat["task"] == "tracker.reports.tasks.standings_refresh"
     assert beat["schedule"] == tasks.STANDINGS_EVERY
+
+
+def test_an_infinite_figure_is_kept_as_none(team):
+    """A KPI's progress from extreme values is infinite: its row keeps None
+    (the page shows "—"), rather than PostgreSQL's JSON refusing the whole
+    batch of standings."""
+    product = ProductFactory(team=team, name="Edge", slug="edge")
+    metric = MetricFactory(product=product, baseline=-1e308, target=0)
+    MeasurementFactory(metric=metric, value=1e308)
+    assert standings_refresh_all() == 1
+    [row] = page_rows([product.pk], period=period_get(None))
+    [kpi] = row.kpis
+    assert row.computed and kpi.progress is None
+    assert row.figures["kpi_min_progress"] is None
+
+
+def test_a_row_of_another_shape_is_read_as_not_computed(team):
+    ProductFactory(team=team, name="Old", slug="old")
+    standings_refresh_all()
+    standing = ProductStanding.objects.get()
+    standing.row = {**standing.row, "version": ROW_VERSION + 1}
+    standing.save()
+    [row] = page_rows([standing.product_id], period=period_get(None))
+    assert not row.computed and row.figures["readiness_passed"] is None
+    assert row.attention == standing.reasons
 
 
 def test_refresh_standings_computes_them_by_hand(team):

@@ -128,7 +128,8 @@ class ProductStanding(models.Model):
     payback_date = models.DateField(null=True, blank=True)
     # The product's row of the products table (selectors/rows.stored_row):
     # the figures that do not depend on the report's period, its KPIs and
-    # SLAs. Empty: computed before rows were kept, until the next refresh.
+    # SLAs. Empty, or of another ROW_VERSION: read as not computed until the
+    # next refresh.
     row = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -1,6 +1,7 @@
 """What a portfolio report is made of: one row per product with its figures,
 the portfolio's totals and months, and the KPI statuses they count."""
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -224,6 +225,18 @@ _AS_TEXT = {
     "payback_date": (date.isoformat, date.fromisoformat),
 }
 _KPI_FIELDS = KpiRow.__slots__
+# The shape of a stored row: one of another shape (STANDING_FIGURES or KpiRow
+# changed) is read as not computed until the next refresh writes this one.
+ROW_VERSION = 1
+
+
+def _finite(value: Any) -> Any:
+    """A figure as JSON can hold it: an infinite or undefined number (a KPI's
+    progress from extreme values) as None, which the table shows as the page
+    shows those, "—"; PostgreSQL's JSON refuses them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def stored_row(row: ProductRow) -> dict[str, Any]:
@@ -234,8 +247,11 @@ def stored_row(row: ProductRow) -> dict[str, Any]:
         if figures[name] is not None:
             figures[name] = dump(figures[name])
     return {
-        "figures": [figures[name] for name in STANDING_FIGURES],
-        "kpis": [[getattr(kpi, name) for name in _KPI_FIELDS] for kpi in row.kpis],
+        "version": ROW_VERSION,
+        "figures": [_finite(figures[name]) for name in STANDING_FIGURES],
+        "kpis": [
+            [_finite(getattr(kpi, name)) for name in _KPI_FIELDS] for kpi in row.kpis
+        ],
         "slas": [[name, c.total, c.passed, c.objective] for name, c in row.slas],
     }
 
@@ -272,9 +288,10 @@ def row_from_standing(
     as_of: datetime | None,
     period: dict[str, Any],
 ) -> StoredRow:
-    """The StoredRow of `product` from what its standing keeps (None or empty:
-    no standing yet, every figure None) and its `period` figures."""
-    if not kept:
+    """The StoredRow of `product` from what its standing keeps (None, empty or
+    of another ROW_VERSION: not computed yet, every figure None but the
+    period's) and its `period` figures."""
+    if not kept or kept.get("version") != ROW_VERSION:
         return StoredRow(
             product,
             {
@@ -284,7 +301,7 @@ def row_from_standing(
             },
             [],
             [],
-            [],
+            list(reasons),
             None,
         )
     figures = dict(zip(STANDING_FIGURES, kept["figures"], strict=True))
