@@ -2,6 +2,7 @@
 database per product or per month (never a row per incident)."""
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -58,13 +59,18 @@ def _in_period(products: ProductSet, period: Period) -> QuerySet[Incident]:
     ).order_by()
 
 
-def _per_product(product_ids: list[int], period: Period) -> QuerySet:
-    """Per product, its incidents that started in the period: by severity, the
-    median times to detect and resolve, the SEV1–2 ones with a published
-    postmortem and the recurrences (one row per product, not per incident)."""
+def _per_product(
+    product_ids: list[int], period: Period
+) -> Iterator[
+    tuple[int, dict[str, int], timedelta | None, timedelta | None, Completion, int]
+]:
+    """Per product with incidents that started in the period: its incidents by
+    severity, their median times to detect and resolve, the SEV1–2 ones with
+    a published postmortem and the recurrences (one row per product, not per
+    incident)."""
     resolved = Q(resolved_at__isnull=False)
     columns = ["product_id", "ttd", "ttr", "pm_total", "pm_covered", "recurrences"]
-    return (
+    rows = (
         _in_period(product_ids, period)
         .values("product_id")
         .annotate(
@@ -76,6 +82,16 @@ def _per_product(product_ids: list[int], period: Period) -> QuerySet:
         )
         .values_list(*columns, *SEVERITIES)
     )
+    for pid, ttd, ttr, total, covered, recurring, *counts in rows:
+        by_severity = dict(zip(SEVERITIES, counts, strict=True))
+        yield (
+            pid,
+            by_severity,
+            _seconds(ttd),
+            _seconds(ttr),
+            Completion(total, covered),
+            recurring,
+        )
 
 
 def incident_figures(*, product_ids: list[int], period: Period) -> IncidentFigures:
@@ -86,15 +102,13 @@ def incident_figures(*, product_ids: list[int], period: Period) -> IncidentFigur
     figures = IncidentFigures(
         {}, {}, {}, {m: Counter() for m in months}, dict.fromkeys(months), {}, {}
     )
-    for pid, ttd, ttr, total, covered, recurring, *counts in _per_product(
+    for pid, by_severity, ttd, ttr, completion, recurring in _per_product(
         product_ids, period
     ):
         figures.recurrences[pid] = recurring
-        figures.by_product[pid] = {
-            sev: n for sev, n in zip(SEVERITIES, counts, strict=True) if n
-        }
-        figures.ttd[pid], figures.ttr[pid] = _seconds(ttd), _seconds(ttr)
-        figures.completion[pid] = Completion(total, covered)
+        figures.by_product[pid] = {sev: n for sev, n in by_severity.items() if n}
+        figures.ttd[pid], figures.ttr[pid] = ttd, ttr
+        figures.completion[pid] = completion
     _months(_in_period(product_ids, period), figures)
     return figures
 
@@ -102,21 +116,12 @@ def incident_figures(*, product_ids: list[int], period: Period) -> IncidentFigur
 def period_figures_by_product(
     *, product_ids: list[int], period: Period
 ) -> dict[int, dict]:
-    """Per product, the row's figures of the period (rows.period_figures; a
-    product with no incident in it has none): one query."""
-    found = {}
-    for pid, ttd, ttr, total, covered, recurring, *counts in _per_product(
-        product_ids, period
-    ):
-        by_severity = dict(zip(SEVERITIES, counts, strict=True))
-        found[pid] = period_figures(
-            by_severity,
-            _seconds(ttd),
-            _seconds(ttr),
-            Completion(total, covered),
-            recurring,
-        )
-    return found
+    """Per product of `product_ids`, the row's figures of the period
+    (rows.period_figures; none for a product with no incident in it): one
+    query."""
+    found = {pid: figures for pid, *figures in _per_product(product_ids, period)}
+    none = ({}, None, None, NO_COMPLETION, 0)
+    return {pid: period_figures(*found.get(pid, none)) for pid in product_ids}
 
 
 def _months(in_period: QuerySet[Incident], figures, **more) -> list[dict]:

@@ -63,13 +63,11 @@ from tracker.reports.selectors.products import (
 )
 from tracker.reports.selectors.rows import (
     AT_RISK,
-    NO_COMPLETION,
     NO_DATA,
     OFF_TRACK,
     ON_TRACK,
     ReportTotals,
     StoredRow,
-    period_figures,
     row_from_standing,
 )
 from tracker.reports.selectors.summary import (
@@ -588,7 +586,6 @@ _TABLE_PRODUCT = (
     "eng_owner_id",
     "shared_ownership_accepted",
 )
-_NO_INCIDENTS = period_figures({}, None, None, NO_COMPLETION, 0)
 
 
 def page_rows(ids: list[int], *, period: Period) -> list[StoredRow]:
@@ -610,6 +607,6 @@ def page_rows(ids: list[int], *, period: Period) -> list[StoredRow]:
             kept,
             reasons=reasons or [],
             as_of=as_of,
-            period=incidents.get(product.pk, _NO_INCIDENTS),
+            period=incidents[product.pk],
         )
     return [rows[pk] for pk in ids if pk in rows]

@@ -291,33 +291,26 @@ def row_from_standing(
     """The StoredRow of `product` from what its standing keeps (None, empty or
     of another ROW_VERSION: not computed yet, every figure None but the
     period's) and its `period` figures."""
-    if not kept or kept.get("version") != ROW_VERSION:
-        return StoredRow(
-            product,
-            {
-                "owners_complete": product.owners_aligned,
-                **dict.fromkeys(STANDING_FIGURES),
-                **period,
-            },
-            [],
-            [],
-            list(reasons),
-            None,
-        )
-    figures = dict(zip(STANDING_FIGURES, kept["figures"], strict=True))
-    for name, (_, load) in _AS_TEXT.items():
-        if figures[name] is not None:
-            figures[name] = load(figures[name])
+    computed = bool(kept) and kept.get("version") == ROW_VERSION
+    figures = dict.fromkeys(STANDING_FIGURES)
+    kpis, slas = [], []
+    if computed:
+        figures = dict(zip(STANDING_FIGURES, kept["figures"], strict=True))
+        for name, (_, load) in _AS_TEXT.items():
+            if figures[name] is not None:
+                figures[name] = load(figures[name])
+        kpis = [KpiRow(*values) for values in kept["kpis"]]
+        slas = [
+            (name, Compliance(total, passed, objective))
+            for name, total, passed, objective in kept["slas"]
+        ]
     return StoredRow(
         product,
         {"owners_complete": product.owners_aligned, **figures, **period},
-        [KpiRow(*values) for values in kept["kpis"]],
-        [
-            (name, Compliance(total, passed, objective))
-            for name, total, passed, objective in kept["slas"]
-        ],
+        kpis,
+        slas,
         list(reasons),
-        as_of,
+        as_of if computed else None,
     )
 
 
