@@ -30,8 +30,8 @@ Requests go in rounds (each round: the floor, then every page once), so that a
 page and the floor meet the same load on a shared machine. Per page it prints
 the median and p95 wall time, the statements per request, the size of the
 answer, the ratio of its p95 to the floor's and how many full garbage
-collections ran during its requests ("gc": one costs about 100 ms with the
-site loaded, so a p95 far above the median with a gc of 2 or more is the
+collections ran during its requests ("gc": one walks every object the site
+has loaded, so a p95 far above the median with a gc of 2 or more is the
 collector, not the page; in the same order every round, a collection that
 comes every so many rounds tends to land on the same page). Goal: p95 within
 3x the floor and under 150 ms at 10,000 products, the statement counts equal

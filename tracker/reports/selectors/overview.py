@@ -353,9 +353,9 @@ def _team_json(teams: list[dict]) -> list[str]:
 
 def _row_text(row: list) -> str:
     """A team's row as JSON text within the stored figures: reading them back
-    then makes a string per team, not lists and dicts for every team (at 500
-    teams, 1,900 objects per request for the collector to track), and a page
-    decodes the rows it shows (Converted)."""
+    then makes a string per team, not lists and dicts for every team for the
+    collector to track on every request, and a page decodes the rows it shows
+    (Converted)."""
     return json.dumps(row, separators=(",", ":"))
 
 
