@@ -33,20 +33,23 @@ def _html(client, url: str) -> str:
     return response.content.decode()
 
 
-def test_product_page_shows_its_changes_with_labels(alice_client, alice, product):
+def test_product_history_tab_shows_its_changes_with_labels(
+    alice_client, alice, product
+):
     with acting(actor=alice, via="web"):
         services.product_change_stage(
             product=product, stage=Stage.DISCOVERY, actor=alice
         )
-    html = _html(alice_client, product.get_absolute_url())
-    assert 'id="audit-history"' in html
+    # The product's page leads to its history tab, which shows the change.
+    page = _html(alice_client, product.get_absolute_url())
+    assert 'href="/products/fraud-score/history/"' in page
+    html = _html(alice_client, "/products/fraud-score/history/")
     assert "<strong>Alice (alice)</strong> changed product <em>Fraud score</em>" in html
     # The field's verbose name and the choices' labels, not their stored values.
     assert '<span class="field-name">Stage</span>' in html
     assert (
         '<span class="old">Proposed</span> → <span class="new">Discovery</span>' in html
     )
-    assert 'href="/products/fraud-score/history/"' in html
 
 
 def test_metric_page_shows_the_metric_and_its_measurements(
@@ -164,7 +167,7 @@ def test_long_text_reads_as_an_excerpt_with_its_length(alice_client, alice, prod
             product=product, actor=alice, data={"business_context": "y" * 1200}
         )
     assert last_event(product).changes["business_context"][1]["length"] == 1200
-    html = _html(alice_client, product.get_absolute_url())
+    html = _html(alice_client, "/products/fraud-score/history/")
     assert "(1,200 characters)" in html
 
 

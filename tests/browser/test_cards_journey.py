@@ -27,6 +27,7 @@ def test_card_segments_and_sign_off(page, live_server, sign_in, shoot, product):
     )
     sign_in("alice")
     page.goto(f"{live_server.url}/products/fraud-score/")
+    page.get_by_role("link", name="Actions and decisions").click()
     page.get_by_role("link", name="Model card").first.click()
     expect(page.get_by_role("heading", name="Model card")).to_be_visible()
     page.get_by_role("link", name="Edit card").click()
@@ -78,7 +79,8 @@ def test_card_segments_and_sign_off(page, live_server, sign_in, shoot, product):
     expect(page.locator(".cardhead .badge.good")).to_have_text("Approved")
 
     page.goto(f"{live_server.url}/products/fraud-score/")
+    expect(page.get_by_text(re.compile("Fails the floor: size=small"))).to_be_visible()
+    page.get_by_role("link", name="Actions and decisions").click()
     section = page.locator("#decisions")
     expect(section.get_by_text("all signed off")).to_be_visible()
-    expect(page.get_by_text(re.compile("Fails the floor: size=small"))).to_be_visible()
     shoot("cards-04-product-page")

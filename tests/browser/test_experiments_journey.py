@@ -20,6 +20,7 @@ def test_rollout_and_experiment(page, live_server, sign_in, shoot, product, alic
     )
     sign_in("alice")
     page.goto(f"{live_server.url}/products/fraud-score/")
+    page.get_by_role("link", name="Delivery").click()
     page.get_by_role("link", name="Edit the plan").click()
     expect(page.get_by_role("heading", name="Rollout plan")).to_be_visible()
     for kind, status, percent in (
@@ -39,7 +40,7 @@ def test_rollout_and_experiment(page, live_server, sign_in, shoot, product, alic
     expect(page.get_by_text("Added step 3. Ramp to 25%")).to_be_visible()
     shoot("experiments-01-rollout-plan")
 
-    page.goto(f"{live_server.url}/products/fraud-score/")
+    page.goto(f"{live_server.url}/products/fraud-score/delivery/")
     rollout = page.locator("section", has=page.locator("#rollout-h"))
     expect(rollout.get_by_text("1 of 3")).to_be_visible()
     expect(rollout.get_by_text("now: Internal A/B")).to_be_visible()

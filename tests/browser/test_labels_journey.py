@@ -34,10 +34,12 @@ def test_labels_and_the_stage_override(
         "engineering are three different people, or the team has accepted that one "
         "person holds several roles.",
     )
-    survey = page.locator("section[aria-labelledby=survey-h] .badge").first
-    expect(survey).to_have_text("1 not in production")
     expect(page.get_by_text("ML Test Score 0 / 7")).to_be_visible()
     shoot("labels-1-product")
+    page.get_by_role("link", name="Data survey").click()
+    survey = page.locator(".pagehead .lead .badge").first
+    expect(survey).to_have_text("1 not in production")
+    page.get_by_role("link", name="Overview").click()
 
     page.get_by_text("Move to another stage").click()
     page.locator("#id_stage").select_option("production")

@@ -16,6 +16,7 @@ def test_feedback_value_and_contracts(page, live_server, sign_in, shoot):
     seed_demo()
     sign_in("alice", "tracker-demo")
     page.goto(f"{live_server.url}/products/fraud-score/")
+    page.get_by_role("link", name="Metrics and SLAs").click()
     value = page.locator("section", has=page.locator("#value-h"))
     expect(value.get_by_text("Payback")).to_be_visible()
     expect(value.locator(".badge.good")).to_be_visible()  # a payback date

@@ -24,6 +24,9 @@ def test_main_pages_fit_a_phone_screen(page, live_server, sign_in, shoot):
     paths = [
         "/products/",
         "/products/fraud-score/",
+        "/products/fraud-score/metrics/",
+        "/products/fraud-score/delivery/",
+        "/products/fraud-score/work/",
         "/incidents/",
         incident.get_absolute_url(),
         "/postmortems/",

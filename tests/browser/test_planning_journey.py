@@ -27,6 +27,7 @@ def test_plan_a_product_end_to_end(page, live_server, sign_in, shoot, team):
     expect(page).to_have_url(f"{live_server.url}/products/fraud-score/")
     expect(page.get_by_text("Missing: ML, Engineering owner.")).to_be_visible()
 
+    page.get_by_role("link", name="Metrics and SLAs").click()
     page.get_by_role("link", name="Add a business KPI").click()
     page.get_by_label("Name").fill("Chargeback losses")
     page.get_by_label("Direction").select_option("lower")
@@ -51,6 +52,7 @@ def test_plan_a_product_end_to_end(page, live_server, sign_in, shoot, team):
     shoot("02-metric-detail")
 
     page.get_by_role("link", name="Fraud score").first.click()
+    page.get_by_role("link", name="Data survey").click()
     page.get_by_role("link", name="Survey the first feature").click()
     page.get_by_role("textbox", name=re.compile(r"^Feature")).fill("card_velocity_1h")
     page.get_by_label("Source kind").select_option("stream")
@@ -61,18 +63,24 @@ def test_plan_a_product_end_to_end(page, live_server, sign_in, shoot, team):
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Saved feature card_velocity_1h.")).to_be_visible()
 
-    page.goto(f"{live_server.url}/products/fraud-score/")
+    expect(page.locator("tr.risky", has_text="card_velocity_1h")).to_be_visible()
+    expect(page.get_by_text("staler than needed")).to_be_visible()
+
+    page.get_by_role("link", name="Metrics and SLAs").click()
     metrics = page.locator(
         "section", has=page.get_by_role("heading", name="Success metrics")
     )
     expect(metrics.get_by_role("link", name="Chargeback losses")).to_be_visible()
     expect(metrics.locator("td.num", has_text="350")).to_be_visible()
     expect(metrics.get_by_text("50%")).to_be_visible()  # 410 → 350 of the way to 290
-    survey = page.locator(
-        "section", has=page.get_by_role("heading", name="Production-data survey")
+    shoot("03-product-metrics")
+    page.get_by_role("link", name="Overview").click()
+    # Readiness lists what still fails: the survey, no longer the KPI.
+    readiness = page.locator(
+        "section", has=page.get_by_role("heading", name="Readiness")
     )
-    expect(survey.locator("tr.risky", has_text="card_velocity_1h")).to_be_visible()
-    expect(survey.get_by_text("staler than needed")).to_be_visible()
+    expect(readiness.get_by_text("Data survey complete")).to_be_visible()
+    expect(readiness.get_by_text("A business KPI with")).to_have_count(0)
     shoot("03-product-page")
 
 

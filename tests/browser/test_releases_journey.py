@@ -15,6 +15,7 @@ def test_versions_deployments_rollback_and_incident(page, live_server, sign_in, 
     seed_demo()
     sign_in("bob", "tracker-demo")
     page.goto(f"{live_server.url}/products/fraud-score/")
+    page.get_by_role("link", name="Delivery").click()
     expect(page.get_by_role("heading", name="Model in service")).to_be_visible()
     shoot("40-product-model-in-service")
 

@@ -103,5 +103,5 @@ def test_someone_else_may_not_answer(bob_client, decision):
 
 
 def test_product_page_lists_decisions_awaiting_approval(alice_client, decision):
-    body = alice_client.get("/products/fraud-score/").content.decode()
+    body = alice_client.get("/products/fraud-score/work/").content.decode()
     assert "1 awaiting approval" in body and "Missing values" in body

@@ -41,7 +41,7 @@ def test_first_report_creates_201(alice_api, product, alice):
         "rows": 120000,
     }
     assert body["reported_by"] == "alice"
-    assert body["html_url"] == "http://testserver/products/fraud-score/#ci-h"
+    assert body["html_url"] == "http://testserver/products/fraud-score/delivery/#ci-h"
 
 
 def test_repeat_post_updates_not_duplicates(alice_api, product):
@@ -170,7 +170,7 @@ def test_no_reports_yet(carol_api, product):
         "state": None,
         "total_count": 0,
         "statuses": [],
-        "html_url": "http://testserver/products/fraud-score/#ci-h",
+        "html_url": "http://testserver/products/fraud-score/delivery/#ci-h",
     }
 
 
@@ -215,14 +215,14 @@ def test_report_does_not_leak_to_other_products(alice_api, product, team):
 def test_product_page_shows_the_ci_card(alice_client, alice_api, product):
     report(alice_api, context="train", state="failure", target_url="https://ci/run/7")
     report(alice_api, context="evaluate", state="success")
-    page = alice_client.get(product.get_absolute_url()).content.decode()
+    page = alice_client.get(f"/products/{product.slug}/delivery/").content.decode()
     assert "CI status" in page
     assert 'href="https://ci/run/7"' in page
     assert "failure" in page and "evaluate" in page
 
 
 def test_product_page_without_reports_explains_how(alice_client, product):
-    page = alice_client.get(product.get_absolute_url()).content.decode()
+    page = alice_client.get(f"/products/{product.slug}/delivery/").content.decode()
     assert "No CI reports yet" in page
 
 
@@ -409,10 +409,12 @@ def test_malformed_reports_are_refused_in_the_error_shape(
 def test_the_answer_links_to_the_products_page_under_its_current_slug(
     alice_api, product
 ):
-    assert report(alice_api).json()["html_url"].endswith("/fraud-score/#ci-h")
+    assert report(alice_api).json()["html_url"].endswith("/fraud-score/delivery/#ci-h")
     product.slug = "fraud-score-v2"
     product.save()
     url = "/api/v1/products/fraud-score-v2/ci-status/"
     body = {"sha": SHA, "context": "train", "state": "success"}
     answer = alice_api.post(url, body, format="json").json()
-    assert answer["html_url"] == "http://testserver/products/fraud-score-v2/#ci-h"
+    assert (
+        answer["html_url"] == "http://testserver/products/fraud-score-v2/delivery/#ci-h"
+    )

@@ -33,6 +33,8 @@ def test_nested_fields_use_the_request_of_their_own_use(product, settings):
     outputs = [
         _Nesting(status, context={"request": _request(host)}).data for host in hosts
     ]
-    expected = [f"http://{host}/products/{product.slug}/#ci-h" for host in hosts]
+    expected = [
+        f"http://{host}/products/{product.slug}/delivery/#ci-h" for host in hosts
+    ]
     assert [o["itself"]["html_url"] for o in outputs] == expected
     assert [o["as_list"] for o in outputs] == [[f"http://{h}/x/"] for h in hosts]

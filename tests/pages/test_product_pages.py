@@ -17,6 +17,7 @@ from tests.factories import (
     SLAFactory,
     survey_form,
 )
+from tracker.accounts.models import Visibility
 from tracker.products.experiments import experiment_create, rollout_step_create
 from tracker.products.models import (
     FeatureSource,
@@ -54,59 +55,105 @@ def _populate(product, n):
         )
 
 
-def test_detail_query_count_does_not_grow_with_rows(
-    alice_client, product, django_assert_num_queries
+# Four queries every tab reads (the session, the user, the product, the bell's
+# unread count in the top bar; alice owns the product, so whether she may edit
+# it needs no query), then each tab's own.
+TAB_QUERIES = {
+    # the stage timeline, readiness (one query), the ML Test Score, the open
+    # incidents
+    "detail": 4 + 4,
+    # the metrics, their latest values and their histories, the chart
+    # markers, the SLAs, their compliance and latest checks, cost and value,
+    # the weekly feedback
+    "metrics": 4 + 9,
+    # the rollout steps, the experiments and their arms' results, what serves
+    # where, the latest deployments, CI
+    "delivery": 4 + 7,
+    # the open action items (counted, then the first ones), the sessions, the
+    # decisions with their approvals
+    "work": 4 + 5,
+}
+
+
+@pytest.mark.parametrize("tab", TAB_QUERIES)
+def test_each_tab_reads_as_many_queries_whatever_the_rows(
+    alice_client, product, django_assert_num_queries, tab
 ):
     _populate(product, 1)
-    response = alice_client.get(product.get_absolute_url())
-    assert response.status_code == 200
-    # The page's own queries (1 of them the History card's, 1 the decisions', 3
-    # the model in service's: chart markers, what serves where, latest
-    # deployments, 3 the cost and value and the weekly feedback's, 4 the
-    # rollout steps and the experiments with their arms' results) plus 1 for
-    # the unread count of the bell in the top bar.
-    with django_assert_num_queries(31) as small:
-        alice_client.get(product.get_absolute_url())
+    assert alice_client.get(url(tab, product.slug)).status_code == 200
+    with django_assert_num_queries(TAB_QUERIES[tab]):
+        alice_client.get(url(tab, product.slug))
     _populate(product, 5)
-    with django_assert_num_queries(len(small.captured_queries)):
-        alice_client.get(product.get_absolute_url())
+    with django_assert_num_queries(TAB_QUERIES[tab]):
+        alice_client.get(url(tab, product.slug))
 
 
-def test_detail_shows_kpi_baseline_latest_target_and_chart(alice_client, product):
+def test_metrics_tab_shows_kpi_baseline_latest_target_and_chart(alice_client, product):
     metric = MetricFactory(
         product=product, name="Chargebacks", baseline=100, target=200
     )
     MeasurementFactory(metric=metric, value=150)
-    content = alice_client.get(product.get_absolute_url()).content.decode()
+    content = alice_client.get(url("metrics", product.slug)).content.decode()
     assert "Chargebacks" in content
     assert "50%" in content  # progress from 100 towards 200
     assert '<svg class="chart"' in content
 
 
-def test_detail_flags_missing_personas_and_risky_features(alice_client, product):
+def test_detail_flags_missing_personas_and_the_survey_risky_features(
+    alice_client, product
+):
     FeatureFactory(product=product, feature="device_id", available_in_production="no")
     content = alice_client.get(product.get_absolute_url()).content.decode()
     assert "Missing: ML, Engineering owner." in content
-    assert 'class="risky"' in content
+    survey = alice_client.get(url("survey", product.slug)).content.decode()
+    assert 'class="risky"' in survey
 
 
-def test_empty_product_page_offers_next_steps(alice_client, product):
-    content = alice_client.get(product.get_absolute_url()).content.decode()
-    assert "No success metrics yet." in content
-    assert "No SLA defined." in content
-    assert "No features surveyed yet." in content
-    assert "No planning sessions recorded." in content
+def test_every_tab_of_an_empty_product_offers_next_steps(alice_client, product):
+    def page(name):
+        return alice_client.get(url(name, product.slug)).content.decode()
+
+    # The overview's readiness checklist leads to each missing piece.
+    overview = page("detail")
+    assert "No open incidents." in overview
+    for missing in ("metric_create", "sla_create", "survey"):
+        assert f'href="{url(missing, product.slug)}"' in overview
+    metrics = page("metrics")
+    assert "No success metrics yet." in metrics and "No SLA defined." in metrics
+    assert "No features surveyed yet." in page("survey")
+    delivery = page("delivery")
+    assert "No rollout plan" in delivery and "No experiment yet" in delivery
+    work = page("work")
+    assert "No planning sessions recorded." in work
+    assert "No decisions recorded." in work
 
 
-def test_outsider_reads_without_edit_controls(carol_client, product):
-    content = carol_client.get(product.get_absolute_url()).content.decode()
-    assert response_ok(carol_client, product.get_absolute_url())
-    assert "Edit product" not in content
-    assert "Add metric" not in content
+def test_the_tabs_lead_to_each_other_and_mark_the_current_one(alice_client, product):
+    for name in ("detail", "metrics", "delivery", "work", "survey"):
+        content = alice_client.get(url(name, product.slug)).content.decode()
+        for other in ("detail", "metrics", "delivery", "work", "survey"):
+            link = f'href="{url(other, product.slug)}"'
+            current = f'{link} aria-current="page"'
+            assert (current in content) is (other == name), (name, other)
+            assert link in content
 
 
-def response_ok(client, path):
-    return client.get(path).status_code == 200
+@pytest.mark.parametrize("tab", TAB_QUERIES)
+def test_outsider_reads_every_tab_without_edit_controls(carol_client, product, tab):
+    response = carol_client.get(url(tab, product.slug))
+    assert response.status_code == 200
+    content = response.content.decode()
+    for control in ("Edit product", "Add metric", "Add SLA", "New experiment"):
+        assert control not in content
+
+
+@pytest.mark.parametrize("tab", ["metrics", "delivery", "work"])
+def test_a_tab_of_an_unknown_or_private_product_is_404(carol_client, product, tab):
+    assert carol_client.get(url(tab, "missing")).status_code == 404
+    assert carol_client.get(url(tab, product.slug)).status_code == 200
+    product.team.visibility = Visibility.PRIVATE
+    product.team.save()
+    assert carol_client.get(url(tab, product.slug)).status_code == 404
 
 
 def test_unknown_slug_is_404(alice_client):

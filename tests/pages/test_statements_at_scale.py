@@ -21,6 +21,9 @@ NOW = datetime(2026, 7, 1, 12, tzinfo=UTC)
 ALWAYS = {
     "product list",
     "product page",
+    "product metrics",
+    "product delivery",
+    "product work",
     "survey",
     "history",
     "incident list",

@@ -587,7 +587,7 @@ def test_product_page_card(alice_client, postmortem, product, alice):
             "due_date": timezone.localdate() - timedelta(days=1),
         },
     )
-    html = alice_client.get(product.get_absolute_url()).content.decode()
+    html = alice_client.get(f"/products/{product.slug}/work/").content.decode()
     assert "Action items" in html
     assert "1 overdue" in html and "Overdue thing" in html
 

@@ -208,11 +208,13 @@ def test_product_page_shows_rollout_experiments_and_adoption_apart(
         product=product, data={"kind": "internal_ab", "status": "active"}
     )
     MetricFactory(product=product, name="Holds confirmed", kind="adoption")
-    page = alice_client.get(url("detail", "fraud-score"))
-    body = page.content.decode()
+    # The delivery tab shows the rollout and the experiments, the metrics tab
+    # the adoption metrics in a group of their own.
+    body = alice_client.get(url("delivery", "fraud-score")).content.decode()
     assert "now: <strong>Internal A/B</strong>" in body
     assert "Model vs rules" in body and "significant uplift" in body
-    assert '<th scope="rowgroup" colspan="7">Adoption</th>' in body
+    page = alice_client.get(url("metrics", "fraud-score"))
+    assert '<th scope="rowgroup" colspan="7">Adoption</th>' in page.content.decode()
     kinds = [m.kind for m in page.context["metrics"]]
     assert kinds == ["business_kpi", "adoption"]
 
@@ -221,8 +223,8 @@ def test_arms_with_fewer_than_two_values_have_no_interval(
     alice_client, product, metric
 ):
     """An arm with one value, or none yet, has a mean but no variance (NULL, as
-    PostgreSQL's VAR_SAMP gives it, on SQLite too): the product page shows the
-    experiment rather than failing."""
+    PostgreSQL's VAR_SAMP gives it, on SQLite too): the product's delivery tab
+    shows the experiment rather than failing."""
     run_experiment(
         product,
         metric,
@@ -230,7 +232,7 @@ def test_arms_with_fewer_than_two_values_have_no_interval(
         {"control": [10, 12, 17], "model": [14], "fallback": []},
         days_ago=3,
     )
-    page = alice_client.get(url("detail", "fraud-score"))
+    page = alice_client.get(url("delivery", "fraud-score"))
     assert page.status_code == 200
     (shown,) = page.context["experiments"]
     control, model, fallback = shown.results

@@ -76,7 +76,7 @@ def test_no_experiment_fails_with_the_way_to_fix_it(risky):
     found = item(risky)
     assert found.passed is False
     assert "No finished experiment" in found.detail
-    assert found.fix_url.endswith("/products/risky/#experiments-h")
+    assert found.fix_url.endswith("/products/risky/delivery/#experiments-h")
 
 
 def test_a_significant_finished_experiment_passes(risky):

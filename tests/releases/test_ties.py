@@ -105,7 +105,7 @@ def test_rollback_is_a_change_moment_and_a_chart_marker(
     metric = MetricFactory(product=product, name="Approvals")
     for days in (9, 1, 0):
         MeasurementFactory(metric=metric, measured_at=NOW - timedelta(days=days))
-    page = alice_client.get(product.get_absolute_url()).content.decode()
+    page = alice_client.get(f"/products/{product.slug}/metrics/").content.decode()
     assert 'class="chart-marker-rollback"' in page
     assert "rollback to 1.0" in page
     assert 'class="chart-marker-deploy"' in page

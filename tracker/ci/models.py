@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.deconstruct import deconstructible
 
 from tracker.products.models_segments import segment_parse
@@ -253,7 +254,7 @@ class CIStatus(CIReport):
         return f"{self.product}: {self.context} @ {self.sha[:8]} = {self.state}"
 
     def get_absolute_url(self) -> str:
-        return f"{self.product.get_absolute_url()}#ci-h"
+        return reverse("products:delivery", args=[self.product.slug]) + "#ci-h"
 
 
 class CIStatusEvent(CIReport):

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.urls import reverse
 
 from tracker.accounts.models import User
 from tracker.ci.models import CIStatus, CIStatusEvent, CombinedState, State
@@ -42,7 +43,7 @@ class CombinedStatus:
     statuses: list[CIStatus] = field(default_factory=list)
 
     def get_absolute_url(self) -> str:
-        return f"{self.product.get_absolute_url()}#ci-h"
+        return reverse("products:delivery", args=[self.product.slug]) + "#ci-h"
 
     @property
     def state(self) -> str | None:

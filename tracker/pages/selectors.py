@@ -9,7 +9,6 @@ from django.utils.safestring import SafeString
 
 from tracker.accounts.models import User
 from tracker.audit import selectors as audit_selectors
-from tracker.audit.models import history_url
 from tracker.cards import selectors as cards
 from tracker.ci.selectors import ci_status_combined
 from tracker.incidents.selectors import product_open_incidents
@@ -54,48 +53,83 @@ def _with_chart(
     return metric
 
 
-def product_page(*, product: Product, user: User, now: datetime) -> dict[str, Any]:
-    """The product page: owners and lifecycle, KPIs with their charts (marking
-    deployments), SLAs, open incidents, what serves in each environment and the
-    latest deployments, survey, sessions, decisions awaiting sign-off, CI, action
-    items, readiness, the ML Test Score and the product's own changes."""
+def product_page(
+    *, tab: str, product: Product, user: User, now: datetime
+) -> dict[str, Any]:
+    """One tab of the product's page (PRODUCT_TABS), with what every tab
+    shows: the product and whether the reader may edit it."""
+    gather = PRODUCT_TABS[tab]
+    return {
+        "product": product,
+        "tab": tab,
+        "can_edit": products.user_can_edit_product(user, product),
+        "now": now,
+        **gather(product, now),
+    }
+
+
+def _overview(product: Product, now: datetime) -> dict[str, Any]:
+    """Where the product stands: owners and lifecycle, readiness, what is
+    open now (incidents, action items)."""
+    return {
+        "timeline": products.stage_timeline(product=product),
+        "readiness": readiness.readiness_for_product(product, now=now),
+        "ml_score": readiness.ml_test_score(product),
+        "incidents": product_open_incidents(product=product),
+    }
+
+
+def _metrics(product: Product, now: datetime) -> dict[str, Any]:
+    """Whether it works: the KPIs and model metrics with their charts (marking
+    deployments), the SLAs, cost and value, the last weeks' feedback."""
     metrics = products.metric_list_with_latest(product=product)
     # Production deployments and rollbacks on every KPI chart's time axis.
     markers = releases.chart_markers(product_id=product.pk)
-    survey = list(product.survey.all())
-    sessions = list(products.session_list(product=product)[:5])
-    # A product takes a handful of decisions: one read serves both lists.
-    decisions = list(cards.decision_list(product=product))
-    for session in sessions:
-        session.personas = products.personas_present(session, product)
     return {
-        "product": product,
-        "can_edit": products.user_can_edit_product(user, product),
-        "timeline": products.stage_timeline(product=product),
         "metrics": [_with_chart(metric, product, markers) for metric in metrics],
+        "slas": products.sla_list_with_compliance(product=product),
+        **_outcomes(product, now),
+    }
+
+
+def _delivery(product: Product, now: datetime) -> dict[str, Any]:
+    """How the model reaches its users: the rollout, experiments, what serves
+    in each environment and the latest deployments, CI."""
+    return {
         "rollout": experiments.rollout_for(product=product),
         "experiments": experiments.experiments_with_results(
             experiments.experiment_list(product=product)[:10]
         ),
         "serving": releases.serving_now(product=product),
         "deployments": releases.deployment_list(product=product)[:10],
-        "slas": products.sla_list_with_compliance(product=product),
-        "incidents": product_open_incidents(product=product),
-        "survey": survey,
-        "survey_status": products.survey_status(survey),
+        "ci": ci_status_combined(product=product),
+    }
+
+
+def _work(product: Product, now: datetime) -> dict[str, Any]:
+    """What was decided and what is left to do: the open action items (of
+    postmortems and planning sessions), the latest sessions, the decisions and
+    their sign-off."""
+    sessions = list(products.session_list(product=product)[:5])
+    for session in sessions:
+        session.personas = products.personas_present(session, product)
+    # A product takes a handful of decisions: one read serves both lists.
+    decisions = list(cards.decision_list(product=product))
+    return {
+        "action_items": product_action_items(product=product, now=now),
         "sessions": sessions,
         "decisions": decisions,
         "decisions_pending": [d for d in decisions if d.pending_count],
-        "ci": ci_status_combined(product=product),
-        "action_items": product_action_items(product=product, now=now),
-        "readiness": readiness.readiness_for_product(product),
-        "ml_score": readiness.ml_test_score(product),
-        "now": now,
-        # The product's own changes; the link leads to everything's.
-        "history": audit_selectors.object_history(product),
-        "history_url": history_url(product.slug),
-        **_outcomes(product, now),
     }
+
+
+# Tab → what it gathers; its template is pages/product_<tab>.html.
+PRODUCT_TABS = {
+    "overview": _overview,
+    "metrics": _metrics,
+    "delivery": _delivery,
+    "work": _work,
+}
 
 
 def _outcomes(product: Product, now: datetime) -> dict[str, Any]:

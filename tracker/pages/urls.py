@@ -7,6 +7,10 @@ from tracker.pages import pickers, views
 
 product_urlpatterns = [
     path("<slug:slug>/", views.product_detail, name="detail"),
+    *(
+        path(f"<slug:slug>/{tab}/", views.product_detail, {"tab": tab}, name=tab)
+        for tab in ("metrics", "delivery", "work")
+    ),
     path("<slug:slug>/model-card.pdf", views.model_card_pdf, name="model_card_pdf"),
     path("<slug:slug>/metrics/<int:pk>/", views.metric_detail, name="metric_detail"),
     path("<slug:slug>/slas/<int:pk>/", views.sla_detail, name="sla_detail"),

@@ -37,11 +37,18 @@ def _editable(request: HttpRequest, slug: str) -> Product:
 
 @login_required
 @require_safe
-def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def product_detail(
+    request: HttpRequest, slug: str, tab: str = "overview"
+) -> HttpResponse:
+    """One tab of the product's page: overview, metrics, delivery or work
+    (the survey and the history are pages of their own, in the same tabs)."""
     product = selectors.product_get_for_user(user=request.user, slug=slug)
-    page = pages.product_page(product=product, user=request.user, now=timezone.now())
-    page["stage_form"] = StageForm(initial={"stage": product.stage})
-    return render(request, "pages/product_detail.html", page)
+    page = pages.product_page(
+        tab=tab, product=product, user=request.user, now=timezone.now()
+    )
+    if tab == "overview":
+        page["stage_form"] = StageForm(initial={"stage": product.stage})
+    return render(request, f"pages/product_{tab}.html", page)
 
 
 @login_required

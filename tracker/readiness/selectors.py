@@ -267,7 +267,7 @@ def _experiment_asked(product: Product) -> bool:
 def fix_urls() -> dict[str, str]:
     """The pages where items are fixed, reversed once per call rather than once
     per product and item (reverse() dominated the portfolio report's time)."""
-    names = ("edit", "metric_create", "sla_create", "survey", "detail")
+    names = ("edit", "metric_create", "sla_create", "survey", "metrics", "delivery")
     urls = {name: reverse(f"products:{name}", args=[_SLUG]) for name in names}
     return urls | {"model_card": reverse("cards:card_edit", args=[_SLUG])}
 
@@ -385,7 +385,7 @@ def _items(
             "Signals received in the last 30 days."
             if passed["monitoring"]
             else "No alert delivery or SLA check in the last 30 days.",
-            url("detail") + "#slas-h",
+            url("metrics") + "#slas-h",
         ),
         Item(
             "ci",
@@ -394,7 +394,7 @@ def _items(
             "A CI status arrived in the last 30 days."
             if passed["ci"]
             else "No CI status in the last 30 days: post pipeline stages to the API.",
-            url("detail") + "#ci-h",
+            url("delivery") + "#ci-h",
         ),
         Item(
             "deployment",
@@ -406,7 +406,7 @@ def _items(
             if passed["deployment"]
             else "No production deployment recorded: record one, or let the "
             "deploy stage of CI report it.",
-            url("detail") + "#releases-h",
+            url("delivery") + "#releases-h",
         ),
         Item(
             "baseline",
@@ -422,7 +422,7 @@ def _items(
             "Worst case met by every segment",
             passed["worst_case"],
             _worst_case_why(product, passed["worst_case"]),
-            url("detail") + "#metrics-h",
+            url("metrics") + "#metrics-h",
         ),
         Item(
             "model_card",
@@ -441,7 +441,7 @@ def _items(
             "A finished experiment with a significant uplift",
             passed["experiment"],
             _experiment_why(product, passed["experiment"]),
-            url("detail") + "#experiments-h",
+            url("delivery") + "#experiments-h",
         ),
     ]
 

@@ -35,6 +35,9 @@ def page_urls() -> dict[str, str]:
     return {
         "product list": "/products/",
         "product page": f"{product}/",
+        "product metrics": f"{product}/metrics/",
+        "product delivery": f"{product}/delivery/",
+        "product work": f"{product}/work/",
         "survey": f"{product}/survey/",
         "history": f"{product}/history/",
         "incident list": "/incidents/",
