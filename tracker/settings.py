@@ -332,7 +332,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
-USE_I18N = True
+# The site is written in English and has no translations: without the translation
+# machinery, every number, date and choice label a template writes skips looking up
+# the active language (Django's advice for sites that do not translate). Formats
+# stay those of LANGUAGE_CODE.
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
