@@ -214,6 +214,11 @@ def _report_constraints(prefix: str) -> list[models.BaseConstraint]:
     ]
 
 
+def ci_card_url(product) -> str:
+    """Where a product's CI status is shown: the card on its delivery tab."""
+    return reverse("products:delivery", args=[product.slug]) + "#ci-h"
+
+
 class CIStatus(CIReport):
     """The current state of one pipeline stage (`context`) for one commit."""
 
@@ -254,7 +259,7 @@ class CIStatus(CIReport):
         return f"{self.product}: {self.context} @ {self.sha[:8]} = {self.state}"
 
     def get_absolute_url(self) -> str:
-        return reverse("products:delivery", args=[self.product.slug]) + "#ci-h"
+        return ci_card_url(self.product)
 
 
 class CIStatusEvent(CIReport):

@@ -5,10 +5,15 @@ from dataclasses import dataclass, field
 
 from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
-from django.urls import reverse
 
 from tracker.accounts.models import User
-from tracker.ci.models import CIStatus, CIStatusEvent, CombinedState, State
+from tracker.ci.models import (
+    CIStatus,
+    CIStatusEvent,
+    CombinedState,
+    State,
+    ci_card_url,
+)
 from tracker.lib.aggregates import in_ids
 from tracker.products.models import Product
 from tracker.products.selectors import product_readable_q
@@ -43,7 +48,7 @@ class CombinedStatus:
     statuses: list[CIStatus] = field(default_factory=list)
 
     def get_absolute_url(self) -> str:
-        return reverse("products:delivery", args=[self.product.slug]) + "#ci-h"
+        return ci_card_url(self.product)
 
     @property
     def state(self) -> str | None:

@@ -69,8 +69,8 @@ def product_page(
 
 
 def _overview(product: Product, now: datetime) -> dict[str, Any]:
-    """Where the product stands: owners and lifecycle, readiness, what is
-    open now (incidents, action items)."""
+    """Where the product stands: owners and lifecycle, readiness, the open
+    incidents."""
     return {
         "timeline": products.stage_timeline(product=product),
         "readiness": readiness.readiness_for_product(product, now=now),

@@ -4,12 +4,14 @@ tracker/urls.py (after tracker.products.urls, whose `new/` must win over a slug)
 from django.urls import path
 
 from tracker.pages import pickers, views
+from tracker.pages.selectors import PRODUCT_TABS
 
 product_urlpatterns = [
     path("<slug:slug>/", views.product_detail, name="detail"),
     *(
         path(f"<slug:slug>/{tab}/", views.product_detail, {"tab": tab}, name=tab)
-        for tab in ("metrics", "delivery", "work")
+        for tab in PRODUCT_TABS
+        if tab != "overview"  # the product's own URL, above
     ),
     path("<slug:slug>/model-card.pdf", views.model_card_pdf, name="model_card_pdf"),
     path("<slug:slug>/metrics/<int:pk>/", views.metric_detail, name="metric_detail"),
