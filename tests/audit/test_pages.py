@@ -95,7 +95,12 @@ def test_sla_incident_and_postmortem_pages(alice_client, alice, product):
         '<span class="old">Open</span> → <span class="new">Acknowledged</span>' in html
     )
     html = _html(alice_client, postmortem.get_absolute_url())
-    assert "Change history" in html
+    # The postmortem's page links to its changes, field by field.
+    link = (
+        f"/products/{product.slug}/history/?kind=postmortem&amp;object={postmortem.pk}"
+    )
+    assert f'<a href="{link}">Change history</a>' in html
+    html = _html(alice_client, link.replace("&amp;", "&"))
     assert "created action item <em>Alert on nulls</em>" in html
     assert "created postmortem <em>Drift</em>" in html
 

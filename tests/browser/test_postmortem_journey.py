@@ -73,15 +73,20 @@ def test_write_review_and_publish_a_postmortem(
         page.locator(".prose strong", has_text="training data volume")
     ).to_be_visible()
 
-    # An owned, dated action item.
-    actions = page.locator("section#actions")
-    actions.get_by_label("Description").fill("Check the row count of training data")
-    actions.get_by_label("Kind").select_option("prevent")
-    pick(actions.get_by_label("Owner"), "alice", "Alice (alice)")
+    # An owned, dated action item, on a page of its own.
+    page.locator("section#actions").get_by_role(
+        "link", name="Add an action item"
+    ).click()
+    expect(page.get_by_role("heading", name="Add an action item")).to_be_visible()
+    form = page.locator("form.form")
+    form.get_by_label("Description").fill("Check the row count of training data")
+    form.get_by_label("Kind").select_option("prevent")
+    pick(form.get_by_label("Owner"), "alice", "Alice (alice)")
     due = (timezone.localdate() + timedelta(days=14)).isoformat()
-    actions.get_by_label("Due date").fill(due)
-    actions.get_by_role("button", name="Add action item").click()
+    form.get_by_label("Due date").fill(due)
+    form.get_by_role("button", name="Add action item").click()
     expect(page.get_by_text("Action item added.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/postmortems/\d+/#actions$"))
     expect(
         page.get_by_role("cell", name=re.compile("^Check the row count"))
     ).to_be_visible()

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -485,21 +486,80 @@ def test_kpi_impacts(alice_client, postmortem, product):
 FROM_METRICS = 'FROM "products_successmetric"'
 
 
-def test_the_impact_form_lists_the_products_kpis_read_once(
+def test_the_impact_page_lists_the_products_kpis_read_once(
     alice_client, postmortem, product
 ):
     from tests.factories import MetricFactory
 
-    url = postmortem.get_absolute_url()
-    assert "Record a KPI it moved" not in alice_client.get(url).content.decode()
+    assert (
+        "Record a KPI it moved"
+        in alice_client.get(postmortem.get_absolute_url()).content.decode()
+    )
+    url = f"/postmortems/{postmortem.pk}/impacts/"
+    html = alice_client.get(url).content.decode()
+    assert "has no KPIs yet" in html
+    assert f'href="/products/{product.slug}/metrics/"' in html
+    assert 'name="impact-metric"' not in html
     MetricFactory(product=product, name="Approval rate")
     MetricFactory(product=product, name="Losses")
     with CaptureQueriesContext(connection) as queries:
         html = alice_client.get(url).content.decode()
-    assert "Record a KPI it moved" in html
+    assert "has no KPIs yet" not in html
     assert html.count("Approval rate</option>") == html.count("Losses</option>") == 1
     read = [q["sql"] for q in queries if FROM_METRICS in q["sql"]]
     assert len(read) == 1 and "CURSOR" not in read[0]
+
+
+ADD_PAGES = {
+    "timeline": ("Add a moment", 'name="moment-description"'),
+    "factors": ("Add a contributing factor", 'name="factor-description"'),
+    "actions": ("Add an action item", 'name="action-description"'),
+}
+
+
+def test_the_page_links_to_each_parts_form_instead_of_holding_it(
+    alice_client, postmortem
+):
+    html = alice_client.get(postmortem.get_absolute_url()).content.decode()
+    for part, (label, field) in ADD_PAGES.items():
+        assert f'href="/postmortems/{postmortem.pk}/{part}/">{label}</a>' in html
+        assert field not in html
+    assert 'name="impact-metric"' not in html
+
+
+@pytest.mark.parametrize("part", ADD_PAGES)
+def test_each_part_has_a_page_of_its_own(alice_client, carol, postmortem, part):
+    url = f"/postmortems/{postmortem.pk}/{part}/"
+    label, field = ADD_PAGES[part]
+    response = alice_client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"<h1>{label}</h1>" in html and field in html
+    assert f'href="{postmortem.get_absolute_url()}' in html  # Cancel
+    outsider = Client()
+    outsider.force_login(carol)
+    assert outsider.get(url).status_code == 403
+
+
+def test_add_and_write_another_comes_back_to_an_empty_form(alice_client, postmortem):
+    url = f"/postmortems/{postmortem.pk}/timeline/"
+    moment = {
+        "moment-at": "2026-11-20T10:00",
+        "moment-kind": "note",
+        "moment-description": "Paged the on-call.",
+    }
+    response = alice_client.post(url, {**moment, "another": "1"})
+    assert response.status_code == 302 and response["Location"] == url
+    response = alice_client.post(url, moment)
+    assert response["Location"] == f"{postmortem.get_absolute_url()}#timeline"
+    assert postmortem.timeline.filter(description="Paged the on-call.").count() == 2
+
+
+def test_a_published_postmortems_part_pages_send_back_to_it(alice_client, published):
+    for part in (*ADD_PAGES, "impacts"):
+        response = alice_client.get(f"/postmortems/{published.pk}/{part}/")
+        assert response.status_code == 302
+        assert response["Location"] == published.get_absolute_url()
 
 
 # --- Action items -------------------------------------------------------------------

@@ -48,13 +48,23 @@ def history_for(
     """An object page's History card: its latest events and a link to all of
     them on the product's history page (`kind`: link to that kind instead, for
     an object that is not itself audited, like a planning session)."""
-    spec = registry.spec_for(type(obj))
-    url = None
+    return {
+        "history": object_history(obj),
+        "history_url": history_link(obj, product_slug=product_slug, kind=kind),
+    }
+
+
+def history_link(
+    obj: models.Model, *, product_slug: str | None, kind: str | None = None
+) -> str | None:
+    """The product's history page filtered to `obj` and what belongs to it
+    (`kind`: to that kind instead), or None outside a product."""
     if product_slug and kind:
-        url = history_url(product_slug, kind=kind)
-    elif product_slug and spec:
-        url = history_url(product_slug, kind=spec.kind, object_id=obj.pk)
-    return {"history": object_history(obj), "history_url": url}
+        return history_url(product_slug, kind=kind)
+    spec = registry.spec_for(type(obj))
+    if product_slug and spec:
+        return history_url(product_slug, kind=spec.kind, object_id=obj.pk)
+    return None
 
 
 # --- As people read it ---------------------------------------------------------------

@@ -60,21 +60,25 @@ from tracker.products.models import (
 # querysets, so lists stay a fixed number of queries.
 
 
-def product_readable_q(user: Reader) -> Q:
-    """The products `user` may read, as a filter over Product. A CI token reads
-    its own product and what the whole organisation may read."""
+def product_readable_q(user: Reader, path: str = "") -> Q:
+    """The products `user` may read, as a filter over Product, or over rows
+    that have one product each when `path` leads to it ("product__"), for
+    finding one row by its key. A CI token reads its own product and what the
+    whole organisation may read."""
     if isinstance(user, CIPrincipal):
-        return Q(pk=user.product_id) | Q(team__visibility=Visibility.ORGANISATION)
+        return Q(**{f"{path}pk": user.product_id}) | Q(
+            **{f"{path}team__visibility": Visibility.ORGANISATION}
+        )
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if sees_everything(user):
         return EVERYTHING
     return (
-        Q(team__visibility=Visibility.ORGANISATION)
-        | Q(team__in=member_of(user))
-        | Q(pm_owner_id=user.pk)
-        | Q(ml_owner_id=user.pk)
-        | Q(eng_owner_id=user.pk)
+        Q(**{f"{path}team__visibility": Visibility.ORGANISATION})
+        | Q(**{f"{path}team__in": member_of(user)})
+        | Q(**{f"{path}pm_owner_id": user.pk})
+        | Q(**{f"{path}ml_owner_id": user.pk})
+        | Q(**{f"{path}eng_owner_id": user.pk})
     )
 
 

@@ -213,8 +213,9 @@ class Postmortem(models.Model):
                 & Q(followup_deadline__isnull=False),
                 name="postmortem_followup_idx",
             ),
-            # The GIN index on search_vector is created by migration 0002 on
-            # PostgreSQL only (selectors.library_search uses it).
+            # The GIN indexes on search_vector (every postmortem's, for the
+            # global search; the published ones', for the library) are
+            # created by migrations 0002 and 0007 on PostgreSQL only.
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,11 @@ from tracker.postmortems.models import (
     Status,
 )
 from tracker.products.models import PlanningSession, Product
-from tracker.products.selectors import readable, user_can_edit_product
+from tracker.products.selectors import (
+    product_readable_q,
+    readable,
+    user_can_edit_product,
+)
 
 
 def _people_ids(postmortem: Postmortem, relation: str) -> set[int]:
@@ -61,7 +65,7 @@ def postmortem_get_for_user(
     postmortem = (
         Postmortem.objects.select_related("product__team", "review_owner")
         .prefetch_related("authors", "reviewers")
-        .filter(readable(user, "product"), pk=pk)
+        .filter(product_readable_q(user, "product__"), pk=pk)
         .first()
     )
     if postmortem is None or not user.is_authenticated:

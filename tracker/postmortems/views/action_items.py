@@ -37,26 +37,33 @@ from tracker.postmortems.services.action_items import (
     action_items_bulk_change,
 )
 from tracker.postmortems.services.common import ACTION_WORDING
-from tracker.postmortems.views.pages import detail_page, done, editable, read_only
+from tracker.postmortems.views.pages import added, done, editable, read_only
 
 
 @login_required
-@require_POST
 def action_add(request: HttpRequest, pk: int) -> HttpResponse:
-    """Add an action item to a postmortem (its page's form)."""
+    """Add an action item to a postmortem (its page links here)."""
     postmortem = editable(request, pk)
     if postmortem.is_published:
         return read_only(request, postmortem)
-    form = ActionItemForm(request.POST)
-    if form.is_valid() and run_service(
-        form,
-        lambda: action_item_create(
-            actor=request.user, data=form.cleaned_data, postmortem=postmortem
-        ),
+    form = ActionItemForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            form,
+            lambda: action_item_create(
+                actor=request.user, data=form.cleaned_data, postmortem=postmortem
+            ),
+        )
     ):
-        messages.success(request, "Action item added.")
-        return redirect(f"{postmortem.get_absolute_url()}#actions")
-    return detail_page(request, postmortem, action_form=form, status=400)
+        return added(request, postmortem, "actions", "Action item added.")
+    return render(
+        request,
+        "postmortems/action_item_form.html",
+        {"form": form, "postmortem": postmortem, "product": postmortem.product},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -235,7 +242,7 @@ def action_item_board(request: HttpRequest) -> HttpResponse:
         _bulk_change(request, bulk_form)
         return redirect(request.get_full_path())
     item_filter = _board_filter(request)
-    page = paginate(request, item_filter.qs, per_page=50)
+    page = paginate(request, item_filter.qs)
     return render(
         request,
         "postmortems/action_items.html",

@@ -21,11 +21,7 @@ from tracker.lib.views import paginate, run_service
 from tracker.postmortems.blameless import check_text, numbered
 from tracker.postmortems.filters import LibraryFilter, PostmortemFilter
 from tracker.postmortems.forms import (
-    ActionItemForm,
     DetailsForm,
-    FactorForm,
-    ImpactForm,
-    MomentForm,
     PostmortemCreateForm,
     TransitionForm,
     WriteUpForm,
@@ -92,6 +88,17 @@ REOPENED = (
     "Reopened: it is a draft again, and goes through review before it is "
     "published again."
 )
+
+
+def added(
+    request: HttpRequest, postmortem: Postmortem, anchor: str, message: str
+) -> HttpResponse:
+    """After a part's page saved a new one: back to the postmortem at that
+    part, or to an empty form again when the writer asked for another."""
+    messages.success(request, message)
+    if "another" in request.POST:
+        return redirect(request.path)
+    return redirect(f"{postmortem.get_absolute_url()}#{anchor}")
 
 
 def buttons() -> forms.Form:
@@ -223,18 +230,20 @@ def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return detail_page(request, postmortem)
 
 
-def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
+def detail_page(
+    request,
+    postmortem: Postmortem,
+    *,
+    status: int = 200,
+    transition_form: TransitionForm | None = None,
+):
+    """The postmortem as people read it. Its parts are added and changed on
+    pages of their own (links here); only the review's moves post from it."""
     # Action items' progress goes on after publishing; the write-up and its
     # parts are read-only until someone reopens it.
     can_act = user_can_edit_postmortem(request.user, postmortem)
     can_review = user_can_review(request.user, postmortem)
     can_edit = can_act and not postmortem.is_published
-    if can_edit:
-        forms.setdefault("moment_form", MomentForm())
-        forms.setdefault("factor_form", FactorForm())
-        forms.setdefault("action_form", ActionItemForm())
-        forms.setdefault("impact_form", ImpactForm(product=postmortem.product))
-        forms.setdefault("transition_form", TransitionForm())
     return render(
         request,
         "postmortems/postmortem_detail.html",
@@ -245,11 +254,12 @@ def detail_page(request, postmortem: Postmortem, *, status: int = 200, **forms):
             "can_act": can_act,
             "can_review": can_review,
             "moves": moves_for(postmortem, can_edit=can_act, can_review=can_review),
-            # The audit trail of the postmortem and its action items.
-            **audit_selectors.history_for(
+            "transition_form": transition_form,
+            # Every change to the postmortem and its action items, field by
+            # field, is on the product's history page.
+            "history_url": audit_selectors.history_link(
                 postmortem, product_slug=postmortem.product.slug
             ),
-            **(forms if can_edit else {}),
         },
         status=status,
     )

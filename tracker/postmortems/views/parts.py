@@ -1,5 +1,6 @@
 """HTML views for the parts of a postmortem: its timeline, contributing factors
-and KPI impacts."""
+and KPI impacts. Each part is added and edited on a page of its own (the
+postmortem's page links to it), which shows the form's errors beside it."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,8 +38,8 @@ from tracker.postmortems.services.parts import (
     timeline_prefill as timeline_prefill_service,
 )
 from tracker.postmortems.views.pages import (
+    added,
     buttons,
-    detail_page,
     done,
     editable,
     read_only,
@@ -49,34 +50,62 @@ def _back(postmortem: Postmortem, anchor: str) -> HttpResponse:
     return redirect(f"{postmortem.get_absolute_url()}#{anchor}")
 
 
-def _part_page(request, postmortem, form, *, heading: str, submit: str):
+def _part_page(
+    request, postmortem, form, *, heading: str, submit: str, **extra
+) -> HttpResponse:
+    """The page of one part's form (`extra`: `another`, the label of a second
+    button that saves and comes back to an empty form; `lead`, a line under
+    the heading; `needs_kpis`, say so when the product has no KPIs to pick)."""
     return render(
         request,
         "postmortems/part_form.html",
-        {"postmortem": postmortem, "form": form, "heading": heading, "submit": submit},
+        {
+            "postmortem": postmortem,
+            "form": form,
+            "heading": heading,
+            "submit": submit,
+            **extra,
+        },
         status=400 if form.errors else 200,
     )
+
+
+def _add_page(request, pk: int, make_form, save, *, anchor: str, message: str, **page):
+    """A page that adds one part: `make_form(postmortem, data)` builds its form,
+    `save(postmortem, cleaned_data)` calls the service; back to the postmortem
+    at `anchor` once saved, or the form again with its errors (`page`: the
+    part page's heading, buttons and lead)."""
+    postmortem = editable(request, pk)
+    if postmortem.is_published:
+        return read_only(request, postmortem)
+    form = make_form(postmortem, request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(form, lambda: save(postmortem, form.cleaned_data))
+    ):
+        return added(request, postmortem, anchor, message)
+    return _part_page(request, postmortem, form, **page)
 
 
 # --- Timeline -----------------------------------------------------------------------
 
 
 @login_required
-@require_POST
 def moment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = editable(request, pk)
-    if postmortem.is_published:
-        return read_only(request, postmortem)
-    form = MomentForm(request.POST)
-    if form.is_valid() and run_service(
-        form,
-        lambda: moment_add_service(
-            postmortem=postmortem, actor=request.user, data=form.cleaned_data
+    return _add_page(
+        request,
+        pk,
+        lambda postmortem, data: MomentForm(data),
+        lambda postmortem, data: moment_add_service(
+            postmortem=postmortem, actor=request.user, data=data
         ),
-    ):
-        messages.success(request, "Added to the timeline.")
-        return _back(postmortem, "timeline")
-    return detail_page(request, postmortem, moment_form=form, status=400)
+        anchor="timeline",
+        message="Added to the timeline.",
+        heading="Add a moment",
+        submit="Add to timeline",
+        another="Add and write another",
+    )
 
 
 @login_required
@@ -167,21 +196,23 @@ def timeline_prefill(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = editable(request, pk)
-    if postmortem.is_published:
-        return read_only(request, postmortem)
-    form = FactorForm(request.POST)
-    if form.is_valid() and run_service(
-        form,
-        lambda: factor_add_service(
-            postmortem=postmortem, actor=request.user, data=form.cleaned_data
+    return _add_page(
+        request,
+        pk,
+        lambda postmortem, data: FactorForm(data),
+        lambda postmortem, data: factor_add_service(
+            postmortem=postmortem, actor=request.user, data=data
         ),
-    ):
-        messages.success(request, "Contributing factor added.")
-        return _back(postmortem, "factors")
-    return detail_page(request, postmortem, factor_form=form, status=400)
+        anchor="factors",
+        message="Contributing factor added.",
+        heading="Add a contributing factor",
+        submit="Add factor",
+        another="Add and write another",
+        lead="A condition in data, model, code, infrastructure, process or "
+        "communication that made this possible. Name systems and decisions, "
+        "not people.",
+    )
 
 
 @login_required
@@ -230,21 +261,20 @@ def factor_delete(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse
 
 
 @login_required
-@require_POST
 def impact_add(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = editable(request, pk)
-    if postmortem.is_published:
-        return read_only(request, postmortem)
-    form = ImpactForm(request.POST, product=postmortem.product)
-    if form.is_valid() and run_service(
-        form,
-        lambda: impact_add_service(
-            postmortem=postmortem, actor=request.user, **form.cleaned_data
+    return _add_page(
+        request,
+        pk,
+        lambda postmortem, data: ImpactForm(data, product=postmortem.product),
+        lambda postmortem, data: impact_add_service(
+            postmortem=postmortem, actor=request.user, **data
         ),
-    ):
-        messages.success(request, "KPI impact recorded.")
-        return _back(postmortem, "impact")
-    return detail_page(request, postmortem, impact_form=form, status=400)
+        anchor="impact",
+        message="KPI impact recorded.",
+        heading="Record a KPI it moved",
+        submit="Record impact",
+        needs_kpis=True,
+    )
 
 
 @login_required
