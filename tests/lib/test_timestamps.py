@@ -1,6 +1,7 @@
 """The `timestamp` tag prints a moment as the `date` filter did: the same text
 in the current time zone, whatever the zone and the year; the days and moments
-of tracker.lib.dates read as the filter writes them."""
+of tracker.lib.dates read as the filter writes them, and so do the `day`
+and `moment` filters that replace its "j M Y" and "j M Y H:i"."""
 
 from datetime import UTC, datetime
 
@@ -56,3 +57,19 @@ def test_days_and_moments_read_as_the_date_filter_writes_them(at):
     assert day_text(at.date(), year=False) == date_format(at.date(), "j M")
     assert moment_text(at) == date_format(at, "j M Y H:i")
     assert moment_text(at, year=False, seconds=True) == date_format(at, "j M H:i:s")
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("at", MOMENTS)
+def test_the_day_and_moment_filters_print_what_the_date_filter_printed(zone, at):
+    with timezone.override(zone):
+        assert render("{{ at|day }}", at) == render('{{ at|date:"j M Y" }}', at)
+        assert render("{{ at|moment }}", at) == render('{{ at|date:"j M Y H:i" }}', at)
+        day = at.date()
+        assert render("{{ at|day }}", day) == render('{{ at|date:"j M Y" }}', day)
+
+
+@pytest.mark.parametrize("value", [None, "", "not a date"])
+def test_the_day_and_moment_filters_print_nothing_for_no_date(value):
+    assert render("[{{ at|day }}|{{ at|moment }}]", value) == "[|]"
+    assert render('[{{ at|date:"j M Y" }}]', value) == "[]"

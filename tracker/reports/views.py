@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 from tracker.lib.charts import before_after_chart
 from tracker.lib.pdf import render_pdf
 from tracker.lib.periods import period_get
+from tracker.lib.views import paginate
 from tracker.products import selectors as product_selectors
 from tracker.reports import jobs, render, table, tasks
 from tracker.reports.selectors.overview import (
@@ -104,9 +105,11 @@ def portfolio(request: HttpRequest) -> HttpResponse:
             user=request.user,
             attention_shown=ATTENTION_SHOWN,
         )
-        page = Paginator(
-            ordered.values_list("pk", flat=True), PRODUCTS_PER_PAGE
-        ).get_page(request.GET.get("page"))
+        # Counted so far, as every list is (tracker.lib.paging); the total is
+        # the summaries' product count.
+        page = paginate(
+            request, ordered.values_list("pk", flat=True), PRODUCTS_PER_PAGE
+        )
         rows = page_rows(list(page.object_list), period=period)
     teams = Paginator(overview.teams, TEAMS_PER_PAGE).get_page(
         request.GET.get("teams_page")

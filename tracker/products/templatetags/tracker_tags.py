@@ -1,14 +1,14 @@
 """Display helpers used across templates."""
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django import template
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
-from tracker.lib.dates import moment_text
+from tracker.lib.dates import day_text, moment_text
 from tracker.lib.durations import format_duration
 
 register = template.Library()
@@ -44,6 +44,20 @@ def timestamp(at: datetime | None, css: str = "", year: bool = True) -> str:
         f"{moment_text(at, seconds=True)} {at.tzname() or ''}".rstrip(),
         moment_text(at, year=year),
     )
+
+
+@register.filter(expects_localtime=True)
+def day(value: date | None) -> str:
+    """The `date` filter's "j M Y" ("7 Dec 2026"), written directly (a moment:
+    its day in the current time zone)."""
+    return day_text(value) if isinstance(value, date) else ""
+
+
+@register.filter(expects_localtime=True)
+def moment(value: datetime | None) -> str:
+    """The `date` filter's "j M Y H:i" ("7 Dec 2026 21:16"), in the current
+    time zone, written directly."""
+    return moment_text(value) if isinstance(value, datetime) else ""
 
 
 @register.filter
