@@ -219,3 +219,23 @@ def test_html_size_does_not_grow_with_the_portfolio(alice_client, team, alice):
     large = len(alice_client.get(URL).content)
     assert large < 300 * 1024
     assert abs(large - small) < 0.01 * small, (small, large)
+
+
+def test_a_long_table_is_counted_so_far_and_totalled_from_the_summaries(
+    alice_client, portfolio, monkeypatch
+):
+    """Past what the table counts, its heading gives the summaries' total and
+    the pages go on; within it, the count it made."""
+    from tracker.lib import paging
+
+    monkeypatch.setattr(views, "PRODUCTS_PER_PAGE", 2)
+    html = alice_client.get(URL).content.decode()
+    assert "Products <span" in html and "4 · 1–2 shown" in html
+    assert "Page 1 of 2 · 4 in all" in html
+    monkeypatch.setattr(paging, "COUNT_AHEAD", 2)
+    html = alice_client.get(URL).content.decode()
+    assert "4 · 1–2 shown" in html  # four readable products, from the summaries
+    assert "Page 1 · more than 2" in html
+    assert len(_names(html)) == 2
+    html = alice_client.get(URL + "?page=2").content.decode()
+    assert len(_names(html)) == 2 and "← Previous" in html
