@@ -874,3 +874,12 @@ def test_detail_page_does_not_grow_with_its_parts(alice_client, postmortem, alic
     few = count()
     add(3)
     assert count() == few
+
+
+def test_the_library_comes_ten_entries_a_page(alice_client, product, alice, bob):
+    _many(product, alice, bob, 11)
+    html = alice_client.get("/postmortems/library/").content.decode()
+    assert html.count('class="card lib-entry"') == 10
+    assert "Page 1 of 2 · 11 in all" in html
+    html = alice_client.get("/postmortems/library/?page=2").content.decode()
+    assert html.count('class="card lib-entry"') == 1

@@ -144,6 +144,11 @@ def postmortem_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Each entry is a card with its summary and its lessons in full: ten to a page,
+# as a search's results come.
+LIBRARY_PER_PAGE = 10
+
+
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
     """Published postmortems and their lessons, searchable."""
@@ -158,7 +163,10 @@ def library(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         template,
-        {"filter": library_filter, "page": paginate(request, library_filter.qs, 20)},
+        {
+            "filter": library_filter,
+            "page": paginate(request, library_filter.qs, LIBRARY_PER_PAGE),
+        },
     )
 
 
