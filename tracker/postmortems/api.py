@@ -148,8 +148,7 @@ class ActionItemOutput(serializers.Serializer):
         return item.is_overdue(timezone.localdate())
 
     def get_product(self, item: ActionItem) -> str:
-        source = item.postmortem if item.postmortem_id else item.session
-        return source.product.slug
+        return item.source.product.slug
 
     def get_html_url(self, item: ActionItem) -> str:
         return self.context["request"].build_absolute_uri(item.get_absolute_url())

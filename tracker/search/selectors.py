@@ -144,7 +144,7 @@ def _action_items() -> QuerySet[ActionItem]:
 
 
 def _action_item_hit(item: ActionItem) -> Hit:
-    source = item.postmortem if item.postmortem_id else item.session
+    source = item.source
     owner = item.owner.username if item.owner_id else "no owner"
     return Hit(
         "action_items",

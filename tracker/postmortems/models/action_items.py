@@ -141,6 +141,11 @@ class ActionItem(models.Model):
         return f"{page}#action-{self.pk}"
 
     @property
+    def source(self):
+        """The postmortem or the planning session it came from."""
+        return self.postmortem if self.postmortem_id else self.session
+
+    @property
     def is_open(self) -> bool:
         return self.status == ActionStatus.OPEN
 

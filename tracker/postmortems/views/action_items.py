@@ -124,7 +124,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _product(item: ActionItem):
-    return item.postmortem.product if item.postmortem_id else item.session.product
+    return item.source.product
 
 
 def _next(request: HttpRequest, fallback: str) -> str:
