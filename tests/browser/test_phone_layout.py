@@ -54,3 +54,10 @@ def test_main_pages_fit_a_phone_screen(page, live_server, sign_in, shoot):
     assert menu["y"] >= brand["y"] + brand["height"]
     assert menu["width"] > PHONE["width"] * 0.8
     shoot("70-phone-portfolio")
+    # A postmortem's timeline stacks each moment, its text as wide as the card.
+    page.goto(f"{live_server.url}{postmortem.get_absolute_url()}")
+    texts = page.locator("#timeline .moment-text")
+    assert texts.count() > 0
+    for box in (texts.nth(i).bounding_box() for i in range(texts.count())):
+        assert box["width"] > PHONE["width"] / 2
+    shoot("71-phone-postmortem-timeline")
