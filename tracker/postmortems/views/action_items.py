@@ -37,32 +37,22 @@ from tracker.postmortems.services.action_items import (
     action_items_bulk_change,
 )
 from tracker.postmortems.services.common import ACTION_WORDING
-from tracker.postmortems.views.pages import added, done, editable, read_only
+from tracker.postmortems.views.pages import add_page, done
 
 
 @login_required
 def action_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add an action item to a postmortem (its page links here)."""
-    postmortem = editable(request, pk)
-    if postmortem.is_published:
-        return read_only(request, postmortem)
-    form = ActionItemForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and run_service(
-            form,
-            lambda: action_item_create(
-                actor=request.user, data=form.cleaned_data, postmortem=postmortem
-            ),
-        )
-    ):
-        return added(request, postmortem, "actions", "Action item added.")
-    return render(
+    return add_page(
         request,
-        "postmortems/action_item_form.html",
-        {"form": form, "postmortem": postmortem, "product": postmortem.product},
-        status=400 if form.errors else 200,
+        pk,
+        lambda postmortem, data: ActionItemForm(data),
+        lambda postmortem, data: action_item_create(
+            actor=request.user, data=data, postmortem=postmortem
+        ),
+        anchor="actions",
+        message="Action item added.",
+        template="postmortems/action_item_form.html",
     )
 
 

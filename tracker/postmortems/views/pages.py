@@ -90,15 +90,66 @@ REOPENED = (
 )
 
 
-def added(
-    request: HttpRequest, postmortem: Postmortem, anchor: str, message: str
-) -> HttpResponse:
-    """After a part's page saved a new one: back to the postmortem at that
-    part, or to an empty form again when the writer asked for another."""
-    messages.success(request, message)
-    if "another" in request.POST:
-        return redirect(request.path)
+def back(postmortem: Postmortem, anchor: str) -> HttpResponse:
+    """To the postmortem's page, at one of its parts."""
     return redirect(f"{postmortem.get_absolute_url()}#{anchor}")
+
+
+def part_page(
+    request: HttpRequest,
+    postmortem: Postmortem,
+    form: forms.Form,
+    *,
+    template: str = "postmortems/part_form.html",
+    **context,
+) -> HttpResponse:
+    """The page of one form about a part of the postmortem, its errors beside
+    its fields (400). `context`: for part_form.html, `heading` and `submit`;
+    `another`, the label of a second button that saves and comes back to an
+    empty form; `lead`, a line under the heading; `needs_kpis`, say so when
+    the product has no KPIs to pick."""
+    return render(
+        request,
+        template,
+        {
+            "postmortem": postmortem,
+            "product": postmortem.product,
+            "form": form,
+            **context,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def add_page(
+    request: HttpRequest,
+    pk: int,
+    make_form: Callable[[Postmortem, Any], forms.Form],
+    save: Callable[[Postmortem, dict], Any],
+    *,
+    anchor: str,
+    message: str,
+    **page,
+) -> HttpResponse:
+    """A page that adds one part: `make_form(postmortem, data)` builds its
+    form, `save(postmortem, cleaned_data)` calls the service. Once saved, back
+    to the postmortem at `anchor`, or to an empty form again when the writer
+    asked for another; otherwise the form with its errors (`page`: part_page's
+    template and context)."""
+    postmortem = editable(request, pk)
+    if postmortem.is_published:
+        return read_only(request, postmortem)
+    form = make_form(postmortem, request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(form, lambda: save(postmortem, form.cleaned_data))
+    ):
+        messages.success(request, message)
+        if "another" in request.POST:
+            return redirect(request.path)
+        return back(postmortem, anchor)
+    return part_page(request, postmortem, form, **page)
 
 
 def buttons() -> forms.Form:

@@ -5,12 +5,11 @@ postmortem's page links to it), which shows the form's errors beside it."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from tracker.lib.views import run_service
 from tracker.postmortems.forms import FactorForm, ImpactForm, MomentForm
-from tracker.postmortems.models import Postmortem
 from tracker.postmortems.services.common import MOMENT_FIELDS
 from tracker.postmortems.services.parts import (
     factor_add as factor_add_service,
@@ -38,62 +37,21 @@ from tracker.postmortems.services.parts import (
     timeline_prefill as timeline_prefill_service,
 )
 from tracker.postmortems.views.pages import (
-    added,
+    add_page,
+    back,
     buttons,
     done,
     editable,
+    part_page,
     read_only,
 )
-
-
-def _back(postmortem: Postmortem, anchor: str) -> HttpResponse:
-    return redirect(f"{postmortem.get_absolute_url()}#{anchor}")
-
-
-def _part_page(
-    request, postmortem, form, *, heading: str, submit: str, **extra
-) -> HttpResponse:
-    """The page of one part's form (`extra`: `another`, the label of a second
-    button that saves and comes back to an empty form; `lead`, a line under
-    the heading; `needs_kpis`, say so when the product has no KPIs to pick)."""
-    return render(
-        request,
-        "postmortems/part_form.html",
-        {
-            "postmortem": postmortem,
-            "form": form,
-            "heading": heading,
-            "submit": submit,
-            **extra,
-        },
-        status=400 if form.errors else 200,
-    )
-
-
-def _add_page(request, pk: int, make_form, save, *, anchor: str, message: str, **page):
-    """A page that adds one part: `make_form(postmortem, data)` builds its form,
-    `save(postmortem, cleaned_data)` calls the service; back to the postmortem
-    at `anchor` once saved, or the form again with its errors (`page`: the
-    part page's heading, buttons and lead)."""
-    postmortem = editable(request, pk)
-    if postmortem.is_published:
-        return read_only(request, postmortem)
-    form = make_form(postmortem, request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and run_service(form, lambda: save(postmortem, form.cleaned_data))
-    ):
-        return added(request, postmortem, anchor, message)
-    return _part_page(request, postmortem, form, **page)
-
 
 # --- Timeline -----------------------------------------------------------------------
 
 
 @login_required
 def moment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _add_page(
+    return add_page(
         request,
         pk,
         lambda postmortem, data: MomentForm(data),
@@ -126,8 +84,8 @@ def moment_edit(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
             is not None
         ):
             messages.success(request, "Timeline saved.")
-            return _back(postmortem, f"moment-{moment.pk}")
-    return _part_page(
+            return back(postmortem, f"moment-{moment.pk}")
+    return part_page(
         request, postmortem, form, heading="Edit a moment", submit="Save moment"
     )
 
@@ -147,14 +105,14 @@ def moment_star(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse:
     )
     if form.errors:
         messages.error(request, " ".join(form.non_field_errors()))
-        return _back(postmortem, "timeline")
+        return back(postmortem, "timeline")
     if request.htmx:
         return render(
             request,
             "postmortems/_moment_row.html",
             {"moment": moment, "postmortem": postmortem, "can_edit": True},
         )
-    return _back(postmortem, f"moment-{moment.pk}")
+    return back(postmortem, f"moment-{moment.pk}")
 
 
 @login_required
@@ -168,7 +126,7 @@ def moment_delete(request: HttpRequest, pk: int, moment_pk: int) -> HttpResponse
         lambda: moment_delete_service(moment=moment, actor=request.user),
         "Removed from the timeline.",
     )
-    return _back(postmortem, "timeline")
+    return back(postmortem, "timeline")
 
 
 @login_required
@@ -189,7 +147,7 @@ def timeline_prefill(request: HttpRequest, pk: int) -> HttpResponse:
             if added
             else "The timeline already has everything from the incidents.",
         )
-    return _back(postmortem, "timeline")
+    return back(postmortem, "timeline")
 
 
 # --- Contributing factors -----------------------------------------------------------
@@ -197,7 +155,7 @@ def timeline_prefill(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _add_page(
+    return add_page(
         request,
         pk,
         lambda postmortem, data: FactorForm(data),
@@ -233,8 +191,8 @@ def factor_edit(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse:
             is not None
         ):
             messages.success(request, "Contributing factor saved.")
-            return _back(postmortem, "factors")
-    return _part_page(
+            return back(postmortem, "factors")
+    return part_page(
         request,
         postmortem,
         form,
@@ -254,7 +212,7 @@ def factor_delete(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse
         lambda: factor_delete_service(factor=factor, actor=request.user),
         "Contributing factor removed.",
     )
-    return _back(postmortem, "factors")
+    return back(postmortem, "factors")
 
 
 # --- KPI impacts --------------------------------------------------------------------
@@ -262,7 +220,7 @@ def factor_delete(request: HttpRequest, pk: int, factor_pk: int) -> HttpResponse
 
 @login_required
 def impact_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _add_page(
+    return add_page(
         request,
         pk,
         lambda postmortem, data: ImpactForm(data, product=postmortem.product),
@@ -288,4 +246,4 @@ def impact_remove(request: HttpRequest, pk: int, impact_pk: int) -> HttpResponse
         lambda: impact_remove_service(impact=impact, actor=request.user),
         "KPI impact removed.",
     )
-    return _back(postmortem, "impact")
+    return back(postmortem, "impact")
